@@ -1,0 +1,178 @@
+package io.quorumkv.client;
+
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpMethods;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.headers.ETag;
+import akka.stream.Materializer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * An asynchronous client of one QuorumKV replica (any replica coordinates any request).
+ * Every call completes within the client's timeout, with its result or exceptionally with a
+ * {@link KvException} saying what kind of failure it was.
+ */
+public final class KvClient {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final NodeAddress node;
+  private final Duration timeout;
+  private final Http http;
+  private final Materializer materializer;
+
+  /** A write that W replicas acknowledged, at {@code version}. */
+  public record Written(String key, String version) {}
+
+  /** A value read back, with its version (the ETag). */
+  public record Entry(String key, byte[] value, String version) {
+    public String valueAsUtf8() {
+      return new String(value, StandardCharsets.UTF_8);
+    }
+  }
+
+  public KvClient(ActorSystem<?> system, NodeAddress node, Duration timeout) {
+    this.node = node;
+    this.timeout = timeout;
+    this.http = Http.get(system);
+    this.materializer = Materializer.matFromSystem(system);
+  }
+
+  public NodeAddress node() {
+    return node;
+  }
+
+  public CompletionStage<Written> put(String key, byte[] value) {
+    return put(key, value, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> put(String key, byte[] value, Consistency consistency) {
+    HttpRequest request = HttpRequest.PUT(uri(key, consistency))
+        .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value);
+    return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  /** The value of {@code key}, or empty when it is absent or deleted. */
+  public CompletionStage<Optional<Entry>> get(String key) {
+    return get(key, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Optional<Entry>> get(String key, Consistency consistency) {
+    return send(HttpRequest.GET(uri(key, consistency))).thenApply(answer -> {
+      if (answer.status() == 404) {
+        return Optional.empty();
+      }
+      expectOk(answer);
+      return Optional.of(new Entry(key, answer.body(), answer.version()));
+    });
+  }
+
+  public CompletionStage<Written> delete(String key) {
+    return delete(key, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> delete(String key, Consistency consistency) {
+    return send(HttpRequest.create().withMethod(HttpMethods.DELETE).withUri(uri(key, consistency)))
+        .thenApply(answer -> written(key, answer));
+  }
+
+  /** Completes normally when the replica answers its health check. */
+  public CompletionStage<Void> health() {
+    return send(HttpRequest.GET("http://" + node + "/health")).thenApply(answer -> {
+      expectOk(answer);
+      return null;
+    });
+  }
+
+  private String uri(String key, Consistency consistency) {
+    // A key is one path segment: encode everything, including '/', and spaces as %20.
+    String segment = URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
+    return "http://" + node + "/kv/" + segment + "?consistency=" + consistency.label();
+  }
+
+  /** One answer read whole; only statuses are interpreted by the callers. */
+  private record Answer(int status, byte[] body, String version) {}
+
+  private CompletionStage<Answer> send(HttpRequest request) {
+    return http.singleRequest(request)
+        .thenCompose(this::read)
+        .toCompletableFuture()
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((answer, failure) -> {
+          if (failure == null) {
+            return answer;
+          }
+          throw classify(failure);
+        });
+  }
+
+  private CompletionStage<Answer> read(HttpResponse response) {
+    String version = response.getHeader(ETag.class).map(etag -> etag.etag().tag()).orElse(null);
+    return response.entity().toStrict(timeout.toMillis(), materializer)
+        .thenApply(strict -> new Answer(response.status().intValue(), strict.getData().toArray(), version));
+  }
+
+  private KvException classify(Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (cause instanceof KvException known) {
+      return known;
+    }
+    if (cause instanceof TimeoutException) {
+      return new KvException.TimedOut(node, timeout);
+    }
+    return new KvException.Unreachable(node, cause);
+  }
+
+  private Written written(String key, Answer answer) {
+    expectOk(answer);
+    return new Written(key, answer.version());
+  }
+
+  private void expectOk(Answer answer) {
+    if (answer.status() == 200) {
+      return;
+    }
+    JsonNode error = parseError(answer.body());
+    String message = error.path("error").asText("(no error message)");
+    if (answer.status() == 503) {
+      boolean indeterminate = "indeterminate".equals(error.path("outcome").asText());
+      throw new KvException.Unavailable(message + describe(error), indeterminate);
+    }
+    if (answer.status() >= 400 && answer.status() < 500) {
+      throw new KvException.Rejected(answer.status(), message);
+    }
+    throw new KvException.UnexpectedResponse("unexpected answer " + answer.status() + " from " + node + ": " + message);
+  }
+
+  private static String describe(JsonNode error) {
+    StringBuilder details = new StringBuilder();
+    error.fields().forEachRemaining(field -> {
+      if (!field.getKey().equals("error")) {
+        details.append(details.length() == 0 ? " (" : ", ").append(field.getKey()).append('=').append(field.getValue().asText());
+      }
+    });
+    return details.length() == 0 ? "" : details.append(')').toString();
+  }
+
+  private static JsonNode parseError(byte[] body) {
+    try {
+      return JSON.readTree(body);
+    } catch (IOException e) {
+      return JSON.createObjectNode().put("error", new String(body, StandardCharsets.UTF_8));
+    }
+  }
+
+}

@@ -1,0 +1,131 @@
+package io.quorumkv;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.server.Route;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.quorumkv.config.PeerAddress;
+import io.quorumkv.config.Settings;
+import io.quorumkv.coordinator.Consistency;
+import io.quorumkv.coordinator.Coordinators;
+import io.quorumkv.coordinator.ReplicaHandle;
+import io.quorumkv.http.ErrorHandling;
+import io.quorumkv.http.InternalRoutes;
+import io.quorumkv.http.PublicRoutes;
+import io.quorumkv.membership.ClusterView;
+import io.quorumkv.membership.PeerMonitor;
+import io.quorumkv.membership.PeerStatus;
+import io.quorumkv.replication.PeerClient;
+import io.quorumkv.replication.RemoteReplica;
+import io.quorumkv.store.MemoryStorage;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.StoreActor;
+import io.quorumkv.version.HybridLogicalClock;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts one replica: settings, then the actors (store, one RemoteReplica and PeerMonitor per
+ * peer, the coordinators), then the HTTP server. Only wiring lives here.
+ */
+public final class ReplicaMain {
+
+  private static final Logger log = LoggerFactory.getLogger(ReplicaMain.class);
+
+  /** Exit status for a configuration the replica cannot run with. */
+  static final int EXIT_BAD_CONFIGURATION = 2;
+  /** Exit status when the port cannot be bound. */
+  static final int EXIT_CANNOT_LISTEN = 3;
+
+  private ReplicaMain() {}
+
+  public static void main(String[] args) {
+    // Initialise logging before Akka's threads start logging concurrently.
+    LoggerFactory.getILoggerFactory();
+    Config config = ConfigFactory.load();
+    Settings settings;
+    try {
+      settings = Settings.load(config, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("quorumkv: bad configuration: " + e.getMessage());
+      System.exit(EXIT_BAD_CONFIGURATION);
+      return;
+    }
+    ActorSystem.create(guardian(settings), "quorumkv", config);
+  }
+
+  private static Behavior<Void> guardian(Settings settings) {
+    return Behaviors.setup(ctx -> {
+      // The memory engine keeps nothing across restarts, so each start is a new replica id.
+      long replicaId = new SecureRandom().nextLong();
+      long offsetMillis = settings.clockOffset().toMillis();
+      HybridLogicalClock clock = new HybridLogicalClock(() -> System.currentTimeMillis() + offsetMillis, 0L);
+      ReplicaStats stats = new ReplicaStats();
+
+      ActorRef<ReplicaProtocol.Request> store = ctx.spawn(
+          StoreActor.create(settings.nodeId(), replicaId, new MemoryStorage(), clock, stats),
+          "store",
+          DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
+
+      List<ReplicaHandle> replicas = new ArrayList<>();
+      replicas.add(new ReplicaHandle(settings.nodeId(), store)); // the local replica first
+      List<PeerStatus> peerStatuses = new ArrayList<>();
+      for (PeerAddress peer : settings.peers()) {
+        PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret());
+        replicas.add(new ReplicaHandle(peer.name(), ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name())));
+        PeerStatus status = new PeerStatus(peer);
+        peerStatuses.add(status);
+        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, settings.peerPingInterval()), "monitor-" + peer.name());
+      }
+
+      ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
+          List.copyOf(replicas), clock, replicaId, stats, settings.writeTimeout(), settings.readTimeout(),
+          settings.requestsInFlightMax())), "coordinators");
+
+      int n = settings.replicas();
+      ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses), stats,
+          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
+      Route routes = concatRoutes(ctx, settings, store, coordinators, clock, replicaId, view)
+          .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
+      bind(ctx, settings, routes, replicaId);
+      return Behaviors.empty();
+    });
+  }
+
+  private static Route concatRoutes(
+      ActorContext<Void> ctx, Settings settings, ActorRef<ReplicaProtocol.Request> store,
+      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId, ClusterView view) {
+    InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId);
+    PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view);
+    return internal.concat(internal.routes(), pub.routes());
+  }
+
+  private static void bind(ActorContext<Void> ctx, Settings settings, Route routes, long replicaId) {
+    ActorSystem<Void> system = ctx.getSystem();
+    Http.get(system).newServerAt(settings.listenHost(), settings.port()).bind(routes)
+        .whenComplete((binding, failure) -> {
+          if (failure != null) {
+            System.err.println("quorumkv: cannot listen on " + settings.listenHost() + ":" + settings.port()
+                + ": " + failure.getMessage());
+            // Exit from a fresh thread: the JVM's shutdown hook waits for Akka to stop.
+            new Thread(() -> System.exit(EXIT_CANNOT_LISTEN), "exit").start();
+            return;
+          }
+          binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+          log.info("Replica [{}] (replica id {}) listening on {}:{}, N={}, peers {}",
+              settings.nodeId(), ClusterView.hex(replicaId), settings.listenHost(), settings.port(),
+              settings.replicas(), settings.peers().stream().map(p -> p.name() + "@" + p.address()).toList());
+        });
+  }
+}

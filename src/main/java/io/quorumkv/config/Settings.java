@@ -1,0 +1,93 @@
+package io.quorumkv.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every setting of a replica, read once at startup from {@code application.conf} (with its
+ * environment overrides) and the {@code PEER_*} variables, and validated: a bad value stops
+ * the replica with a one-line reason ({@link IllegalArgumentException}).
+ */
+public record Settings(
+    String nodeId,
+    String dataDir,
+    String listenHost,
+    int port,
+    List<PeerAddress> peers,
+    Duration writeTimeout,
+    Duration readTimeout,
+    Duration peerRequestTimeout,
+    Duration peerPingInterval,
+    String clusterSecret,
+    int keyBytesMax,
+    int valueBytesMax,
+    int requestsInFlightMax,
+    String storageEngine,
+    Duration clockOffset) {
+
+  public Settings {
+    check(!nodeId.isBlank(), "quorumkv.node-id (NODE_ID) must not be empty");
+    check(port >= 1 && port <= 65535, "quorumkv.http.port (PORT) must be 1..65535, not " + port);
+    check(isPositive(writeTimeout), "quorumkv.write-timeout must be positive");
+    check(isPositive(readTimeout), "quorumkv.read-timeout must be positive");
+    check(isPositive(peerRequestTimeout), "quorumkv.peer-request-timeout must be positive");
+    check(isPositive(peerPingInterval), "quorumkv.peer-ping-interval must be positive");
+    check(keyBytesMax >= 1, "quorumkv.limits.key-bytes-max must be at least 1");
+    check(valueBytesMax >= 0, "quorumkv.limits.value-bytes-max must not be negative");
+    check(requestsInFlightMax >= 1, "quorumkv.limits.requests-in-flight-max must be at least 1");
+    check(storageEngine.equals("memory"),
+        "quorumkv.storage.engine must be 'memory' (the only engine so far), not '" + storageEngine + "'");
+    for (PeerAddress peer : peers) {
+      check(!peer.name().equalsIgnoreCase(nodeId), "peer " + peer.name() + " has this replica's node id");
+    }
+  }
+
+  /** Reads {@code config}'s {@code quorumkv} section and the peers from {@code environment}. */
+  public static Settings load(Config config, Map<String, String> environment) {
+    try {
+      Config q = config.getConfig("quorumkv");
+      String nodeId = q.getString("node-id").trim();
+      return new Settings(
+          nodeId,
+          q.getString("data-dir"),
+          q.getString("http.host"),
+          q.getInt("http.port"),
+          PeerDiscovery.fromEnvironment(environment, nodeId),
+          q.getDuration("write-timeout"),
+          q.getDuration("read-timeout"),
+          q.getDuration("peer-request-timeout"),
+          q.getDuration("peer-ping-interval"),
+          q.getString("cluster-secret"),
+          q.getInt("limits.key-bytes-max"),
+          toIntBytes(q.getBytes("limits.value-bytes-max"), "quorumkv.limits.value-bytes-max"),
+          q.getInt("limits.requests-in-flight-max"),
+          q.getString("storage.engine"),
+          q.getDuration("clock-offset"));
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  /** N: this replica and its peers. */
+  public int replicas() {
+    return peers.size() + 1;
+  }
+
+  private static int toIntBytes(long bytes, String name) {
+    check(bytes <= Integer.MAX_VALUE - 1, name + " must be below 2 GiB");
+    return (int) bytes;
+  }
+
+  private static boolean isPositive(Duration duration) {
+    return !duration.isNegative() && !duration.isZero();
+  }
+
+  private static void check(boolean condition, String reason) {
+    if (!condition) {
+      throw new IllegalArgumentException(reason);
+    }
+  }
+}

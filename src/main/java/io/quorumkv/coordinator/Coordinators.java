@@ -1,0 +1,102 @@
+package io.quorumkv.coordinator;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.HybridLogicalClock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The entry point for client requests on one replica: spawns one anonymous
+ * {@link WriteCoordinator} or {@link ReadCoordinator} per request, so the quorum state of each
+ * request lives in its own actor, and caps the requests in flight (beyond the cap a request
+ * is answered {@link Overloaded} at once instead of queueing without bound).
+ */
+public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
+
+  public sealed interface Command {}
+
+  /** Write {@code value} under {@code key}. */
+  public record Put(String key, Value value, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo)
+      implements Command {}
+
+  /** Write a tombstone under {@code key}. */
+  public record Delete(String key, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo)
+      implements Command {}
+
+  /** Read {@code key}. */
+  public record Get(String key, Consistency consistency, ActorRef<ReadCoordinator.Result> replyTo)
+      implements Command {}
+
+  private record CoordinatorStopped() implements Command {}
+
+  /** What every coordinator of this replica shares. */
+  public record Settings(
+      List<ReplicaHandle> replicas,
+      HybridLogicalClock clock,
+      long replicaId,
+      ReplicaStats stats,
+      Duration writeTimeout,
+      Duration readTimeout,
+      int inFlightMax) {}
+
+  private final Settings settings;
+  private int inFlight;
+
+  public static Behavior<Command> create(Settings settings) {
+    return Behaviors.setup(ctx -> new Coordinators(ctx, settings));
+  }
+
+  private Coordinators(ActorContext<Command> ctx, Settings settings) {
+    super(ctx);
+    this.settings = settings;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Put.class, put -> write(put.key(), Optional.of(put.value()), put.consistency(), put.replyTo()))
+        .onMessage(Delete.class, delete -> write(delete.key(), Optional.empty(), delete.consistency(), delete.replyTo()))
+        .onMessage(Get.class, this::onGet)
+        .onMessage(CoordinatorStopped.class, stopped -> {
+          inFlight--;
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> write(
+      String key, Optional<Value> value, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo) {
+    if (inFlight >= settings.inFlightMax()) {
+      replyTo.tell(new Overloaded(inFlight, settings.inFlightMax()));
+      return this;
+    }
+    track(getContext().spawnAnonymous(WriteCoordinator.create(
+        new WriteCoordinator.Write(key, value), consistency, settings.replicas(), settings.clock(),
+        settings.replicaId(), settings.stats(), replyTo, settings.writeTimeout())));
+    return this;
+  }
+
+  private Behavior<Command> onGet(Get get) {
+    if (inFlight >= settings.inFlightMax()) {
+      get.replyTo().tell(new Overloaded(inFlight, settings.inFlightMax()));
+      return this;
+    }
+    track(getContext().spawnAnonymous(ReadCoordinator.create(
+        get.key(), get.consistency(), settings.replicas(), settings.clock(), settings.replicaId(),
+        settings.stats(), get.replyTo(), settings.readTimeout())));
+    return this;
+  }
+
+  private void track(ActorRef<?> coordinator) {
+    inFlight++;
+    getContext().watchWith(coordinator, new CoordinatorStopped());
+  }
+}

@@ -1,0 +1,10 @@
+package io.quorumkv.coordinator;
+
+import akka.actor.typed.ActorRef;
+import io.quorumkv.store.ReplicaProtocol;
+
+/**
+ * One replica as a coordinator sees it: the name its answers carry and where to send requests
+ * (the local StoreActor or a RemoteReplica).
+ */
+public record ReplicaHandle(String name, ActorRef<ReplicaProtocol.Request> ref) {}

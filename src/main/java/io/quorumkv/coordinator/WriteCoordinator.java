@@ -1,0 +1,232 @@
+package io.quorumkv.coordinator;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Serves one write (PUT or DELETE) and stops: the two rounds of a multi-writer ABD register
+ * (DESIGN.md section 6).
+ *
+ * <ol>
+ *   <li>Version query: {@link ReadVersion} to the replicas; after R answers, the clock moves
+ *       past every version and clock reading they carried and issues this write's version, so
+ *       it is higher than every version of a write that completed before this one started,
+ *       whatever the wall clocks say.
+ *   <li>Apply: {@link Apply} to all N; an answer holding this version (same digest) or a newer
+ *       one counts toward W. Replies once W count.
+ * </ol>
+ *
+ * No Apply leaves before the query round completed. One absolute deadline covers both rounds;
+ * the coordinator always replies exactly once, then keeps listening for the remaining
+ * answers until all came or the deadline passed (later: hints for the silent ones).
+ */
+public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Command> {
+
+  public sealed interface Command {}
+
+  /** A replica answered (adapted from {@link Answer}). */
+  public record ReplicaAnswered(Answer answer) implements Command {}
+
+  private enum DeadlinePassed implements Command { INSTANCE }
+
+  /** The reply to the requester. */
+  public sealed interface Result permits Written, QuorumNotReached, Overloaded {}
+
+  /** W replicas durably hold {@code version} (or newer) of the key. */
+  public record Written(String key, Version version) implements Result {}
+
+  /** What to write: a value, or a tombstone when {@code value} is empty. */
+  public record Write(String key, Optional<Value> value) {}
+
+  private final Write write;
+  private final List<ReplicaHandle> replicas;
+  private final Consistency consistency;
+  private final HybridLogicalClock clock;
+  private final long replicaId;
+  private final ReplicaStats stats;
+  private final ActorRef<Result> replyTo;
+  private final ActorRef<Answer> answers;
+
+  private final QuorumTracker query;
+  private final QuorumTracker apply;
+  private long highestSeenHlc;
+  private Record record; // set when the query round completes
+  private boolean replied;
+
+  /**
+   * @param replicas all N replicas of the key, the local one first
+   * @param timeout the deadline for both rounds together
+   */
+  public static Behavior<Command> create(
+      Write write,
+      Consistency consistency,
+      List<ReplicaHandle> replicas,
+      HybridLogicalClock clock,
+      long replicaId,
+      ReplicaStats stats,
+      ActorRef<Result> replyTo,
+      Duration timeout) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WriteCoordinator(
+        ctx, timers, write, consistency, replicas, clock, replicaId, stats, replyTo, timeout)));
+  }
+
+  private WriteCoordinator(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      Write write,
+      Consistency consistency,
+      List<ReplicaHandle> replicas,
+      HybridLogicalClock clock,
+      long replicaId,
+      ReplicaStats stats,
+      ActorRef<Result> replyTo,
+      Duration timeout) {
+    super(ctx);
+    this.write = write;
+    this.replicas = replicas;
+    this.consistency = consistency;
+    this.clock = clock;
+    this.replicaId = replicaId;
+    this.stats = stats;
+    this.replyTo = replyTo;
+    this.answers = ctx.messageAdapter(Answer.class, ReplicaAnswered::new);
+    int n = replicas.size();
+    // ONE takes its version from the local replica alone (DESIGN.md section 6).
+    this.query = consistency == Consistency.ONE
+        ? new QuorumTracker(1, 1)
+        : new QuorumTracker(n, consistency.required(n));
+    this.apply = new QuorumTracker(n, consistency.required(n));
+    timers.startSingleTimer(DeadlinePassed.INSTANCE, timeout);
+    for (ReplicaHandle replica : queryTargets()) {
+      replica.ref().tell(new ReadVersion(write.key(), stamp(), answers));
+    }
+  }
+
+  private List<ReplicaHandle> queryTargets() {
+    return consistency == Consistency.ONE ? replicas.subList(0, 1) : replicas;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(ReplicaAnswered.class, message -> onAnswer(message.answer()))
+        .onMessageEquals(DeadlinePassed.INSTANCE, this::onDeadline)
+        .build();
+  }
+
+  private Behavior<Command> onAnswer(Answer answer) {
+    if (record == null) {
+      onQueryAnswer(answer);
+    } else {
+      onApplyAnswer(answer);
+    }
+    return done() ? Behaviors.stopped() : this;
+  }
+
+  private void onQueryAnswer(Answer answer) {
+    if (query.hasAnswered(answer.replica())) {
+      return;
+    }
+    QuorumTracker.Outcome outcome;
+    if (answer instanceof VersionHeld held) {
+      highestSeenHlc = Math.max(highestSeenHlc, Math.max(held.version().hlc(), held.stamp().clock()));
+      outcome = query.succeeded(held.replica());
+    } else if (answer instanceof Unavailable) {
+      outcome = query.failed(answer.replica());
+    } else {
+      return; // not an answer to a version query: a confused replica, ignored
+    }
+    if (outcome == QuorumTracker.Outcome.REACHED) {
+      startApply();
+    } else if (outcome == QuorumTracker.Outcome.FAILED) {
+      reply(new QuorumNotReached(Phase.VERSION_QUERY, query.successes(), query.required(), query.replicas()));
+    }
+  }
+
+  private void startApply() {
+    clock.observe(highestSeenHlc);
+    Version version = new Version(clock.tick(), replicaId);
+    record = new Record(version, write.value().orElse(null));
+    getContext().getLog().debug("Write [{}] takes version [{}]", write.key(), version);
+    for (ReplicaHandle replica : replicas) {
+      replica.ref().tell(new Apply(write.key(), record, stamp(), answers));
+    }
+  }
+
+  private void onApplyAnswer(Answer answer) {
+    if (apply.hasAnswered(answer.replica())) {
+      return;
+    }
+    QuorumTracker.Outcome outcome;
+    if (answer instanceof Applied applied && holdsThisWriteOrNewer(applied)) {
+      outcome = apply.succeeded(applied.replica());
+    } else if (answer instanceof Applied || answer instanceof Unavailable) {
+      outcome = apply.failed(answer.replica());
+    } else {
+      return; // a late version-query answer: the query round is over
+    }
+    if (outcome == QuorumTracker.Outcome.REACHED) {
+      reply(new Written(write.key(), record.version()));
+    } else if (outcome == QuorumTracker.Outcome.FAILED) {
+      reply(new QuorumNotReached(Phase.APPLY, apply.successes(), apply.required(), apply.replicas()));
+    }
+  }
+
+  /** A newer version counts: a concurrent write overtook this one, which ABD allows. */
+  private boolean holdsThisWriteOrNewer(Applied applied) {
+    int order = applied.version().compareTo(record.version());
+    if (order == 0 && applied.digest() != record.digest()) {
+      stats.digestConflict(write.key(), applied.version(), "apply answer from " + applied.replica());
+      return false;
+    }
+    return order >= 0;
+  }
+
+  private Behavior<Command> onDeadline() {
+    if (record == null) {
+      reply(new QuorumNotReached(Phase.VERSION_QUERY, query.successes(), query.required(), query.replicas()));
+    } else {
+      reply(new QuorumNotReached(Phase.APPLY, apply.successes(), apply.required(), apply.replicas()));
+    }
+    return Behaviors.stopped();
+  }
+
+  private void reply(Result result) {
+    if (!replied) {
+      replied = true;
+      replyTo.tell(result);
+    }
+  }
+
+  /** Replied, and nothing is left to hear: every replica of the running round answered. */
+  private boolean done() {
+    if (!replied) {
+      return false;
+    }
+    return record == null || apply.answers() == replicas.size();
+  }
+
+  private Stamp stamp() {
+    return new Stamp(replicaId, clock.peek());
+  }
+}

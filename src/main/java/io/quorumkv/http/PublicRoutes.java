@@ -1,0 +1,181 @@
+package io.quorumkv.http;
+
+import static io.quorumkv.http.JsonResponses.badRequest;
+import static io.quorumkv.http.JsonResponses.error;
+import static io.quorumkv.http.JsonResponses.json;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Scheduler;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.EntityTag;
+import akka.http.javadsl.model.headers.ETag;
+import akka.http.javadsl.model.headers.RetryAfter;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.PathMatchers;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
+import akka.util.ByteString;
+import io.quorumkv.config.Settings;
+import io.quorumkv.coordinator.Consistency;
+import io.quorumkv.coordinator.Coordinators;
+import io.quorumkv.coordinator.Overloaded;
+import io.quorumkv.coordinator.QuorumNotReached;
+import io.quorumkv.coordinator.ReadCoordinator;
+import io.quorumkv.coordinator.WriteCoordinator;
+import io.quorumkv.membership.ClusterView;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.Version;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The public API (DESIGN.md section 4): {@code PUT/GET/DELETE /kv/{key}}, {@code /health},
+ * {@code /cluster}. Routes validate (400/413), ask {@link Coordinators}, and map the sealed
+ * reply to a status; the coordinator's deadline, not the ask's, decides the answer.
+ */
+public final class PublicRoutes extends AllDirectives {
+
+  /** Headroom between a coordinator's deadline and the ask's, so the coordinator answers. */
+  private static final Duration ASK_MARGIN = Duration.ofSeconds(1);
+
+  private final ActorRef<Coordinators.Command> coordinators;
+  private final Scheduler scheduler;
+  private final Settings settings;
+  private final ClusterView cluster;
+  private final Duration askTimeout;
+
+  public PublicRoutes(
+      ActorRef<Coordinators.Command> coordinators, Scheduler scheduler, Settings settings, ClusterView cluster) {
+    this.coordinators = coordinators;
+    this.scheduler = scheduler;
+    this.settings = settings;
+    this.cluster = cluster;
+    Duration longest = settings.writeTimeout().compareTo(settings.readTimeout()) > 0
+        ? settings.writeTimeout() : settings.readTimeout();
+    this.askTimeout = longest.plus(ASK_MARGIN);
+  }
+
+  public Route routes() {
+    return concat(
+        pathPrefix("kv", () -> concat(
+            path(PathMatchers.segment(), key -> withKey(key, validKey -> withConsistency(consistency ->
+                concat(
+                    put(() -> withSizeLimit(settings.valueBytesMax(), () ->
+                        entity(Unmarshaller.entityToByteString(), body -> write(validKey, body, consistency)))),
+                    get(() -> read(validKey, consistency)),
+                    delete(() -> remove(validKey, consistency)))))),
+            pathEndOrSingleSlash(() -> complete(badRequest("the key is missing: use /kv/{key}"))),
+            path(PathMatchers.segment().slash(PathMatchers.remaining()), (first, rest) ->
+                complete(badRequest("a key is one path segment: percent-encode '/' as %2F"))))),
+        path("health", () -> get(() -> complete(json(StatusCodes.OK, health())))),
+        path("cluster", () -> get(() -> complete(json(StatusCodes.OK, cluster.render())))));
+  }
+
+  private Route withKey(String key, Function<String, Route> inner) {
+    return Keys.problem(key, settings.keyBytesMax())
+        .map(problem -> complete(badRequest(problem)))
+        .orElseGet(() -> inner.apply(key));
+  }
+
+  private Route withConsistency(Function<Consistency, Route> inner) {
+    return parameterOptional("consistency", text -> {
+      if (text.isEmpty()) {
+        return inner.apply(Consistency.QUORUM);
+      }
+      Optional<Consistency> consistency = Consistency.parse(text.get());
+      return consistency.map(inner)
+          .orElseGet(() -> complete(badRequest("consistency must be one, quorum or all, not '" + text.get() + "'")));
+    });
+  }
+
+  private Route write(String key, ByteString body, Consistency consistency) {
+    if (body.size() > settings.valueBytesMax()) {
+      return complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "the value is too large",
+          "valueBytes", body.size(), "limitBytes", settings.valueBytesMax()));
+    }
+    Value value = Value.wrap(body.toArray());
+    return onSuccess(
+        AskPattern.<Coordinators.Command, WriteCoordinator.Result>ask(
+            coordinators, replyTo -> new Coordinators.Put(key, value, consistency, replyTo), askTimeout, scheduler),
+        result -> complete(writeResponse(result, false)));
+  }
+
+  private Route remove(String key, Consistency consistency) {
+    return onSuccess(
+        AskPattern.<Coordinators.Command, WriteCoordinator.Result>ask(
+            coordinators, replyTo -> new Coordinators.Delete(key, consistency, replyTo), askTimeout, scheduler),
+        result -> complete(writeResponse(result, true)));
+  }
+
+  private Route read(String key, Consistency consistency) {
+    return onSuccess(
+        AskPattern.<Coordinators.Command, ReadCoordinator.Result>ask(
+            coordinators, replyTo -> new Coordinators.Get(key, consistency, replyTo), askTimeout, scheduler),
+        result -> complete(readResponse(result)));
+  }
+
+  static HttpResponse writeResponse(WriteCoordinator.Result result, boolean delete) {
+    if (result instanceof WriteCoordinator.Written written) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("key", written.key());
+      body.put("version", written.version().toString());
+      if (delete) {
+        body.put("deleted", true);
+      }
+      return json(StatusCodes.OK, body).addHeader(etag(written.version()));
+    }
+    if (result instanceof QuorumNotReached failed) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, "write quorum not reached",
+          "phase", failed.phase().label(),
+          "acks", failed.answered(),
+          "required", failed.required(),
+          "replicas", failed.replicas(),
+          "outcome", failed.phase().indeterminate() ? "indeterminate" : "not-applied");
+    }
+    return overloaded((Overloaded) result);
+  }
+
+  static HttpResponse readResponse(ReadCoordinator.Result result) {
+    if (result instanceof ReadCoordinator.Found found) {
+      return HttpResponse.create()
+          .withStatus(StatusCodes.OK)
+          .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, found.record().value().bytes())
+          .addHeader(etag(found.record().version()));
+    }
+    if (result instanceof ReadCoordinator.NotFound notFound) {
+      return error(StatusCodes.NOT_FOUND, "not found", "key", notFound.key());
+    }
+    if (result instanceof QuorumNotReached failed) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, "read quorum not reached",
+          "phase", failed.phase().label(),
+          "responses", failed.answered(),
+          "required", failed.required(),
+          "replicas", failed.replicas());
+    }
+    return overloaded((Overloaded) result);
+  }
+
+  private static HttpResponse overloaded(Overloaded overloaded) {
+    return error(StatusCodes.SERVICE_UNAVAILABLE, "overloaded: too many requests in flight",
+        "inFlight", overloaded.inFlight(), "inFlightMax", overloaded.inFlightMax())
+        .addHeader(RetryAfter.create(1L));
+  }
+
+  private static ETag etag(Version version) {
+    return ETag.create(EntityTag.create(version.toString(), false));
+  }
+
+  private Map<String, Object> health() {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", "ok");
+    body.put("node", cluster.nodeId());
+    body.put("replicaId", ClusterView.hex(cluster.replicaId()));
+    return body;
+  }
+}

@@ -1,0 +1,44 @@
+package io.quorumkv.membership;
+
+import io.quorumkv.store.ReplicaStats;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What {@code GET /cluster} shows: this replica, its view of each peer, its counters. */
+public record ClusterView(
+    String nodeId, long replicaId, List<PeerStatus> peers, ReplicaStats stats, int writeQuorum, int readQuorum) {
+
+  /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
+  public Map<String, Object> render() {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("node", nodeId);
+    body.put("replicaId", hex(replicaId));
+    body.put("replicas", peers.size() + 1);
+    body.put("writeQuorum", writeQuorum);
+    body.put("readQuorum", readQuorum);
+    List<Map<String, Object>> peerList = new ArrayList<>();
+    for (PeerStatus status : peers) {
+      PeerStatus.Snapshot snapshot = status.snapshot();
+      Map<String, Object> peer = new LinkedHashMap<>();
+      peer.put("name", snapshot.peer().name());
+      peer.put("address", snapshot.peer().address());
+      peer.put("reachable", snapshot.reachable());
+      peer.put("lastSeen", snapshot.lastSeen() == null ? null : snapshot.lastSeen().toString());
+      peer.put("lastSeenMillisAgo", snapshot.lastSeen() == null
+          ? null : Instant.now().toEpochMilli() - snapshot.lastSeen().toEpochMilli());
+      peer.put("lastError", snapshot.lastError());
+      peer.put("replicaId", snapshot.replicaId() == null ? null : hex(snapshot.replicaId()));
+      peerList.add(peer);
+    }
+    body.put("peers", peerList);
+    body.put("stats", stats.snapshot());
+    return body;
+  }
+
+  public static String hex(long replicaId) {
+    return String.format("%016x", replicaId);
+  }
+}

@@ -1,0 +1,125 @@
+package io.quorumkv.replication;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.Version;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * The replica-to-replica messages as they travel over HTTP: CBOR bodies (values travel as raw
+ * bytes, not base64), one request and one answer type per internal endpoint. Decoding is
+ * strict: a missing, null or unknown field is a malformed request (400), never a default.
+ */
+public final class InternalWire {
+
+  public static final String CONTENT_TYPE = "application/cbor";
+  public static final String SECRET_HEADER = "X-QuorumKV-Secret";
+  public static final String READ_VERSION_PATH = "read-version";
+  public static final String READ_PATH = "read";
+  public static final String APPLY_PATH = "apply";
+  public static final String PING_PATH = "ping";
+
+  private static final ObjectMapper CBOR = CBORMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+      .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .build();
+
+  private InternalWire() {}
+
+  /** Body of {@code read-version} and {@code read}: the key and the sender's stamp. */
+  public record KeyCall(String key, long senderReplicaId, long senderClock) {
+    public KeyCall {
+      checkCall(key, senderClock);
+    }
+  }
+
+  /** Body of {@code apply}. {@code value} is null exactly for a tombstone. */
+  public record ApplyCall(
+      String key, long hlc, long versionReplicaId, boolean tombstone, byte[] value,
+      long senderReplicaId, long senderClock) {
+    public ApplyCall {
+      checkCall(key, senderClock);
+    }
+  }
+
+  /** Answer of {@code read-version} and {@code apply}: the version held and its digest. */
+  public record VersionReply(long hlc, long versionReplicaId, long digest, long replicaId, long clock) {}
+
+  /** Answer of {@code read}; {@code found} is false when the key is absent. */
+  public record RecordReply(
+      boolean found, long hlc, long versionReplicaId, boolean tombstone, byte[] value,
+      long replicaId, long clock) {}
+
+  /** Answer of {@code ping}. */
+  public record PingReply(String nodeId, long replicaId, long clock) {}
+
+  /** Thrown while decoding, so a violation is a malformed request like any other. */
+  private static void checkCall(String key, long senderClock) {
+    if (key == null) {
+      throw new IllegalArgumentException("the key is missing");
+    }
+    if (senderClock < 0) {
+      throw new IllegalArgumentException("a clock reading is never negative");
+    }
+  }
+
+  public static byte[] encode(Object message) {
+    try {
+      return CBOR.writeValueAsBytes(message);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
+    }
+  }
+
+  /** @throws IOException when {@code bytes} is not a well-formed {@code type} */
+  public static <T> T decode(byte[] bytes, Class<T> type) throws IOException {
+    T message = CBOR.readValue(bytes, type);
+    if (message == null) {
+      throw new IOException("empty body");
+    }
+    return message;
+  }
+
+  public static ApplyCall applyCall(String key, Record record, Stamp sender) {
+    return new ApplyCall(key, record.version().hlc(), record.version().replicaId(), record.isTombstone(),
+        record.isTombstone() ? null : record.value().bytes(), sender.replicaId(), sender.clock());
+  }
+
+  /** @throws IllegalArgumentException when the call's record is inconsistent */
+  public static Record recordOf(ApplyCall call) {
+    return recordOf(call.hlc(), call.versionReplicaId(), call.tombstone(), call.value());
+  }
+
+  public static RecordReply recordReply(Optional<Record> record, Stamp stamp) {
+    if (record.isEmpty()) {
+      return new RecordReply(false, 0, 0, false, null, stamp.replicaId(), stamp.clock());
+    }
+    Record held = record.get();
+    return new RecordReply(true, held.version().hlc(), held.version().replicaId(), held.isTombstone(),
+        held.isTombstone() ? null : held.value().bytes(), stamp.replicaId(), stamp.clock());
+  }
+
+  public static Optional<Record> recordOf(RecordReply reply) {
+    if (!reply.found()) {
+      return Optional.empty();
+    }
+    return Optional.of(recordOf(reply.hlc(), reply.versionReplicaId(), reply.tombstone(), reply.value()));
+  }
+
+  private static Record recordOf(long hlc, long versionReplicaId, boolean tombstone, byte[] value) {
+    Version version = new Version(hlc, versionReplicaId);
+    if (tombstone != (value == null)) {
+      throw new IllegalArgumentException("a record carries a value exactly when it is not a tombstone");
+    }
+    if (version.equals(Version.ZERO)) {
+      throw new IllegalArgumentException("a record's version must be above zero");
+    }
+    return tombstone ? Record.tombstone(version) : Record.of(version, Value.wrap(value));
+  }
+}

@@ -1,0 +1,72 @@
+package io.quorumkv.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A {@link Storage} held in memory: for unit tests and {@code storage.engine = memory}.
+ * Everything is lost when the process stops.
+ */
+public final class MemoryStorage implements Storage {
+
+  /** Keys ordered by their UTF-8 bytes, as RocksDB orders them, so scans agree across engines. */
+  private static final Comparator<String> UTF8_ORDER =
+      (a, b) -> Arrays.compareUnsigned(
+          a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+
+  private final NavigableMap<String, Record> records = new TreeMap<>(UTF8_ORDER);
+  private final Map<String, byte[]> meta = new HashMap<>();
+
+  @Override
+  public synchronized Optional<Record> get(String key) {
+    return Optional.ofNullable(records.get(key));
+  }
+
+  @Override
+  public synchronized List<Record> applyIfNewer(List<KeyedRecord> batch) {
+    List<Record> held = new ArrayList<>(batch.size());
+    for (KeyedRecord entry : batch) {
+      held.add(records.merge(entry.key(), entry.record(), MemoryStorage::newer));
+    }
+    return held;
+  }
+
+  private static Record newer(Record current, Record incoming) {
+    return incoming.version().isAfter(current.version()) ? incoming : current;
+  }
+
+  @Override
+  public synchronized List<KeyedRecord> scan(String fromKey, int limit) {
+    List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
+    for (Map.Entry<String, Record> entry : records.tailMap(fromKey, true).entrySet()) {
+      if (page.size() >= limit) {
+        break;
+      }
+      page.add(new KeyedRecord(entry.getKey(), entry.getValue()));
+    }
+    return page;
+  }
+
+  @Override
+  public synchronized Optional<byte[]> getMeta(String name) {
+    return Optional.ofNullable(meta.get(name)).map(byte[]::clone);
+  }
+
+  @Override
+  public synchronized void putMeta(String name, byte[] value) {
+    meta.put(name, value.clone());
+  }
+
+  @Override
+  public void close() {
+    // Nothing to release.
+  }
+}

@@ -1,0 +1,45 @@
+package io.quorumkv.store;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The storage engine under one replica. The {@link StoreActor} is its only caller, so engines
+ * need not be thread-safe for concurrent writers; they may block (the StoreActor runs on a
+ * dedicated dispatcher).
+ *
+ * <p>Contract, tested for every engine by {@code StorageContractTest}:
+ * <ul>
+ *   <li>{@link #applyIfNewer} stores a record only when its version is higher than the one
+ *       held for the key, so applying is idempotent and commutative; tombstones are records.
+ *   <li>A batch is applied as a unit: after a crash either all of it or none of it is there
+ *       (engines that persist data; the memory engine forgets everything anyway).
+ *   <li>When {@link #applyIfNewer} returns, its effects are as durable as the engine promises.
+ *   <li>{@link #scan} returns records in ascending key order (UTF-8 byte order), tombstones
+ *       included.
+ * </ul>
+ */
+public interface Storage extends AutoCloseable {
+
+  /** The record held for {@code key}, tombstones included. */
+  Optional<Record> get(String key);
+
+  /**
+   * Applies each record whose version is higher than the one held for its key, as one batch.
+   *
+   * @return for each entry of {@code batch}, in order, the record held for its key afterwards
+   *     (the entry's own record or a higher one)
+   */
+  List<Record> applyIfNewer(List<KeyedRecord> batch);
+
+  /** Up to {@code limit} records with keys at or after {@code fromKey}, in ascending key order. */
+  List<KeyedRecord> scan(String fromKey, int limit);
+
+  /** Small named metadata (replica id, clock mark); empty when never written. */
+  Optional<byte[]> getMeta(String name);
+
+  void putMeta(String name, byte[] value);
+
+  @Override
+  void close();
+}
