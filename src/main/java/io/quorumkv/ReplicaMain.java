@@ -53,7 +53,10 @@ public final class ReplicaMain {
   public static void main(String[] args) {
     // Initialise logging before Akka's threads start logging concurrently.
     LoggerFactory.getILoggerFactory();
-    Config config = ConfigFactory.load();
+    // A replica process ends with its actor system (set here, not in application.conf, so
+    // tests that load application.conf do not exit their JVM).
+    Config config = ConfigFactory.parseString("akka.coordinated-shutdown.exit-jvm = on")
+        .withFallback(ConfigFactory.load());
     Settings settings;
     try {
       settings = Settings.load(config, System.getenv());

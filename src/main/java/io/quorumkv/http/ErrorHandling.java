@@ -5,6 +5,7 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.ExceptionHandler;
+import akka.http.javadsl.server.MalformedRequestContentRejection;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.scaladsl.model.EntityStreamSizeException;
 import akka.pattern.AskTimeoutException;
@@ -25,7 +26,14 @@ public final class ErrorHandling {
 
   /** Akka's default rejection statuses (404, 405, 413, ...), with their text turned into JSON. */
   public static RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(ErrorHandling::asJson);
+    return RejectionHandler.newBuilder()
+        .handle(MalformedRequestContentRejection.class, rejection ->
+            akka.http.javadsl.server.Directives.complete(rejection.getCause() instanceof EntityStreamSizeException
+                ? responseFor(rejection.getCause())
+                : JsonResponses.badRequest("malformed request body: " + rejection.message())))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
+        .mapRejectionResponse(ErrorHandling::asJson);
   }
 
   private static HttpResponse asJson(HttpResponse response) {

@@ -1,0 +1,49 @@
+package io.quorumkv.config;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.Test;
+
+/** Goal: the PEER_<NAME>_HOST/PORT discovery contract, including its error messages. */
+public class PeerDiscoveryTest {
+
+  @Test
+  public void readsEveryPeerPairAndIgnoresOtherVariables() {
+    List<PeerAddress> peers = PeerDiscovery.fromEnvironment(Map.of(
+        "PEER_PEER1_HOST", "10.0.0.2", "PEER_PEER1_PORT", "7000",
+        "PEER_PEER2_HOST", "db-2", "PEER_PEER2_PORT", " 7001 ",
+        "PORT", "7000", "PEERLESS", "x"), "peer0");
+    assertEquals(List.of(new PeerAddress("peer1", "10.0.0.2", 7000), new PeerAddress("peer2", "db-2", 7001)), peers);
+  }
+
+  @Test
+  public void skipsTheEntryThatDescribesThisReplica() {
+    List<PeerAddress> peers = PeerDiscovery.fromEnvironment(Map.of(
+        "PEER_PEER0_HOST", "h0", "PEER_PEER0_PORT", "7000",
+        "PEER_PEER1_HOST", "h1", "PEER_PEER1_PORT", "7000"), "PEER0");
+    assertEquals(List.of(new PeerAddress("peer1", "h1", 7000)), peers);
+  }
+
+  @Test
+  public void noPeersIsASingleReplica() {
+    assertTrue(PeerDiscovery.fromEnvironment(Map.of(), "local").isEmpty());
+  }
+
+  @Test
+  public void incompleteOrInvalidPairsAreRefusedWithTheVariableName() {
+    Map<Map<String, String>, String> cases = Map.of(
+        Map.of("PEER_PEER1_HOST", "h"), "PEER_PEER1_PORT is missing",
+        Map.of("PEER_PEER1_PORT", "7000"), "PEER_PEER1_HOST is missing",
+        Map.of("PEER_PEER1_HOST", "h", "PEER_PEER1_PORT", "seven"), "PEER_PEER1_PORT must be a port number",
+        Map.of("PEER_PEER1_HOST", "h", "PEER_PEER1_PORT", "70000"), "PEER_PEER1_PORT must be a port number");
+    cases.forEach((environment, reason) -> {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> PeerDiscovery.fromEnvironment(environment, "peer0"));
+      assertTrue(e.getMessage(), e.getMessage().startsWith(reason));
+    });
+  }
+}

@@ -1,0 +1,236 @@
+package io.quorumkv.coordinator;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ManualTime;
+import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.ClassRule;
+import org.junit.Test;
+
+/**
+ * Goal: the write protocol of DESIGN.md section 6, message by message. Method: a
+ * WriteCoordinator against three TestProbe replicas (a is local), a manual wall clock, and
+ * Akka's ManualTime for the deadline.
+ */
+public class WriteCoordinatorTest {
+
+  @ClassRule
+  public static final TestKitJunitResource testKit = new TestKitJunitResource(ManualTime.config());
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration QUIET = Duration.ofMillis(100);
+  private static final long OWN_ID = 7L;
+
+  private final ManualTime manualTime = ManualTime.get(testKit.system());
+  private final AtomicLong wallMillis = new AtomicLong(1_000_000L);
+  private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
+  private final ReplicaStats stats = new ReplicaStats();
+  private final Replicas replicas = new Replicas(testKit);
+  private final TestProbe<WriteCoordinator.Result> client = testKit.createTestProbe();
+
+  private void start(Consistency consistency) {
+    testKit.spawn(WriteCoordinator.create(
+        new WriteCoordinator.Write("k", Optional.of(Value.ofUtf8("v"))), consistency, replicas.handles(),
+        clock, OWN_ID, stats, client.getRef(), TIMEOUT));
+  }
+
+  private static ActorRef<Answer> versionQueryReplyTo(TestProbe<Request> replica) {
+    return replica.expectMessageClass(ReadVersion.class).replyTo();
+  }
+
+  private static VersionHeld holds(String replica, Version version) {
+    return new VersionHeld(replica, new Stamp(1, version.hlc()), version, 0L);
+  }
+
+  private static Applied applied(String replica, Record record) {
+    return new Applied(replica, new Stamp(1, record.version().hlc()), record.version(), record.digest());
+  }
+
+  /** Answers the version query from a and b, and returns the Apply each replica received. */
+  private Apply[] passQueryRound() {
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    versionQueryReplyTo(replicas.c);
+    replyTo.tell(holds("a", Version.ZERO));
+    replyTo.tell(holds("b", Version.ZERO));
+    return new Apply[] {
+        replicas.a.expectMessageClass(Apply.class),
+        replicas.b.expectMessageClass(Apply.class),
+        replicas.c.expectMessageClass(Apply.class)};
+  }
+
+  @Test
+  public void sendsNoApplyBeforeTheQueryRoundCompletes() {
+    start(Consistency.QUORUM);
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    versionQueryReplyTo(replicas.c);
+    replyTo.tell(holds("a", Version.ZERO));
+    for (TestProbe<Request> replica : replicas.all()) {
+      replica.expectNoMessage(QUIET);
+    }
+    replyTo.tell(holds("c", Version.ZERO));
+    for (TestProbe<Request> replica : replicas.all()) {
+      replica.expectMessageClass(Apply.class);
+    }
+  }
+
+  @Test
+  public void repliesWrittenOnSecondAckAndNotBefore() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    Record record = applies[0].record();
+    applies[0].replyTo().tell(applied("a", record));
+    client.expectNoMessage(QUIET);
+    applies[1].replyTo().tell(applied("b", record));
+    WriteCoordinator.Written written = client.expectMessageClass(WriteCoordinator.Written.class);
+    assertEquals(record.version(), written.version());
+    assertEquals(Value.ofUtf8("v"), record.value());
+  }
+
+  @Test
+  public void versionIsAboveEverySeenVersionEvenWhenOwnClockIsBehind() {
+    start(Consistency.QUORUM);
+    // b holds a version from a replica whose clock is an hour ahead of ours.
+    Version ahead = new Version(HybridLogicalClock.fromMillis(wallMillis.get() + 3_600_000L), 99L);
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    replyTo.tell(holds("a", Version.ZERO));
+    replyTo.tell(holds("b", ahead));
+    Version chosen = replicas.a.expectMessageClass(Apply.class).record().version();
+    assertTrue(chosen + " must be above " + ahead, chosen.isAfter(ahead));
+    assertEquals(OWN_ID, chosen.replicaId());
+  }
+
+  @Test
+  public void newerVersionInAnApplyAnswerCountsTowardW() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    Record ours = applies[0].record();
+    Record newer = Record.of(new Version(ours.version().hlc() + 5, 3L), Value.ofUtf8("newer"));
+    applies[0].replyTo().tell(applied("a", ours));
+    applies[1].replyTo().tell(applied("b", newer));
+    assertEquals(ours.version(), client.expectMessageClass(WriteCoordinator.Written.class).version());
+  }
+
+  @Test
+  public void equalVersionWithOtherDigestDoesNotCountAndRaisesTheAlarm() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    Record ours = applies[0].record();
+    applies[0].replyTo().tell(applied("a", ours));
+    applies[1].replyTo().tell(applied("b", Record.of(ours.version(), Value.ofUtf8("other"))));
+    client.expectNoMessage(QUIET);
+    assertEquals(1, stats.digestConflicts());
+    applies[2].replyTo().tell(applied("c", ours));
+    client.expectMessageClass(WriteCoordinator.Written.class);
+  }
+
+  @Test
+  public void timeoutInQueryRoundRepliesWithCountsAndPhase() {
+    start(Consistency.QUORUM);
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    replyTo.tell(holds("a", Version.ZERO));
+    manualTime.expectNoMessageFor(QUIET, client);
+    manualTime.timePasses(TIMEOUT);
+    QuorumNotReached failed = client.expectMessageClass(QuorumNotReached.class);
+    assertEquals(new QuorumNotReached(Phase.VERSION_QUERY, 1, 2, 3), failed);
+    assertFalse(failed.phase().indeterminate());
+  }
+
+  @Test
+  public void timeoutInApplyRoundRepliesIndeterminateWithCounts() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    applies[0].replyTo().tell(applied("a", applies[0].record()));
+    manualTime.expectNoMessageFor(QUIET, client);
+    manualTime.timePasses(TIMEOUT);
+    QuorumNotReached failed = client.expectMessageClass(QuorumNotReached.class);
+    assertEquals(new QuorumNotReached(Phase.APPLY, 1, 2, 3), failed);
+    assertTrue(failed.phase().indeterminate());
+  }
+
+  @Test
+  public void failsAtOnceWhenTooManyReplicasAreUnavailable() {
+    start(Consistency.QUORUM);
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    versionQueryReplyTo(replicas.c);
+    replyTo.tell(new Unavailable("b", "connection refused"));
+    client.expectNoMessage(QUIET);
+    replyTo.tell(new Unavailable("c", "connection refused"));
+    assertEquals(new QuorumNotReached(Phase.VERSION_QUERY, 0, 2, 3),
+        client.expectMessageClass(QuorumNotReached.class));
+    for (TestProbe<Request> replica : replicas.all()) {
+      replica.expectNoMessage(QUIET); // no Apply after a failed query round
+    }
+  }
+
+  @Test
+  public void lateAndDuplicateAnswersChangeNothing() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    Record record = applies[0].record();
+    applies[0].replyTo().tell(applied("a", record));
+    applies[0].replyTo().tell(applied("a", record)); // the same replica twice is one ack
+    client.expectNoMessage(QUIET);
+    applies[1].replyTo().tell(applied("b", record));
+    client.expectMessageClass(WriteCoordinator.Written.class);
+    applies[2].replyTo().tell(applied("c", record));
+    applies[2].replyTo().tell(holds("c", Version.ZERO)); // a late query answer
+    client.expectNoMessage(QUIET);
+    manualTime.timePasses(TIMEOUT);
+    client.expectNoMessage(QUIET); // exactly one reply, also after the deadline
+  }
+
+  @Test
+  public void concurrentCoordinatorsDoNotShareState() {
+    start(Consistency.QUORUM);
+    start(Consistency.QUORUM);
+    ActorRef<Answer> first = versionQueryReplyTo(replicas.a);
+    ActorRef<Answer> second = versionQueryReplyTo(replicas.a);
+    replicas.b.receiveSeveralMessages(2);
+    replicas.c.receiveSeveralMessages(2);
+    // One answer to each: neither has R=2 answers, so neither may send an Apply.
+    first.tell(holds("a", Version.ZERO));
+    second.tell(holds("b", Version.ZERO));
+    for (TestProbe<Request> replica : replicas.all()) {
+      replica.expectNoMessage(QUIET);
+    }
+    first.tell(holds("b", Version.ZERO));
+    replicas.a.expectMessageClass(Apply.class);
+    replicas.a.expectNoMessage(QUIET);
+  }
+
+  @Test
+  public void consistencyOneAsksOnlyTheLocalReplicaAndRepliesOnItsAck() {
+    start(Consistency.ONE);
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    replicas.b.expectNoMessage(QUIET);
+    replyTo.tell(holds("a", Version.ZERO));
+    Apply apply = replicas.a.expectMessageClass(Apply.class);
+    replicas.b.expectMessageClass(Apply.class); // still replicated to every replica
+    apply.replyTo().tell(applied("a", apply.record()));
+    client.expectMessageClass(WriteCoordinator.Written.class);
+  }
+}

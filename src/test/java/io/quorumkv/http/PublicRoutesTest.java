@@ -1,0 +1,187 @@
+package io.quorumkv.http;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.headers.ETag;
+import akka.http.javadsl.testkit.JUnitRouteTest;
+import akka.http.javadsl.testkit.TestRoute;
+import akka.http.javadsl.testkit.TestRouteResult;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quorumkv.coordinator.Overloaded;
+import io.quorumkv.version.Version;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * Goal: every status code and error body of the public API, its limits and its handling of
+ * malformed input, and that refused requests change nothing. Method: the real routes over a
+ * real StoreActor and coordinators (a single replica, or one whose two peers are down),
+ * driven by akka-http's route testkit.
+ */
+public class PublicRoutesTest extends JUnitRouteTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private TestRoute single;
+  private TestRoute peersDown;
+
+  @Before
+  public void createRoutes() {
+    single = testRoute(new RouteFixture(system(), "quorumkv.limits.value-bytes-max = 16", 0).route);
+    peersDown = testRoute(new RouteFixture(system(),
+        "quorumkv.write-timeout = 300ms\nquorumkv.read-timeout = 300ms", 2).route);
+  }
+
+  private static JsonNode json(TestRouteResult result) {
+    try {
+      result.assertContentType(ContentTypes.APPLICATION_JSON);
+      return JSON.readTree(result.entityString());
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String etag(TestRouteResult result) {
+    return result.response().getHeader(ETag.class).orElseThrow().etag().tag();
+  }
+
+  private TestRouteResult put(TestRoute route, String path, String body) {
+    return route.run(HttpRequest.PUT(path).withEntity(ContentTypes.APPLICATION_OCTET_STREAM, body.getBytes()));
+  }
+
+  @Test
+  public void putAnswersKeyAndVersionAndGetReturnsTheRawValueWithItsEtag() {
+    TestRouteResult written = put(single, "/kv/k1", "alpha").assertStatusCode(200);
+    JsonNode body = json(written);
+    assertEquals("k1", body.get("key").asText());
+    Version version = Version.parse(body.get("version").asText());
+    assertEquals(version.toString(), etag(written));
+
+    TestRouteResult read = single.run(HttpRequest.GET("/kv/k1")).assertStatusCode(200);
+    read.assertContentType(ContentTypes.APPLICATION_OCTET_STREAM).assertEntity("alpha");
+    assertEquals(version.toString(), etag(read));
+  }
+
+  @Test
+  public void missingKeyIs404Json() {
+    JsonNode body = json(single.run(HttpRequest.GET("/kv/nope")).assertStatusCode(404));
+    assertEquals("not found", body.get("error").asText());
+    assertEquals("nope", body.get("key").asText());
+  }
+
+  @Test
+  public void deleteWritesATombstoneThatHidesTheValue() {
+    put(single, "/kv/gone", "v").assertStatusCode(200);
+    JsonNode body = json(single.run(HttpRequest.DELETE("/kv/gone")).assertStatusCode(200));
+    assertTrue(body.get("deleted").asBoolean());
+    single.run(HttpRequest.GET("/kv/gone")).assertStatusCode(404);
+    single.run(HttpRequest.DELETE("/kv/never-written")).assertStatusCode(200); // deletes are idempotent
+  }
+
+  @Test
+  public void emptyKeyIs400() {
+    assertEquals("the key is missing: use /kv/{key}",
+        json(put(single, "/kv/", "v").assertStatusCode(400)).get("error").asText());
+    json(single.run(HttpRequest.GET("/kv")).assertStatusCode(400));
+  }
+
+  @Test
+  public void keyOfMoreThan1024BytesIs400AndChangesNothing() {
+    String longest = "k".repeat(1024);
+    put(single, "/kv/" + longest, "ok").assertStatusCode(200);
+    // 1026 bytes of UTF-8 in 513 characters
+    String tooLong = URLEncoder.encode("é".repeat(513), StandardCharsets.UTF_8);
+    JsonNode body = json(put(single, "/kv/" + tooLong, "v").assertStatusCode(400));
+    assertTrue(body.get("error").asText().contains("1026 bytes"));
+    single.run(HttpRequest.GET("/kv/" + tooLong)).assertStatusCode(400);
+  }
+
+  @Test
+  public void valueAboveTheLimitIs413AndLeavesTheOldValue() {
+    put(single, "/kv/big", "small").assertStatusCode(200);
+    put(single, "/kv/big", "x".repeat(16)).assertStatusCode(200);
+    JsonNode body = json(put(single, "/kv/big", "x".repeat(17)).assertStatusCode(413));
+    assertEquals(16, body.get("limitBytes").asInt());
+    json(put(single, "/kv/big", "x".repeat(100_000)).assertStatusCode(413));
+    single.run(HttpRequest.GET("/kv/big")).assertStatusCode(200).assertEntity("x".repeat(16));
+  }
+
+  @Test
+  public void emptyValueIsAValue() {
+    put(single, "/kv/empty", "").assertStatusCode(200);
+    single.run(HttpRequest.GET("/kv/empty")).assertStatusCode(200).assertEntity("");
+  }
+
+  @Test
+  public void unknownConsistencyIs400AndChangesNothing() {
+    JsonNode body = json(put(single, "/kv/c?consistency=strong", "v").assertStatusCode(400));
+    assertEquals("consistency must be one, quorum or all, not 'strong'", body.get("error").asText());
+    single.run(HttpRequest.GET("/kv/c")).assertStatusCode(404);
+    for (String level : new String[] {"one", "quorum", "all", "QUORUM"}) {
+      put(single, "/kv/c?consistency=" + level, level).assertStatusCode(200);
+    }
+  }
+
+  @Test
+  public void percentEncodedKeysAreDecoded() {
+    put(single, "/kv/caf%C3%A9%2Fbar", "v").assertStatusCode(200);
+    single.run(HttpRequest.GET("/kv/caf%C3%A9%2Fbar")).assertStatusCode(200).assertEntity("v");
+    assertTrue(json(single.run(HttpRequest.GET("/kv/caf/bar")).assertStatusCode(400))
+        .get("error").asText().contains("%2F"));
+  }
+
+  @Test
+  public void wrongMethodIs405AndUnknownPathIs404BothJson() {
+    json(single.run(HttpRequest.POST("/kv/a")).assertStatusCode(405));
+    json(single.run(HttpRequest.GET("/nothing-here")).assertStatusCode(404));
+  }
+
+  @Test
+  public void writeWithoutQuorumIs503WithCountsAndPhase() {
+    JsonNode body = json(put(peersDown, "/kv/k", "v").assertStatusCode(503));
+    assertEquals("write quorum not reached", body.get("error").asText());
+    assertEquals("version-query", body.get("phase").asText());
+    assertEquals(1, body.get("acks").asInt());
+    assertEquals(2, body.get("required").asInt());
+    assertEquals(3, body.get("replicas").asInt());
+    assertEquals("not-applied", body.get("outcome").asText());
+    json(peersDown.run(HttpRequest.DELETE("/kv/k")).assertStatusCode(503));
+  }
+
+  @Test
+  public void readWithoutQuorumIs503WithResponsesAndPhase() {
+    JsonNode body = json(peersDown.run(HttpRequest.GET("/kv/k")).assertStatusCode(503));
+    assertEquals("read quorum not reached", body.get("error").asText());
+    assertEquals("read", body.get("phase").asText());
+    assertEquals(1, body.get("responses").asInt());
+    assertEquals(2, body.get("required").asInt());
+  }
+
+  @Test
+  public void consistencyOneWorksWithPeersDown() {
+    put(peersDown, "/kv/k?consistency=one", "v").assertStatusCode(200);
+    peersDown.run(HttpRequest.GET("/kv/k?consistency=one")).assertStatusCode(200).assertEntity("v");
+  }
+
+  @Test
+  public void overloadIs503WithRetryAfter() {
+    HttpResponse response = PublicRoutes.writeResponse(new Overloaded(10, 10), false);
+    assertEquals(503, response.status().intValue());
+    assertTrue(response.getHeader("Retry-After").isPresent());
+  }
+
+  @Test
+  public void healthAndClusterAnswerJson() {
+    assertEquals("ok", json(single.run(HttpRequest.GET("/health")).assertStatusCode(200)).get("status").asText());
+    JsonNode cluster = json(single.run(HttpRequest.GET("/cluster")).assertStatusCode(200));
+    assertEquals("self", cluster.get("node").asText());
+    assertTrue(cluster.get("peers").isArray());
+  }
+}

@@ -1,0 +1,58 @@
+package io.quorumkv.http;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.server.Route;
+import com.typesafe.config.ConfigFactory;
+import io.quorumkv.config.Settings;
+import io.quorumkv.coordinator.Coordinators;
+import io.quorumkv.coordinator.ReplicaHandle;
+import io.quorumkv.membership.ClusterView;
+import io.quorumkv.store.MemoryStorage;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.StoreActor;
+import io.quorumkv.version.HybridLogicalClock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A replica's routes over real actors inside a route test's actor system: a local StoreActor
+ * plus {@code deadPeers} peers that never answer (so requests needing them time out).
+ */
+final class RouteFixture {
+
+  static final long REPLICA_ID = 0x1234L;
+
+  final Settings settings;
+  final ActorRef<ReplicaProtocol.Request> store;
+  final Route route;
+
+  RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
+    ConfigFactory.invalidateCaches();
+    settings = Settings.load(
+        ConfigFactory.parseString("quorumkv.node-id = self\n" + configOverrides).withFallback(ConfigFactory.load()),
+        Map.of());
+    ActorSystem<Void> system = Adapter.toTyped(classic);
+    HybridLogicalClock clock = HybridLogicalClock.system();
+    ReplicaStats stats = new ReplicaStats();
+    store = Adapter.spawnAnonymous(classic, StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats));
+    List<ReplicaHandle> replicas = new ArrayList<>();
+    replicas.add(new ReplicaHandle("self", store));
+    for (int i = 1; i <= deadPeers; i++) {
+      String name = "dead" + i;
+      replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Request>ignore())));
+    }
+    ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
+        new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, settings.writeTimeout(),
+            settings.readTimeout(), settings.requestsInFlightMax())));
+    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), stats, 1, 1);
+    PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);
+    InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID);
+    route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())
+        .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
+  }
+}

@@ -1,0 +1,105 @@
+package io.quorumkv.store;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.ClassRule;
+import org.junit.Test;
+
+/** Goal: the StoreActor answers the replica protocol from its storage and keeps its clock ahead. */
+public class StoreActorTest {
+
+  @ClassRule
+  public static final TestKitJunitResource testKit = new TestKitJunitResource();
+
+  private static final long OWN_ID = 42L;
+  private static final Stamp SENDER = new Stamp(9L, 0L);
+
+  private final AtomicLong wallMillis = new AtomicLong(1_000L);
+  private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
+  private final ReplicaStats stats = new ReplicaStats();
+  private final ActorRef<Request> store =
+      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats));
+  private final TestProbe<Answer> probe = testKit.createTestProbe();
+
+  private Applied apply(Record record) {
+    store.tell(new Apply("k", record, SENDER, probe.getRef()));
+    return probe.expectMessageClass(Applied.class);
+  }
+
+  private Optional<Record> read() {
+    store.tell(new Read("k", SENDER, probe.getRef()));
+    return probe.expectMessageClass(RecordHeld.class).record();
+  }
+
+  @Test
+  public void absentKeyHoldsVersionZero() {
+    store.tell(new ReadVersion("nothing", SENDER, probe.getRef()));
+    VersionHeld held = probe.expectMessageClass(VersionHeld.class);
+    assertEquals(Version.ZERO, held.version());
+    assertEquals("a", held.replica());
+    assertEquals(OWN_ID, held.stamp().replicaId());
+  }
+
+  @Test
+  public void higherVersionWinsAndTheAnswerSaysWhatIsHeld() {
+    Record newer = Record.of(new Version(200, 1), Value.ofUtf8("new"));
+    Record older = Record.of(new Version(100, 1), Value.ofUtf8("old"));
+    assertEquals(newer.version(), apply(newer).version());
+    Applied stale = apply(older);
+    assertEquals(newer.version(), stale.version()); // the older record was not applied
+    assertEquals(newer.digest(), stale.digest());
+    assertEquals(Optional.of(newer), read());
+  }
+
+  @Test
+  public void reapplyingIsANoOp() {
+    Record record = Record.of(new Version(300, 1), Value.ofUtf8("v"));
+    apply(record);
+    assertEquals(record.version(), apply(record).version());
+    assertEquals(Optional.of(record), read());
+  }
+
+  @Test
+  public void tombstoneHidesTheValue() {
+    apply(Record.of(new Version(400, 1), Value.ofUtf8("v")));
+    apply(Record.tombstone(new Version(500, 1)));
+    assertTrue(read().orElseThrow().isTombstone());
+  }
+
+  @Test
+  public void clockMovesPastSenderClockAndAppliedVersions() {
+    long senderClock = HybridLogicalClock.fromMillis(50_000L);
+    store.tell(new ReadVersion("k", new Stamp(9L, senderClock), probe.getRef()));
+    assertTrue(probe.expectMessageClass(VersionHeld.class).stamp().clock() >= senderClock);
+    Version far = new Version(HybridLogicalClock.fromMillis(90_000L), 1);
+    Applied applied = apply(Record.of(far, Value.ofUtf8("v")));
+    assertTrue(applied.stamp().clock() >= far.hlc());
+    assertTrue(clock.tick() > far.hlc());
+  }
+
+  @Test
+  public void equalVersionWithOtherValueRaisesTheAlarmAndKeepsTheHeldValue() {
+    Version version = new Version(600, 1);
+    apply(Record.of(version, Value.ofUtf8("first")));
+    Applied answer = apply(Record.of(version, Value.ofUtf8("second")));
+    assertEquals(Value.ofUtf8("first").digest(), answer.digest());
+    assertEquals(1, stats.digestConflicts());
+  }
+}
