@@ -44,6 +44,8 @@ public final class ClientMain {
   private ClientMain() {}
 
   public static void main(String[] args) {
+    // Initialise logging before Akka's threads start logging concurrently.
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(run(args, System.getenv(), Path.of("."), System.out, System.err));
   }
 

@@ -136,16 +136,18 @@ public final class KvClient {
     return new KvException.Unreachable(node, cause);
   }
 
+  /** The version from the documented body {@code {"key","version"}}, else from the ETag. */
   private Written written(String key, Answer answer) {
     expectOk(answer);
-    return new Written(key, answer.version());
+    String version = parseJson(answer.body()).path("version").asText(answer.version());
+    return new Written(key, version);
   }
 
   private void expectOk(Answer answer) {
     if (answer.status() == 200) {
       return;
     }
-    JsonNode error = parseError(answer.body());
+    JsonNode error = parseJson(answer.body());
     String message = error.path("error").asText("(no error message)");
     if (answer.status() == 503) {
       boolean indeterminate = "indeterminate".equals(error.path("outcome").asText());
@@ -167,7 +169,7 @@ public final class KvClient {
     return details.length() == 0 ? "" : details.append(')').toString();
   }
 
-  private static JsonNode parseError(byte[] body) {
+  private static JsonNode parseJson(byte[] body) {
     try {
       return JSON.readTree(body);
     } catch (IOException e) {

@@ -1,0 +1,172 @@
+package io.quorumkv.client;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.ETag;
+import akka.http.javadsl.model.headers.EntityTag;
+import com.typesafe.config.ConfigFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * Goal: KvClient turns every kind of answer into its result or its own exception. Method: a
+ * stub replica on a loopback port answers by key with canned responses.
+ */
+public class KvClientTest {
+
+  private static ActorSystem<Void> system;
+  private static ServerBinding binding;
+  private static KvClient client;
+
+  @BeforeClass
+  public static void startStub() throws Exception {
+    system = ActorSystem.create(Behaviors.empty(), "kv-client-test", ConfigFactory.load("quorumkv-client"));
+    binding = Http.get(system).newServerAt("127.0.0.1", 0)
+        .bindSync(KvClientTest::answer)
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    client = new KvClient(system, new NodeAddress("127.0.0.1", binding.localAddress().getPort()), Duration.ofSeconds(1));
+  }
+
+  @AfterClass
+  public static void stop() {
+    binding.unbind();
+    system.terminate();
+  }
+
+  /** The stub replica: the key names the answer. */
+  private static HttpResponse answer(HttpRequest request) {
+    String path = request.getUri().path();
+    if (path.equals("/kv/slow")) {
+      try {
+        Thread.sleep(2_000); // longer than the client's timeout
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return switch (path) {
+      case "/kv/present" -> HttpResponse.create()
+          .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, "value".getBytes(StandardCharsets.UTF_8))
+          .addHeader(ETag.create(EntityTag.create("5.0000000000000001", false)));
+      case "/kv/written" -> json(StatusCodes.OK, "{\"key\":\"written\",\"version\":\"6.01\"}")
+          .addHeader(ETag.create(EntityTag.create("6.01", false)));
+      case "/kv/absent" -> json(StatusCodes.NOT_FOUND, "{\"error\":\"not found\"}");
+      case "/kv/bad" -> json(StatusCodes.BAD_REQUEST, "{\"error\":\"the key is bad\"}");
+      case "/kv/down" -> json(StatusCodes.SERVICE_UNAVAILABLE,
+          "{\"error\":\"write quorum not reached\",\"phase\":\"apply\",\"acks\":1,\"required\":2,\"outcome\":\"indeterminate\"}");
+      case "/kv/a%2Fb" -> json(StatusCodes.OK, "{\"key\":\"a/b\",\"version\":\"1.01\"}");
+      default -> json(StatusCodes.INTERNAL_SERVER_ERROR, "{\"error\":\"boom\"}");
+    };
+  }
+
+  private static HttpResponse json(akka.http.javadsl.model.StatusCode status, String body) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  private static <T> KvException failure(CompletionStage<T> stage) {
+    try {
+      stage.toCompletableFuture().join();
+    } catch (CompletionException e) {
+      return (KvException) e.getCause();
+    }
+    fail("expected a failure");
+    return null;
+  }
+
+  @Test
+  public void getReturnsTheValueAndItsVersion() {
+    KvClient.Entry entry = client.get("present").toCompletableFuture().join().orElseThrow();
+    assertArrayEquals("value".getBytes(StandardCharsets.UTF_8), entry.value());
+    assertEquals("5.0000000000000001", entry.version());
+  }
+
+  @Test
+  public void notFoundIsEmpty() {
+    assertEquals(Optional.empty(), client.get("absent").toCompletableFuture().join());
+  }
+
+  @Test
+  public void putAndDeleteReturnTheVersion() {
+    assertEquals("6.01", client.put("written", new byte[] {1}).toCompletableFuture().join().version());
+    assertEquals("6.01", client.delete("written").toCompletableFuture().join().version());
+  }
+
+  @Test
+  public void keysAreSentAsOnePathSegment() {
+    // The stub answers a 200 only for the encoded form; a raw "/kv/a/b" would get its 500.
+    assertEquals("1.01", client.put("a/b", new byte[] {1}).toCompletableFuture().join().version());
+  }
+
+  @Test
+  public void rejectionIsNotRetryable() {
+    KvException e = failure(client.put("bad", new byte[] {1}));
+    assertTrue(e instanceof KvException.Rejected);
+    assertEquals(400, ((KvException.Rejected) e).status());
+    assertTrue(e.getMessage().contains("the key is bad"));
+    assertFalse(e.isRetryable());
+  }
+
+  @Test
+  public void unavailableCarriesTheIndeterminateOutcome() {
+    KvException e = failure(client.put("down", new byte[] {1}));
+    assertTrue(e instanceof KvException.Unavailable);
+    assertTrue(((KvException.Unavailable) e).isIndeterminate());
+    assertTrue(e.getMessage(), e.getMessage().contains("phase=apply"));
+    assertTrue(e.isRetryable());
+  }
+
+  @Test
+  public void serverErrorIsUnexpected() {
+    assertTrue(failure(client.get("other")) instanceof KvException.UnexpectedResponse);
+  }
+
+  @Test
+  public void slowAnswerTimesOut() {
+    KvException e = failure(client.get("slow"));
+    assertTrue(e.toString(), e instanceof KvException.TimedOut);
+  }
+
+  @Test
+  public void refusedConnectionIsUnreachable() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    KvClient nowhere = new KvClient(system, new NodeAddress("127.0.0.1", closedPort), Duration.ofSeconds(2));
+    KvException e = failure(nowhere.get("anything"));
+    assertTrue(e.toString(), e instanceof KvException.Unreachable);
+    assertTrue(e.isRetryable());
+  }
+
+  @Test
+  public void retryingGivesUpAtOnceOnARejection() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    long started = System.nanoTime();
+    try {
+      Retrying.until(deadline, () -> client.put("bad", new byte[] {1}));
+      fail("expected a rejection");
+    } catch (KvException.Rejected expected) {
+      assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos());
+    }
+  }
+}
