@@ -3,7 +3,9 @@ package io.quorumkv;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.http.javadsl.Http;
@@ -24,14 +26,19 @@ import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.replication.PeerClient;
 import io.quorumkv.replication.RemoteReplica;
 import io.quorumkv.store.MemoryStorage;
+import io.quorumkv.store.ReplicaMetadata;
+import io.quorumkv.store.RocksDbStorage;
+import io.quorumkv.store.Storage;
+import io.quorumkv.store.StorageUnusableException;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
-import java.security.SecureRandom;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +54,10 @@ public final class ReplicaMain {
   static final int EXIT_BAD_CONFIGURATION = 2;
   /** Exit status when the port cannot be bound. */
   static final int EXIT_CANNOT_LISTEN = 3;
+  /** Exit status when the data directory cannot be used. */
+  static final int EXIT_STORAGE_UNUSABLE = 4;
+  /** Exit status when storage failed while running: the replica stops rather than limp on. */
+  static final int EXIT_STORAGE_FAILED = 5;
 
   private ReplicaMain() {}
 
@@ -65,21 +76,49 @@ public final class ReplicaMain {
       System.exit(EXIT_BAD_CONFIGURATION);
       return;
     }
-    ActorSystem.create(guardian(settings), "quorumkv", config);
+    Storage storage;
+    long replicaId;
+    HybridLogicalClock clock;
+    try {
+      storage = openStorage(settings);
+      replicaId = ReplicaMetadata.replicaId(storage);
+      clock = clockOf(settings, storage);
+    } catch (StorageUnusableException e) {
+      System.err.println("quorumkv: " + e.getMessage());
+      System.exit(EXIT_STORAGE_UNUSABLE);
+      return;
+    }
+    ActorSystem.create(guardian(settings, storage, replicaId, clock), "quorumkv", config);
   }
 
-  private static Behavior<Void> guardian(Settings settings) {
+  private static Storage openStorage(Settings settings) {
+    if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
+      return new MemoryStorage();
+    }
+    return RocksDbStorage.open(Path.of(settings.dataDir()), settings.fsync());
+  }
+
+  /** Durable unless the storage forgets everything anyway (the memory engine). */
+  private static HybridLogicalClock clockOf(Settings settings, Storage storage) {
+    long offsetMillis = settings.clockOffset().toMillis();
+    LongSupplier wallMillis = () -> System.currentTimeMillis() + offsetMillis;
+    if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
+      return new HybridLogicalClock(wallMillis, 0L);
+    }
+    return HybridLogicalClock.durable(wallMillis, ReplicaMetadata.clockMark(storage),
+        mark -> ReplicaMetadata.saveClockMark(storage, mark));
+  }
+
+  private static Behavior<Void> guardian(Settings settings, Storage storage, long replicaId, HybridLogicalClock clock) {
     return Behaviors.setup(ctx -> {
-      // The memory engine keeps nothing across restarts, so each start is a new replica id.
-      long replicaId = new SecureRandom().nextLong();
-      long offsetMillis = settings.clockOffset().toMillis();
-      HybridLogicalClock clock = new HybridLogicalClock(() -> System.currentTimeMillis() + offsetMillis, 0L);
       ReplicaStats stats = new ReplicaStats();
 
-      ActorRef<ReplicaProtocol.Request> store = ctx.spawn(
-          StoreActor.create(settings.nodeId(), replicaId, new MemoryStorage(), clock, stats),
+      ActorRef<StoreActor.Command> storeActor = ctx.spawn(
+          StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync()),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
+      ctx.watch(storeActor);
+      ActorRef<ReplicaProtocol.Request> store = storeActor.narrow();
 
       List<ReplicaHandle> replicas = new ArrayList<>();
       replicas.add(new ReplicaHandle(settings.nodeId(), store)); // the local replica first
@@ -102,8 +141,19 @@ public final class ReplicaMain {
       Route routes = concatRoutes(ctx, settings, store, coordinators, clock, replicaId, view)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
-      return Behaviors.empty();
+      return Behaviors.receive(Void.class)
+          .onSignal(Terminated.class, terminated -> onStoreStopped(ctx))
+          .build();
     });
+  }
+
+  /** The store stops only on a storage failure (or at shutdown): a replica without it must not serve. */
+  private static Behavior<Void> onStoreStopped(ActorContext<Void> ctx) {
+    if (CoordinatedShutdown.get(ctx.getSystem()).getShutdownReason().isEmpty()) {
+      log.error("Storage failed; stopping the replica (exit status {})", EXIT_STORAGE_FAILED);
+      new Thread(() -> System.exit(EXIT_STORAGE_FAILED), "exit").start();
+    }
+    return Behaviors.same();
   }
 
   private static Route concatRoutes(

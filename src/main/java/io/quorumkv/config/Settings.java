@@ -2,6 +2,7 @@ package io.quorumkv.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.quorumkv.store.FsyncMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ public record Settings(
     int valueBytesMax,
     int requestsInFlightMax,
     String storageEngine,
+    FsyncMode fsync,
     Duration clockOffset) {
 
   public Settings {
@@ -38,12 +40,15 @@ public record Settings(
     check(keyBytesMax >= 1, "quorumkv.limits.key-bytes-max must be at least 1");
     check(valueBytesMax >= 0, "quorumkv.limits.value-bytes-max must not be negative");
     check(requestsInFlightMax >= 1, "quorumkv.limits.requests-in-flight-max must be at least 1");
-    check(storageEngine.equals("memory"),
-        "quorumkv.storage.engine must be 'memory' (the only engine so far), not '" + storageEngine + "'");
+    check(storageEngine.equals(ENGINE_ROCKSDB) || storageEngine.equals(ENGINE_MEMORY),
+        "quorumkv.storage.engine (STORAGE_ENGINE) must be rocksdb or memory, not '" + storageEngine + "'");
     for (PeerAddress peer : peers) {
       check(!peer.name().equalsIgnoreCase(nodeId), "peer " + peer.name() + " has this replica's node id");
     }
   }
+
+  public static final String ENGINE_ROCKSDB = "rocksdb";
+  public static final String ENGINE_MEMORY = "memory";
 
   /** Reads {@code config}'s {@code quorumkv} section and the peers from {@code environment}. */
   public static Settings load(Config config, Map<String, String> environment) {
@@ -65,6 +70,9 @@ public record Settings(
           toIntBytes(q.getBytes("limits.value-bytes-max"), "quorumkv.limits.value-bytes-max"),
           q.getInt("limits.requests-in-flight-max"),
           q.getString("storage.engine"),
+          FsyncMode.parse(q.getString("storage.fsync")).orElseThrow(() -> new IllegalArgumentException(
+              "quorumkv.storage.fsync (FSYNC) must be always, periodic or never, not '"
+                  + q.getString("storage.fsync") + "'")),
           q.getDuration("clock-offset"));
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);

@@ -66,6 +66,11 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
+  public void sync() {
+    // Nothing is ever durable here.
+  }
+
+  @Override
   public void close() {
     // Nothing to release.
   }

@@ -19,8 +19,8 @@ public final class ReplicaProtocol {
   /** Who sent a message and its clock reading at sending. */
   public record Stamp(long replicaId, long clock) {}
 
-  /** A request to one replica. */
-  public sealed interface Request permits ReadVersion, Read, Apply {
+  /** A request to one replica (also the public part of the StoreActor's protocol). */
+  public sealed interface Request extends StoreActor.Command permits ReadVersion, Read, Apply {
     String key();
 
     Stamp stamp();

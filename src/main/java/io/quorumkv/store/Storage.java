@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The storage engine under one replica. The {@link StoreActor} is its only caller, so engines
- * need not be thread-safe for concurrent writers; they may block (the StoreActor runs on a
- * dedicated dispatcher).
+ * The storage engine under one replica. The {@link StoreActor} is the only caller of the
+ * record methods; only {@link #putMeta} may also be called by the clock from another thread.
+ * Calls may block (the StoreActor runs on a dedicated dispatcher).
  *
  * <p>Contract, tested for every engine by {@code StorageContractTest}:
  * <ul>
@@ -38,7 +38,14 @@ public interface Storage extends AutoCloseable {
   /** Small named metadata (replica id, clock mark); empty when never written. */
   Optional<byte[]> getMeta(String name);
 
+  /**
+   * Stores metadata durably (synced in every fsync mode) before returning. May be called from
+   * any thread, concurrently with the StoreActor's calls.
+   */
   void putMeta(String name, byte[] value);
+
+  /** Makes every write so far durable (used by {@code fsync = periodic}). */
+  void sync();
 
   @Override
   void close();

@@ -24,20 +24,25 @@ final class LocalCluster implements AutoCloseable {
 
   final List<ReplicaProcess> replicas = new ArrayList<>();
   final int[] ports = new int[3];
+  private final Path logDir;
+  private final List<String> jvmOptions;
+  private final Map<Integer, Map<String, String>> overrides;
 
   /**
    * @param overrides per replica index, env entries replacing its default PEER_* entries
    */
   LocalCluster(Path logDir, List<String> jvmOptions, Map<Integer, Map<String, String>> overrides)
       throws IOException, InterruptedException {
+    this.logDir = logDir;
+    this.jvmOptions = jvmOptions;
+    this.overrides = overrides;
+    deleteRecursively(logDir); // a test starts from empty data directories
     for (int i = 0; i < 3; i++) {
       ports[i] = ReplicaProcess.freePort();
     }
     try {
       for (int i = 0; i < 3; i++) {
-        Map<String, String> peers = new HashMap<>(peerEnvironment(i));
-        peers.putAll(overrides.getOrDefault(i, Map.of()));
-        replicas.add(ReplicaProcess.start("peer" + i, ports[i], peers, jvmOptions, logDir));
+        replicas.add(startReplica(i));
       }
       for (ReplicaProcess replica : replicas) {
         replica.awaitHealthy(START_LIMIT);
@@ -50,6 +55,25 @@ final class LocalCluster implements AutoCloseable {
         + ", logs in " + logDir);
   }
 
+  private ReplicaProcess startReplica(int index) throws IOException {
+    Map<String, String> environment = new HashMap<>(peerEnvironment(index));
+    environment.putAll(overrides.getOrDefault(index, Map.of()));
+    return ReplicaProcess.start("peer" + index, ports[index], environment, jvmOptions, logDir);
+  }
+
+  /** Starts replica {@code index} again, on its port and data directory, and waits until it serves. */
+  void restart(int index) throws IOException, InterruptedException {
+    if (replicas.get(index).isAlive()) {
+      throw new IllegalStateException("peer" + index + " is still running");
+    }
+    replicas.set(index, startReplica(index));
+    replicas.get(index).awaitHealthy(START_LIMIT);
+  }
+
+  Path dataDirectory(int index) {
+    return logDir.resolve("peer" + index + "-data");
+  }
+
   /** PEER_* entries for all three replicas except {@code self} (or all three with -1). */
   Map<String, String> peerEnvironment(int self) {
     Map<String, String> environment = new HashMap<>();
@@ -60,6 +84,17 @@ final class LocalCluster implements AutoCloseable {
       }
     }
     return environment;
+  }
+
+  static void deleteRecursively(Path directory) throws IOException {
+    if (!java.nio.file.Files.exists(directory)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(directory)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(path);
+      }
+    }
   }
 
   ReplicaProcess replica(int index) {

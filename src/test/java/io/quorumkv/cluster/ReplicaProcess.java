@@ -39,21 +39,25 @@ final class ReplicaProcess implements AutoCloseable {
   }
 
   /**
-   * @param peers other replicas' env entries, e.g. PEER_PEER1_HOST=127.0.0.1
+   * Starts a replica whose data directory is {@code <logDir>/<name>-data}: starting the same
+   * name again in the same {@code logDir} restarts it on its old data.
+   *
+   * @param environment PEER_* entries and any other variable (they override the defaults)
    * @param jvmOptions extra -D settings
    */
-  static ReplicaProcess start(String name, int port, Map<String, String> peers, List<String> jvmOptions, Path logDir)
+  static ReplicaProcess start(String name, int port, Map<String, String> environment, List<String> jvmOptions, Path logDir)
       throws IOException {
     List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC"));
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", REPLICA_JAR.toString()));
     ProcessBuilder builder = new ProcessBuilder(command);
-    Map<String, String> environment = builder.environment();
-    environment.keySet().removeIf(key -> key.startsWith("PEER_"));
-    environment.putAll(peers);
-    environment.put("PORT", Integer.toString(port));
-    environment.put("NODE_ID", name);
-    environment.put("LISTEN_HOST", "127.0.0.1");
+    Map<String, String> variables = builder.environment();
+    variables.keySet().removeIf(key -> key.startsWith("PEER_"));
+    variables.put("PORT", Integer.toString(port));
+    variables.put("NODE_ID", name);
+    variables.put("LISTEN_HOST", "127.0.0.1");
+    variables.put("DATA_DIR", logDir.resolve(name + "-data").toString());
+    variables.putAll(environment);
     Files.createDirectories(logDir);
     Path log = logDir.resolve(name + ".log");
     builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -103,6 +107,14 @@ final class ReplicaProcess implements AutoCloseable {
       Thread.sleep(100);
     }
     throw new AssertionError(name + " did not become healthy within " + limit + "; see " + log);
+  }
+
+  /** Waits, bounded, for the process to exit on its own; returns its exit status. */
+  int awaitExit(Duration limit) throws InterruptedException {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " still runs after " + limit);
+    }
+    return process.exitValue();
   }
 
   /** {@code kill -9}: no shutdown hook runs. */

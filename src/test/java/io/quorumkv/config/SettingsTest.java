@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.quorumkv.store.FsyncMode;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.Test;
@@ -25,7 +26,8 @@ public class SettingsTest {
     assertEquals(Duration.ofSeconds(2), settings.readTimeout());
     assertEquals(1024, settings.keyBytesMax());
     assertEquals(1024 * 1024, settings.valueBytesMax());
-    assertEquals("memory", settings.storageEngine());
+    assertEquals("rocksdb", settings.storageEngine());
+    assertEquals(FsyncMode.ALWAYS, settings.fsync());
     assertEquals(1, settings.replicas());
   }
 
@@ -43,7 +45,8 @@ public class SettingsTest {
         "quorumkv.write-timeout = 0s", "write-timeout",
         "quorumkv.storage.engine = cassandra", "storage.engine",
         "quorumkv.limits.key-bytes-max = 0", "key-bytes-max",
-        "quorumkv.read-timeout = soon", "read-timeout");
+        "quorumkv.read-timeout = soon", "read-timeout",
+        "quorumkv.storage.fsync = sometimes", "storage.fsync");
     cases.forEach((override, mentioned) -> {
       IllegalArgumentException e = assertThrows(override, IllegalArgumentException.class,
           () -> Settings.load(config(override), Map.of()));

@@ -10,6 +10,7 @@ import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.Coordinators;
 import io.quorumkv.coordinator.ReplicaHandle;
 import io.quorumkv.membership.ClusterView;
+import io.quorumkv.store.FsyncMode;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
@@ -39,7 +40,8 @@ final class RouteFixture {
     ActorSystem<Void> system = Adapter.toTyped(classic);
     HybridLogicalClock clock = HybridLogicalClock.system();
     ReplicaStats stats = new ReplicaStats();
-    store = Adapter.spawnAnonymous(classic, StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats));
+    store = Adapter.spawnAnonymous(classic,
+        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS)).narrow();
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(new ReplicaHandle("self", store));
     for (int i = 1; i <= deadPeers; i++) {

@@ -17,6 +17,8 @@ import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.ClassRule;
@@ -35,7 +37,7 @@ public class StoreActorTest {
   private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
   private final ReplicaStats stats = new ReplicaStats();
   private final ActorRef<Request> store =
-      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats));
+      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS)).narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
   private Applied apply(Record record) {
@@ -46,6 +48,23 @@ public class StoreActorTest {
   private Optional<Record> read() {
     store.tell(new Read("k", SENDER, probe.getRef()));
     return probe.expectMessageClass(RecordHeld.class).record();
+  }
+
+  @Test
+  public void appliesArrivingTogetherAreAllAnsweredWithWhatIsHeld() {
+    List<Record> records = new ArrayList<>();
+    for (int i = 1; i <= 50; i++) {
+      records.add(Record.of(new Version(1_000 + i, 1), Value.ofUtf8("v" + i)));
+      store.tell(new Apply("k" + (i % 5), records.get(i - 1), SENDER, probe.getRef()));
+    }
+    List<Answer> answers = probe.receiveSeveralMessages(50);
+    for (int i = 0; i < 50; i++) {
+      Applied applied = (Applied) answers.get(i);
+      assertTrue(applied.version() + " >= " + records.get(i).version(),
+          applied.version().compareTo(records.get(i).version()) >= 0);
+    }
+    store.tell(new Read("k0", SENDER, probe.getRef()));
+    assertEquals(records.get(49), probe.expectMessageClass(RecordHeld.class).record().orElseThrow());
   }
 
   @Test

@@ -64,4 +64,31 @@ public class HybridLogicalClockTest {
     clock.observe(Long.MAX_VALUE);
     assertThrows(IllegalStateException.class, clock::tick);
   }
+
+  @Test
+  public void durableClockRecordsAMarkBeforeReachingItAndRestartsAboveIt() {
+    java.util.List<Long> marks = new java.util.ArrayList<>();
+    HybridLogicalClock durable = HybridLogicalClock.durable(wallMillis::get, 0L, marks::add);
+    long issued = durable.tick();
+    assertEquals(1, marks.size());
+    assertTrue("a mark lies above every issued reading", marks.get(0) > issued);
+    for (int i = 0; i < 1_000; i++) {
+      issued = durable.tick(); // within the same mark: no new persistence
+    }
+    assertEquals(1, marks.size());
+
+    // "Crash", then restart with the wall clock set back by an hour.
+    wallMillis.addAndGet(-3_600_000L);
+    HybridLogicalClock restarted = HybridLogicalClock.durable(wallMillis::get, marks.get(marks.size() - 1), marks::add);
+    assertTrue(restarted.tick() > issued);
+  }
+
+  @Test
+  public void observingPastTheMarkPersistsANewMarkFirst() {
+    java.util.List<Long> marks = new java.util.ArrayList<>();
+    HybridLogicalClock durable = HybridLogicalClock.durable(wallMillis::get, 0L, marks::add);
+    long far = HybridLogicalClock.fromMillis(wallMillis.get() + 60_000L);
+    durable.observe(far);
+    assertTrue(marks.get(marks.size() - 1) > far);
+  }
 }

@@ -1,0 +1,26 @@
+package io.quorumkv.store;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * When a replica's writes reach the disk (DESIGN.md section 7). The guarantees of the README
+ * (linearizable, no acknowledged write lost while at most N - W replicas fail) assume
+ * {@code ALWAYS}.
+ */
+public enum FsyncMode {
+  /** No Apply is acknowledged before the write-ahead log is synced (group commit). */
+  ALWAYS,
+  /** Acknowledged once written to the OS; the log is synced every 100 ms. */
+  PERIODIC,
+  /** Acknowledged once written to the OS; synced only when the OS decides. */
+  NEVER;
+
+  public static Optional<FsyncMode> parse(String text) {
+    try {
+      return Optional.of(valueOf(text.trim().toUpperCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+}

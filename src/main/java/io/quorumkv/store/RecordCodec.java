@@ -1,0 +1,60 @@
+package io.quorumkv.store;
+
+import io.quorumkv.version.Version;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The on-disk form of a {@link Record}: a format byte, the version (hlc, replica id, 8 bytes
+ * each, big-endian), a kind byte (value or tombstone), then the value bytes. Decoding checks
+ * every field, so a corrupt or foreign record fails loudly instead of being served.
+ */
+final class RecordCodec {
+
+  static final byte FORMAT = 1;
+  private static final byte KIND_VALUE = 0;
+  private static final byte KIND_TOMBSTONE = 1;
+  private static final int HEADER_BYTES = 1 + 8 + 8 + 1;
+
+  private RecordCodec() {}
+
+  static byte[] encode(Record record) {
+    int valueBytes = record.isTombstone() ? 0 : record.value().length();
+    ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + valueBytes);
+    buffer.put(FORMAT)
+        .putLong(record.version().hlc())
+        .putLong(record.version().replicaId())
+        .put(record.isTombstone() ? KIND_TOMBSTONE : KIND_VALUE);
+    if (!record.isTombstone()) {
+      buffer.put(record.value().bytes());
+    }
+    return buffer.array();
+  }
+
+  /** @throws CorruptRecordException when {@code bytes} is not a record of this format */
+  static Record decode(String key, byte[] bytes) {
+    if (bytes.length < HEADER_BYTES || bytes[0] != FORMAT) {
+      throw new CorruptRecordException("record of key [" + key + "] has an unknown format");
+    }
+    ByteBuffer buffer = ByteBuffer.wrap(bytes);
+    buffer.get();
+    long hlc = buffer.getLong();
+    long replicaId = buffer.getLong();
+    byte kind = buffer.get();
+    if (hlc <= 0 || (kind != KIND_VALUE && kind != KIND_TOMBSTONE)
+        || (kind == KIND_TOMBSTONE && bytes.length != HEADER_BYTES)) {
+      throw new CorruptRecordException("record of key [" + key + "] is corrupt");
+    }
+    Version version = new Version(hlc, replicaId);
+    return kind == KIND_TOMBSTONE
+        ? Record.tombstone(version)
+        : Record.of(version, Value.wrap(Arrays.copyOfRange(bytes, HEADER_BYTES, bytes.length)));
+  }
+
+  /** A stored record that cannot be decoded: corruption, never served as a value. */
+  static final class CorruptRecordException extends IllegalStateException {
+    CorruptRecordException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+package io.quorumkv.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The default {@link Storage}: RocksDB under the data directory, with column families
+ * {@code data} (records by key), {@code hints} (for hinted handoff) and {@code meta}
+ * (replica id, clock mark, format version).
+ *
+ * <p>Durability follows the {@link FsyncMode}: with {@code ALWAYS} every batch is written with
+ * a synced write-ahead log before {@link #applyIfNewer} returns; otherwise the log is synced by
+ * {@link #sync()} or the OS. Metadata writes are always synced: the clock's mark must survive
+ * any crash. RocksDB is thread-safe, so the clock may write metadata from its own thread while
+ * the StoreActor writes records.
+ */
+public final class RocksDbStorage implements Storage {
+
+  /** The layout this code reads and writes; a directory with another one is refused. */
+  public static final int FORMAT_VERSION = 1;
+  private static final String FORMAT_KEY = "format-version";
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final Path directory;
+  private final DBOptions options;
+  private final ColumnFamilyOptions familyOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles;
+  private final ColumnFamilyHandle data;
+  private final ColumnFamilyHandle meta;
+  private final WriteOptions recordWrites;
+  private final WriteOptions syncedWrites;
+
+  private RocksDbStorage(Path directory, FsyncMode mode) throws RocksDBException {
+    this.directory = directory;
+    this.options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+        .setKeepLogFileNum(3);
+    this.familyOptions = new ColumnFamilyOptions();
+    List<ColumnFamilyDescriptor> families = List.of(
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
+        new ColumnFamilyDescriptor(bytes("data"), familyOptions),
+        new ColumnFamilyDescriptor(bytes("hints"), familyOptions),
+        new ColumnFamilyDescriptor(bytes("meta"), familyOptions));
+    this.handles = new ArrayList<>();
+    this.db = RocksDB.open(options, directory.toString(), families, handles);
+    this.data = handles.get(1);
+    this.meta = handles.get(3);
+    this.recordWrites = new WriteOptions().setSync(mode == FsyncMode.ALWAYS);
+    this.syncedWrites = new WriteOptions().setSync(true);
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code directory}.
+   *
+   * @throws StorageUnusableException with a one-line reason when the directory is not
+   *     writable, locked by another process, or written in another format
+   */
+  public static RocksDbStorage open(Path directory, FsyncMode mode) {
+    try {
+      Files.createDirectories(directory);
+    } catch (java.io.IOException e) {
+      throw new StorageUnusableException("cannot create data directory " + directory + ": " + e, e);
+    }
+    if (!Files.isDirectory(directory) || !Files.isWritable(directory)) {
+      throw new StorageUnusableException("data directory " + directory + " is not a writable directory", null);
+    }
+    RocksDbStorage storage;
+    try {
+      storage = new RocksDbStorage(directory, mode);
+    } catch (RocksDBException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.toLowerCase().contains("lock")) {
+        throw new StorageUnusableException("data directory " + directory
+            + " is locked by another process (is another replica using it?): " + message, e);
+      }
+      throw new StorageUnusableException("cannot open data directory " + directory + ": " + message, e);
+    }
+    try {
+      storage.checkFormat();
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+    return storage;
+  }
+
+  private void checkFormat() {
+    Optional<byte[]> format = getMeta(FORMAT_KEY);
+    if (format.isEmpty()) {
+      if (!scan("", 1).isEmpty()) {
+        throw new StorageUnusableException("data directory " + directory + " holds records but no format version", null);
+      }
+      putMeta(FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+      return;
+    }
+    int found = format.get().length == 4 ? ByteBuffer.wrap(format.get()).getInt() : -1;
+    if (found != FORMAT_VERSION) {
+      throw new StorageUnusableException("data directory " + directory + " was written in format version "
+          + found + "; this replica reads format version " + FORMAT_VERSION, null);
+    }
+  }
+
+  @Override
+  public Optional<Record> get(String key) {
+    try {
+      byte[] bytes = db.get(data, bytes(key));
+      return bytes == null ? Optional.empty() : Optional.of(RecordCodec.decode(key, bytes));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<Record> applyIfNewer(List<KeyedRecord> batch) {
+    Map<String, Record> heldInBatch = new HashMap<>();
+    List<Record> held = new ArrayList<>(batch.size());
+    try (WriteBatch writes = new WriteBatch()) {
+      for (KeyedRecord entry : batch) {
+        Record current = heldInBatch.containsKey(entry.key())
+            ? heldInBatch.get(entry.key()) : get(entry.key()).orElse(null);
+        Record incoming = entry.record();
+        if (current == null || incoming.version().isAfter(current.version())) {
+          writes.put(data, bytes(entry.key()), RecordCodec.encode(incoming));
+          current = incoming;
+        }
+        heldInBatch.put(entry.key(), current);
+        held.add(current);
+      }
+      if (writes.count() > 0) {
+        db.write(recordWrites, writes);
+      }
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+    }
+    return held;
+  }
+
+  @Override
+  public List<KeyedRecord> scan(String fromKey, int limit) {
+    List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
+    try (RocksIterator iterator = db.newIterator(data)) {
+      for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
+        String key = new String(iterator.key(), StandardCharsets.UTF_8);
+        page.add(new KeyedRecord(key, RecordCodec.decode(key, iterator.value())));
+      }
+    }
+    return page;
+  }
+
+  @Override
+  public Optional<byte[]> getMeta(String name) {
+    try {
+      return Optional.ofNullable(db.get(meta, bytes(name)));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void putMeta(String name, byte[] value) {
+    try {
+      db.put(meta, syncedWrites, bytes(name), value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void sync() {
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage sync failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ColumnFamilyHandle handle : handles) {
+      handle.close();
+    }
+    db.close();
+    recordWrites.close();
+    syncedWrites.close();
+    familyOptions.close();
+    options.close();
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}

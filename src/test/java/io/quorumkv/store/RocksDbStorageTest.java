@@ -1,0 +1,96 @@
+package io.quorumkv.store;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import io.quorumkv.version.Version;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/**
+ * Goal: RocksDB keeps the storage contract, keeps what it was given across a reopen, and
+ * refuses a data directory it must not use (locked, foreign format) with a clear reason.
+ */
+public class RocksDbStorageTest extends StorageContractTest {
+
+  @Rule
+  public final TemporaryFolder folder = new TemporaryFolder();
+
+  private Path directory;
+
+  @Override
+  protected Storage open() {
+    try {
+      directory = folder.newFolder("data").toPath();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    return RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+  }
+
+  @Test
+  public void recordsReplicaIdAndClockMarkSurviveAReopen() {
+    Record record = Record.of(new Version(42, 7), Value.ofUtf8("durable"));
+    storage.applyIfNewer(List.of(new KeyedRecord("k", record)));
+    storage.applyIfNewer(List.of(new KeyedRecord("gone", Record.tombstone(new Version(43, 7)))));
+    long replicaId = ReplicaMetadata.replicaId(storage);
+    ReplicaMetadata.saveClockMark(storage, 12345L);
+    storage.close();
+
+    storage = RocksDbStorage.open(directory, FsyncMode.NEVER);
+    assertEquals(record, storage.get("k").orElseThrow());
+    assertTrue(storage.get("gone").orElseThrow().isTombstone());
+    assertEquals(replicaId, ReplicaMetadata.replicaId(storage));
+    assertEquals(12345L, ReplicaMetadata.clockMark(storage));
+  }
+
+  @Test
+  public void secondOpenOfTheSameDirectoryIsRefusedAsLocked() {
+    StorageUnusableException e = assertThrows(StorageUnusableException.class,
+        () -> RocksDbStorage.open(directory, FsyncMode.ALWAYS));
+    assertTrue(e.getMessage(), e.getMessage().contains("locked by another process"));
+    storage.applyIfNewer(List.of(new KeyedRecord("k", Record.of(new Version(1, 1), Value.ofUtf8("v")))));
+    assertTrue("the first owner is unharmed", storage.get("k").isPresent());
+  }
+
+  @Test
+  public void foreignFormatVersionIsRefused() {
+    storage.putMeta("format-version", ByteBuffer.allocate(4).putInt(99).array());
+    storage.close();
+    StorageUnusableException e = assertThrows(StorageUnusableException.class,
+        () -> RocksDbStorage.open(directory, FsyncMode.ALWAYS));
+    assertTrue(e.getMessage(), e.getMessage().contains("format version 99"));
+    storage = RocksDbStorage.open(folderFor("other"), FsyncMode.ALWAYS); // for closeStorage()
+  }
+
+  @Test
+  public void unwritableDirectoryIsRefused() throws Exception {
+    Path file = Files.createFile(directory.getParent().resolve("not-a-directory"));
+    StorageUnusableException e = assertThrows(StorageUnusableException.class,
+        () -> RocksDbStorage.open(file, FsyncMode.ALWAYS));
+    assertTrue(e.getMessage(), e.getMessage().contains("not-a-directory"));
+  }
+
+  @Test
+  public void corruptRecordFailsLoudlyInsteadOfBeingServed() {
+    assertThrows(RecordCodec.CorruptRecordException.class, () -> RecordCodec.decode("k", new byte[] {9, 9}));
+    byte[] encoded = RecordCodec.encode(Record.tombstone(new Version(5, 5)));
+    assertEquals(Record.tombstone(new Version(5, 5)), RecordCodec.decode("k", encoded));
+    byte[] withTrailingBytes = java.util.Arrays.copyOf(encoded, encoded.length + 1);
+    assertThrows(RecordCodec.CorruptRecordException.class, () -> RecordCodec.decode("k", withTrailingBytes));
+  }
+
+  private Path folderFor(String name) {
+    try {
+      return folder.newFolder(name).toPath();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
