@@ -175,6 +175,13 @@ public final class ReplicaMain {
             new Thread(() -> System.exit(EXIT_CANNOT_LISTEN), "exit").start();
             return;
           }
+          // On SIGTERM: stop accepting connections, give requests in flight up to 5 s, then stop
+          // the actors (the StoreActor closes the storage last).
+          CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "log-stop",
+              () -> {
+                log.info("Stopping: no new requests, finishing the ones in flight");
+                return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.getInstance());
+              });
           binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
           log.info("Replica [{}] (replica id {}) listening on {}:{}, N={}, peers {}",
               settings.nodeId(), ClusterView.hex(replicaId), settings.listenHost(), settings.port(),

@@ -151,6 +151,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private Behavior<Command> onStop() {
     // Queued Applies were never acknowledged: dropping them loses nothing anyone was promised.
     storage.close();
+    getContext().getLog().info("Storage closed");
     return this;
   }
 }

@@ -247,7 +247,7 @@ public class DurabilityIT {
   }
 
   @Test
-  public void secondReplicaOnTheSameDataDirectoryExitsWithAClearMessage() throws Exception {
+  public void secondReplicaOnTheSameDataDirectoryExitsWithAClearMessageAndTheOwnerStopsCleanly() throws Exception {
     Path logDir = logDir();
     LocalCluster.deleteRecursively(logDir);
     int port = ReplicaProcess.freePort();
@@ -266,6 +266,16 @@ public class DurabilityIT {
       assertTrue(output, output.contains("is locked by another process (is another replica using it?)"));
       assertEquals("the owner keeps serving its data", "v", send("GET", owner.address(), "/kv/k", null).body());
       assertEquals(200, send("PUT", owner.address(), "/kv/k2", "v2").statusCode());
+
+      // 143 = 128 + SIGTERM: the JVM's status after its shutdown hooks (Akka's coordinated
+      // shutdown) ran to the end; a crash or a forced kill would not log "Storage closed".
+      assertEquals("a clean stop on SIGTERM", 143, owner.stop());
+      String ownerLog = java.nio.file.Files.readString(owner.log);
+      assertTrue(ownerLog, ownerLog.contains("Storage closed"));
+      try (Storage storage = RocksDbStorage.open(logDir.resolve("owner-data"), FsyncMode.ALWAYS)) {
+        assertTrue(storage.get("k").isPresent());
+        assertTrue(storage.get("k2").isPresent());
+      }
     } finally {
       owner.close();
     }

@@ -123,6 +123,12 @@ final class ReplicaProcess implements AutoCloseable {
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  /** SIGTERM, then waits (bounded) for the clean stop; returns the exit status. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    return awaitExit(Duration.ofSeconds(20));
+  }
+
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {
