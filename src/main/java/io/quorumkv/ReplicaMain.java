@@ -62,6 +62,7 @@ public final class ReplicaMain {
   private ReplicaMain() {}
 
   public static void main(String[] args) {
+    CommonPoolFix.apply();
     // Initialise logging before Akka's threads start logging concurrently.
     LoggerFactory.getILoggerFactory();
     // A replica process ends with its actor system (set here, not in application.conf, so

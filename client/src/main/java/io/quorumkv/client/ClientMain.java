@@ -38,18 +38,23 @@ public final class ClientMain {
       "       quorumkv-client put KEY VALUE [options]",
       "       quorumkv-client get KEY [options]",
       "       quorumkv-client delete KEY [options]",
+      "       quorumkv-client bench [options]       (bench --help for its options)",
       "options: --node HOST:PORT (default: PEER_PEER0_HOST/PORT), --consistency one|quorum|all,",
       "         --timeout DURATION (per request, default 5s), --wait DURATION (scenario, default 60s)");
 
   private ClientMain() {}
 
   public static void main(String[] args) {
+    CommonPoolFix.apply();
     // Initialise logging before Akka's threads start logging concurrently.
     org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(run(args, System.getenv(), Path.of("."), System.out, System.err));
   }
 
   static int run(String[] args, Map<String, String> environment, Path directory, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("bench")) {
+      return runBench(List.of(args).subList(1, args.length), environment, out, err);
+    }
     Options options;
     try {
       options = Options.parse(args);
@@ -65,12 +70,42 @@ public final class ClientMain {
           ? runScenario(system, options, environment, directory, out, err)
           : runCommand(system, options, environment, out, err);
     } finally {
-      system.terminate();
-      try {
-        system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // Exiting anyway: nothing of the client outlives the process.
+      terminate(system);
+    }
+  }
+
+  private static int runBench(List<String> args, Map<String, String> environment, PrintStream out, PrintStream err) {
+    Bench.Options options;
+    try {
+      options = Bench.parse(args, environment);
+    } catch (IllegalArgumentException e) {
+      err.println("quorumkv-client: " + e.getMessage());
+      err.println(Bench.USAGE);
+      return EXIT_USAGE;
+    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "quorumkv-bench",
+        ConfigFactory.load("quorumkv-client"));
+    try {
+      long failed = new Bench(system, options, out).run();
+      if (failed > 0) {
+        err.println("quorumkv-client: bench: " + failed + " requests failed");
+        return EXIT_FAILED;
       }
+      return EXIT_OK;
+    } catch (RuntimeException | java.io.IOException e) {
+      err.println("quorumkv-client: bench failed: " + e.getMessage());
+      return EXIT_FAILED;
+    } finally {
+      terminate(system);
+    }
+  }
+
+  private static void terminate(ActorSystem<Void> system) {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Exiting anyway: nothing of the client outlives the process.
     }
   }
 

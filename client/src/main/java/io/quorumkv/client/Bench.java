@@ -1,0 +1,334 @@
+package io.quorumkv.client;
+
+import akka.actor.typed.ActorSystem;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * {@code kv bench}: a closed-loop load generator for sizing a cluster. {@code concurrency}
+ * workers each keep one request in flight, spread over all nodes, for a duration or a number
+ * of operations; latencies go into HdrHistograms per operation. Bounded in time and count.
+ */
+final class Bench {
+
+  /** Everything a run is configured with. */
+  record Options(
+      List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
+      int valueBytes, int keys, Consistency consistency, boolean prefill, Duration warmup, long seed,
+      Path json, Duration timeout) {}
+
+  private enum Operation { READ, WRITE }
+
+  private final Options options;
+  private final PrintStream out;
+  private final List<KvClient> clients = new ArrayList<>();
+  private final Map<Operation, Recorder> recorders = new ConcurrentHashMap<>();
+  private final Map<Operation, Histogram> totals = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  private final AtomicLong started = new AtomicLong();
+  private final byte[] value;
+  private volatile boolean measuring;
+
+  Bench(ActorSystem<?> system, Options options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+    for (NodeAddress node : options.nodes()) {
+      clients.add(new KvClient(system, node, options.timeout()));
+    }
+    for (Operation operation : Operation.values()) {
+      recorders.put(operation, new Recorder(3));
+      totals.put(operation, new Histogram(3));
+    }
+    value = new byte[options.valueBytes()];
+    new Random(options.seed()).nextBytes(value);
+  }
+
+  /** Runs the benchmark; returns the number of requests that failed unexpectedly. */
+  long run() throws IOException {
+    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, write=%d%%, %d-byte values, %d keys, consistency %s, seed %d%n",
+        options.nodes().size(), options.concurrency(),
+        options.ops() > 0 ? options.ops() + " ops" : options.duration().toMillis() / 1000.0 + " s",
+        options.writePercent(), options.valueBytes(), options.keys(), options.consistency().label(), options.seed());
+    if (options.prefill()) {
+      prefill();
+    }
+    if (!options.warmup().isZero()) {
+      runPhase(options.warmup(), 0, false);
+    }
+    long runStarted = System.nanoTime();
+    runPhase(options.duration(), options.ops(), true);
+    double seconds = (System.nanoTime() - runStarted) / 1e9;
+    return report(seconds);
+  }
+
+  private void prefill() {
+    long began = System.nanoTime();
+    AtomicLong next = new AtomicLong();
+    List<CompletableFuture<Void>> workers = new ArrayList<>();
+    for (int i = 0; i < options.concurrency(); i++) {
+      workers.add(prefillWorker(next).toCompletableFuture());
+    }
+    CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).join();
+    out.printf(Locale.ROOT, "prefilled %d keys in %.1f s%n", options.keys(), (System.nanoTime() - began) / 1e9);
+  }
+
+  private CompletionStage<Void> prefillWorker(AtomicLong next) {
+    long key = next.getAndIncrement();
+    if (key >= options.keys()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    KvClient client = clients.get((int) (key % clients.size()));
+    return client.put(keyName(key), value, options.consistency())
+        .handle((written, failure) -> {
+          if (failure != null) {
+            throw new CompletionException("prefill failed: " + failure.getMessage(), failure);
+          }
+          return null;
+        })
+        .thenCompose(ignored -> prefillWorker(next));
+  }
+
+  private void runPhase(Duration duration, long ops, boolean measure) {
+    measuring = measure;
+    started.set(0);
+    long deadline = System.nanoTime() + duration.toNanos();
+    long limit = ops > 0 ? ops : Long.MAX_VALUE;
+    List<CompletableFuture<Void>> workers = new ArrayList<>();
+    for (int i = 0; i < options.concurrency(); i++) {
+      Random random = new Random(options.seed() * 31 + i + (measure ? 1 : 0));
+      workers.add(worker(random, deadline, limit).toCompletableFuture());
+    }
+    CompletableFuture<Void> all = CompletableFuture.allOf(workers.toArray(new CompletableFuture[0]));
+    int second = 0;
+    while (!all.isDone()) {
+      try {
+        all.get(1, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        if (measure) {
+          progress(++second);
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("a bench worker failed", e);
+      }
+    }
+  }
+
+  private CompletionStage<Void> worker(Random random, long deadline, long limit) {
+    if (System.nanoTime() >= deadline || started.incrementAndGet() > limit) {
+      return CompletableFuture.completedFuture(null);
+    }
+    Operation operation = random.nextInt(100) < options.writePercent() ? Operation.WRITE : Operation.READ;
+    String key = keyName(random.nextInt(options.keys()));
+    KvClient client = clients.get(random.nextInt(clients.size()));
+    long began = System.nanoTime();
+    CompletionStage<?> request = operation == Operation.WRITE
+        ? client.put(key, value, options.consistency())
+        : client.get(key, options.consistency());
+    return request.handle((result, failure) -> {
+      long micros = (System.nanoTime() - began) / 1_000;
+      if (measuring) {
+        if (failure == null) {
+          recorders.get(operation).recordValue(Math.max(1, micros));
+        } else {
+          errors.computeIfAbsent(operation.name().toLowerCase(Locale.ROOT) + " " + kindOf(failure),
+              kind -> new LongAdder()).increment();
+        }
+      }
+      return null;
+    }).thenCompose(ignored -> worker(random, deadline, limit));
+  }
+
+  private static String kindOf(Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    return cause.getClass().getSimpleName();
+  }
+
+  private void progress(int second) {
+    long count = 0;
+    Histogram interval = new Histogram(3);
+    for (Operation operation : Operation.values()) {
+      Histogram snapshot = recorders.get(operation).getIntervalHistogram();
+      totals.get(operation).add(snapshot);
+      interval.add(snapshot);
+      count += snapshot.getTotalCount();
+    }
+    long errorCount = errors.values().stream().mapToLong(LongAdder::sum).sum();
+    out.printf(Locale.ROOT, "[%3ds] %8d ops/s  p99 %7.2f ms  errors %d%n",
+        second, count, interval.getValueAtPercentile(99) / 1000.0, errorCount);
+  }
+
+  private long report(double seconds) throws IOException {
+    for (Operation operation : Operation.values()) {
+      totals.get(operation).add(recorders.get(operation).getIntervalHistogram());
+    }
+    out.printf(Locale.ROOT, "%-6s %9s %10s %8s %8s %8s %8s %8s %7s%n",
+        "op", "count", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors");
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("options", Map.of("concurrency", options.concurrency(), "writePercent", options.writePercent(),
+        "valueBytes", options.valueBytes(), "keys", options.keys(), "consistency", options.consistency().label(),
+        "seconds", seconds, "seed", options.seed()));
+    long failed = 0;
+    for (Operation operation : Operation.values()) {
+      Histogram histogram = totals.get(operation);
+      String name = operation.name().toLowerCase(Locale.ROOT);
+      long operationErrors = errors.entrySet().stream().filter(e -> e.getKey().startsWith(name + " "))
+          .mapToLong(e -> e.getValue().sum()).sum();
+      failed += operationErrors;
+      if (histogram.getTotalCount() == 0 && operationErrors == 0) {
+        continue;
+      }
+      double rate = histogram.getTotalCount() / seconds;
+      out.printf(Locale.ROOT, "%-6s %9d %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f %7d%n", name, histogram.getTotalCount(),
+          rate, ms(histogram, 50), ms(histogram, 90), ms(histogram, 99), ms(histogram, 99.9),
+          histogram.getMaxValue() / 1000.0, operationErrors);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("count", histogram.getTotalCount());
+      row.put("opsPerSecond", rate);
+      row.put("p50Ms", ms(histogram, 50));
+      row.put("p90Ms", ms(histogram, 90));
+      row.put("p99Ms", ms(histogram, 99));
+      row.put("p999Ms", ms(histogram, 99.9));
+      row.put("maxMs", histogram.getMaxValue() / 1000.0);
+      row.put("errors", operationErrors);
+      json.put(name, row);
+    }
+    errors.forEach((kind, count) -> out.println("errors: " + kind + " " + count.sum()));
+    if (options.json() != null) {
+      Files.write(options.json(), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+    }
+    return failed;
+  }
+
+  private static double ms(Histogram histogram, double percentile) {
+    return histogram.getValueAtPercentile(percentile) / 1000.0;
+  }
+
+  private static String keyName(long index) {
+    return String.format(Locale.ROOT, "key%05d", index);
+  }
+
+  static final String USAGE = String.join("\n",
+      "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
+      "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--consistency quorum]",
+      "         [--prefill] [--warmup 2s] [--seed N] [--timeout 5s] [--json FILE]",
+      "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them");
+
+  /** Parses the bench options (the words after {@code bench}). */
+  static Options parse(List<String> args, Map<String, String> environment) {
+    List<NodeAddress> nodes = new ArrayList<>();
+    int concurrency = 16;
+    Duration duration = Duration.ofSeconds(10);
+    long ops = 0;
+    int writePercent = 10;
+    int valueBytes = 100;
+    int keys = 10_000;
+    Consistency consistency = Consistency.QUORUM;
+    boolean prefill = false;
+    Duration warmup = Duration.ZERO;
+    long seed = System.nanoTime();
+    Path json = null;
+    Duration timeout = Duration.ofSeconds(5);
+    for (int i = 0; i < args.size(); i++) {
+      String option = args.get(i);
+      if (option.equals("--prefill")) {
+        prefill = true;
+        continue;
+      }
+      if (i + 1 >= args.size()) {
+        throw new IllegalArgumentException(option + " needs a value");
+      }
+      String text = args.get(++i);
+      switch (option) {
+        case "--nodes" -> {
+          for (String node : text.split(",")) {
+            nodes.add(NodeAddress.parse(node.trim()));
+          }
+        }
+        case "--concurrency" -> concurrency = positive(option, text, 4096);
+        case "--duration" -> duration = ClientMain.Options.parseDuration(text);
+        case "--ops" -> ops = positive(option, text, Integer.MAX_VALUE);
+        case "--mix" -> writePercent = parseMix(text);
+        case "--value-bytes" -> valueBytes = positive(option, text, 16 * 1024 * 1024);
+        case "--keys" -> keys = positive(option, text, Integer.MAX_VALUE);
+        case "--consistency" -> consistency = Consistency.parse(text);
+        case "--warmup" -> warmup = ClientMain.Options.parseDuration(text);
+        case "--seed" -> seed = Long.parseLong(text);
+        case "--json" -> json = Path.of(text);
+        case "--timeout" -> timeout = ClientMain.Options.parseDuration(text);
+        case "--distribution" -> {
+          if (!text.equals("uniform")) {
+            throw new IllegalArgumentException("only --distribution uniform is supported so far");
+          }
+        }
+        default -> throw new IllegalArgumentException("unknown bench option " + option);
+      }
+    }
+    if (nodes.isEmpty()) {
+      for (String name : List.of("peer0", "peer1", "peer2")) {
+        nodes.add(NodeAddress.fromEnvironment(environment, name));
+      }
+    }
+    return new Options(List.copyOf(nodes), concurrency, duration, ops, writePercent, valueBytes, keys,
+        consistency, prefill, warmup, seed, json, timeout);
+  }
+
+  /** {@code read=90,write=10} (percentages adding up to 100); returns the write share. */
+  static int parseMix(String text) {
+    int read = 0;
+    int write = 0;
+    for (String part : text.split(",")) {
+      String[] pair = part.trim().split("=");
+      if (pair.length != 2) {
+        throw new IllegalArgumentException("--mix is like read=90,write=10, not '" + text + "'");
+      }
+      int share = positiveOrZero("--mix", pair[1]);
+      switch (pair[0]) {
+        case "read" -> read = share;
+        case "write" -> write = share;
+        default -> throw new IllegalArgumentException("--mix knows read and write, not '" + pair[0] + "'");
+      }
+    }
+    if (read + write != 100) {
+      throw new IllegalArgumentException("--mix shares must add up to 100, not " + (read + write));
+    }
+    return write;
+  }
+
+  private static int positive(String option, String text, int max) {
+    int number = positiveOrZero(option, text);
+    if (number < 1 || number > max) {
+      throw new IllegalArgumentException(option + " must be 1.." + max + ", not " + text);
+    }
+    return number;
+  }
+
+  private static int positiveOrZero(String option, String text) {
+    try {
+      int number = Integer.parseInt(text.trim());
+      if (number < 0) {
+        throw new IllegalArgumentException(option + " must not be negative: " + text);
+      }
+      return number;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " needs a number, not '" + text + "'", e);
+    }
+  }
+}
