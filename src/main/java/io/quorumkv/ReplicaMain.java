@@ -23,6 +23,9 @@ import io.quorumkv.http.PublicRoutes;
 import io.quorumkv.membership.ClusterView;
 import io.quorumkv.membership.PeerMonitor;
 import io.quorumkv.membership.PeerStatus;
+import io.quorumkv.replication.AntiEntropy;
+import io.quorumkv.replication.AntiEntropySession;
+import io.quorumkv.replication.AntiEntropyStatus;
 import io.quorumkv.replication.PeerClient;
 import io.quorumkv.replication.RemoteReplica;
 import io.quorumkv.store.MemoryStorage;
@@ -37,7 +40,9 @@ import io.quorumkv.version.HybridLogicalClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,12 +129,26 @@ public final class ReplicaMain {
       List<ReplicaHandle> replicas = new ArrayList<>();
       replicas.add(new ReplicaHandle(settings.nodeId(), store)); // the local replica first
       List<PeerStatus> peerStatuses = new ArrayList<>();
+      List<AntiEntropy.Peer> entropyPeers = new ArrayList<>();
+      Map<String, AntiEntropyStatus> entropyStatuses = new HashMap<>();
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret());
-        replicas.add(new ReplicaHandle(peer.name(), ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name())));
+        ReplicaHandle handle = new ReplicaHandle(peer.name(),
+            ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
+        replicas.add(handle);
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
         ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, settings.peerPingInterval()), "monitor-" + peer.name());
+        AntiEntropyStatus entropy = new AntiEntropyStatus();
+        entropyStatuses.put(peer.name(), entropy);
+        entropyPeers.add(new AntiEntropy.Peer(handle, client, entropy));
+      }
+      Settings.AntiEntropy entropy = settings.antiEntropy();
+      if (entropy.enabled()) {
+        ctx.spawn(AntiEntropy.create(storeActor, replicas.get(0), List.copyOf(entropyPeers), clock, replicaId,
+            entropy.interval(), new AntiEntropySession.Limits(entropy.bucketsPerRound(), entropy.keysPerRound(),
+                entropy.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2), entropy.roundTimeout())),
+            "anti-entropy");
       }
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
@@ -137,9 +156,10 @@ public final class ReplicaMain {
           settings.requestsInFlightMax())), "coordinators");
 
       int n = settings.replicas();
-      ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses), stats,
+      ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
+          Map.copyOf(entropyStatuses), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
-      Route routes = concatRoutes(ctx, settings, store, coordinators, clock, replicaId, view)
+      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, view)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
       return Behaviors.receive(Void.class)
@@ -158,7 +178,7 @@ public final class ReplicaMain {
   }
 
   private static Route concatRoutes(
-      ActorContext<Void> ctx, Settings settings, ActorRef<ReplicaProtocol.Request> store,
+      ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store,
       ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId, ClusterView view) {
     InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId);
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view);

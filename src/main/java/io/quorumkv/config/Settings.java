@@ -28,7 +28,13 @@ public record Settings(
     int requestsInFlightMax,
     String storageEngine,
     FsyncMode fsync,
+    AntiEntropy antiEntropy,
     Duration clockOffset) {
+
+  /** Anti-entropy: how often a round runs, and how much one round may move. */
+  public record AntiEntropy(
+      boolean enabled, Duration interval, int bucketsPerRound, int keysPerRound, int inFlightMax, Duration roundTimeout) {}
+
 
   public Settings {
     check(!nodeId.isBlank(), "quorumkv.node-id (NODE_ID) must not be empty");
@@ -42,6 +48,12 @@ public record Settings(
     check(requestsInFlightMax >= 1, "quorumkv.limits.requests-in-flight-max must be at least 1");
     check(storageEngine.equals(ENGINE_ROCKSDB) || storageEngine.equals(ENGINE_MEMORY),
         "quorumkv.storage.engine (STORAGE_ENGINE) must be rocksdb or memory, not '" + storageEngine + "'");
+    check(isPositive(antiEntropy.interval()), "quorumkv.anti-entropy.interval must be positive");
+    check(isPositive(antiEntropy.roundTimeout()), "quorumkv.anti-entropy.round-timeout must be positive");
+    check(antiEntropy.bucketsPerRound() >= 1 && antiEntropy.bucketsPerRound() <= 1024,
+        "quorumkv.anti-entropy.buckets-per-round must be 1..1024");
+    check(antiEntropy.keysPerRound() >= 1, "quorumkv.anti-entropy.keys-per-round must be at least 1");
+    check(antiEntropy.inFlightMax() >= 1, "quorumkv.anti-entropy.in-flight-max must be at least 1");
     for (PeerAddress peer : peers) {
       check(!peer.name().equalsIgnoreCase(nodeId), "peer " + peer.name() + " has this replica's node id");
     }
@@ -73,6 +85,13 @@ public record Settings(
           FsyncMode.parse(q.getString("storage.fsync")).orElseThrow(() -> new IllegalArgumentException(
               "quorumkv.storage.fsync (FSYNC) must be always, periodic or never, not '"
                   + q.getString("storage.fsync") + "'")),
+          new AntiEntropy(
+              q.getBoolean("anti-entropy.enabled"),
+              q.getDuration("anti-entropy.interval"),
+              q.getInt("anti-entropy.buckets-per-round"),
+              q.getInt("anti-entropy.keys-per-round"),
+              q.getInt("anti-entropy.in-flight-max"),
+              q.getDuration("anti-entropy.round-timeout")),
           q.getDuration("clock-offset"));
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);

@@ -16,6 +16,10 @@ import akka.util.ByteString;
 import io.quorumkv.config.Settings;
 import io.quorumkv.replication.InternalWire;
 import io.quorumkv.replication.InternalWire.ApplyCall;
+import io.quorumkv.replication.InternalWire.BucketsReply;
+import io.quorumkv.replication.InternalWire.EntriesCall;
+import io.quorumkv.replication.InternalWire.EntriesReply;
+import io.quorumkv.replication.InternalWire.EntryWire;
 import io.quorumkv.replication.InternalWire.KeyCall;
 import io.quorumkv.replication.InternalWire.PingReply;
 import io.quorumkv.replication.InternalWire.VersionReply;
@@ -26,9 +30,12 @@ import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -39,14 +46,14 @@ import java.util.function.Function;
  */
 public final class InternalRoutes extends AllDirectives {
 
-  private final ActorRef<ReplicaProtocol.Request> store;
+  private final ActorRef<StoreActor.Command> store;
   private final Scheduler scheduler;
   private final Settings settings;
   private final HybridLogicalClock clock;
   private final long replicaId;
 
   public InternalRoutes(
-      ActorRef<ReplicaProtocol.Request> store, Scheduler scheduler, Settings settings,
+      ActorRef<StoreActor.Command> store, Scheduler scheduler, Settings settings,
       HybridLogicalClock clock, long replicaId) {
     this.store = store;
     this.scheduler = scheduler;
@@ -67,7 +74,9 @@ public final class InternalRoutes extends AllDirectives {
         path(InternalWire.READ_PATH, () -> read(body)),
         path(InternalWire.APPLY_PATH, () -> apply(body)),
         path(InternalWire.PING_PATH, () -> complete(cbor(
-            new PingReply(settings.nodeId(), replicaId, clock.peek())))))));
+            new PingReply(settings.nodeId(), replicaId, clock.peek())))),
+        path(InternalWire.BUCKETS_PATH, this::buckets),
+        path(InternalWire.ENTRIES_PATH, () -> entries(body)))));
   }
 
   private Route withSecret(java.util.function.Supplier<Route> inner) {
@@ -121,6 +130,32 @@ public final class InternalRoutes extends AllDirectives {
     }));
   }
 
+  private Route buckets() {
+    return onSuccess(
+        AskPattern.<StoreActor.Command, StoreActor.Buckets>ask(
+            store, StoreActor.GetBuckets::new, settings.peerRequestTimeout(), scheduler),
+        buckets -> complete(cbor(new BucketsReply(buckets.hashes(), replicaId, clock.peek()))));
+  }
+
+  private Route entries(ByteString body) {
+    return withCall(body, EntriesCall.class, call -> {
+      clock.observe(call.senderClock());
+      Set<Integer> buckets = new HashSet<>();
+      for (int bucket : call.buckets()) {
+        buckets.add(bucket);
+      }
+      return onSuccess(
+          AskPattern.<StoreActor.Command, StoreActor.Entries>ask(store,
+              replyTo -> new StoreActor.ListEntries(buckets, call.limit(), replyTo),
+              settings.peerRequestTimeout(), scheduler),
+          entries -> complete(cbor(new EntriesReply(
+              entries.entries().stream()
+                  .map(e -> new EntryWire(e.key(), e.version().hlc(), e.version().replicaId(), e.digest()))
+                  .toList(),
+              entries.truncated(), replicaId, clock.peek()))));
+    });
+  }
+
   private <T> Route withCall(ByteString body, Class<T> type, Function<T, Route> inner) {
     T call;
     try {
@@ -140,7 +175,7 @@ public final class InternalRoutes extends AllDirectives {
   private Route ask(
       Function<ActorRef<Answer>, ReplicaProtocol.Request> request, Function<Answer, HttpResponse> toResponse) {
     return onSuccess(
-        AskPattern.ask(store, request::apply, settings.peerRequestTimeout(), scheduler),
+        AskPattern.<StoreActor.Command, Answer>ask(store, request::apply, settings.peerRequestTimeout(), scheduler),
         answer -> complete(toResponse.apply(answer)));
   }
 

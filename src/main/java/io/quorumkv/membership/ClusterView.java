@@ -1,5 +1,6 @@
 package io.quorumkv.membership;
 
+import io.quorumkv.replication.AntiEntropyStatus;
 import io.quorumkv.store.ReplicaStats;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,7 +10,8 @@ import java.util.Map;
 
 /** What {@code GET /cluster} shows: this replica, its view of each peer, its counters. */
 public record ClusterView(
-    String nodeId, long replicaId, List<PeerStatus> peers, ReplicaStats stats, int writeQuorum, int readQuorum) {
+    String nodeId, long replicaId, List<PeerStatus> peers, Map<String, AntiEntropyStatus> antiEntropy,
+    ReplicaStats stats, int writeQuorum, int readQuorum) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
   public Map<String, Object> render() {
@@ -31,6 +33,8 @@ public record ClusterView(
           ? null : Instant.now().toEpochMilli() - snapshot.lastSeen().toEpochMilli());
       peer.put("lastError", snapshot.lastError());
       peer.put("replicaId", snapshot.replicaId() == null ? null : hex(snapshot.replicaId()));
+      AntiEntropyStatus entropy = antiEntropy.get(snapshot.peer().name());
+      peer.put("antiEntropy", entropy == null ? null : entropy.render());
       peerList.add(peer);
     }
     body.put("peers", peerList);

@@ -23,6 +23,8 @@ public final class InternalWire {
   public static final String READ_PATH = "read";
   public static final String APPLY_PATH = "apply";
   public static final String PING_PATH = "ping";
+  public static final String BUCKETS_PATH = "buckets";
+  public static final String ENTRIES_PATH = "entries";
 
   private static final ObjectMapper CBOR = CBORMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -58,6 +60,29 @@ public final class InternalWire {
 
   /** Answer of {@code ping}. */
   public record PingReply(String nodeId, long replicaId, long clock) {}
+
+  /** Answer of {@code buckets}: the anti-entropy bucket hashes (2 longs per bucket). */
+  public record BucketsReply(long[] hashes, long replicaId, long clock) {}
+
+  /** Body of {@code entries}: which buckets to list, and at most how many entries. */
+  public record EntriesCall(int[] buckets, int limit, long senderReplicaId, long senderClock) {
+    public EntriesCall {
+      if (buckets == null || limit < 1) {
+        throw new IllegalArgumentException("an entries call names buckets and a positive limit");
+      }
+      for (int bucket : buckets) {
+        if (bucket < 0 || bucket >= io.quorumkv.store.BucketHashes.BUCKETS) {
+          throw new IllegalArgumentException("no bucket " + bucket);
+        }
+      }
+    }
+  }
+
+  /** One record as anti-entropy compares it. */
+  public record EntryWire(String key, long hlc, long versionReplicaId, long digest) {}
+
+  /** Answer of {@code entries}. */
+  public record EntriesReply(java.util.List<EntryWire> entries, boolean truncated, long replicaId, long clock) {}
 
   /** Thrown while decoding, so a violation is a malformed request like any other. */
   private static void checkCall(String key, long senderClock) {

@@ -31,12 +31,13 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
-  public synchronized List<Record> applyIfNewer(List<KeyedRecord> batch) {
-    List<Record> held = new ArrayList<>(batch.size());
+  public synchronized List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
+    List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
     for (KeyedRecord entry : batch) {
-      held.add(records.merge(entry.key(), entry.record(), MemoryStorage::newer));
+      Optional<Record> before = Optional.ofNullable(records.get(entry.key()));
+      outcomes.add(new ApplyOutcome(before, records.merge(entry.key(), entry.record(), MemoryStorage::newer)));
     }
-    return held;
+    return outcomes;
   }
 
   private static Record newer(Record current, Record incoming) {

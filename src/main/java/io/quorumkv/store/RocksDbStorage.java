@@ -130,20 +130,21 @@ public final class RocksDbStorage implements Storage {
   }
 
   @Override
-  public List<Record> applyIfNewer(List<KeyedRecord> batch) {
+  public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
     Map<String, Record> heldInBatch = new HashMap<>();
-    List<Record> held = new ArrayList<>(batch.size());
+    List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
     try (WriteBatch writes = new WriteBatch()) {
       for (KeyedRecord entry : batch) {
         Record current = heldInBatch.containsKey(entry.key())
             ? heldInBatch.get(entry.key()) : get(entry.key()).orElse(null);
         Record incoming = entry.record();
+        Record held = current;
         if (current == null || incoming.version().isAfter(current.version())) {
           writes.put(data, bytes(entry.key()), RecordCodec.encode(incoming));
-          current = incoming;
+          held = incoming;
         }
-        heldInBatch.put(entry.key(), current);
-        held.add(current);
+        heldInBatch.put(entry.key(), held);
+        outcomes.add(new ApplyOutcome(Optional.ofNullable(current), held));
       }
       if (writes.count() > 0) {
         db.write(recordWrites, writes);
@@ -151,7 +152,7 @@ public final class RocksDbStorage implements Storage {
     } catch (RocksDBException e) {
       throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
     }
-    return held;
+    return outcomes;
   }
 
   @Override

@@ -27,10 +27,10 @@ public interface Storage extends AutoCloseable {
   /**
    * Applies each record whose version is higher than the one held for its key, as one batch.
    *
-   * @return for each entry of {@code batch}, in order, the record held for its key afterwards
-   *     (the entry's own record or a higher one)
+   * @return for each entry of {@code batch}, in order, what was held for its key before the
+   *     entry and what is held after it (the entry's own record or a higher one)
    */
-  List<Record> applyIfNewer(List<KeyedRecord> batch);
+  List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch);
 
   /** Up to {@code limit} records with keys at or after {@code fromKey}, in ascending key order. */
   List<KeyedRecord> scan(String fromKey, int limit);

@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -15,10 +16,12 @@ import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The replica's data: the only actor that touches its {@link Storage}. It answers the
@@ -37,8 +40,23 @@ import java.util.Optional;
  */
 public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
-  /** The replica protocol plus the actor's own timers. */
-  public sealed interface Command permits ReplicaProtocol.Request, Flush, SyncTick {}
+  /** The replica protocol, the anti-entropy queries, and the actor's own timers. */
+  public sealed interface Command permits ReplicaProtocol.Request, GetBuckets, ListEntries, Flush, SyncTick {}
+
+  /** Asks for a snapshot of the bucket hashes (anti-entropy). */
+  public record GetBuckets(ActorRef<Buckets> replyTo) implements Command {}
+
+  /** The bucket hashes, see {@link BucketHashes#snapshot()}. */
+  public record Buckets(long[] hashes) {}
+
+  /** Asks for {@code (key, version, digest)} of every record in {@code buckets}, at most {@code limit}. */
+  public record ListEntries(Set<Integer> buckets, int limit, ActorRef<Entries> replyTo) implements Command {}
+
+  /** One record as anti-entropy compares it. */
+  public record Entry(String key, Version version, long digest) {}
+
+  /** The entries of the asked buckets in key order; {@code truncated} when the limit cut them. */
+  public record Entries(List<Entry> entries, boolean truncated) {}
 
   /** Write the queued Applies as one batch. */
   enum Flush implements Command { INSTANCE }
@@ -47,6 +65,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   enum SyncTick implements Command { INSTANCE }
 
   static final Duration PERIODIC_SYNC_INTERVAL = Duration.ofMillis(100);
+  private static final int SCAN_PAGE = 1024;
 
   private final String name;
   private final long replicaId;
@@ -54,6 +73,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private final HybridLogicalClock clock;
   private final ReplicaStats stats;
   private final List<Apply> queued = new ArrayList<>();
+  private final BucketHashes buckets;
 
   /**
    * @param name the name local coordinators know this replica by (the node id)
@@ -80,6 +100,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     this.storage = storage;
     this.clock = clock;
     this.stats = stats;
+    this.buckets = BucketHashes.rebuild(storage); // a full scan, once, at start
     if (fsync == FsyncMode.PERIODIC) {
       timers.startTimerWithFixedDelay(SyncTick.INSTANCE, PERIODIC_SYNC_INTERVAL);
     }
@@ -91,6 +112,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         .onMessage(ReadVersion.class, this::onReadVersion)
         .onMessage(Read.class, this::onRead)
         .onMessage(Apply.class, this::onApply)
+        .onMessage(GetBuckets.class, request -> {
+          request.replyTo().tell(new Buckets(buckets.snapshot()));
+          return this;
+        })
+        .onMessage(ListEntries.class, this::onListEntries)
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(SyncTick.INSTANCE, () -> {
           storage.sync();
@@ -129,17 +155,46 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     for (Apply apply : queued) {
       batch.add(new KeyedRecord(apply.key(), apply.record()));
     }
-    List<Record> held = storage.applyIfNewer(batch);
+    List<ApplyOutcome> outcomes = storage.applyIfNewer(batch);
     Stamp stamp = stamp();
     for (int i = 0; i < queued.size(); i++) {
       Apply apply = queued.get(i);
-      Record now = held.get(i);
+      ApplyOutcome outcome = outcomes.get(i);
+      if (outcome.changed()) {
+        buckets.replace(apply.key(), outcome.before(), outcome.held());
+      }
+      Record now = outcome.held();
       if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
         stats.digestConflict(apply.key(), now.version(), "apply on " + name);
       }
       apply.replyTo().tell(new Applied(name, stamp, now.version(), now.digest()));
     }
     queued.clear();
+    return this;
+  }
+
+  private Behavior<Command> onListEntries(ListEntries request) {
+    List<Entry> entries = new ArrayList<>();
+    boolean truncated = false;
+    String from = "";
+    scan:
+    while (true) {
+      List<KeyedRecord> page = storage.scan(from, SCAN_PAGE);
+      for (KeyedRecord record : page) {
+        if (request.buckets().contains(BucketHashes.bucketOf(record.key()))) {
+          if (entries.size() >= request.limit()) {
+            truncated = true;
+            break scan;
+          }
+          entries.add(new Entry(record.key(), record.record().version(), record.record().digest()));
+        }
+      }
+      if (page.size() < SCAN_PAGE) {
+        break;
+      }
+      from = page.get(page.size() - 1).key() + "\0";
+    }
+    request.replyTo().tell(new Entries(entries, truncated));
     return this;
   }
 

@@ -29,7 +29,7 @@ final class RouteFixture {
   static final long REPLICA_ID = 0x1234L;
 
   final Settings settings;
-  final ActorRef<ReplicaProtocol.Request> store;
+  final ActorRef<StoreActor.Command> store;
   final Route route;
 
   RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
@@ -41,9 +41,9 @@ final class RouteFixture {
     HybridLogicalClock clock = HybridLogicalClock.system();
     ReplicaStats stats = new ReplicaStats();
     store = Adapter.spawnAnonymous(classic,
-        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS)).narrow();
+        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS));
     List<ReplicaHandle> replicas = new ArrayList<>();
-    replicas.add(new ReplicaHandle("self", store));
+    replicas.add(new ReplicaHandle("self", store.narrow()));
     for (int i = 1; i <= deadPeers; i++) {
       String name = "dead" + i;
       replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Request>ignore())));
@@ -51,7 +51,7 @@ final class RouteFixture {
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax())));
-    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), stats, 1, 1);
+    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);
     InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID);
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())

@@ -35,7 +35,7 @@ public abstract class StorageContractTest {
   }
 
   private Record apply(String key, Record record) {
-    return storage.applyIfNewer(List.of(new KeyedRecord(key, record))).get(0);
+    return storage.applyIfNewer(List.of(new KeyedRecord(key, record))).get(0).held();
   }
 
   @Test
@@ -75,11 +75,18 @@ public abstract class StorageContractTest {
   public void batchAnswersEachEntryInOrder() {
     Record a = Record.of(V2, Value.ofUtf8("a"));
     apply("a", a);
-    List<Record> held = storage.applyIfNewer(List.of(
+    Record b1 = Record.of(V1, Value.ofUtf8("b"));
+    Record b2 = Record.of(V2, Value.ofUtf8("b2"));
+    List<ApplyOutcome> outcomes = storage.applyIfNewer(List.of(
         new KeyedRecord("a", Record.of(V1, Value.ofUtf8("stale"))),
-        new KeyedRecord("b", Record.of(V1, Value.ofUtf8("b")))));
-    assertEquals(a, held.get(0));
-    assertEquals(Record.of(V1, Value.ofUtf8("b")), held.get(1));
+        new KeyedRecord("b", b1),
+        new KeyedRecord("b", b2)));
+    assertEquals(new ApplyOutcome(Optional.of(a), a), outcomes.get(0));
+    assertEquals(false, outcomes.get(0).changed());
+    assertEquals(new ApplyOutcome(Optional.empty(), b1), outcomes.get(1));
+    assertEquals(new ApplyOutcome(Optional.of(b1), b2), outcomes.get(2)); // sees the batch's own earlier entry
+    assertEquals(true, outcomes.get(2).changed());
+    assertEquals(Optional.of(b2), storage.get("b"));
   }
 
   @Test

@@ -1,0 +1,99 @@
+package io.quorumkv.replication;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.coordinator.ReplicaHandle;
+import io.quorumkv.store.StoreActor;
+import io.quorumkv.version.HybridLogicalClock;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Schedules anti-entropy: every {@code interval} one {@link AntiEntropySession} with the next
+ * peer in turn, never two at once, so the background traffic stays bounded whatever the
+ * number of differences. Each round's result goes to that peer's {@link AntiEntropyStatus}.
+ */
+public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
+
+  private static final Logger log = LoggerFactory.getLogger(AntiEntropy.class);
+
+  public sealed interface Command {}
+
+  private enum Tick implements Command { INSTANCE }
+
+  private record RoundEnded(AntiEntropyStatus.Round round) implements Command {}
+
+  /** A peer as anti-entropy reaches it: through the protocol and through its internal calls. */
+  public record Peer(ReplicaHandle handle, PeerClient client, AntiEntropyStatus status) {}
+
+  private final ActorRef<StoreActor.Command> store;
+  private final ReplicaHandle local;
+  private final List<Peer> peers;
+  private final HybridLogicalClock clock;
+  private final long replicaId;
+  private final AntiEntropySession.Limits limits;
+  private int next;
+  private Peer running;
+
+  public static Behavior<Command> create(
+      ActorRef<StoreActor.Command> store, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock,
+      long replicaId, Duration interval, AntiEntropySession.Limits limits) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new AntiEntropy(ctx, timers, store, local, peers, clock, replicaId, interval, limits)));
+  }
+
+  private AntiEntropy(
+      ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
+      ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId, Duration interval,
+      AntiEntropySession.Limits limits) {
+    super(ctx);
+    this.store = store;
+    this.local = local;
+    this.peers = peers;
+    this.clock = clock;
+    this.replicaId = replicaId;
+    this.limits = limits;
+    if (!peers.isEmpty()) {
+      timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessage(RoundEnded.class, this::onRoundEnded)
+        .build();
+  }
+
+  private Behavior<Command> onTick() {
+    if (running != null) {
+      return this; // the previous round is still going: skip rather than pile up
+    }
+    running = peers.get(next);
+    next = (next + 1) % peers.size();
+    getContext().spawnAnonymous(AntiEntropySession.create(store, local, running.handle(), running.client(),
+        clock, replicaId, limits, getContext().messageAdapter(AntiEntropyStatus.Round.class, RoundEnded::new)));
+    return this;
+  }
+
+  private Behavior<Command> onRoundEnded(RoundEnded ended) {
+    AntiEntropyStatus.Round round = ended.round();
+    running.status().completed(round);
+    if (round.error() != null) {
+      log.debug("Anti-entropy with [{}] failed: {}", running.handle().name(), round.error());
+    } else if (round.pulled() + round.pushed() > 0) {
+      log.info("Anti-entropy with [{}]: {} buckets differed, pulled {}, pushed {}",
+          running.handle().name(), round.differingBuckets(), round.pulled(), round.pushed());
+    }
+    running = null;
+    return this;
+  }
+}

@@ -1,0 +1,253 @@
+package io.quorumkv.replication;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.coordinator.ReplicaHandle;
+import io.quorumkv.replication.InternalWire.BucketsReply;
+import io.quorumkv.replication.InternalWire.EntriesCall;
+import io.quorumkv.replication.InternalWire.EntriesReply;
+import io.quorumkv.replication.InternalWire.EntryWire;
+import io.quorumkv.store.BucketHashes;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.StoreActor;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * One anti-entropy round between this replica and one peer, then it stops (DESIGN.md section
+ * 8): compare bucket hashes; for the buckets that differ, compare {@code (key, version)}
+ * lists; then pull the records the peer holds newer and push the ones this replica holds
+ * newer, each through the replica protocol (Read on the holder, Apply on the other), with at
+ * most {@code inFlightMax} records moving at once. Reports an {@link AntiEntropyStatus.Round}.
+ */
+public final class AntiEntropySession extends AbstractBehavior<AntiEntropySession.Command> {
+
+  public sealed interface Command {}
+
+  private record LocalBuckets(long[] hashes) implements Command {}
+
+  private record RemoteBuckets(BucketsReply reply, Throwable failure) implements Command {}
+
+  private record LocalEntries(StoreActor.Entries entries) implements Command {}
+
+  private record RemoteEntries(EntriesReply reply, Throwable failure) implements Command {}
+
+  /** A step of a move answered ({@code answer} is null when the replica did not answer in time). */
+  private record MoveStepped(Move move, Answer answer) implements Command {}
+
+  private enum DeadlinePassed implements Command { INSTANCE }
+
+  /** How a round is bounded. */
+  public record Limits(int bucketsPerRound, int keysPerRound, int inFlightMax, Duration stepTimeout, Duration timeout) {}
+
+  private final ActorRef<StoreActor.Command> store;
+  private final ReplicaHandle local;
+  private final ReplicaHandle peer;
+  private final PeerClient client;
+  private final HybridLogicalClock clock;
+  private final long replicaId;
+  private final Limits limits;
+  private final ActorRef<AntiEntropyStatus.Round> replyTo;
+
+  private long[] localHashes;
+  private long[] remoteHashes;
+  private int differingBuckets;
+  private StoreActor.Entries localEntries;
+  private EntriesReply remoteEntries;
+  private final Deque<Move> waiting = new ArrayDeque<>();
+  private final Set<String> moving = new HashSet<>();
+  private int pulled;
+  private int pushed;
+
+  /** A record to copy: from the peer to here ({@code pull}) or from here to the peer. */
+  private record Move(String key, boolean pull) {}
+
+  public static Behavior<Command> create(
+      ActorRef<StoreActor.Command> store, ReplicaHandle local, ReplicaHandle peer, PeerClient client,
+      HybridLogicalClock clock, long replicaId, Limits limits, ActorRef<AntiEntropyStatus.Round> replyTo) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AntiEntropySession(
+        ctx, timers, store, local, peer, client, clock, replicaId, limits, replyTo)));
+  }
+
+  private AntiEntropySession(
+      ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
+      ReplicaHandle local, ReplicaHandle peer, PeerClient client, HybridLogicalClock clock, long replicaId,
+      Limits limits, ActorRef<AntiEntropyStatus.Round> replyTo) {
+    super(ctx);
+    this.store = store;
+    this.local = local;
+    this.peer = peer;
+    this.client = client;
+    this.clock = clock;
+    this.replicaId = replicaId;
+    this.limits = limits;
+    this.replyTo = replyTo;
+    timers.startSingleTimer(DeadlinePassed.INSTANCE, limits.timeout());
+    store.tell(new StoreActor.GetBuckets(ctx.messageAdapter(StoreActor.Buckets.class, b -> new LocalBuckets(b.hashes()))));
+    ctx.pipeToSelf(client.call(InternalWire.BUCKETS_PATH, new byte[0])
+        .thenApply(bytes -> decode(bytes, BucketsReply.class)), RemoteBuckets::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(LocalBuckets.class, message -> {
+          localHashes = message.hashes();
+          return compareBuckets();
+        })
+        .onMessage(RemoteBuckets.class, message -> {
+          if (message.failure() != null) {
+            return finish(FailureReasons.describe(message.failure()));
+          }
+          clock.observe(message.reply().clock());
+          remoteHashes = message.reply().hashes();
+          return compareBuckets();
+        })
+        .onMessage(LocalEntries.class, message -> {
+          localEntries = message.entries();
+          return compareEntries();
+        })
+        .onMessage(RemoteEntries.class, message -> {
+          if (message.failure() != null) {
+            return finish(FailureReasons.describe(message.failure()));
+          }
+          clock.observe(message.reply().clock());
+          remoteEntries = message.reply();
+          return compareEntries();
+        })
+        .onMessage(MoveStepped.class, this::onMoveStepped)
+        .onMessageEquals(DeadlinePassed.INSTANCE, () -> finish("round did not finish in " + limits.timeout()))
+        .build();
+  }
+
+  private Behavior<Command> compareBuckets() {
+    if (localHashes == null || remoteHashes == null) {
+      return this;
+    }
+    if (remoteHashes.length != localHashes.length) {
+      return finish("peer sent " + remoteHashes.length + " bucket hashes");
+    }
+    List<Integer> differing = BucketHashes.differing(localHashes, remoteHashes);
+    differingBuckets = differing.size();
+    if (differing.isEmpty()) {
+      return finish(null);
+    }
+    // A random subset when there are more than a round may take, so no bucket starves.
+    List<Integer> chosen = new ArrayList<>(differing);
+    Collections.shuffle(chosen, new Random());
+    chosen = chosen.subList(0, Math.min(chosen.size(), limits.bucketsPerRound()));
+    int[] buckets = chosen.stream().mapToInt(Integer::intValue).toArray();
+    store.tell(new StoreActor.ListEntries(new HashSet<>(chosen), limits.keysPerRound(),
+        getContext().messageAdapter(StoreActor.Entries.class, LocalEntries::new)));
+    EntriesCall call = new EntriesCall(buckets, limits.keysPerRound(), replicaId, clock.peek());
+    getContext().pipeToSelf(client.call(InternalWire.ENTRIES_PATH, InternalWire.encode(call))
+        .thenApply(bytes -> decode(bytes, EntriesReply.class)), RemoteEntries::new);
+    return this;
+  }
+
+  private Behavior<Command> compareEntries() {
+    if (localEntries == null || remoteEntries == null) {
+      return this;
+    }
+    Map<String, StoreActor.Entry> ours = new HashMap<>();
+    for (StoreActor.Entry entry : localEntries.entries()) {
+      ours.put(entry.key(), entry);
+    }
+    Set<String> seen = new HashSet<>();
+    for (EntryWire theirs : remoteEntries.entries()) {
+      seen.add(theirs.key());
+      StoreActor.Entry mine = ours.get(theirs.key());
+      Version theirVersion = new Version(theirs.hlc(), theirs.versionReplicaId());
+      if (mine == null || theirVersion.isAfter(mine.version())) {
+        waiting.add(new Move(theirs.key(), true));
+      } else if (mine.version().isAfter(theirVersion)) {
+        waiting.add(new Move(theirs.key(), false));
+      }
+    }
+    // Keys the peer did not list: push them, unless its list was cut short by the limit.
+    if (!remoteEntries.truncated()) {
+      for (String key : ours.keySet()) {
+        if (!seen.contains(key)) {
+          waiting.add(new Move(key, false));
+        }
+      }
+    }
+    return moveMore();
+  }
+
+  private Behavior<Command> moveMore() {
+    while (moving.size() < limits.inFlightMax() && !waiting.isEmpty()) {
+      Move move = waiting.poll();
+      moving.add(move.key());
+      ask(move.pull() ? peer : local, move, replyTo -> new Read(move.key(), stamp(), replyTo));
+    }
+    return moving.isEmpty() ? finish(null) : this;
+  }
+
+  /** One request of a move; the answer comes back with the move it belongs to. */
+  private void ask(ReplicaHandle replica, Move move, Function<ActorRef<Answer>, Request> request) {
+    getContext().ask(Answer.class, replica.ref(), limits.stepTimeout(), request::apply,
+        (answer, failure) -> new MoveStepped(move, answer));
+  }
+
+  private Behavior<Command> onMoveStepped(MoveStepped step) {
+    Move move = step.move();
+    if (step.answer() instanceof RecordHeld held && held.record().isPresent()) {
+      clock.observe(held.stamp().clock());
+      ask(move.pull() ? local : peer, move, replyTo -> new Apply(move.key(), held.record().get(), stamp(), replyTo));
+      return this;
+    }
+    if (step.answer() instanceof Applied) {
+      if (move.pull()) {
+        pulled++;
+      } else {
+        pushed++;
+      }
+    }
+    // Applied, nothing to read, unavailable or no answer in time: this move is over.
+    moving.remove(move.key());
+    return moveMore();
+  }
+
+  private Behavior<Command> finish(String error) {
+    replyTo.tell(new AntiEntropyStatus.Round(Instant.now(), differingBuckets, pulled, pushed, error));
+    return Behaviors.stopped();
+  }
+
+  private Stamp stamp() {
+    return new Stamp(replicaId, clock.peek());
+  }
+
+  private static <T> T decode(byte[] bytes, Class<T> type) {
+    try {
+      return InternalWire.decode(bytes, type);
+    } catch (IOException e) {
+      throw new IllegalStateException("malformed answer: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package io.quorumkv.cluster;
+
+import static io.quorumkv.cluster.LocalCluster.send;
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import io.quorumkv.replication.InternalWire;
+import io.quorumkv.replication.InternalWire.BucketsReply;
+import io.quorumkv.replication.InternalWire.KeyCall;
+import io.quorumkv.replication.InternalWire.RecordReply;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TestName;
+
+/**
+ * Goal: a replica that was down while writes and deletes happened catches up on its own.
+ * Method: real replica JVMs; replica C (peer2) is killed, 1,000 keys are written and 100 of
+ * them deleted at quorum through A and B, C restarts; C's own storage is then read through its
+ * internal endpoint (not through a quorum read, which would repair it) until it holds every
+ * value and every tombstone, within a bound; finally all bucket hashes must be equal.
+ */
+public class ConvergenceIT {
+
+  private static final Duration ANTI_ENTROPY_INTERVAL = Duration.ofSeconds(3);
+  private static final int KEYS = 1_000;
+  private static final int DELETED = 100;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  @Rule
+  public final TestName testName = new TestName();
+
+  private Path logDir() {
+    return Path.of("target", "cluster-it", testName.getMethodName());
+  }
+
+  private static byte[] internal(String address, String endpoint, Object call) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address + "/internal/v1/" + endpoint))
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", InternalWire.CONTENT_TYPE)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(call == null ? new byte[0] : InternalWire.encode(call)))
+        .build();
+    HttpResponse<byte[]> response = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(endpoint, 200, response.statusCode());
+    return response.body();
+  }
+
+  /** What replica {@code address} itself holds for {@code key}, without any repair. */
+  private static RecordReply heldBy(String address, String key) throws Exception {
+    return InternalWire.decode(internal(address, InternalWire.READ_PATH, new KeyCall(key, 1L, 0L)), RecordReply.class);
+  }
+
+  private static String key(int i) {
+    return "key-" + i;
+  }
+
+  /** Keys C does not hold as written: missing values, or values where a tombstone belongs. */
+  private static List<String> missingOn(String address) throws Exception {
+    List<String> missing = new ArrayList<>();
+    for (int i = 0; i < KEYS; i++) {
+      RecordReply held = heldBy(address, key(i));
+      boolean ok = i < DELETED
+          ? held.found() && held.tombstone()
+          : held.found() && !held.tombstone() && new String(held.value(), StandardCharsets.UTF_8).equals("value-" + i);
+      if (!ok) {
+        missing.add(key(i));
+      }
+    }
+    return missing;
+  }
+
+  @Test
+  public void antiEntropyAloneBringsARestartedReplicaUpToDateWithinTwoIntervals() throws Exception {
+    List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
+    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+      cluster.replica(2).kill();
+      for (int i = 0; i < KEYS; i++) {
+        HttpResponse<String> put = send("PUT", cluster.replica(i % 2).address(), "/kv/" + key(i), "value-" + i);
+        assertEquals(put.body(), 200, put.statusCode());
+      }
+      for (int i = 0; i < DELETED; i++) {
+        assertEquals(200, send("DELETE", cluster.replica(i % 2).address(), "/kv/" + key(i), null).statusCode());
+      }
+      cluster.restart(2);
+      long deadline = System.nanoTime() + ANTI_ENTROPY_INTERVAL.multipliedBy(2).toNanos();
+      String c = cluster.replica(2).address();
+      // Anti-entropy may already be copying while this first look reads C.
+      List<String> missing = missingOn(c);
+      assertTrue("C restarts behind", !missing.isEmpty());
+      while (!missing.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        missing = missingOn(c);
+      }
+      assertTrue(missing.size() + " keys still missing on C, e.g. " + missing.stream().limit(5).toList(),
+          missing.isEmpty());
+
+      long[] first = InternalWire.decode(internal(cluster.replica(0).address(), InternalWire.BUCKETS_PATH, null),
+          BucketsReply.class).hashes();
+      for (int replica = 1; replica < 3; replica++) {
+        long[] other = InternalWire.decode(internal(cluster.replica(replica).address(), InternalWire.BUCKETS_PATH, null),
+            BucketsReply.class).hashes();
+        assertArrayEquals("bucket hashes of peer0 and peer" + replica, first, other);
+      }
+    }
+  }
+}
