@@ -1,9 +1,9 @@
 package io.quorumkv;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
-import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.ActorContext;
@@ -16,7 +16,6 @@ import io.quorumkv.config.PeerAddress;
 import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
-import io.quorumkv.coordinator.ReplicaHandle;
 import io.quorumkv.http.ErrorHandling;
 import io.quorumkv.http.InternalRoutes;
 import io.quorumkv.http.PublicRoutes;
@@ -26,15 +25,18 @@ import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.replication.AntiEntropy;
 import io.quorumkv.replication.AntiEntropySession;
 import io.quorumkv.replication.AntiEntropyStatus;
+import io.quorumkv.replication.HintStatus;
+import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.replication.PeerClient;
 import io.quorumkv.replication.RemoteReplica;
 import io.quorumkv.store.MemoryStorage;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaMetadata;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;
 import io.quorumkv.store.StorageUnusableException;
-import io.quorumkv.store.ReplicaProtocol;
-import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.nio.file.Path;
@@ -131,8 +133,11 @@ public final class ReplicaMain {
       List<PeerStatus> peerStatuses = new ArrayList<>();
       List<AntiEntropy.Peer> entropyPeers = new ArrayList<>();
       Map<String, AntiEntropyStatus> entropyStatuses = new HashMap<>();
+      List<HintedHandoff.Peer> hintPeers = new ArrayList<>();
+      Map<String, HintStatus> hintStatuses = new HashMap<>();
       for (PeerAddress peer : settings.peers()) {
-        PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret());
+        PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
+            settings.peerRequestsInFlightMax());
         ReplicaHandle handle = new ReplicaHandle(peer.name(),
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
@@ -142,6 +147,19 @@ public final class ReplicaMain {
         AntiEntropyStatus entropy = new AntiEntropyStatus();
         entropyStatuses.put(peer.name(), entropy);
         entropyPeers.add(new AntiEntropy.Peer(handle, client, entropy));
+        HintStatus hintStatus = new HintStatus();
+        hintStatuses.put(peer.name(), hintStatus);
+        hintPeers.add(new HintedHandoff.Peer(handle, status, hintStatus));
+      }
+      ActorRef<HintedHandoff.Command> hints = null;
+      Settings.Hints hintSettings = settings.hints();
+      if (hintSettings.enabled() && !hintPeers.isEmpty()) {
+        hints = ctx.spawn(HintedHandoff.create(storage, replicas.get(0), List.copyOf(hintPeers), clock, replicaId,
+            new HintedHandoff.Limits(hintSettings.expiry(), hintSettings.countMaxPerTarget(),
+                hintSettings.bytesMaxPerTarget(), hintSettings.replayInterval(), hintSettings.replayPerTick(),
+                hintSettings.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2)),
+            System::currentTimeMillis),
+            "hinted-handoff", DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       }
       Settings.AntiEntropy entropy = settings.antiEntropy();
       if (entropy.enabled()) {
@@ -152,12 +170,12 @@ public final class ReplicaMain {
       }
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
-          List.copyOf(replicas), clock, replicaId, stats, settings.writeTimeout(), settings.readTimeout(),
+          List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
           settings.requestsInFlightMax())), "coordinators");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
-          Map.copyOf(entropyStatuses), stats,
+          Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
       Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, view)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());

@@ -21,6 +21,7 @@ public record Settings(
     Duration writeTimeout,
     Duration readTimeout,
     Duration peerRequestTimeout,
+    int peerRequestsInFlightMax,
     Duration peerPingInterval,
     String clusterSecret,
     int keyBytesMax,
@@ -29,7 +30,13 @@ public record Settings(
     String storageEngine,
     FsyncMode fsync,
     AntiEntropy antiEntropy,
+    Hints hints,
     Duration clockOffset) {
+
+  /** Hinted handoff: how long hints live, how many a peer may have, how fast they replay. */
+  public record Hints(
+      boolean enabled, Duration expiry, int countMaxPerTarget, long bytesMaxPerTarget, Duration replayInterval,
+      int replayPerTick, int inFlightMax) {}
 
   /** Anti-entropy: how often a round runs, and how much one round may move. */
   public record AntiEntropy(
@@ -43,6 +50,7 @@ public record Settings(
     check(isPositive(readTimeout), "quorumkv.read-timeout must be positive");
     check(isPositive(peerRequestTimeout), "quorumkv.peer-request-timeout must be positive");
     check(isPositive(peerPingInterval), "quorumkv.peer-ping-interval must be positive");
+    check(peerRequestsInFlightMax >= 1, "quorumkv.peer-requests-in-flight-max must be at least 1");
     check(keyBytesMax >= 1, "quorumkv.limits.key-bytes-max must be at least 1");
     check(valueBytesMax >= 0, "quorumkv.limits.value-bytes-max must not be negative");
     check(requestsInFlightMax >= 1, "quorumkv.limits.requests-in-flight-max must be at least 1");
@@ -54,6 +62,10 @@ public record Settings(
         "quorumkv.anti-entropy.buckets-per-round must be 1..1024");
     check(antiEntropy.keysPerRound() >= 1, "quorumkv.anti-entropy.keys-per-round must be at least 1");
     check(antiEntropy.inFlightMax() >= 1, "quorumkv.anti-entropy.in-flight-max must be at least 1");
+    check(isPositive(hints.expiry()), "quorumkv.hints.expiry must be positive");
+    check(isPositive(hints.replayInterval()), "quorumkv.hints.replay-interval must be positive");
+    check(hints.countMaxPerTarget() >= 1 && hints.bytesMaxPerTarget() >= 1, "quorumkv.hints limits must be positive");
+    check(hints.replayPerTick() >= 1 && hints.inFlightMax() >= 1, "quorumkv.hints replay pace must be positive");
     for (PeerAddress peer : peers) {
       check(!peer.name().equalsIgnoreCase(nodeId), "peer " + peer.name() + " has this replica's node id");
     }
@@ -76,6 +88,7 @@ public record Settings(
           q.getDuration("write-timeout"),
           q.getDuration("read-timeout"),
           q.getDuration("peer-request-timeout"),
+          q.getInt("peer-requests-in-flight-max"),
           q.getDuration("peer-ping-interval"),
           q.getString("cluster-secret"),
           q.getInt("limits.key-bytes-max"),
@@ -92,6 +105,14 @@ public record Settings(
               q.getInt("anti-entropy.keys-per-round"),
               q.getInt("anti-entropy.in-flight-max"),
               q.getDuration("anti-entropy.round-timeout")),
+          new Hints(
+              q.getBoolean("hints.enabled"),
+              q.getDuration("hints.expiry"),
+              q.getInt("hints.count-max-per-peer"),
+              q.getBytes("hints.bytes-max-per-peer"),
+              q.getDuration("hints.replay-interval"),
+              q.getInt("hints.replay-per-tick"),
+              q.getInt("hints.in-flight-max")),
           q.getDuration("clock-offset"));
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);

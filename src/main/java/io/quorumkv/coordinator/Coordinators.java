@@ -6,6 +6,8 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import io.quorumkv.replication.HintedHandoff;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.HybridLogicalClock;
@@ -43,6 +45,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       HybridLogicalClock clock,
       long replicaId,
       ReplicaStats stats,
+      ActorRef<HintedHandoff.Command> hints, // null when hinted handoff is off
       Duration writeTimeout,
       Duration readTimeout,
       int inFlightMax) {}
@@ -80,7 +83,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     }
     track(getContext().spawnAnonymous(WriteCoordinator.create(
         new WriteCoordinator.Write(key, value), consistency, settings.replicas(), settings.clock(),
-        settings.replicaId(), settings.stats(), replyTo, settings.writeTimeout())));
+        settings.replicaId(), settings.stats(), settings.hints(), replyTo, settings.writeTimeout())));
     return this;
   }
 

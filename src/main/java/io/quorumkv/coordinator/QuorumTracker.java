@@ -43,6 +43,10 @@ public final class QuorumTracker {
     return outcome();
   }
 
+  public boolean hasSucceeded(String replica) {
+    return succeeded.contains(replica);
+  }
+
   public boolean hasAnswered(String replica) {
     return succeeded.contains(replica) || failed.contains(replica);
   }

@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;

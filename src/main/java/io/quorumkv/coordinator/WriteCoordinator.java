@@ -7,7 +7,9 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
@@ -66,6 +68,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   private final ReplicaStats stats;
   private final ActorRef<Result> replyTo;
   private final ActorRef<Answer> answers;
+  private final ActorRef<HintedHandoff.Command> hints; // null: hinted handoff is off
 
   private final QuorumTracker query;
   private final QuorumTracker apply;
@@ -84,10 +87,11 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       HybridLogicalClock clock,
       long replicaId,
       ReplicaStats stats,
+      ActorRef<HintedHandoff.Command> hints,
       ActorRef<Result> replyTo,
       Duration timeout) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WriteCoordinator(
-        ctx, timers, write, consistency, replicas, clock, replicaId, stats, replyTo, timeout)));
+        ctx, timers, write, consistency, replicas, clock, replicaId, stats, hints, replyTo, timeout)));
   }
 
   private WriteCoordinator(
@@ -99,9 +103,11 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       HybridLogicalClock clock,
       long replicaId,
       ReplicaStats stats,
+      ActorRef<HintedHandoff.Command> hints,
       ActorRef<Result> replyTo,
       Duration timeout) {
     super(ctx);
+    this.hints = hints;
     this.write = write;
     this.replicas = replicas;
     this.consistency = consistency;
@@ -140,7 +146,11 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
     } else {
       onApplyAnswer(answer);
     }
-    return done() ? Behaviors.stopped() : this;
+    if (done()) {
+      hintUnacknowledged();
+      return Behaviors.stopped();
+    }
+    return this;
   }
 
   private void onQueryAnswer(Answer answer) {
@@ -208,7 +218,22 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
     } else {
       reply(new QuorumNotReached(Phase.APPLY, apply.successes(), apply.required(), apply.replicas()));
     }
+    hintUnacknowledged();
     return Behaviors.stopped();
+  }
+
+  /** Peers that did not acknowledge the Apply get a hint, replayed when they answer again. */
+  private void hintUnacknowledged() {
+    if (hints == null || record == null) {
+      return; // hinted handoff is off, or nothing was applied anywhere
+    }
+    List<String> missed = replicas.subList(1, replicas.size()).stream()
+        .map(ReplicaHandle::name)
+        .filter(name -> !apply.hasSucceeded(name))
+        .toList();
+    if (!missed.isEmpty()) {
+      hints.tell(new HintedHandoff.RecordHints(write.key(), missed));
+    }
   }
 
   private void reply(Result result) {

@@ -1,6 +1,7 @@
 package io.quorumkv.membership;
 
 import io.quorumkv.replication.AntiEntropyStatus;
+import io.quorumkv.replication.HintStatus;
 import io.quorumkv.store.ReplicaStats;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.Map;
 /** What {@code GET /cluster} shows: this replica, its view of each peer, its counters. */
 public record ClusterView(
     String nodeId, long replicaId, List<PeerStatus> peers, Map<String, AntiEntropyStatus> antiEntropy,
+    Map<String, HintStatus> hints,
     ReplicaStats stats, int writeQuorum, int readQuorum) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
@@ -35,6 +37,8 @@ public record ClusterView(
       peer.put("replicaId", snapshot.replicaId() == null ? null : hex(snapshot.replicaId()));
       AntiEntropyStatus entropy = antiEntropy.get(snapshot.peer().name());
       peer.put("antiEntropy", entropy == null ? null : entropy.render());
+      HintStatus hintStatus = hints.get(snapshot.peer().name());
+      peer.put("hints", hintStatus == null ? null : hintStatus.render());
       peerList.add(peer);
     }
     body.put("peers", peerList);

@@ -7,7 +7,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import io.quorumkv.coordinator.ReplicaHandle;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Calls one peer's internal endpoints over HTTP (akka-http's pooled client: connections to the
@@ -29,13 +30,17 @@ public final class PeerClient {
   private final Materializer materializer;
   private final Duration timeout;
   private final String secret;
+  private final int inFlightMax;
+  /** Requests handed to the pool and not yet finished there (which may be after our timeout). */
+  private final AtomicInteger inFlight = new AtomicInteger();
 
-  public PeerClient(ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret) {
+  public PeerClient(ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax) {
     this.peer = peer;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
     this.timeout = timeout;
     this.secret = secret;
+    this.inFlightMax = inFlightMax;
   }
 
   public PeerAddress peer() {
@@ -53,10 +58,17 @@ public final class PeerClient {
     if (!secret.isEmpty()) {
       request = request.addHeader(RawHeader.create(InternalWire.SECRET_HEADER, secret));
     }
-    return http.singleRequest(request)
+    if (inFlight.incrementAndGet() > inFlightMax) {
+      inFlight.decrementAndGet();
+      return CompletableFuture.failedFuture(new PeerCallFailed(
+          "more than " + inFlightMax + " requests to peer " + peer.name() + " are outstanding"));
+    }
+    CompletableFuture<byte[]> answer = http.singleRequest(request)
         .thenCompose(this::bodyOf)
-        .toCompletableFuture()
-        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        .toCompletableFuture();
+    answer.whenComplete((bytes, failure) -> inFlight.decrementAndGet());
+    // A copy with the deadline: timing out must not count the pool's request as finished.
+    return answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private CompletionStage<byte[]> bodyOf(HttpResponse response) {

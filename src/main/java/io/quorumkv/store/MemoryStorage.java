@@ -24,6 +24,7 @@ public final class MemoryStorage implements Storage {
 
   private final NavigableMap<String, Record> records = new TreeMap<>(UTF8_ORDER);
   private final Map<String, byte[]> meta = new HashMap<>();
+  private final NavigableMap<String, Hint> hints = new TreeMap<>();
 
   @Override
   public synchronized Optional<Record> get(String key) {
@@ -64,6 +65,31 @@ public final class MemoryStorage implements Storage {
   @Override
   public synchronized void putMeta(String name, byte[] value) {
     meta.put(name, value.clone());
+  }
+
+  @Override
+  public synchronized void putHint(Hint hint) {
+    hints.put(hintKey(hint.target(), hint.key()), hint);
+  }
+
+  @Override
+  public synchronized List<Hint> hints(String target, int limit) {
+    return hints.subMap(hintKey(target, ""), true, hintKey(target, "\uffff"), true).values().stream()
+        .limit(limit).toList();
+  }
+
+  @Override
+  public synchronized List<Hint> allHints() {
+    return List.copyOf(hints.values());
+  }
+
+  @Override
+  public synchronized void deleteHint(String target, String key) {
+    hints.remove(hintKey(target, key));
+  }
+
+  private static String hintKey(String target, String key) {
+    return target + "\u0000" + key;
   }
 
   @Override

@@ -46,6 +46,7 @@ public final class RocksDbStorage implements Storage {
   private final RocksDB db;
   private final List<ColumnFamilyHandle> handles;
   private final ColumnFamilyHandle data;
+  private final ColumnFamilyHandle hints;
   private final ColumnFamilyHandle meta;
   private final WriteOptions recordWrites;
   private final WriteOptions syncedWrites;
@@ -63,6 +64,7 @@ public final class RocksDbStorage implements Storage {
     this.handles = new ArrayList<>();
     this.db = RocksDB.open(options, directory.toString(), families, handles);
     this.data = handles.get(1);
+    this.hints = handles.get(2);
     this.meta = handles.get(3);
     this.recordWrites = new WriteOptions().setSync(mode == FsyncMode.ALWAYS);
     this.syncedWrites = new WriteOptions().setSync(true);
@@ -183,6 +185,57 @@ public final class RocksDbStorage implements Storage {
     } catch (RocksDBException e) {
       throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
     }
+  }
+
+  // A hint is stored under target + NUL + key (names and keys contain no NUL in practice; a
+  // NUL in a target name would only mix up hint listings, never records), valued its time.
+  @Override
+  public void putHint(Hint hint) {
+    try {
+      db.put(hints, recordWrites, hintKey(hint.target(), hint.key()),
+          ByteBuffer.allocate(Long.BYTES).putLong(hint.createdMillis()).array());
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public List<Hint> hints(String target, int limit) {
+    return scanHints(hintKey(target, ""), target, limit);
+  }
+
+  @Override
+  public List<Hint> allHints() {
+    return scanHints(new byte[0], null, Integer.MAX_VALUE);
+  }
+
+  private List<Hint> scanHints(byte[] from, String onlyTarget, int limit) {
+    List<Hint> found = new ArrayList<>();
+    try (RocksIterator iterator = db.newIterator(hints)) {
+      for (iterator.seek(from); iterator.isValid() && found.size() < limit; iterator.next()) {
+        String composite = new String(iterator.key(), StandardCharsets.UTF_8);
+        int separator = composite.indexOf('\u0000');
+        String target = composite.substring(0, separator);
+        if (onlyTarget != null && !onlyTarget.equals(target)) {
+          break;
+        }
+        found.add(new Hint(target, composite.substring(separator + 1), ByteBuffer.wrap(iterator.value()).getLong()));
+      }
+    }
+    return found;
+  }
+
+  @Override
+  public void deleteHint(String target, String key) {
+    try {
+      db.delete(hints, recordWrites, hintKey(target, key));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] hintKey(String target, String key) {
+    return bytes(target + "\u0000" + key);
   }
 
   @Override

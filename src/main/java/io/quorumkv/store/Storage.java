@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * The storage engine under one replica. The {@link StoreActor} is the only caller of the
- * record methods; only {@link #putMeta} may also be called by the clock from another thread.
+ * record methods; {@link #putMeta} may also be called by the clock from another thread, and
+ * the hint methods are called by the hinted-handoff actor, so engines make those thread-safe.
  * Calls may block (the StoreActor runs on a dedicated dispatcher).
  *
  * <p>Contract, tested for every engine by {@code StorageContractTest}:
@@ -43,6 +44,17 @@ public interface Storage extends AutoCloseable {
    * any thread, concurrently with the StoreActor's calls.
    */
   void putMeta(String name, byte[] value);
+
+  /** Stores (or refreshes) the hint for {@code (target, key)}, as durably as records. */
+  void putHint(Hint hint);
+
+  /** Up to {@code limit} hints for {@code target}, in key order. */
+  List<Hint> hints(String target, int limit);
+
+  /** Every hint, for counting at start. */
+  List<Hint> allHints();
+
+  void deleteHint(String target, String key);
 
   /** Makes every write so far durable (used by {@code fsync = periodic}). */
   void sync();

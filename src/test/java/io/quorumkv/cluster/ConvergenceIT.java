@@ -5,10 +5,10 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import io.quorumkv.replication.InternalWire;
 import io.quorumkv.replication.InternalWire.BucketsReply;
 import io.quorumkv.replication.InternalWire.KeyCall;
 import io.quorumkv.replication.InternalWire.RecordReply;
+import io.quorumkv.replication.InternalWire;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,38 +79,61 @@ public class ConvergenceIT {
     return missing;
   }
 
+  /** Kills C, writes and deletes through A and B, restarts C, and waits for C to catch up. */
+  private void assertRestartedReplicaCatchesUp(LocalCluster cluster, Duration limit) throws Exception {
+    cluster.replica(2).kill();
+    for (int i = 0; i < KEYS; i++) {
+      HttpResponse<String> put = send("PUT", cluster.replica(i % 2).address(), "/kv/" + key(i), "value-" + i);
+      assertEquals(put.body(), 200, put.statusCode());
+    }
+    for (int i = 0; i < DELETED; i++) {
+      assertEquals(200, send("DELETE", cluster.replica(i % 2).address(), "/kv/" + key(i), null).statusCode());
+    }
+    cluster.restart(2);
+    long deadline = System.nanoTime() + limit.toNanos();
+    String c = cluster.replica(2).address();
+    // Repair may already be copying while this first look reads C.
+    List<String> missing = missingOn(c);
+    assertTrue("C restarts behind", !missing.isEmpty());
+    while (!missing.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      missing = missingOn(c);
+    }
+    assertTrue(missing.size() + " keys still missing on C after " + limit + ", e.g. " + missing.stream().limit(5).toList()
+        + "; peer0 sees " + send("GET", cluster.replica(0).address(), "/cluster", null).body(), missing.isEmpty());
+  }
+
+  private static void assertBucketHashesEqual(LocalCluster cluster) throws Exception {
+    long[] first = InternalWire.decode(internal(cluster.replica(0).address(), InternalWire.BUCKETS_PATH, null),
+        BucketsReply.class).hashes();
+    for (int replica = 1; replica < 3; replica++) {
+      long[] other = InternalWire.decode(internal(cluster.replica(replica).address(), InternalWire.BUCKETS_PATH, null),
+          BucketsReply.class).hashes();
+      assertArrayEquals("bucket hashes of peer0 and peer" + replica, first, other);
+    }
+  }
+
+  @Test
+  public void hintedHandoffAloneBringsARestartedReplicaUpToDateWithin10Seconds() throws Exception {
+    List<String> options = List.of("-Dquorumkv.anti-entropy.enabled=false", "-Dquorumkv.hints.enabled=true");
+    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+      assertRestartedReplicaCatchesUp(cluster, Duration.ofSeconds(10));
+      assertBucketHashesEqual(cluster);
+      for (int replica = 0; replica < 2; replica++) {
+        String body = send("GET", cluster.replica(replica).address(), "/cluster", null).body();
+        // Each of A and B coordinated every other key (and its delete): one hint per key.
+        assertTrue(body, body.contains("\"hints\":{\"pending\":0,\"replayed\":" + KEYS / 2 + ","));
+      }
+    }
+  }
+
   @Test
   public void antiEntropyAloneBringsARestartedReplicaUpToDateWithinTwoIntervals() throws Exception {
-    List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
+    List<String> options = List.of(
+        "-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms", "-Dquorumkv.hints.enabled=false");
     try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
-      cluster.replica(2).kill();
-      for (int i = 0; i < KEYS; i++) {
-        HttpResponse<String> put = send("PUT", cluster.replica(i % 2).address(), "/kv/" + key(i), "value-" + i);
-        assertEquals(put.body(), 200, put.statusCode());
-      }
-      for (int i = 0; i < DELETED; i++) {
-        assertEquals(200, send("DELETE", cluster.replica(i % 2).address(), "/kv/" + key(i), null).statusCode());
-      }
-      cluster.restart(2);
-      long deadline = System.nanoTime() + ANTI_ENTROPY_INTERVAL.multipliedBy(2).toNanos();
-      String c = cluster.replica(2).address();
-      // Anti-entropy may already be copying while this first look reads C.
-      List<String> missing = missingOn(c);
-      assertTrue("C restarts behind", !missing.isEmpty());
-      while (!missing.isEmpty() && System.nanoTime() < deadline) {
-        Thread.sleep(200);
-        missing = missingOn(c);
-      }
-      assertTrue(missing.size() + " keys still missing on C, e.g. " + missing.stream().limit(5).toList(),
-          missing.isEmpty());
-
-      long[] first = InternalWire.decode(internal(cluster.replica(0).address(), InternalWire.BUCKETS_PATH, null),
-          BucketsReply.class).hashes();
-      for (int replica = 1; replica < 3; replica++) {
-        long[] other = InternalWire.decode(internal(cluster.replica(replica).address(), InternalWire.BUCKETS_PATH, null),
-            BucketsReply.class).hashes();
-        assertArrayEquals("bucket hashes of peer0 and peer" + replica, first, other);
-      }
+      assertRestartedReplicaCatchesUp(cluster, ANTI_ENTROPY_INTERVAL.multipliedBy(2));
+      assertBucketHashesEqual(cluster);
     }
   }
 }

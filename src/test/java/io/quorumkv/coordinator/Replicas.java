@@ -2,6 +2,7 @@ package io.quorumkv.coordinator;
 
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol;
 import java.util.List;
 

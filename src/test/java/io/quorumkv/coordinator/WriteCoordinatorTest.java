@@ -8,6 +8,7 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
@@ -47,11 +48,12 @@ public class WriteCoordinatorTest {
   private final ReplicaStats stats = new ReplicaStats();
   private final Replicas replicas = new Replicas(testKit);
   private final TestProbe<WriteCoordinator.Result> client = testKit.createTestProbe();
+  private final TestProbe<HintedHandoff.Command> hints = testKit.createTestProbe();
 
   private void start(Consistency consistency) {
     testKit.spawn(WriteCoordinator.create(
         new WriteCoordinator.Write("k", Optional.of(Value.ofUtf8("v"))), consistency, replicas.handles(),
-        clock, OWN_ID, stats, client.getRef(), TIMEOUT));
+        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT));
   }
 
   private static ActorRef<Answer> versionQueryReplyTo(TestProbe<Request> replica) {
@@ -232,5 +234,37 @@ public class WriteCoordinatorTest {
     replicas.b.expectMessageClass(Apply.class); // still replicated to every replica
     apply.replyTo().tell(applied("a", apply.record()));
     client.expectMessageClass(WriteCoordinator.Written.class);
+  }
+
+  @Test
+  public void peersThatDidNotAcknowledgeByTheDeadlineGetAHint() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    applies[0].replyTo().tell(applied("a", applies[0].record()));
+    applies[1].replyTo().tell(applied("b", applies[1].record()));
+    client.expectMessageClass(WriteCoordinator.Written.class);
+    hints.expectNoMessage(QUIET); // c may still answer
+    manualTime.timePasses(TIMEOUT);
+    assertEquals(new HintedHandoff.RecordHints("k", java.util.List.of("c")),
+        hints.expectMessageClass(HintedHandoff.RecordHints.class));
+  }
+
+  @Test
+  public void noHintWhenEveryReplicaAcknowledgedOrNothingWasApplied() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound();
+    for (int i = 0; i < 3; i++) {
+      applies[i].replyTo().tell(applied(String.valueOf((char) ('a' + i)), applies[i].record()));
+    }
+    client.expectMessageClass(WriteCoordinator.Written.class);
+    hints.expectNoMessage(QUIET);
+
+    start(Consistency.QUORUM); // a write whose query round fails applies nothing: no hint
+    versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    versionQueryReplyTo(replicas.c);
+    manualTime.timePasses(TIMEOUT);
+    client.expectMessageClass(QuorumNotReached.class);
+    hints.expectNoMessage(QUIET);
   }
 }

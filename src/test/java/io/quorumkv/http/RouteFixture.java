@@ -8,10 +8,10 @@ import akka.http.javadsl.server.Route;
 import com.typesafe.config.ConfigFactory;
 import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.Coordinators;
-import io.quorumkv.coordinator.ReplicaHandle;
 import io.quorumkv.membership.ClusterView;
 import io.quorumkv.store.FsyncMode;
 import io.quorumkv.store.MemoryStorage;
+import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreActor;
@@ -49,9 +49,9 @@ final class RouteFixture {
       replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Request>ignore())));
     }
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
-        new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, settings.writeTimeout(),
+        new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax())));
-    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), stats, 1, 1);
+    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);
     InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID);
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())

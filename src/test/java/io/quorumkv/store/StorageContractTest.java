@@ -105,4 +105,19 @@ public abstract class StorageContractTest {
     storage.putMeta("replica-id", new byte[] {1, 2, 3});
     assertArrayEquals(new byte[] {1, 2, 3}, storage.getMeta("replica-id").orElseThrow());
   }
+
+  @Test
+  public void hintsAreKeptPerTargetRefreshedAndDeleted() {
+    storage.putHint(new Hint("peer1", "b", 10));
+    storage.putHint(new Hint("peer1", "a", 11));
+    storage.putHint(new Hint("peer2", "a", 12));
+    storage.putHint(new Hint("peer1", "b", 20)); // a later write refreshes the hint
+    assertEquals(List.of(new Hint("peer1", "a", 11), new Hint("peer1", "b", 20)), storage.hints("peer1", 10));
+    assertEquals(List.of(new Hint("peer1", "a", 11)), storage.hints("peer1", 1));
+    assertEquals(3, storage.allHints().size());
+    storage.deleteHint("peer1", "a");
+    assertEquals(List.of(new Hint("peer1", "b", 20)), storage.hints("peer1", 10));
+    assertEquals(List.of(new Hint("peer2", "a", 12)), storage.hints("peer2", 10));
+    assertEquals(List.of(), storage.hints("peer3", 10));
+  }
 }

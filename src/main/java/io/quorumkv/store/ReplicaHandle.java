@@ -1,7 +1,6 @@
-package io.quorumkv.coordinator;
+package io.quorumkv.store;
 
 import akka.actor.typed.ActorRef;
-import io.quorumkv.store.ReplicaProtocol;
 
 /**
  * One replica as a coordinator sees it: the name its answers carry and where to send requests
