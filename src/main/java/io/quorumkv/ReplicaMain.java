@@ -122,7 +122,8 @@ public final class ReplicaMain {
       ReplicaStats stats = new ReplicaStats();
 
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
-          StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync()),
+          StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
+              settings.maxMessageAge()),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       ctx.watch(storeActor);

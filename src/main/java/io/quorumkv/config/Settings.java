@@ -29,6 +29,7 @@ public record Settings(
     int requestsInFlightMax,
     String storageEngine,
     FsyncMode fsync,
+    Duration maxMessageAge,
     AntiEntropy antiEntropy,
     Hints hints,
     Duration clockOffset) {
@@ -62,6 +63,7 @@ public record Settings(
         "quorumkv.anti-entropy.buckets-per-round must be 1..1024");
     check(antiEntropy.keysPerRound() >= 1, "quorumkv.anti-entropy.keys-per-round must be at least 1");
     check(antiEntropy.inFlightMax() >= 1, "quorumkv.anti-entropy.in-flight-max must be at least 1");
+    check(isPositive(maxMessageAge), "quorumkv.max-message-age must be positive");
     check(isPositive(hints.expiry()), "quorumkv.hints.expiry must be positive");
     check(isPositive(hints.replayInterval()), "quorumkv.hints.replay-interval must be positive");
     check(hints.countMaxPerTarget() >= 1 && hints.bytesMaxPerTarget() >= 1, "quorumkv.hints limits must be positive");
@@ -98,6 +100,7 @@ public record Settings(
           FsyncMode.parse(q.getString("storage.fsync")).orElseThrow(() -> new IllegalArgumentException(
               "quorumkv.storage.fsync (FSYNC) must be always, periodic or never, not '"
                   + q.getString("storage.fsync") + "'")),
+          q.getDuration("max-message-age"),
           new AntiEntropy(
               q.getBoolean("anti-entropy.enabled"),
               q.getDuration("anti-entropy.interval"),

@@ -16,6 +16,12 @@ public final class ReplicaStats {
   private final AtomicLong readWriteBacks = new AtomicLong();
   private final AtomicLong readRepairs = new AtomicLong();
   private final AtomicLong digestConflicts = new AtomicLong();
+  private final AtomicLong staleMessagesIgnored = new AtomicLong();
+
+  /** An Apply older than max-message-age arrived and was not applied. */
+  public void staleMessageIgnored() {
+    staleMessagesIgnored.incrementAndGet();
+  }
 
   /** A read found fewer than W replicas holding the newest record and wrote it back first. */
   public void readWroteBack() {
@@ -44,6 +50,7 @@ public final class ReplicaStats {
     return Map.of(
         "readWriteBacks", readWriteBacks.get(),
         "readRepairs", readRepairs.get(),
-        "digestConflicts", digestConflicts.get());
+        "digestConflicts", digestConflicts.get(),
+        "staleMessagesIgnored", staleMessagesIgnored.get());
   }
 }

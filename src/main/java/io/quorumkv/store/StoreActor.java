@@ -74,15 +74,17 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private final ReplicaStats stats;
   private final List<Apply> queued = new ArrayList<>();
   private final BucketHashes buckets;
+  private final long maxMessageAgeMillis;
 
   /**
    * @param name the name local coordinators know this replica by (the node id)
    * @param replicaId this replica's random 64-bit id
    */
   public static Behavior<Command> create(
-      String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync) {
+      String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync,
+      Duration maxMessageAge) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync)));
+        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge)));
   }
 
   private StoreActor(
@@ -93,8 +95,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       Storage storage,
       HybridLogicalClock clock,
       ReplicaStats stats,
-      FsyncMode fsync) {
+      FsyncMode fsync,
+      Duration maxMessageAge) {
     super(ctx);
+    this.maxMessageAgeMillis = maxMessageAge.toMillis();
     this.name = name;
     this.replicaId = replicaId;
     this.storage = storage;
@@ -142,6 +146,14 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private Behavior<Command> onApply(Apply request) {
     clock.observe(request.stamp().clock());
+    if (isTooOld(request.stamp())) {
+      // A record that waited in some queue, retry or mailbox for longer than max-message-age
+      // is not applied: only fresh messages may bring values back (DESIGN.md section 8).
+      stats.staleMessageIgnored();
+      Optional<Record> held = storage.get(request.key());
+      request.replyTo().tell(new Applied(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
+      return this;
+    }
     clock.observe(request.record().version().hlc());
     queued.add(request);
     if (queued.size() == 1) {
@@ -196,6 +208,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     }
     request.replyTo().tell(new Entries(entries, truncated));
     return this;
+  }
+
+  /** Whether the message was sent longer than max-message-age ago, by the sender's clock. */
+  private boolean isTooOld(Stamp sender) {
+    return HybridLogicalClock.millisOf(clock.peek()) - HybridLogicalClock.millisOf(sender.clock()) > maxMessageAgeMillis;
   }
 
   /** Stamped after the clock observed the request, so the reading covers everything held. */

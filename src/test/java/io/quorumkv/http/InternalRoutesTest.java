@@ -26,7 +26,7 @@ import org.junit.Test;
  */
 public class InternalRoutesTest extends JUnitRouteTest {
 
-  private static final long HLC = 1L << 40;
+  private static final long HLC = io.quorumkv.version.HybridLogicalClock.fromMillis(System.currentTimeMillis());
 
   private TestRoute route;
 
@@ -118,5 +118,13 @@ public class InternalRoutesTest extends JUnitRouteTest {
     guarded.run(post("read", body)).assertStatusCode(403);
     guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "wrong"))).assertStatusCode(403);
     guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "s3cret"))).assertStatusCode(200);
+  }
+
+  @Test
+  public void applySentLongerAgoThanMaxMessageAgeChangesNothing() throws Exception {
+    long twoMinutesAgo = io.quorumkv.version.HybridLogicalClock.fromMillis(System.currentTimeMillis() - 120_000L);
+    ApplyCall call = new ApplyCall("late", twoMinutesAgo, 5L, false, "v".getBytes(), 9L, twoMinutesAgo);
+    route.run(post("apply", cbor(call))).assertStatusCode(200);
+    assertFalse(read("late").found());
   }
 }

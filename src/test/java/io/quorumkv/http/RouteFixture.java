@@ -16,6 +16,7 @@ import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ final class RouteFixture {
     HybridLogicalClock clock = HybridLogicalClock.system();
     ReplicaStats stats = new ReplicaStats();
     store = Adapter.spawnAnonymous(classic,
-        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS));
+        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1)));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(new ReplicaHandle("self", store.narrow()));
     for (int i = 1; i <= deadPeers; i++) {

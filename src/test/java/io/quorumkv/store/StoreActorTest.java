@@ -17,6 +17,7 @@ import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -37,7 +38,7 @@ public class StoreActorTest {
   private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
   private final ReplicaStats stats = new ReplicaStats();
   private final ActorRef<Request> store =
-      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS)).narrow();
+      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1))).narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
   private Applied apply(Record record) {
@@ -120,5 +121,17 @@ public class StoreActorTest {
     Applied answer = apply(Record.of(version, Value.ofUtf8("second")));
     assertEquals(Value.ofUtf8("first").digest(), answer.digest());
     assertEquals(1, stats.digestConflicts());
+  }
+
+  @Test
+  public void applyOlderThanMaxMessageAgeIsNotApplied() {
+    wallMillis.set(10 * 60_000L); // this replica's clock: 10 minutes
+    Stamp ancient = new Stamp(9L, HybridLogicalClock.fromMillis(60_000L)); // sent at 1 minute
+    store.tell(new Apply("old", Record.of(new Version(HybridLogicalClock.fromMillis(60_000L), 1), Value.ofUtf8("v")),
+        ancient, probe.getRef()));
+    assertEquals(Version.ZERO, probe.expectMessageClass(Applied.class).version());
+    store.tell(new Read("old", SENDER, probe.getRef()));
+    assertEquals(Optional.empty(), probe.expectMessageClass(RecordHeld.class).record());
+    assertEquals(1L, (long) stats.snapshot().get("staleMessagesIgnored"));
   }
 }
