@@ -136,4 +136,56 @@ public class ConvergenceIT {
       assertBucketHashesEqual(cluster);
     }
   }
+
+  @Test
+  public void keyDeletedWhileAReplicaIsCutOffStaysDeletedEverywhereAfterHealing() throws Exception {
+    // Every link to and from C goes through a proxy that can cut it; clients reach all directly.
+    int[] ports = {ReplicaProcess.freePort(), ReplicaProcess.freePort(), ReplicaProcess.freePort()};
+    try (TcpProxy toC = new TcpProxy(ports[2]); TcpProxy toA = new TcpProxy(ports[0]); TcpProxy toB = new TcpProxy(ports[1])) {
+      Map<String, String> viaProxyToC = Map.of("PEER_PEER2_HOST", "127.0.0.1", "PEER_PEER2_PORT", Integer.toString(toC.port()));
+      Map<String, String> cViaProxies = Map.of(
+          "PEER_PEER0_HOST", "127.0.0.1", "PEER_PEER0_PORT", Integer.toString(toA.port()),
+          "PEER_PEER1_HOST", "127.0.0.1", "PEER_PEER1_PORT", Integer.toString(toB.port()));
+      List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
+      try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of(0, viaProxyToC, 1, viaProxyToC, 2, cViaProxies),
+          ports)) {
+        String a = cluster.replica(0).address();
+        String c = cluster.replica(2).address();
+        assertEquals(200, send("PUT", a, "/kv/doomed", "alive").statusCode());
+        awaitHeldBy(c, "doomed", held -> held.found() && !held.tombstone());
+
+        toC.cut();
+        toA.cut();
+        toB.cut();
+        assertEquals(200, send("DELETE", a, "/kv/doomed", null).statusCode());
+        Thread.sleep(ANTI_ENTROPY_INTERVAL.multipliedBy(2).toMillis()); // C stays away for a while
+        RecordReply stale = heldBy(c, "doomed");
+        assertTrue("C, cut off, still holds the value", stale.found() && !stale.tombstone());
+        for (int replica = 0; replica < 2; replica++) {
+          assertTrue("A and B keep the tombstone", heldBy(cluster.replica(replica).address(), "doomed").tombstone());
+        }
+
+        toC.heal();
+        toA.heal();
+        toB.heal();
+        awaitHeldBy(c, "doomed", held -> held.found() && held.tombstone());
+        for (int replica = 0; replica < 3; replica++) {
+          String address = cluster.replica(replica).address();
+          assertEquals(404, send("GET", address, "/kv/doomed", null).statusCode());
+          assertTrue(heldBy(address, "doomed").tombstone());
+        }
+      }
+    }
+  }
+
+  private static void awaitHeldBy(String address, String key, java.util.function.Predicate<RecordReply> condition)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    RecordReply held = heldBy(address, key);
+    while (!condition.test(held) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      held = heldBy(address, key);
+    }
+    assertTrue(address + " holds " + key + " as " + held, condition.test(held));
+  }
 }

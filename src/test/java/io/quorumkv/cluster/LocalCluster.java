@@ -33,13 +33,18 @@ final class LocalCluster implements AutoCloseable {
    */
   LocalCluster(Path logDir, List<String> jvmOptions, Map<Integer, Map<String, String>> overrides)
       throws IOException, InterruptedException {
+    this(logDir, jvmOptions, overrides, new int[] {ReplicaProcess.freePort(), ReplicaProcess.freePort(),
+        ReplicaProcess.freePort()});
+  }
+
+  /** @param ports the three replicas' ports, chosen by the caller (e.g. to put proxies in front) */
+  LocalCluster(Path logDir, List<String> jvmOptions, Map<Integer, Map<String, String>> overrides, int[] ports)
+      throws IOException, InterruptedException {
     this.logDir = logDir;
     this.jvmOptions = jvmOptions;
     this.overrides = overrides;
     deleteRecursively(logDir); // a test starts from empty data directories
-    for (int i = 0; i < 3; i++) {
-      ports[i] = ReplicaProcess.freePort();
-    }
+    System.arraycopy(ports, 0, this.ports, 0, 3);
     try {
       for (int i = 0; i < 3; i++) {
         replicas.add(startReplica(i));
