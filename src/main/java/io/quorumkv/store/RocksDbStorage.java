@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -50,6 +51,12 @@ public final class RocksDbStorage implements Storage {
   private final ColumnFamilyHandle meta;
   private final WriteOptions recordWrites;
   private final WriteOptions syncedWrites;
+  /**
+   * Calls hold the read lock, {@link #close} the write lock: the clock and the hint actor may
+   * still call in while the replica stops, and RocksDB must never be used after it is closed.
+   */
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
 
   private RocksDbStorage(Path directory, FsyncMode mode) throws RocksDBException {
     this.directory = directory;
@@ -123,67 +130,97 @@ public final class RocksDbStorage implements Storage {
 
   @Override
   public Optional<Record> get(String key) {
+    lock.readLock().lock();
     try {
-      byte[] bytes = db.get(data, bytes(key));
-      return bytes == null ? Optional.empty() : Optional.of(RecordCodec.decode(key, bytes));
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
+      checkOpen();
+      try {
+        byte[] bytes = db.get(data, bytes(key));
+        return bytes == null ? Optional.empty() : Optional.of(RecordCodec.decode(key, bytes));
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
   @Override
   public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
-    Map<String, Record> heldInBatch = new HashMap<>();
-    List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
-    try (WriteBatch writes = new WriteBatch()) {
-      for (KeyedRecord entry : batch) {
-        Record current = heldInBatch.containsKey(entry.key())
-            ? heldInBatch.get(entry.key()) : get(entry.key()).orElse(null);
-        Record incoming = entry.record();
-        Record held = current;
-        if (current == null || incoming.version().isAfter(current.version())) {
-          writes.put(data, bytes(entry.key()), RecordCodec.encode(incoming));
-          held = incoming;
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      Map<String, Record> heldInBatch = new HashMap<>();
+      List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
+      try (WriteBatch writes = new WriteBatch()) {
+        for (KeyedRecord entry : batch) {
+          Record current = heldInBatch.containsKey(entry.key())
+              ? heldInBatch.get(entry.key()) : get(entry.key()).orElse(null);
+          Record incoming = entry.record();
+          Record held = current;
+          if (current == null || incoming.version().isAfter(current.version())) {
+            writes.put(data, bytes(entry.key()), RecordCodec.encode(incoming));
+            held = incoming;
+          }
+          heldInBatch.put(entry.key(), held);
+          outcomes.add(new ApplyOutcome(Optional.ofNullable(current), held));
         }
-        heldInBatch.put(entry.key(), held);
-        outcomes.add(new ApplyOutcome(Optional.ofNullable(current), held));
+        if (writes.count() > 0) {
+          db.write(recordWrites, writes);
+        }
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
       }
-      if (writes.count() > 0) {
-        db.write(recordWrites, writes);
-      }
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      return outcomes;
+    } finally {
+      lock.readLock().unlock();
     }
-    return outcomes;
   }
 
   @Override
   public List<KeyedRecord> scan(String fromKey, int limit) {
-    List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
-    try (RocksIterator iterator = db.newIterator(data)) {
-      for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
-        String key = new String(iterator.key(), StandardCharsets.UTF_8);
-        page.add(new KeyedRecord(key, RecordCodec.decode(key, iterator.value())));
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
+      try (RocksIterator iterator = db.newIterator(data)) {
+        for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
+          String key = new String(iterator.key(), StandardCharsets.UTF_8);
+          page.add(new KeyedRecord(key, RecordCodec.decode(key, iterator.value())));
+        }
       }
+      return page;
+    } finally {
+      lock.readLock().unlock();
     }
-    return page;
   }
 
   @Override
   public Optional<byte[]> getMeta(String name) {
+    lock.readLock().lock();
     try {
-      return Optional.ofNullable(db.get(meta, bytes(name)));
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
+      checkOpen();
+      try {
+        return Optional.ofNullable(db.get(meta, bytes(name)));
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
   @Override
   public void putMeta(String name, byte[] value) {
+    lock.readLock().lock();
     try {
-      db.put(meta, syncedWrites, bytes(name), value);
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      checkOpen();
+      try {
+        db.put(meta, syncedWrites, bytes(name), value);
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
@@ -191,22 +228,40 @@ public final class RocksDbStorage implements Storage {
   // NUL in a target name would only mix up hint listings, never records), valued its time.
   @Override
   public void putHint(Hint hint) {
+    lock.readLock().lock();
     try {
-      db.put(hints, recordWrites, hintKey(hint.target(), hint.key()),
-          ByteBuffer.allocate(Long.BYTES).putLong(hint.createdMillis()).array());
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      checkOpen();
+      try {
+        db.put(hints, recordWrites, hintKey(hint.target(), hint.key()),
+            ByteBuffer.allocate(Long.BYTES).putLong(hint.createdMillis()).array());
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
   @Override
   public List<Hint> hints(String target, int limit) {
-    return scanHints(hintKey(target, ""), target, limit);
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return scanHints(hintKey(target, ""), target, limit);
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   @Override
   public List<Hint> allHints() {
-    return scanHints(new byte[0], null, Integer.MAX_VALUE);
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      return scanHints(new byte[0], null, Integer.MAX_VALUE);
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   private List<Hint> scanHints(byte[] from, String onlyTarget, int limit) {
@@ -227,10 +282,16 @@ public final class RocksDbStorage implements Storage {
 
   @Override
   public void deleteHint(String target, String key) {
+    lock.readLock().lock();
     try {
-      db.delete(hints, recordWrites, hintKey(target, key));
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      checkOpen();
+      try {
+        db.delete(hints, recordWrites, hintKey(target, key));
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
@@ -240,15 +301,40 @@ public final class RocksDbStorage implements Storage {
 
   @Override
   public void sync() {
+    lock.readLock().lock();
     try {
-      db.syncWal();
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage sync failed: " + e.getMessage(), e);
+      checkOpen();
+      try {
+        db.syncWal();
+      } catch (RocksDBException e) {
+        throw new IllegalStateException("storage sync failed: " + e.getMessage(), e);
+      }
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
   @Override
   public void close() {
+    lock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      closeHandles();
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("storage is closed");
+    }
+  }
+
+  private void closeHandles() {
     for (ColumnFamilyHandle handle : handles) {
       handle.close();
     }

@@ -86,6 +86,15 @@ public class RocksDbStorageTest extends StorageContractTest {
     assertThrows(RecordCodec.CorruptRecordException.class, () -> RecordCodec.decode("k", withTrailingBytes));
   }
 
+  @Test
+  public void callsAfterCloseFailCleanlyInsteadOfTouchingAClosedDatabase() {
+    storage.close();
+    assertThrows(IllegalStateException.class, () -> storage.get("k"));
+    assertThrows(IllegalStateException.class, () -> storage.putHint(new Hint("p", "k", 1)));
+    assertThrows(IllegalStateException.class, () -> storage.putMeta("x", new byte[1]));
+    storage.close(); // closing twice is harmless (closeStorage() closes again)
+  }
+
   private Path folderFor(String name) {
     try {
       return folder.newFolder(name).toPath();
