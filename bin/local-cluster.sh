@@ -5,7 +5,7 @@
 #
 # Usage: bin/local-cluster.sh [--keep]
 #   --keep   leave the replicas running afterwards (for curl); stop them with the printed kill.
-# Logs and result.txt go to run/. Every replica this script starts is stopped by its PID.
+# Logs, data directories and result.txt go to run/ (the data is wiped at each run). Every replica this script starts is stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,7 @@ done
 
 mkdir -p "$RUN_DIR"
 rm -f "$RUN_DIR/result.txt"
+rm -rf "$RUN_DIR"/peer*-data # each run starts a fresh cluster
 for i in 0 1 2; do
   export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"
 done
@@ -53,7 +54,7 @@ if [ $KEEP = 0 ]; then trap stop_replicas EXIT; fi
 
 for i in 0 1 2; do
   # Each replica gets all three PEER_* pairs; it skips the one named like its NODE_ID.
-  PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 \
+  PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$RUN_DIR/peer$i-data" \
     java -Xmx512m -jar "$REPLICA_JAR" > "$RUN_DIR/peer$i.log" 2>&1 &
   PIDS+=($!)
 done

@@ -58,7 +58,7 @@ for i in 0 1 2; do
     [ "$i" = "$j" ] && continue
     peers+=("PEER_PEER${j}_HOST=${IPS[$j]}" "PEER_PEER${j}_PORT=7000")
   done
-  ip netns exec "${HOSTS[$i]}" env -i PATH="$PATH" PORT=7000 "${peers[@]}" \
+  ip netns exec "${HOSTS[$i]}" env -i PATH="$PATH" PORT=7000 DATA_DIR="$WORK/peer$i-data" "${peers[@]}" \
     java -Xmx256m -jar "$REPLICA_JAR" > "$WORK/peer$i.log" 2>&1 &
   PIDS+=($!)
 done
