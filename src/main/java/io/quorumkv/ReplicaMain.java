@@ -20,6 +20,7 @@ import io.quorumkv.http.ErrorHandling;
 import io.quorumkv.http.InternalRoutes;
 import io.quorumkv.http.PublicRoutes;
 import io.quorumkv.membership.ClusterView;
+import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.membership.PeerMonitor;
 import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.replication.AntiEntropy;
@@ -29,6 +30,8 @@ import io.quorumkv.replication.HintStatus;
 import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.replication.PeerClient;
 import io.quorumkv.replication.RemoteReplica;
+import io.quorumkv.store.FsyncMode;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaMetadata;
@@ -89,14 +92,31 @@ public final class ReplicaMain {
     HybridLogicalClock clock;
     try {
       storage = openStorage(settings);
+      boolean stoppedCleanly = ReplicaMetadata.markRunning(storage);
       replicaId = ReplicaMetadata.replicaId(storage);
+      if (!stoppedCleanly && settings.fsync() != FsyncMode.ALWAYS) {
+        // Writes it acknowledged may be gone: it must not answer for them under its old id.
+        replicaId = ReplicaMetadata.newIncarnation(storage);
+        log.warn("The last run did not stop cleanly under fsync = {}: starting a new incarnation", settings.fsync());
+      }
       clock = clockOf(settings, storage);
     } catch (StorageUnusableException e) {
       System.err.println("quorumkv: " + e.getMessage());
       System.exit(EXIT_STORAGE_UNUSABLE);
       return;
     }
-    ActorSystem.create(guardian(settings, storage, replicaId, clock), "quorumkv", config);
+    List<String> peerNames = settings.peers().stream().map(PeerAddress::name).toList();
+    Incarnation incarnation = new Incarnation(replicaId, ReplicaMetadata.isUnproven(storage), peerNames, () -> {
+      ReplicaMetadata.markProven(storage);
+      log.info("This replica is ready: its answers count toward quorums");
+    });
+    if (!incarnation.isReady()) {
+      log.info("New data directory: this replica counts toward no quorum until its peers vouch for it"
+          + " or it has pulled everything from them");
+    }
+    KnownPeerIds knownPeerIds = new KnownPeerIds(ReplicaMetadata.knownPeerIds(storage, peerNames),
+        (name, id) -> ReplicaMetadata.saveKnownPeerId(storage, name, id));
+    ActorSystem.create(guardian(settings, storage, replicaId, clock, incarnation, knownPeerIds), "quorumkv", config);
   }
 
   private static Storage openStorage(Settings settings) {
@@ -117,13 +137,15 @@ public final class ReplicaMain {
         mark -> ReplicaMetadata.saveClockMark(storage, mark));
   }
 
-  private static Behavior<Void> guardian(Settings settings, Storage storage, long replicaId, HybridLogicalClock clock) {
+  private static Behavior<Void> guardian(
+      Settings settings, Storage storage, long replicaId, HybridLogicalClock clock, Incarnation incarnation,
+      KnownPeerIds knownPeerIds) {
     return Behaviors.setup(ctx -> {
       ReplicaStats stats = new ReplicaStats();
 
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
-              settings.maxMessageAge()),
+              settings.maxMessageAge(), incarnation),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       ctx.watch(storeActor);
@@ -144,7 +166,8 @@ public final class ReplicaMain {
         replicas.add(handle);
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
-        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, settings.peerPingInterval()), "monitor-" + peer.name());
+        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation,
+            settings.peerPingInterval()), "monitor-" + peer.name());
         AntiEntropyStatus entropy = new AntiEntropyStatus();
         entropyStatuses.put(peer.name(), entropy);
         entropyPeers.add(new AntiEntropy.Peer(handle, client, entropy));
@@ -159,14 +182,15 @@ public final class ReplicaMain {
             new HintedHandoff.Limits(hintSettings.expiry(), hintSettings.countMaxPerTarget(),
                 hintSettings.bytesMaxPerTarget(), hintSettings.replayInterval(), hintSettings.replayPerTick(),
                 hintSettings.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2)),
-            System::currentTimeMillis),
+            System::currentTimeMillis, incarnation),
             "hinted-handoff", DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       }
       Settings.AntiEntropy entropy = settings.antiEntropy();
       if (entropy.enabled()) {
         ctx.spawn(AntiEntropy.create(storeActor, replicas.get(0), List.copyOf(entropyPeers), clock, replicaId,
             entropy.interval(), new AntiEntropySession.Limits(entropy.bucketsPerRound(), entropy.keysPerRound(),
-                entropy.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2), entropy.roundTimeout())),
+                entropy.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2), entropy.roundTimeout()),
+            incarnation),
             "anti-entropy");
       }
 
@@ -176,9 +200,9 @@ public final class ReplicaMain {
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
-          Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), stats,
+          Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
-      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, view)
+      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, knownPeerIds, view)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
       return Behaviors.receive(Void.class)
@@ -198,8 +222,10 @@ public final class ReplicaMain {
 
   private static Route concatRoutes(
       ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store,
-      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId, ClusterView view) {
-    InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId);
+      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId,
+      KnownPeerIds knownPeerIds, ClusterView view) {
+    InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId,
+        knownPeerIds);
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view);
     return internal.concat(internal.routes(), pub.routes());
   }

@@ -14,6 +14,7 @@ import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
 import io.quorumkv.config.Settings;
+import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.replication.InternalWire.ApplyCall;
 import io.quorumkv.replication.InternalWire.BucketsReply;
 import io.quorumkv.replication.InternalWire.EntriesCall;
@@ -28,6 +29,7 @@ import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.StoreActor;
@@ -51,10 +53,12 @@ public final class InternalRoutes extends AllDirectives {
   private final Settings settings;
   private final HybridLogicalClock clock;
   private final long replicaId;
+  private final KnownPeerIds knownPeerIds;
 
   public InternalRoutes(
       ActorRef<StoreActor.Command> store, Scheduler scheduler, Settings settings,
-      HybridLogicalClock clock, long replicaId) {
+      HybridLogicalClock clock, long replicaId, KnownPeerIds knownPeerIds) {
+    this.knownPeerIds = knownPeerIds;
     this.store = store;
     this.scheduler = scheduler;
     this.settings = settings;
@@ -74,7 +78,7 @@ public final class InternalRoutes extends AllDirectives {
         path(InternalWire.READ_PATH, () -> read(body)),
         path(InternalWire.APPLY_PATH, () -> apply(body)),
         path(InternalWire.PING_PATH, () -> complete(cbor(
-            new PingReply(settings.nodeId(), replicaId, clock.peek())))),
+            new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot())))),
         path(InternalWire.BUCKETS_PATH, this::buckets),
         path(InternalWire.ENTRIES_PATH, () -> entries(body)))));
   }
@@ -176,7 +180,9 @@ public final class InternalRoutes extends AllDirectives {
       Function<ActorRef<Answer>, ReplicaProtocol.Request> request, Function<Answer, HttpResponse> toResponse) {
     return onSuccess(
         AskPattern.<StoreActor.Command, Answer>ask(store, request::apply, settings.peerRequestTimeout(), scheduler),
-        answer -> complete(toResponse.apply(answer)));
+        answer -> complete(answer instanceof Unavailable unavailable
+            ? error(StatusCodes.SERVICE_UNAVAILABLE, unavailable.reason())
+            : toResponse.apply(answer)));
   }
 
   private static Stamp stampOf(KeyCall call) {

@@ -176,6 +176,7 @@ public final class PublicRoutes extends AllDirectives {
     body.put("status", "ok");
     body.put("node", cluster.nodeId());
     body.put("replicaId", ClusterView.hex(cluster.replicaId()));
+    body.put("incarnation", cluster.incarnation().state().name().toLowerCase(java.util.Locale.ROOT));
     return body;
   }
 }

@@ -2,6 +2,7 @@ package io.quorumkv.membership;
 
 import io.quorumkv.replication.AntiEntropyStatus;
 import io.quorumkv.replication.HintStatus;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.ReplicaStats;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.Map;
 public record ClusterView(
     String nodeId, long replicaId, List<PeerStatus> peers, Map<String, AntiEntropyStatus> antiEntropy,
     Map<String, HintStatus> hints,
+    Incarnation incarnation,
     ReplicaStats stats, int writeQuorum, int readQuorum) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
@@ -23,6 +25,7 @@ public record ClusterView(
     body.put("replicas", peers.size() + 1);
     body.put("writeQuorum", writeQuorum);
     body.put("readQuorum", readQuorum);
+    body.put("incarnation", incarnation.render());
     List<Map<String, Object>> peerList = new ArrayList<>();
     for (PeerStatus status : peers) {
       PeerStatus.Snapshot snapshot = status.snapshot();

@@ -10,6 +10,7 @@ import io.quorumkv.replication.FailureReasons;
 import io.quorumkv.replication.InternalWire.PingReply;
 import io.quorumkv.replication.InternalWire;
 import io.quorumkv.replication.PeerClient;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 
@@ -30,12 +31,15 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private final PeerStatus status;
   private final HybridLogicalClock clock;
   private final long ownReplicaId;
+  private final KnownPeerIds knownPeerIds;
+  private final Incarnation incarnation;
   private boolean pinging;
 
   public static Behavior<Command> create(
-      PeerClient client, PeerStatus status, HybridLogicalClock clock, long ownReplicaId, Duration interval) {
+      PeerClient client, PeerStatus status, HybridLogicalClock clock, long ownReplicaId, KnownPeerIds knownPeerIds,
+      Incarnation incarnation, Duration interval) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, interval)));
+        new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, knownPeerIds, incarnation, interval)));
   }
 
   private PeerMonitor(
@@ -45,8 +49,12 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       PeerStatus status,
       HybridLogicalClock clock,
       long ownReplicaId,
+      KnownPeerIds knownPeerIds,
+      Incarnation incarnation,
       Duration interval) {
     super(ctx);
+    this.knownPeerIds = knownPeerIds;
+    this.incarnation = incarnation;
     this.client = client;
     this.status = status;
     this.clock = clock;
@@ -81,8 +89,11 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
     } else if (completed.reply().replicaId() == ownReplicaId) {
       status.failed("answers with this replica's own replica id: two replicas share a data directory");
     } else {
-      clock.observe(completed.reply().clock());
-      status.answered(completed.reply().replicaId());
+      PingReply reply = completed.reply();
+      clock.observe(reply.clock());
+      knownPeerIds.seen(client.peer().name(), reply.replicaId());
+      incarnation.heardFrom(client.peer().name(), reply.knownIds());
+      status.answered(reply.replicaId());
     }
     return this;
   }

@@ -8,6 +8,7 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.quorumkv.store.ReplicaHandle;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
 
   private static final Logger log = LoggerFactory.getLogger(AntiEntropy.class);
+  private static final Duration REBUILD_TICK = Duration.ofSeconds(1);
 
   public sealed interface Command {}
 
@@ -39,21 +41,27 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   private final HybridLogicalClock clock;
   private final long replicaId;
   private final AntiEntropySession.Limits limits;
+  private final Incarnation incarnation;
+  private final Duration interval;
   private int next;
   private Peer running;
+  private boolean runningPullOnly;
+  private long lastStartedNanos;
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock,
-      long replicaId, Duration interval, AntiEntropySession.Limits limits) {
+      long replicaId, Duration interval, AntiEntropySession.Limits limits, Incarnation incarnation) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new AntiEntropy(ctx, timers, store, local, peers, clock, replicaId, interval, limits)));
+        new AntiEntropy(ctx, timers, store, local, peers, clock, replicaId, interval, limits, incarnation)));
   }
 
   private AntiEntropy(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
       ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId, Duration interval,
-      AntiEntropySession.Limits limits) {
+      AntiEntropySession.Limits limits, Incarnation incarnation) {
     super(ctx);
+    this.incarnation = incarnation;
+    this.interval = interval;
     this.store = store;
     this.local = local;
     this.peers = peers;
@@ -61,7 +69,10 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
     this.replicaId = replicaId;
     this.limits = limits;
     if (!peers.isEmpty()) {
-      timers.startTimerWithFixedDelay(Tick.INSTANCE, interval);
+      // Ticks at least every second: a replica that is not ready pulls at once and round after
+      // round; a ready one starts a round only once per interval.
+      timers.startTimerWithFixedDelay(Tick.INSTANCE, interval.compareTo(REBUILD_TICK) < 0 ? interval : REBUILD_TICK);
+      this.lastStartedNanos = System.nanoTime();
     }
   }
 
@@ -77,16 +88,26 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
     if (running != null) {
       return this; // the previous round is still going: skip rather than pile up
     }
+    boolean ready = incarnation.isReady();
+    if (ready && System.nanoTime() - lastStartedNanos < interval.toNanos()) {
+      return this;
+    }
+    lastStartedNanos = System.nanoTime();
     running = peers.get(next);
     next = (next + 1) % peers.size();
+    runningPullOnly = !ready; // a replica that is not ready pushes nothing
     getContext().spawnAnonymous(AntiEntropySession.create(store, local, running.handle(), running.client(),
-        clock, replicaId, limits, getContext().messageAdapter(AntiEntropyStatus.Round.class, RoundEnded::new)));
+        clock, replicaId, limits, runningPullOnly,
+        getContext().messageAdapter(AntiEntropyStatus.Round.class, RoundEnded::new)));
     return this;
   }
 
   private Behavior<Command> onRoundEnded(RoundEnded ended) {
     AntiEntropyStatus.Round round = ended.round();
     running.status().completed(round);
+    if (runningPullOnly && round.complete()) {
+      incarnation.pulledEverythingFrom(running.handle().name());
+    }
     if (round.error() != null) {
       log.debug("Anti-entropy with [{}] failed: {}", running.handle().name(), round.error());
     } else if (round.pulled() + round.pushed() > 0) {

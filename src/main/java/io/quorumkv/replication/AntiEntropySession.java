@@ -83,22 +83,26 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   private final Set<String> moving = new HashSet<>();
   private int pulled;
   private int pushed;
+  private final boolean pullOnly;
+  private boolean incomplete;
 
   /** A record to copy: from the peer to here ({@code pull}) or from here to the peer. */
   private record Move(String key, boolean pull) {}
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, ReplicaHandle local, ReplicaHandle peer, PeerClient client,
-      HybridLogicalClock clock, long replicaId, Limits limits, ActorRef<AntiEntropyStatus.Round> replyTo) {
+      HybridLogicalClock clock, long replicaId, Limits limits, boolean pullOnly,
+      ActorRef<AntiEntropyStatus.Round> replyTo) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AntiEntropySession(
-        ctx, timers, store, local, peer, client, clock, replicaId, limits, replyTo)));
+        ctx, timers, store, local, peer, client, clock, replicaId, limits, pullOnly, replyTo)));
   }
 
   private AntiEntropySession(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
       ReplicaHandle local, ReplicaHandle peer, PeerClient client, HybridLogicalClock clock, long replicaId,
-      Limits limits, ActorRef<AntiEntropyStatus.Round> replyTo) {
+      Limits limits, boolean pullOnly, ActorRef<AntiEntropyStatus.Round> replyTo) {
     super(ctx);
+    this.pullOnly = pullOnly;
     this.store = store;
     this.local = local;
     this.peer = peer;
@@ -160,7 +164,10 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     // A random subset when there are more than a round may take, so no bucket starves.
     List<Integer> chosen = new ArrayList<>(differing);
     Collections.shuffle(chosen, new Random());
-    chosen = chosen.subList(0, Math.min(chosen.size(), limits.bucketsPerRound()));
+    if (chosen.size() > limits.bucketsPerRound()) {
+      incomplete = true;
+      chosen = chosen.subList(0, limits.bucketsPerRound());
+    }
     int[] buckets = chosen.stream().mapToInt(Integer::intValue).toArray();
     store.tell(new StoreActor.ListEntries(new HashSet<>(chosen), limits.keysPerRound(),
         getContext().messageAdapter(StoreActor.Entries.class, LocalEntries::new)));
@@ -174,6 +181,9 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     if (localEntries == null || remoteEntries == null) {
       return this;
     }
+    if (localEntries.truncated() || remoteEntries.truncated()) {
+      incomplete = true;
+    }
     Map<String, StoreActor.Entry> ours = new HashMap<>();
     for (StoreActor.Entry entry : localEntries.entries()) {
       ours.put(entry.key(), entry);
@@ -185,12 +195,12 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       Version theirVersion = new Version(theirs.hlc(), theirs.versionReplicaId());
       if (mine == null || theirVersion.isAfter(mine.version())) {
         waiting.add(new Move(theirs.key(), true));
-      } else if (mine.version().isAfter(theirVersion)) {
+      } else if (mine.version().isAfter(theirVersion) && !pullOnly) {
         waiting.add(new Move(theirs.key(), false));
       }
     }
     // Keys the peer did not list: push them, unless its list was cut short by the limit.
-    if (!remoteEntries.truncated()) {
+    if (!remoteEntries.truncated() && !pullOnly) {
       for (String key : ours.keySet()) {
         if (!seen.contains(key)) {
           waiting.add(new Move(key, false));
@@ -228,6 +238,11 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       } else {
         pushed++;
       }
+    } else if (move.pull() && !(step.answer() instanceof io.quorumkv.store.ReplicaProtocol.Unavailable unavailable
+        && unavailable.replica().equals(local.name()))) {
+      // The peer did not hand the record over. (This replica answering "unavailable" to the
+      // Apply is expected while it is not ready: the record is applied all the same.)
+      incomplete = true;
     }
     // Applied, nothing to read, unavailable or no answer in time: this move is over.
     moving.remove(move.key());
@@ -235,7 +250,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   }
 
   private Behavior<Command> finish(String error) {
-    replyTo.tell(new AntiEntropyStatus.Round(Instant.now(), differingBuckets, pulled, pushed, error));
+    replyTo.tell(new AntiEntropyStatus.Round(Instant.now(), differingBuckets, pulled, pushed,
+        error == null && !incomplete, error));
     return Behaviors.stopped();
   }
 

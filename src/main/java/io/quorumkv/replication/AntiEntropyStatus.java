@@ -12,8 +12,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class AntiEntropyStatus {
 
-  /** One round's result. */
-  public record Round(Instant completed, int differingBuckets, int pulled, int pushed, String error) {}
+  /**
+   * One round's result. {@code complete}: the round compared every differing bucket and
+   * copied every newer record of the peer (nothing was cut by a limit or failed).
+   */
+  public record Round(Instant completed, int differingBuckets, int pulled, int pushed, boolean complete, String error) {}
 
   private record State(Round last, Instant lastConverged, long pulledTotal, long pushedTotal, long rounds) {}
 

@@ -9,6 +9,7 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.store.Hint;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
@@ -64,6 +65,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
   private final long replicaId;
   private final Limits limits;
   private final LongSupplier nowMillis;
+  private final Incarnation incarnation;
   private final Set<Hint> replaying = new HashSet<>();
   /** Replays each peer may still start in the current tick. */
   private final Map<String, Integer> allowance = new HashMap<>();
@@ -72,15 +74,17 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
 
   public static Behavior<Command> create(
       Storage storage, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId,
-      Limits limits, LongSupplier nowMillis) {
+      Limits limits, LongSupplier nowMillis, Incarnation incarnation) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new HintedHandoff(ctx, timers, storage, local, peers, clock, replicaId, limits, nowMillis)));
+        new HintedHandoff(ctx, timers, storage, local, peers, clock, replicaId, limits, nowMillis, incarnation)));
   }
 
   private HintedHandoff(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, Storage storage, ReplicaHandle local,
-      List<Peer> peers, HybridLogicalClock clock, long replicaId, Limits limits, LongSupplier nowMillis) {
+      List<Peer> peers, HybridLogicalClock clock, long replicaId, Limits limits, LongSupplier nowMillis,
+      Incarnation incarnation) {
     super(ctx);
+    this.incarnation = incarnation;
     this.storage = storage;
     this.local = local;
     this.clock = clock;
@@ -150,7 +154,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
    */
   private void pump(Peer peer) {
     String target = peer.handle().name();
-    if (hinted.get(target).isEmpty() || !peer.status().snapshot().reachable()) {
+    if (hinted.get(target).isEmpty() || !peer.status().snapshot().reachable() || !incarnation.isReady()) {
       return;
     }
     int running = inFlightFor(target);

@@ -58,8 +58,11 @@ public final class InternalWire {
       boolean found, long hlc, long versionReplicaId, boolean tombstone, byte[] value,
       long replicaId, long clock) {}
 
-  /** Answer of {@code ping}. */
-  public record PingReply(String nodeId, long replicaId, long clock) {}
+  /**
+   * Answer of {@code ping}: who answers, its clock, and the replica id it last saw for each of
+   * its peers (0: never reached).
+   */
+  public record PingReply(String nodeId, long replicaId, long clock, java.util.Map<String, Long> knownIds) {}
 
   /** Answer of {@code buckets}: the anti-entropy bucket hashes (2 longs per bucket). */
   public record BucketsReply(long[] hashes, long replicaId, long clock) {}

@@ -2,6 +2,7 @@ package io.quorumkv.store;
 
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -13,6 +14,9 @@ public final class ReplicaMetadata {
 
   static final String REPLICA_ID = "replica-id";
   static final String CLOCK_MARK = "clock-mark";
+  static final String UNPROVEN = "incarnation-unproven";
+  static final String STOPPED_CLEANLY = "stopped-cleanly";
+  static final String PEER_ID_PREFIX = "peer-id/";
 
   private ReplicaMetadata() {}
 
@@ -22,9 +26,55 @@ public final class ReplicaMetadata {
     if (stored.isPresent()) {
       return decode(stored.get(), REPLICA_ID);
     }
+    return newIncarnation(storage);
+  }
+
+  /**
+   * Starts a new incarnation: a new random replica id, and the data marked unproven until the
+   * peers vouch for it or it has pulled everything from them (see {@link Incarnation}).
+   */
+  public static long newIncarnation(Storage storage) {
+    storage.putMeta(UNPROVEN, new byte[] {1});
     long id = new SecureRandom().nextLong();
     storage.putMeta(REPLICA_ID, encode(id));
     return id;
+  }
+
+  /** Whether this data directory still has to prove itself (see {@link Incarnation}). */
+  public static boolean isUnproven(Storage storage) {
+    return storage.getMeta(UNPROVEN).map(bytes -> bytes.length == 1 && bytes[0] == 1).orElse(false);
+  }
+
+  public static void markProven(Storage storage) {
+    storage.putMeta(UNPROVEN, new byte[] {0});
+  }
+
+  /**
+   * Records that the replica is running; returns whether its previous run stopped cleanly
+   * (true for a new data directory).
+   */
+  public static boolean markRunning(Storage storage) {
+    boolean clean = storage.getMeta(STOPPED_CLEANLY).map(bytes -> bytes.length == 1 && bytes[0] == 1).orElse(true);
+    storage.putMeta(STOPPED_CLEANLY, new byte[] {0});
+    return clean;
+  }
+
+  /** Called after everything was synced, just before the storage closes. */
+  public static void markStoppedCleanly(Storage storage) {
+    storage.putMeta(STOPPED_CLEANLY, new byte[] {1});
+  }
+
+  /** The replica id last seen for each peer name (0 when never seen). */
+  public static Map<String, Long> knownPeerIds(Storage storage, Iterable<String> peerNames) {
+    Map<String, Long> known = new java.util.HashMap<>();
+    for (String name : peerNames) {
+      known.put(name, storage.getMeta(PEER_ID_PREFIX + name).map(bytes -> decode(bytes, PEER_ID_PREFIX)).orElse(0L));
+    }
+    return known;
+  }
+
+  public static void saveKnownPeerId(Storage storage, String peerName, long replicaId) {
+    storage.putMeta(PEER_ID_PREFIX + peerName, encode(replicaId));
   }
 
   /** The last durable clock mark, 0 for a new data directory. */

@@ -75,6 +75,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private final List<Apply> queued = new ArrayList<>();
   private final BucketHashes buckets;
   private final long maxMessageAgeMillis;
+  private final Incarnation incarnation;
 
   /**
    * @param name the name local coordinators know this replica by (the node id)
@@ -82,9 +83,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    */
   public static Behavior<Command> create(
       String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync,
-      Duration maxMessageAge) {
+      Duration maxMessageAge, Incarnation incarnation) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge)));
+        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation)));
   }
 
   private StoreActor(
@@ -96,8 +97,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       HybridLogicalClock clock,
       ReplicaStats stats,
       FsyncMode fsync,
-      Duration maxMessageAge) {
+      Duration maxMessageAge,
+      Incarnation incarnation) {
     super(ctx);
+    this.incarnation = incarnation;
     this.maxMessageAgeMillis = maxMessageAge.toMillis();
     this.name = name;
     this.replicaId = replicaId;
@@ -132,6 +135,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private Behavior<Command> onReadVersion(ReadVersion request) {
     clock.observe(request.stamp().clock());
+    if (!incarnation.isReady()) {
+      request.replyTo().tell(notReady());
+      return this;
+    }
     Optional<Record> held = storage.get(request.key());
     request.replyTo().tell(
         new VersionHeld(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
@@ -140,6 +147,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private Behavior<Command> onRead(Read request) {
     clock.observe(request.stamp().clock());
+    if (!incarnation.isReady()) {
+      request.replyTo().tell(notReady());
+      return this;
+    }
     request.replyTo().tell(new RecordHeld(name, stamp(), storage.get(request.key())));
     return this;
   }
@@ -179,7 +190,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
         stats.digestConflict(apply.key(), now.version(), "apply on " + name);
       }
-      apply.replyTo().tell(new Applied(name, stamp, now.version(), now.digest()));
+      // Not ready: the record is kept, but this replica does not count toward W yet.
+      apply.replyTo().tell(incarnation.isReady() ? new Applied(name, stamp, now.version(), now.digest()) : notReady());
     }
     queued.clear();
     return this;
@@ -210,6 +222,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     return this;
   }
 
+  private ReplicaProtocol.Unavailable notReady() {
+    return new ReplicaProtocol.Unavailable(name, "replica is " + incarnation.state().name().toLowerCase(java.util.Locale.ROOT)
+        + ": a new data directory counts toward no quorum until it has caught up");
+  }
+
   /** Whether the message was sent longer than max-message-age ago, by the sender's clock. */
   private boolean isTooOld(Stamp sender) {
     return HybridLogicalClock.millisOf(clock.peek()) - HybridLogicalClock.millisOf(sender.clock()) > maxMessageAgeMillis;
@@ -222,6 +239,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private Behavior<Command> onStop() {
     // Queued Applies were never acknowledged: dropping them loses nothing anyone was promised.
+    storage.sync();
+    ReplicaMetadata.markStoppedCleanly(storage);
     storage.close();
     getContext().getLog().info("Storage closed");
     return this;

@@ -178,6 +178,43 @@ public class ConvergenceIT {
     }
   }
 
+  @Test
+  public void wipedReplicaCountsTowardNoQuorumUntilItHasPulledFromEveryPeer() throws Exception {
+    List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
+    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+      String b = cluster.replica(1).address();
+      for (int i = 0; i < 50; i++) {
+        assertEquals(200, send("PUT", b, "/kv/" + key(i), "value-" + i).statusCode());
+      }
+      // A goes down; C loses its data directory and comes back while A is still down.
+      cluster.replica(0).kill();
+      cluster.replica(2).kill();
+      LocalCluster.deleteRecursively(cluster.dataDirectory(2));
+      cluster.restartLive(2);
+      String c = cluster.replica(2).address();
+      long until = System.nanoTime() + ANTI_ENTROPY_INTERVAL.multipliedBy(2).toNanos();
+      while (System.nanoTime() < until) {
+        for (String node : List.of(b, c)) {
+          HttpResponse<String> read = send("GET", node, "/kv/" + key(7), null);
+          // Never a missing or stale value: without A, and with C not counting, only 503.
+          assertEquals(read.body(), 503, read.statusCode());
+        }
+        Thread.sleep(200);
+      }
+      String health = send("GET", c, "/health", null).body();
+      assertTrue(health, health.contains("\"incarnation\":\"rebuilding\""));
+
+      cluster.restart(0);
+      cluster.replica(2).awaitHealthy(Duration.ofSeconds(30)); // C pulls from A too, then counts
+      for (int i = 0; i < 50; i++) {
+        HttpResponse<String> read = send("GET", c, "/kv/" + key(i) + "?consistency=one", null);
+        assertEquals(200, read.statusCode());
+        assertEquals("value-" + i, read.body());
+      }
+      assertEquals("value-7", send("GET", b, "/kv/" + key(7), null).body());
+    }
+  }
+
   private static void awaitHeldBy(String address, String key, java.util.function.Predicate<RecordReply> condition)
       throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();

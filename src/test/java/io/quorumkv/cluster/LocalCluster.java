@@ -66,13 +66,19 @@ final class LocalCluster implements AutoCloseable {
     return ReplicaProcess.start("peer" + index, ports[index], environment, jvmOptions, logDir);
   }
 
-  /** Starts replica {@code index} again, on its port and data directory, and waits until it serves. */
+  /** Starts replica {@code index} again, on its port and data directory, and waits until it is ready. */
   void restart(int index) throws IOException, InterruptedException {
+    restartLive(index);
+    replicas.get(index).awaitHealthy(START_LIMIT);
+  }
+
+  /** Starts replica {@code index} again and waits until it answers, ready or not. */
+  void restartLive(int index) throws IOException, InterruptedException {
     if (replicas.get(index).isAlive()) {
       throw new IllegalStateException("peer" + index + " is still running");
     }
     replicas.set(index, startReplica(index));
-    replicas.get(index).awaitHealthy(START_LIMIT);
+    replicas.get(index).awaitLive(START_LIMIT);
   }
 
   Path dataDirectory(int index) {

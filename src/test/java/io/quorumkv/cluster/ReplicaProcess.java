@@ -87,8 +87,17 @@ final class ReplicaProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** Waits, bounded, until {@code /health} answers 200. */
+  /** Waits, bounded, until {@code /health} answers 200 with the replica ready (counting toward quorums). */
   void awaitHealthy(Duration limit) throws InterruptedException {
+    awaitHealth(limit, "\"incarnation\":\"ready\"");
+  }
+
+  /** Waits, bounded, until {@code /health} answers 200, ready or not. */
+  void awaitLive(Duration limit) throws InterruptedException {
+    awaitHealth(limit, "\"status\":\"ok\"");
+  }
+
+  private void awaitHealth(Duration limit, String expected) throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -98,7 +107,7 @@ final class ReplicaProcess implements AutoCloseable {
         HttpResponse<String> response = HTTP.send(
             HttpRequest.newBuilder(URI.create("http://" + address() + "/health")).timeout(Duration.ofSeconds(1)).build(),
             HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
+        if (response.statusCode() == 200 && response.body().contains(expected)) {
           return;
         }
       } catch (IOException e) {
@@ -106,7 +115,7 @@ final class ReplicaProcess implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError(name + " did not become healthy within " + limit + "; see " + log);
+    throw new AssertionError(name + " did not answer /health with " + expected + " within " + limit + "; see " + log);
   }
 
   /** Waits, bounded, for the process to exit on its own; returns its exit status. */

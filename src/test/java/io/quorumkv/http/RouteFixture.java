@@ -9,7 +9,9 @@ import com.typesafe.config.ConfigFactory;
 import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.Coordinators;
 import io.quorumkv.membership.ClusterView;
+import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.store.FsyncMode;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol;
@@ -28,6 +30,7 @@ import java.util.Map;
 final class RouteFixture {
 
   static final long REPLICA_ID = 0x1234L;
+  private static final Incarnation READY = new Incarnation(REPLICA_ID, false, List.of(), () -> { });
 
   final Settings settings;
   final ActorRef<StoreActor.Command> store;
@@ -42,7 +45,8 @@ final class RouteFixture {
     HybridLogicalClock clock = HybridLogicalClock.system();
     ReplicaStats stats = new ReplicaStats();
     store = Adapter.spawnAnonymous(classic,
-        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1)));
+        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
+            READY));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(new ReplicaHandle("self", store.narrow()));
     for (int i = 1; i <= deadPeers; i++) {
@@ -52,9 +56,10 @@ final class RouteFixture {
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax())));
-    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), stats, 1, 1);
+    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY, stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);
-    InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID);
+    InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID,
+        new KnownPeerIds(Map.of(), (name, id) -> { }));
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())
         .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
   }

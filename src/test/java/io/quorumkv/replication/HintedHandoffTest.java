@@ -9,6 +9,7 @@ import akka.actor.typed.ActorRef;
 import io.quorumkv.config.PeerAddress;
 import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.store.Hint;
+import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
@@ -59,7 +60,7 @@ public class HintedHandoffTest {
         Duration.ofSeconds(5));
     return testKit.spawn(HintedHandoff.create(storage, new ReplicaHandle("a", local.getRef()),
         List.of(new HintedHandoff.Peer(new ReplicaHandle("c", peer.getRef()), peerStatus, hintStatus)),
-        HybridLogicalClock.system(), 7L, limits, nowMillis::get));
+        HybridLogicalClock.system(), 7L, limits, nowMillis::get, new Incarnation(7L, false, List.of("c"), () -> { })));
   }
 
   private static RecordHeld holds(String replica, Record record) {

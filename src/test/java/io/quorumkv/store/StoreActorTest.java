@@ -37,8 +37,10 @@ public class StoreActorTest {
   private final AtomicLong wallMillis = new AtomicLong(1_000L);
   private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
   private final ReplicaStats stats = new ReplicaStats();
+  private final Incarnation incarnation = new Incarnation(OWN_ID, true, List.of("b", "c"), () -> { });
   private final ActorRef<Request> store =
-      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1))).narrow();
+      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
+          incarnation)).narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
   private Applied apply(Record record) {
@@ -53,6 +55,7 @@ public class StoreActorTest {
 
   @Test
   public void appliesArrivingTogetherAreAllAnsweredWithWhatIsHeld() {
+    vouch();
     List<Record> records = new ArrayList<>();
     for (int i = 1; i <= 50; i++) {
       records.add(Record.of(new Version(1_000 + i, 1), Value.ofUtf8("v" + i)));
@@ -68,8 +71,24 @@ public class StoreActorTest {
     assertEquals(records.get(49), probe.expectMessageClass(RecordHeld.class).record().orElseThrow());
   }
 
+  private void vouch() {
+    incarnation.heardFrom("b", java.util.Map.of("a", 0L, "c", 5L));
+  }
+
+  @Test
+  public void unprovenReplicaAppliesButAnswersUnavailableUntilVouchedFor() {
+    Record record = Record.of(new Version(700, 1), Value.ofUtf8("v"));
+    store.tell(new Apply("k", record, SENDER, probe.getRef()));
+    assertTrue(probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason().contains("unproven"));
+    store.tell(new Read("k", SENDER, probe.getRef()));
+    probe.expectMessageClass(ReplicaProtocol.Unavailable.class);
+    vouch();
+    assertEquals(Optional.of(record), read()); // the record was kept all along
+  }
+
   @Test
   public void absentKeyHoldsVersionZero() {
+    vouch();
     store.tell(new ReadVersion("nothing", SENDER, probe.getRef()));
     VersionHeld held = probe.expectMessageClass(VersionHeld.class);
     assertEquals(Version.ZERO, held.version());
@@ -79,6 +98,7 @@ public class StoreActorTest {
 
   @Test
   public void higherVersionWinsAndTheAnswerSaysWhatIsHeld() {
+    vouch();
     Record newer = Record.of(new Version(200, 1), Value.ofUtf8("new"));
     Record older = Record.of(new Version(100, 1), Value.ofUtf8("old"));
     assertEquals(newer.version(), apply(newer).version());
@@ -90,6 +110,7 @@ public class StoreActorTest {
 
   @Test
   public void reapplyingIsANoOp() {
+    vouch();
     Record record = Record.of(new Version(300, 1), Value.ofUtf8("v"));
     apply(record);
     assertEquals(record.version(), apply(record).version());
@@ -98,6 +119,7 @@ public class StoreActorTest {
 
   @Test
   public void tombstoneHidesTheValue() {
+    vouch();
     apply(Record.of(new Version(400, 1), Value.ofUtf8("v")));
     apply(Record.tombstone(new Version(500, 1)));
     assertTrue(read().orElseThrow().isTombstone());
@@ -105,6 +127,7 @@ public class StoreActorTest {
 
   @Test
   public void clockMovesPastSenderClockAndAppliedVersions() {
+    vouch();
     long senderClock = HybridLogicalClock.fromMillis(50_000L);
     store.tell(new ReadVersion("k", new Stamp(9L, senderClock), probe.getRef()));
     assertTrue(probe.expectMessageClass(VersionHeld.class).stamp().clock() >= senderClock);
@@ -116,6 +139,7 @@ public class StoreActorTest {
 
   @Test
   public void equalVersionWithOtherValueRaisesTheAlarmAndKeepsTheHeldValue() {
+    vouch();
     Version version = new Version(600, 1);
     apply(Record.of(version, Value.ofUtf8("first")));
     Applied answer = apply(Record.of(version, Value.ofUtf8("second")));
@@ -125,6 +149,7 @@ public class StoreActorTest {
 
   @Test
   public void applyOlderThanMaxMessageAgeIsNotApplied() {
+    vouch();
     wallMillis.set(10 * 60_000L); // this replica's clock: 10 minutes
     Stamp ancient = new Stamp(9L, HybridLogicalClock.fromMillis(60_000L)); // sent at 1 minute
     store.tell(new Apply("old", Record.of(new Version(HybridLogicalClock.fromMillis(60_000L), 1), Value.ofUtf8("v")),
