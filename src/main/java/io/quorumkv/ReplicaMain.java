@@ -30,6 +30,7 @@ import io.quorumkv.replication.HintStatus;
 import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.replication.PeerClient;
 import io.quorumkv.replication.RemoteReplica;
+import io.quorumkv.replication.TombstoneSweeper;
 import io.quorumkv.store.FsyncMode;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
@@ -145,7 +146,8 @@ public final class ReplicaMain {
 
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
-              settings.maxMessageAge(), incarnation),
+              settings.maxMessageAge(), incarnation, new StoreActor.PurgeRule(settings.tombstoneGrace(),
+                  settings.maxMessageAge(), settings.tombstones().purgeCheckInterval())),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       ctx.watch(storeActor);
@@ -157,6 +159,7 @@ public final class ReplicaMain {
       List<AntiEntropy.Peer> entropyPeers = new ArrayList<>();
       Map<String, AntiEntropyStatus> entropyStatuses = new HashMap<>();
       List<HintedHandoff.Peer> hintPeers = new ArrayList<>();
+      List<PeerClient> peerClients = new ArrayList<>();
       Map<String, HintStatus> hintStatuses = new HashMap<>();
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
@@ -164,6 +167,7 @@ public final class ReplicaMain {
         ReplicaHandle handle = new ReplicaHandle(peer.name(),
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
+        peerClients.add(client);
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
         ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation,
@@ -193,6 +197,9 @@ public final class ReplicaMain {
             incarnation),
             "anti-entropy");
       }
+
+      ctx.spawn(TombstoneSweeper.create(storeActor, List.copyOf(peerClients), clock, replicaId,
+          settings.tombstones().sweepInterval(), settings.tombstones().sweepMax()), "tombstone-sweeper");
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),

@@ -32,7 +32,16 @@ public record Settings(
     Duration maxMessageAge,
     AntiEntropy antiEntropy,
     Hints hints,
+    Tombstones tombstones,
     Duration clockOffset) {
+
+  /** Tombstone settlement and purging. */
+  public record Tombstones(Duration sweepInterval, int sweepMax, Duration skewMargin, Duration purgeCheckInterval) {}
+
+  /** How long a settled tombstone must wait before it is purged: no hint or message can outlive it. */
+  public Duration tombstoneGrace() {
+    return hints.expiry().plus(maxMessageAge).plus(tombstones.skewMargin());
+  }
 
   /** Hinted handoff: how long hints live, how many a peer may have, how fast they replay. */
   public record Hints(
@@ -64,6 +73,9 @@ public record Settings(
     check(antiEntropy.keysPerRound() >= 1, "quorumkv.anti-entropy.keys-per-round must be at least 1");
     check(antiEntropy.inFlightMax() >= 1, "quorumkv.anti-entropy.in-flight-max must be at least 1");
     check(isPositive(maxMessageAge), "quorumkv.max-message-age must be positive");
+    check(isPositive(tombstones.sweepInterval()) && isPositive(tombstones.purgeCheckInterval())
+        && tombstones.sweepMax() >= 1 && !tombstones.skewMargin().isNegative(),
+        "quorumkv.tombstones settings must be positive");
     check(isPositive(hints.expiry()), "quorumkv.hints.expiry must be positive");
     check(isPositive(hints.replayInterval()), "quorumkv.hints.replay-interval must be positive");
     check(hints.countMaxPerTarget() >= 1 && hints.bytesMaxPerTarget() >= 1, "quorumkv.hints limits must be positive");
@@ -116,6 +128,11 @@ public record Settings(
               q.getDuration("hints.replay-interval"),
               q.getInt("hints.replay-per-tick"),
               q.getInt("hints.in-flight-max")),
+          new Tombstones(
+              q.getDuration("tombstones.sweep-interval"),
+              q.getInt("tombstones.sweep-max"),
+              q.getDuration("tombstones.skew-margin"),
+              q.getDuration("tombstones.purge-check-interval")),
           q.getDuration("clock-offset"));
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);

@@ -22,6 +22,8 @@ import io.quorumkv.replication.InternalWire.EntriesReply;
 import io.quorumkv.replication.InternalWire.EntryWire;
 import io.quorumkv.replication.InternalWire.KeyCall;
 import io.quorumkv.replication.InternalWire.PingReply;
+import io.quorumkv.replication.InternalWire.TombstoneCall;
+import io.quorumkv.replication.InternalWire.TombstoneReply;
 import io.quorumkv.replication.InternalWire.VersionReply;
 import io.quorumkv.replication.InternalWire;
 import io.quorumkv.store.Record;
@@ -34,6 +36,7 @@ import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.Optional;
@@ -80,7 +83,9 @@ public final class InternalRoutes extends AllDirectives {
         path(InternalWire.PING_PATH, () -> complete(cbor(
             new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot())))),
         path(InternalWire.BUCKETS_PATH, this::buckets),
-        path(InternalWire.ENTRIES_PATH, () -> entries(body)))));
+        path(InternalWire.ENTRIES_PATH, () -> entries(body)),
+        path(InternalWire.TOMBSTONE_PATH, () -> tombstone(body)),
+        path(InternalWire.SETTLE_PATH, () -> settle(body)))));
   }
 
   private Route withSecret(java.util.function.Supplier<Route> inner) {
@@ -158,6 +163,26 @@ public final class InternalRoutes extends AllDirectives {
                   .toList(),
               entries.truncated(), replicaId, clock.peek()))));
     });
+  }
+
+  private Route tombstone(ByteString body) {
+    return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> {
+      clock.observe(call.senderClock());
+      Version version = new Version(call.hlc(), call.versionReplicaId());
+      return onSuccess(
+          AskPattern.<StoreActor.Command, StoreActor.TombstoneHeld>ask(store,
+              replyTo -> new StoreActor.CheckTombstone(call.key(), version, replyTo),
+              settings.peerRequestTimeout(), scheduler),
+          held -> complete(cbor(new TombstoneReply(held.holds(), replicaId, clock.peek()))));
+    }));
+  }
+
+  private Route settle(ByteString body) {
+    return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> {
+      clock.observe(call.senderClock());
+      store.tell(new StoreActor.SettleTombstone(call.key(), new Version(call.hlc(), call.versionReplicaId())));
+      return complete(cbor(new TombstoneReply(true, replicaId, clock.peek())));
+    }));
   }
 
   private <T> Route withCall(ByteString body, Class<T> type, Function<T, Route> inner) {

@@ -25,6 +25,8 @@ public final class InternalWire {
   public static final String PING_PATH = "ping";
   public static final String BUCKETS_PATH = "buckets";
   public static final String ENTRIES_PATH = "entries";
+  public static final String TOMBSTONE_PATH = "tombstone";
+  public static final String SETTLE_PATH = "settle";
 
   private static final ObjectMapper CBOR = CBORMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -80,6 +82,19 @@ public final class InternalWire {
       }
     }
   }
+
+  /** Body of {@code tombstone} (does the replica hold it?) and {@code settle} (it is settled). */
+  public record TombstoneCall(String key, long hlc, long versionReplicaId, long senderReplicaId, long senderClock) {
+    public TombstoneCall {
+      checkCall(key, senderClock);
+      if (hlc <= 0) {
+        throw new IllegalArgumentException("a tombstone's version is above zero");
+      }
+    }
+  }
+
+  /** Answer of {@code tombstone}. */
+  public record TombstoneReply(boolean holds, long replicaId, long clock) {}
 
   /** One record as anti-entropy compares it. */
   public record EntryWire(String key, long hlc, long versionReplicaId, long digest) {}

@@ -23,12 +23,19 @@ public final class BucketHashes {
 
   /** Recomputes every bucket from what {@code storage} holds. */
   public static BucketHashes rebuild(Storage storage) {
+    return rebuild(storage, entry -> true);
+  }
+
+  /** Recomputes every bucket from the records of {@code storage} that {@code counts} accepts. */
+  public static BucketHashes rebuild(Storage storage, java.util.function.Predicate<KeyedRecord> counts) {
     BucketHashes buckets = new BucketHashes();
     String from = "";
     while (true) {
       List<KeyedRecord> page = storage.scan(from, SCAN_PAGE);
       for (KeyedRecord entry : page) {
-        buckets.toggle(entry.key(), entry.record());
+        if (counts.test(entry)) {
+          buckets.toggle(entry.key(), entry.record());
+        }
       }
       if (page.size() < SCAN_PAGE) {
         return buckets;

@@ -25,6 +25,7 @@ public final class MemoryStorage implements Storage {
   private final NavigableMap<String, Record> records = new TreeMap<>(UTF8_ORDER);
   private final Map<String, byte[]> meta = new HashMap<>();
   private final NavigableMap<String, Hint> hints = new TreeMap<>();
+  private final Map<String, SettledTombstone> settled = new HashMap<>();
 
   @Override
   public synchronized Optional<Record> get(String key) {
@@ -90,6 +91,31 @@ public final class MemoryStorage implements Storage {
 
   private static String hintKey(String target, String key) {
     return target + "\u0000" + key;
+  }
+
+  @Override
+  public synchronized void putSettled(SettledTombstone tombstone) {
+    settled.put(tombstone.key(), tombstone);
+  }
+
+  @Override
+  public synchronized void deleteSettled(String key) {
+    settled.remove(key);
+  }
+
+  @Override
+  public synchronized List<SettledTombstone> allSettled() {
+    return List.copyOf(settled.values());
+  }
+
+  @Override
+  public synchronized boolean deleteIfHeld(String key, io.quorumkv.version.Version version) {
+    Record held = records.get(key);
+    if (held == null || !held.version().equals(version)) {
+      return false;
+    }
+    records.remove(key);
+    return true;
   }
 
   @Override

@@ -17,6 +17,12 @@ public final class ReplicaStats {
   private final AtomicLong readRepairs = new AtomicLong();
   private final AtomicLong digestConflicts = new AtomicLong();
   private final AtomicLong staleMessagesIgnored = new AtomicLong();
+  private final AtomicLong tombstonesPurged = new AtomicLong();
+
+  /** A settled tombstone was old enough and is gone. */
+  public void tombstonePurged() {
+    tombstonesPurged.incrementAndGet();
+  }
 
   /** An Apply older than max-message-age arrived and was not applied. */
   public void staleMessageIgnored() {
@@ -47,10 +53,12 @@ public final class ReplicaStats {
   }
 
   public Map<String, Long> snapshot() {
-    return Map.of(
-        "readWriteBacks", readWriteBacks.get(),
-        "readRepairs", readRepairs.get(),
-        "digestConflicts", digestConflicts.get(),
-        "staleMessagesIgnored", staleMessagesIgnored.get());
+    Map<String, Long> counters = new java.util.LinkedHashMap<>();
+    counters.put("readWriteBacks", readWriteBacks.get());
+    counters.put("readRepairs", readRepairs.get());
+    counters.put("digestConflicts", digestConflicts.get());
+    counters.put("staleMessagesIgnored", staleMessagesIgnored.get());
+    counters.put("tombstonesPurged", tombstonesPurged.get());
+    return counters;
   }
 }

@@ -49,6 +49,7 @@ public final class RocksDbStorage implements Storage {
   private final ColumnFamilyHandle data;
   private final ColumnFamilyHandle hints;
   private final ColumnFamilyHandle meta;
+  private final ColumnFamilyHandle settled;
   private final WriteOptions recordWrites;
   private final WriteOptions syncedWrites;
   /**
@@ -67,12 +68,14 @@ public final class RocksDbStorage implements Storage {
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
         new ColumnFamilyDescriptor(bytes("data"), familyOptions),
         new ColumnFamilyDescriptor(bytes("hints"), familyOptions),
-        new ColumnFamilyDescriptor(bytes("meta"), familyOptions));
+        new ColumnFamilyDescriptor(bytes("meta"), familyOptions),
+        new ColumnFamilyDescriptor(bytes("settled"), familyOptions));
     this.handles = new ArrayList<>();
     this.db = RocksDB.open(options, directory.toString(), families, handles);
     this.data = handles.get(1);
     this.hints = handles.get(2);
     this.meta = handles.get(3);
+    this.settled = handles.get(4);
     this.recordWrites = new WriteOptions().setSync(mode == FsyncMode.ALWAYS);
     this.syncedWrites = new WriteOptions().setSync(true);
   }
@@ -219,6 +222,71 @@ public final class RocksDbStorage implements Storage {
       } catch (RocksDBException e) {
         throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
       }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void putSettled(SettledTombstone tombstone) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      byte[] value = ByteBuffer.allocate(24).putLong(tombstone.version().hlc()).putLong(tombstone.version().replicaId())
+          .putLong(tombstone.settledAtMillis()).array();
+      db.put(settled, recordWrites, bytes(tombstone.key()), value);
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void deleteSettled(String key) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      db.delete(settled, recordWrites, bytes(key));
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public List<SettledTombstone> allSettled() {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      List<SettledTombstone> found = new ArrayList<>();
+      try (RocksIterator iterator = db.newIterator(settled)) {
+        for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
+          ByteBuffer value = ByteBuffer.wrap(iterator.value());
+          found.add(new SettledTombstone(new String(iterator.key(), StandardCharsets.UTF_8),
+              new io.quorumkv.version.Version(value.getLong(), value.getLong()), value.getLong()));
+        }
+      }
+      return found;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public boolean deleteIfHeld(String key, io.quorumkv.version.Version version) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      Optional<Record> held = get(key);
+      if (held.isEmpty() || !held.get().version().equals(version)) {
+        return false;
+      }
+      db.delete(data, recordWrites, bytes(key));
+      return true;
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
     } finally {
       lock.readLock().unlock();
     }

@@ -56,6 +56,20 @@ public interface Storage extends AutoCloseable {
 
   void deleteHint(String target, String key);
 
+  /** Records that {@code key}'s tombstone is settled. Called by the StoreActor only. */
+  void putSettled(SettledTombstone settled);
+
+  void deleteSettled(String key);
+
+  /** Every settled tombstone, for rebuilding the StoreActor's view at start. */
+  List<SettledTombstone> allSettled();
+
+  /**
+   * Purges {@code key} if it still holds exactly {@code version} (a newer write may have come
+   * since); returns whether it did.
+   */
+  boolean deleteIfHeld(String key, io.quorumkv.version.Version version);
+
   /** Makes every write so far durable (used by {@code fsync = periodic}). */
   void sync();
 

@@ -19,6 +19,8 @@ import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -41,7 +43,33 @@ import java.util.Set;
 public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   /** The replica protocol, the anti-entropy queries, and the actor's own timers. */
-  public sealed interface Command permits ReplicaProtocol.Request, GetBuckets, ListEntries, Flush, SyncTick {}
+  public sealed interface Command
+      permits ReplicaProtocol.Request, GetBuckets, ListEntries, ListUnsettledTombstones, CheckTombstone,
+          SettleTombstone, Flush, SyncTick, PurgeTick {}
+
+  /** Asks for up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}. */
+  public record ListUnsettledTombstones(int limit, long olderThanHlc, ActorRef<UnsettledTombstones> replyTo)
+      implements Command {}
+
+  public record UnsettledTombstones(List<Entry> tombstones) {}
+
+  /** Asks whether this replica holds the tombstone of {@code key} at {@code version}. */
+  public record CheckTombstone(String key, Version version, ActorRef<TombstoneHeld> replyTo) implements Command {}
+
+  /**
+   * {@code holds}: this replica (ready, in its current incarnation) durably holds that very
+   * tombstone, settled or not.
+   */
+  public record TombstoneHeld(String key, boolean holds) {}
+
+  /** Every replica was seen holding this tombstone: it counts as absence from now on. */
+  public record SettleTombstone(String key, Version version) implements Command {}
+
+  /** Purge the settled tombstones that are old enough. */
+  enum PurgeTick implements Command { INSTANCE }
+
+  /** When settled tombstones may be purged (DESIGN.md section 8). */
+  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval) {}
 
   /** Asks for a snapshot of the bucket hashes (anti-entropy). */
   public record GetBuckets(ActorRef<Buckets> replyTo) implements Command {}
@@ -76,6 +104,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private final BucketHashes buckets;
   private final long maxMessageAgeMillis;
   private final Incarnation incarnation;
+  private final PurgeRule purgeRule;
+  private final Map<String, SettledTombstone> settled = new HashMap<>();
+  private final Map<String, Version> unsettledTombstones = new HashMap<>();
 
   /**
    * @param name the name local coordinators know this replica by (the node id)
@@ -83,9 +114,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    */
   public static Behavior<Command> create(
       String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync,
-      Duration maxMessageAge, Incarnation incarnation) {
+      Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation)));
+        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation, purgeRule)));
   }
 
   private StoreActor(
@@ -98,16 +129,31 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       ReplicaStats stats,
       FsyncMode fsync,
       Duration maxMessageAge,
-      Incarnation incarnation) {
+      Incarnation incarnation,
+      PurgeRule purgeRule) {
     super(ctx);
     this.incarnation = incarnation;
+    this.purgeRule = purgeRule;
+    for (SettledTombstone tombstone : storage.allSettled()) {
+      settled.put(tombstone.key(), tombstone);
+    }
     this.maxMessageAgeMillis = maxMessageAge.toMillis();
     this.name = name;
     this.replicaId = replicaId;
     this.storage = storage;
     this.clock = clock;
     this.stats = stats;
-    this.buckets = BucketHashes.rebuild(storage); // a full scan, once, at start
+    // One full scan at start: settled tombstones count as absence; the others are remembered.
+    this.buckets = BucketHashes.rebuild(storage, entry -> {
+      if (isSettled(entry.key(), entry.record().version())) {
+        return false;
+      }
+      if (entry.record().isTombstone()) {
+        unsettledTombstones.put(entry.key(), entry.record().version());
+      }
+      return true;
+    });
+    timers.startTimerWithFixedDelay(PurgeTick.INSTANCE, purgeRule.checkInterval());
     if (fsync == FsyncMode.PERIODIC) {
       timers.startTimerWithFixedDelay(SyncTick.INSTANCE, PERIODIC_SYNC_INTERVAL);
     }
@@ -124,6 +170,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
           return this;
         })
         .onMessage(ListEntries.class, this::onListEntries)
+        .onMessage(ListUnsettledTombstones.class, this::onListUnsettledTombstones)
+        .onMessage(CheckTombstone.class, this::onCheckTombstone)
+        .onMessage(SettleTombstone.class, this::onSettleTombstone)
+        .onMessageEquals(PurgeTick.INSTANCE, this::onPurgeTick)
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(SyncTick.INSTANCE, () -> {
           storage.sync();
@@ -139,7 +189,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       request.replyTo().tell(notReady());
       return this;
     }
-    Optional<Record> held = storage.get(request.key());
+    Optional<Record> held = visible(request.key());
     request.replyTo().tell(
         new VersionHeld(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
     return this;
@@ -151,7 +201,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       request.replyTo().tell(notReady());
       return this;
     }
-    request.replyTo().tell(new RecordHeld(name, stamp(), storage.get(request.key())));
+    request.replyTo().tell(new RecordHeld(name, stamp(), visible(request.key())));
     return this;
   }
 
@@ -184,7 +234,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       Apply apply = queued.get(i);
       ApplyOutcome outcome = outcomes.get(i);
       if (outcome.changed()) {
-        buckets.replace(apply.key(), outcome.before(), outcome.held());
+        accountFor(apply.key(), outcome);
       }
       Record now = outcome.held();
       if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
@@ -205,7 +255,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     while (true) {
       List<KeyedRecord> page = storage.scan(from, SCAN_PAGE);
       for (KeyedRecord record : page) {
-        if (request.buckets().contains(BucketHashes.bucketOf(record.key()))) {
+        if (request.buckets().contains(BucketHashes.bucketOf(record.key()))
+            && !isSettled(record.key(), record.record().version())) {
           if (entries.size() >= request.limit()) {
             truncated = true;
             break scan;
@@ -219,6 +270,94 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       from = page.get(page.size() - 1).key() + "\0";
     }
     request.replyTo().tell(new Entries(entries, truncated));
+    return this;
+  }
+
+  /** Keeps the bucket hashes and the tombstone bookkeeping in step with an apply that changed a key. */
+  private void accountFor(String key, ApplyOutcome outcome) {
+    Optional<Record> before = outcome.before();
+    if (before.isPresent() && isSettled(key, before.get().version())) {
+      before = Optional.empty(); // a settled tombstone was already out of the hashes
+      settled.remove(key);
+      storage.deleteSettled(key);
+    }
+    buckets.replace(key, before, outcome.held());
+    if (outcome.held().isTombstone()) {
+      unsettledTombstones.put(key, outcome.held().version());
+    } else {
+      unsettledTombstones.remove(key);
+    }
+  }
+
+  /** What reads see: the record held, except that a settled tombstone is absence. */
+  private Optional<Record> visible(String key) {
+    Optional<Record> held = storage.get(key);
+    return held.filter(record -> !isSettled(key, record.version()));
+  }
+
+  private boolean isSettled(String key, Version version) {
+    SettledTombstone tombstone = settled.get(key);
+    return tombstone != null && tombstone.version().equals(version);
+  }
+
+  private Behavior<Command> onListUnsettledTombstones(ListUnsettledTombstones request) {
+    List<Entry> found = new ArrayList<>();
+    for (Map.Entry<String, Version> tombstone : unsettledTombstones.entrySet()) {
+      if (found.size() >= request.limit()) {
+        break;
+      }
+      if (tombstone.getValue().hlc() < request.olderThanHlc()) {
+        found.add(new Entry(tombstone.getKey(), tombstone.getValue(), Record.TOMBSTONE_DIGEST));
+      }
+    }
+    request.replyTo().tell(new UnsettledTombstones(found));
+    return this;
+  }
+
+  private Behavior<Command> onCheckTombstone(CheckTombstone request) {
+    Optional<Record> held = storage.get(request.key());
+    boolean holds = incarnation.isReady() && held.isPresent() && held.get().isTombstone()
+        && held.get().version().equals(request.version());
+    request.replyTo().tell(new TombstoneHeld(request.key(), holds));
+    return this;
+  }
+
+  private Behavior<Command> onSettleTombstone(SettleTombstone request) {
+    Optional<Record> held = storage.get(request.key());
+    if (held.isEmpty() || !held.get().isTombstone() || !held.get().version().equals(request.version())
+        || isSettled(request.key(), request.version())) {
+      return this; // superseded, or settled already
+    }
+    SettledTombstone tombstone = new SettledTombstone(request.key(), request.version(), System.currentTimeMillis());
+    storage.putSettled(tombstone);
+    settled.put(request.key(), tombstone);
+    unsettledTombstones.remove(request.key());
+    buckets.toggle(request.key(), held.get()); // out of the hashes: it now equals absence
+    return this;
+  }
+
+  /**
+   * Purges a settled tombstone once this replica's clock is past its version by the grace
+   * (hint expiry + max-message-age + skew margin: no hint or message can still bring an older
+   * value), and max-message-age has passed here since it settled.
+   */
+  private Behavior<Command> onPurgeTick() {
+    long clockMillis = HybridLogicalClock.millisOf(clock.peek());
+    long nowMillis = System.currentTimeMillis();
+    List<SettledTombstone> due = new ArrayList<>();
+    for (SettledTombstone tombstone : settled.values()) {
+      if (clockMillis >= HybridLogicalClock.millisOf(tombstone.version().hlc()) + purgeRule.grace().toMillis()
+          && nowMillis >= tombstone.settledAtMillis() + purgeRule.maxMessageAge().toMillis()) {
+        due.add(tombstone);
+      }
+    }
+    for (SettledTombstone tombstone : due) {
+      if (storage.deleteIfHeld(tombstone.key(), tombstone.version())) {
+        stats.tombstonePurged();
+      }
+      storage.deleteSettled(tombstone.key());
+      settled.remove(tombstone.key());
+    }
     return this;
   }
 

@@ -138,7 +138,21 @@ public class ConvergenceIT {
   }
 
   @Test
-  public void keyDeletedWhileAReplicaIsCutOffStaysDeletedEverywhereAfterHealing() throws Exception {
+  public void keyDeletedWhileAReplicaIsCutOffStaysDeletedEverywhereAndIsPurgedOnlyAfterHealing() throws Exception {
+    deleteWhileCutOff(false);
+  }
+
+  /**
+   * The adversarial schedule: C holds nothing for the key, the write and the delete both miss
+   * it (so A and B keep a hint for it, whose write is superseded), C stays away past the grace
+   * period (the hints expire), then returns: the key stays deleted everywhere, then is purged.
+   */
+  @Test
+  public void replicaThatHeldNothingAndMissedWriteAndDeleteNeverResurrectsTheKey() throws Exception {
+    deleteWhileCutOff(true);
+  }
+
+  private void deleteWhileCutOff(boolean writeWhileCutOff) throws Exception {
     // Every link to and from C goes through a proxy that can cut it; clients reach all directly.
     int[] ports = {ReplicaProcess.freePort(), ReplicaProcess.freePort(), ReplicaProcess.freePort()};
     try (TcpProxy toC = new TcpProxy(ports[2]); TcpProxy toA = new TcpProxy(ports[0]); TcpProxy toB = new TcpProxy(ports[1])) {
@@ -146,33 +160,65 @@ public class ConvergenceIT {
       Map<String, String> cViaProxies = Map.of(
           "PEER_PEER0_HOST", "127.0.0.1", "PEER_PEER0_PORT", Integer.toString(toA.port()),
           "PEER_PEER1_HOST", "127.0.0.1", "PEER_PEER1_PORT", Integer.toString(toB.port()));
-      List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
+      // Grace = hint expiry + max-message-age + skew margin = 2 s + 2 s + 1 s.
+      List<String> options = List.of(
+          "-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms",
+          "-Dquorumkv.hints.expiry=2s", "-Dquorumkv.max-message-age=2s", "-Dquorumkv.tombstones.skew-margin=1s",
+          "-Dquorumkv.tombstones.sweep-interval=1s", "-Dquorumkv.tombstones.purge-check-interval=500ms");
+      Duration grace = Duration.ofSeconds(5);
       try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of(0, viaProxyToC, 1, viaProxyToC, 2, cViaProxies),
           ports)) {
         String a = cluster.replica(0).address();
         String c = cluster.replica(2).address();
-        assertEquals(200, send("PUT", a, "/kv/doomed", "alive").statusCode());
-        awaitHeldBy(c, "doomed", held -> held.found() && !held.tombstone());
+        if (!writeWhileCutOff) {
+          assertEquals(200, send("PUT", a, "/kv/doomed", "alive").statusCode());
+          awaitHeldBy(c, "doomed", held -> held.found() && !held.tombstone());
+        }
 
         toC.cut();
         toA.cut();
         toB.cut();
+        if (writeWhileCutOff) {
+          assertEquals(200, send("PUT", a, "/kv/doomed", "alive").statusCode());
+          assertTrue("C holds nothing", !heldBy(c, "doomed").found());
+        }
         assertEquals(200, send("DELETE", a, "/kv/doomed", null).statusCode());
-        Thread.sleep(ANTI_ENTROPY_INTERVAL.multipliedBy(2).toMillis()); // C stays away for a while
+        Thread.sleep(grace.multipliedBy(2).toMillis()); // C stays away well past the grace period
         RecordReply stale = heldBy(c, "doomed");
-        assertTrue("C, cut off, still holds the value", stale.found() && !stale.tombstone());
+        assertTrue("C, cut off, missed the delete", writeWhileCutOff ? !stale.found() : stale.found() && !stale.tombstone());
         for (int replica = 0; replica < 2; replica++) {
-          assertTrue("A and B keep the tombstone", heldBy(cluster.replica(replica).address(), "doomed").tombstone());
+          RecordReply kept = heldBy(cluster.replica(replica).address(), "doomed");
+          assertTrue("A and B keep the tombstone while C cannot confirm it", kept.found() && kept.tombstone());
         }
 
         toC.heal();
         toA.heal();
         toB.heal();
-        awaitHeldBy(c, "doomed", held -> held.found() && held.tombstone());
+        // C catches up (anti-entropy: its hints expired), the tombstone settles, and after the
+        // grace it is purged everywhere. At no point may the value come back.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        int purged = 0;
+        while (purged < 3 && System.nanoTime() < deadline) {
+          purged = 0;
+          for (int replica = 0; replica < 3; replica++) {
+            String address = cluster.replica(replica).address();
+            RecordReply held = heldBy(address, "doomed");
+            boolean staleOnC = replica == 2 && held.found() && !held.tombstone();
+            assertTrue("the value came back on peer" + replica, !held.found() || held.tombstone() || staleOnC);
+            if (replica < 2 || !staleOnC) {
+              assertEquals(404, send("GET", address, "/kv/doomed", null).statusCode());
+            }
+            if (send("GET", address, "/cluster", null).body().contains("\"tombstonesPurged\":1")) {
+              purged++;
+            }
+          }
+          Thread.sleep(200);
+        }
+        assertEquals("replicas that purged the tombstone", 3, purged);
         for (int replica = 0; replica < 3; replica++) {
           String address = cluster.replica(replica).address();
           assertEquals(404, send("GET", address, "/kv/doomed", null).statusCode());
-          assertTrue(heldBy(address, "doomed").tombstone());
+          assertTrue(!heldBy(address, "doomed").found());
         }
       }
     }

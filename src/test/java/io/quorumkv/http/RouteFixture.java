@@ -46,7 +46,7 @@ final class RouteFixture {
     ReplicaStats stats = new ReplicaStats();
     store = Adapter.spawnAnonymous(classic,
         StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-            READY));
+            READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5))));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(new ReplicaHandle("self", store.narrow()));
     for (int i = 1; i <= deadPeers; i++) {

@@ -38,9 +38,11 @@ public class StoreActorTest {
   private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
   private final ReplicaStats stats = new ReplicaStats();
   private final Incarnation incarnation = new Incarnation(OWN_ID, true, List.of("b", "c"), () -> { });
-  private final ActorRef<Request> store =
-      testKit.spawn(StoreActor.create("a", OWN_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-          incarnation)).narrow();
+  private final MemoryStorage storage = new MemoryStorage();
+  private final ActorRef<StoreActor.Command> storeActor =
+      testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
+          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50))));
+  private final ActorRef<Request> store = storeActor.narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
   private Applied apply(Record record) {
@@ -158,5 +160,49 @@ public class StoreActorTest {
     store.tell(new Read("old", SENDER, probe.getRef()));
     assertEquals(Optional.empty(), probe.expectMessageClass(RecordHeld.class).record());
     assertEquals(1L, (long) stats.snapshot().get("staleMessagesIgnored"));
+  }
+
+  @Test
+  public void settledTombstoneReadsAsAbsenceLeavesTheHashesAndIsPurged() {
+    vouch();
+    Version deleted = new Version(800, 1);
+    apply(Record.of(new Version(799, 1), Value.ofUtf8("v")));
+    apply(Record.tombstone(deleted));
+    TestProbe<StoreActor.TombstoneHeld> held = testKit.createTestProbe();
+    storeActor.tell(new StoreActor.CheckTombstone("k", deleted, held.getRef()));
+    assertTrue(held.expectMessageClass(StoreActor.TombstoneHeld.class).holds());
+    TestProbe<StoreActor.Buckets> buckets = testKit.createTestProbe();
+    storeActor.tell(new StoreActor.GetBuckets(buckets.getRef()));
+    long[] withTombstone = buckets.expectMessageClass(StoreActor.Buckets.class).hashes();
+
+    storeActor.tell(new StoreActor.SettleTombstone("k", deleted));
+    assertEquals(Optional.empty(), read()); // a settled tombstone is absence
+    storeActor.tell(new StoreActor.GetBuckets(buckets.getRef()));
+    long[] settledHashes = buckets.expectMessageClass(StoreActor.Buckets.class).hashes();
+    assertEquals(List.of(BucketHashes.bucketOf("k")), BucketHashes.differing(withTombstone, settledHashes));
+    assertEquals(List.of(), BucketHashes.differing(settledHashes, new BucketHashes().snapshot()));
+
+    // Grace zero in this test: the purge tick removes it from storage.
+    probe.awaitAssert(() -> {
+      assertEquals(Optional.empty(), storage.get("k"));
+      return null;
+    });
+    assertEquals(1L, (long) stats.snapshot().get("tombstonesPurged"));
+    Record later = Record.of(new Version(900, 1), Value.ofUtf8("again"));
+    apply(later);
+    assertEquals(Optional.of(later), read());
+  }
+
+  @Test
+  public void tombstoneThatIsNotHeldOrIsSupersededIsNotSettled() {
+    vouch();
+    Version deleted = new Version(800, 1);
+    TestProbe<StoreActor.TombstoneHeld> held = testKit.createTestProbe();
+    storeActor.tell(new StoreActor.CheckTombstone("k", deleted, held.getRef()));
+    assertEquals(false, held.expectMessageClass(StoreActor.TombstoneHeld.class).holds()); // holds nothing
+    apply(Record.tombstone(deleted));
+    apply(Record.of(new Version(801, 1), Value.ofUtf8("newer")));
+    storeActor.tell(new StoreActor.SettleTombstone("k", deleted)); // superseded: ignored
+    assertEquals(Value.ofUtf8("newer"), read().orElseThrow().value());
   }
 }
