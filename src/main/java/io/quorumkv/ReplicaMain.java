@@ -16,6 +16,7 @@ import io.quorumkv.config.PeerAddress;
 import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
+import io.quorumkv.http.AdminRoutes;
 import io.quorumkv.http.ErrorHandling;
 import io.quorumkv.http.InternalRoutes;
 import io.quorumkv.http.PublicRoutes;
@@ -23,6 +24,7 @@ import io.quorumkv.membership.ClusterView;
 import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.membership.PeerMonitor;
 import io.quorumkv.membership.PeerStatus;
+import io.quorumkv.membership.RetiredPeers;
 import io.quorumkv.replication.AntiEntropy;
 import io.quorumkv.replication.AntiEntropySession;
 import io.quorumkv.replication.AntiEntropyStatus;
@@ -117,8 +119,14 @@ public final class ReplicaMain {
     }
     KnownPeerIds knownPeerIds = new KnownPeerIds(ReplicaMetadata.knownPeerIds(storage, peerNames),
         (name, id) -> ReplicaMetadata.saveKnownPeerId(storage, name, id));
-    ActorSystem.create(guardian(settings, storage, replicaId, clock, incarnation, knownPeerIds), "quorumkv", config);
+    RetiredPeers retired = new RetiredPeers(ReplicaMetadata.retiredPeers(storage, peerNames),
+        (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
+    ActorSystem.create(guardian(settings, storage, replicaId, clock, new Membership(incarnation, knownPeerIds, retired)),
+        "quorumkv", config);
   }
+
+  /** What this replica knows about its place in the cluster, shared by several actors and routes. */
+  private record Membership(Incarnation incarnation, KnownPeerIds knownPeerIds, RetiredPeers retired) {}
 
   private static Storage openStorage(Settings settings) {
     if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
@@ -139,8 +147,9 @@ public final class ReplicaMain {
   }
 
   private static Behavior<Void> guardian(
-      Settings settings, Storage storage, long replicaId, HybridLogicalClock clock, Incarnation incarnation,
-      KnownPeerIds knownPeerIds) {
+      Settings settings, Storage storage, long replicaId, HybridLogicalClock clock, Membership membership) {
+    Incarnation incarnation = membership.incarnation();
+    KnownPeerIds knownPeerIds = membership.knownPeerIds();
     return Behaviors.setup(ctx -> {
       ReplicaStats stats = new ReplicaStats();
 
@@ -198,7 +207,7 @@ public final class ReplicaMain {
             "anti-entropy");
       }
 
-      ctx.spawn(TombstoneSweeper.create(storeActor, List.copyOf(peerClients), clock, replicaId,
+      ctx.spawn(TombstoneSweeper.create(storeActor, List.copyOf(peerClients), membership.retired(), clock, replicaId,
           settings.tombstones().sweepInterval(), settings.tombstones().sweepMax()), "tombstone-sweeper");
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
@@ -207,9 +216,9 @@ public final class ReplicaMain {
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
-          Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, stats,
+          Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
-      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, knownPeerIds, view)
+      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, membership, view)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
       return Behaviors.receive(Void.class)
@@ -230,11 +239,12 @@ public final class ReplicaMain {
   private static Route concatRoutes(
       ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store,
       ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId,
-      KnownPeerIds knownPeerIds, ClusterView view) {
+      Membership membership, ClusterView view) {
     InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId,
-        knownPeerIds);
+        membership.knownPeerIds());
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view);
-    return internal.concat(internal.routes(), pub.routes());
+    AdminRoutes admin = new AdminRoutes(settings, membership.retired());
+    return internal.concat(internal.routes(), admin.routes(), pub.routes());
   }
 
   private static void bind(ActorContext<Void> ctx, Settings settings, Route routes, long replicaId) {

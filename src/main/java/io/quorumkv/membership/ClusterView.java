@@ -15,6 +15,7 @@ public record ClusterView(
     String nodeId, long replicaId, List<PeerStatus> peers, Map<String, AntiEntropyStatus> antiEntropy,
     Map<String, HintStatus> hints,
     Incarnation incarnation,
+    RetiredPeers retired,
     ReplicaStats stats, int writeQuorum, int readQuorum) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
@@ -33,6 +34,7 @@ public record ClusterView(
       peer.put("name", snapshot.peer().name());
       peer.put("address", snapshot.peer().address());
       peer.put("reachable", snapshot.reachable());
+      peer.put("retired", retired.isRetired(snapshot.peer().name()));
       peer.put("lastSeen", snapshot.lastSeen() == null ? null : snapshot.lastSeen().toString());
       peer.put("lastSeenMillisAgo", snapshot.lastSeen() == null
           ? null : Instant.now().toEpochMilli() - snapshot.lastSeen().toEpochMilli());

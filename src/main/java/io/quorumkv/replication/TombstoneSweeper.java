@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.membership.RetiredPeers;
 import io.quorumkv.replication.InternalWire.TombstoneCall;
 import io.quorumkv.replication.InternalWire.TombstoneReply;
 import io.quorumkv.store.StoreActor;
@@ -23,7 +24,8 @@ import java.util.List;
  * durably holds that very tombstone in its current incarnation (a replica that is not ready
  * says no). Only when all N say yes does it tell all of them that the tombstone is settled —
  * never on a timer alone, never because a replica "holds nothing". A replica that never
- * answers (down, cut off) therefore blocks settlement, and so purging, of what it may miss.
+ * answers (down, cut off) therefore blocks settlement, and so purging, of what it may miss,
+ * until an operator retires it ({@link RetiredPeers}).
  */
 public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Command> {
 
@@ -39,6 +41,8 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
 
   private final ActorRef<StoreActor.Command> store;
   private final List<PeerClient> peers;
+  private final RetiredPeers retired;
+  private List<PeerClient> asked = List.of();
   private final HybridLogicalClock clock;
   private final long replicaId;
   private final int perSweepMax;
@@ -49,18 +53,20 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   private boolean allHold;
 
   public static Behavior<Command> create(
-      ActorRef<StoreActor.Command> store, List<PeerClient> peers, HybridLogicalClock clock, long replicaId,
-      Duration interval, int perSweepMax) {
+      ActorRef<StoreActor.Command> store, List<PeerClient> peers, RetiredPeers retired, HybridLogicalClock clock,
+      long replicaId, Duration interval, int perSweepMax) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new TombstoneSweeper(ctx, timers, store, peers, clock, replicaId, interval, perSweepMax)));
+        new TombstoneSweeper(ctx, timers, store, peers, retired, clock, replicaId, interval, perSweepMax)));
   }
 
   private TombstoneSweeper(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
-      List<PeerClient> peers, HybridLogicalClock clock, long replicaId, Duration interval, int perSweepMax) {
+      List<PeerClient> peers, RetiredPeers retired, HybridLogicalClock clock, long replicaId, Duration interval,
+      int perSweepMax) {
     super(ctx);
     this.store = store;
     this.peers = peers;
+    this.retired = retired;
     this.clock = clock;
     this.replicaId = replicaId;
     this.perSweepMax = perSweepMax;
@@ -99,12 +105,13 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
     }
     answers = 0;
     allHold = true;
+    asked = peers.stream().filter(peer -> !retired.isRetired(peer.peer().name())).toList();
     StoreActor.Entry tombstone = checking;
     store.tell(new StoreActor.CheckTombstone(tombstone.key(), tombstone.version(),
         getContext().messageAdapter(StoreActor.TombstoneHeld.class, held -> new LocalAnswered(held.holds()))));
     byte[] call = InternalWire.encode(new TombstoneCall(tombstone.key(), tombstone.version().hlc(),
         tombstone.version().replicaId(), replicaId, clock.peek()));
-    for (PeerClient peer : peers) {
+    for (PeerClient peer : asked) {
       getContext().pipeToSelf(peer.call(InternalWire.TOMBSTONE_PATH, call).thenApply(TombstoneSweeper::decode),
           (reply, failure) -> new PeerAnswered(failure == null && reply.holds()));
     }
@@ -117,7 +124,7 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
     }
     answers++;
     allHold &= holds;
-    if (answers < peers.size() + 1) {
+    if (answers < asked.size() + 1) {
       return this;
     }
     if (allHold) {

@@ -17,6 +17,7 @@ public final class ReplicaMetadata {
   static final String UNPROVEN = "incarnation-unproven";
   static final String STOPPED_CLEANLY = "stopped-cleanly";
   static final String PEER_ID_PREFIX = "peer-id/";
+  static final String RETIRED_PREFIX = "retired/";
 
   private ReplicaMetadata() {}
 
@@ -71,6 +72,21 @@ public final class ReplicaMetadata {
       known.put(name, storage.getMeta(PEER_ID_PREFIX + name).map(bytes -> decode(bytes, PEER_ID_PREFIX)).orElse(0L));
     }
     return known;
+  }
+
+  /** The peers among {@code peerNames} an operator retired. */
+  public static java.util.Set<String> retiredPeers(Storage storage, Iterable<String> peerNames) {
+    java.util.Set<String> retired = new java.util.HashSet<>();
+    for (String name : peerNames) {
+      if (storage.getMeta(RETIRED_PREFIX + name).map(bytes -> bytes.length == 1 && bytes[0] == 1).orElse(false)) {
+        retired.add(name);
+      }
+    }
+    return retired;
+  }
+
+  public static void saveRetired(Storage storage, String peerName, boolean retired) {
+    storage.putMeta(RETIRED_PREFIX + peerName, new byte[] {(byte) (retired ? 1 : 0)});
   }
 
   public static void saveKnownPeerId(Storage storage, String peerName, long replicaId) {

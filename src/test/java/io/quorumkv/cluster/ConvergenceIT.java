@@ -261,6 +261,46 @@ public class ConvergenceIT {
     }
   }
 
+  @Test
+  public void deadReplicaBlocksPurgingUntilAnOperatorRetiresIt() throws Exception {
+    List<String> options = List.of(
+        "-Dquorumkv.hints.expiry=2s", "-Dquorumkv.max-message-age=2s", "-Dquorumkv.tombstones.skew-margin=1s",
+        "-Dquorumkv.tombstones.sweep-interval=1s", "-Dquorumkv.tombstones.purge-check-interval=500ms");
+    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+      String a = cluster.replica(0).address();
+      String b = cluster.replica(1).address();
+      cluster.replica(2).kill(); // for good
+      assertEquals(200, send("PUT", a, "/kv/gone", "v").statusCode());
+      assertEquals(200, send("DELETE", a, "/kv/gone", null).statusCode());
+      Thread.sleep(Duration.ofSeconds(10).toMillis()); // twice the grace
+      for (String node : List.of(a, b)) {
+        RecordReply held = heldBy(node, "gone");
+        assertTrue("the tombstone stays while peer2 cannot confirm it", held.found() && held.tombstone());
+      }
+
+      assertEquals(404, send("POST", a, "/admin/retire/nobody", null).statusCode());
+      for (String node : List.of(a, b)) {
+        HttpResponse<String> retired = send("POST", node, "/admin/retire/peer2", null);
+        assertEquals(retired.body(), 200, retired.statusCode());
+        assertTrue(send("GET", node, "/cluster", null).body().contains("\"name\":\"peer2\",\"address\""));
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      int purged = 0;
+      while (purged < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+        purged = 0;
+        for (String node : List.of(a, b)) {
+          if (send("GET", node, "/cluster", null).body().contains("\"tombstonesPurged\":1")) {
+            purged++;
+          }
+        }
+      }
+      assertEquals("replicas that purged after the retirement", 2, purged);
+      assertEquals(404, send("GET", a, "/kv/gone", null).statusCode());
+      assertTrue(send("GET", a, "/cluster", null).body().contains("\"retired\":true"));
+    }
+  }
+
   private static void awaitHeldBy(String address, String key, java.util.function.Predicate<RecordReply> condition)
       throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();

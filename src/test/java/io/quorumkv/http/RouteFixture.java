@@ -56,7 +56,8 @@ final class RouteFixture {
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax())));
-    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY, stats, 1, 1);
+    ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
+        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);
     InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID,
         new KnownPeerIds(Map.of(), (name, id) -> { }));
