@@ -115,7 +115,9 @@ public class ConvergenceIT {
 
   @Test
   public void hintedHandoffAloneBringsARestartedReplicaUpToDateWithin10Seconds() throws Exception {
-    List<String> options = List.of("-Dquorumkv.anti-entropy.enabled=false", "-Dquorumkv.hints.enabled=true");
+    // Tombstones must stay visible to the internal read that checks C (settled ones read as absent).
+    List<String> options = List.of("-Dquorumkv.anti-entropy.enabled=false", "-Dquorumkv.hints.enabled=true",
+        "-Dquorumkv.tombstones.sweep-interval=1h");
     try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
       assertRestartedReplicaCatchesUp(cluster, Duration.ofSeconds(10));
       assertBucketHashesEqual(cluster);
@@ -130,7 +132,8 @@ public class ConvergenceIT {
   @Test
   public void antiEntropyAloneBringsARestartedReplicaUpToDateWithinTwoIntervals() throws Exception {
     List<String> options = List.of(
-        "-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms", "-Dquorumkv.hints.enabled=false");
+        "-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms", "-Dquorumkv.hints.enabled=false",
+        "-Dquorumkv.tombstones.sweep-interval=1h");
     try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
       assertRestartedReplicaCatchesUp(cluster, ANTI_ENTROPY_INTERVAL.multipliedBy(2));
       assertBucketHashesEqual(cluster);
