@@ -109,16 +109,18 @@ public final class ReplicaMain {
       return;
     }
     List<String> peerNames = settings.peers().stream().map(PeerAddress::name).toList();
-    Incarnation incarnation = new Incarnation(replicaId, ReplicaMetadata.isUnproven(storage), peerNames, () -> {
-      ReplicaMetadata.markProven(storage);
-      log.info("This replica is ready: its answers count toward quorums");
+    Incarnation incarnation = new Incarnation(replicaId, ReplicaMetadata.incarnationState(storage), peerNames, state -> {
+      ReplicaMetadata.saveIncarnationState(storage, state);
+      log.info("Incarnation: {}", state == Incarnation.State.READY
+          ? "ready, this replica's answers count toward quorums"
+          : "rebuilding, it replaced another replica and pulls everything from every peer first");
     });
     if (!incarnation.isReady()) {
       log.info("New data directory: this replica counts toward no quorum until its peers vouch for it"
           + " or it has pulled everything from them");
     }
     KnownPeerIds knownPeerIds = new KnownPeerIds(ReplicaMetadata.knownPeerIds(storage, peerNames),
-        (name, id) -> ReplicaMetadata.saveKnownPeerId(storage, name, id));
+        (name, ids) -> ReplicaMetadata.saveKnownPeerIds(storage, name, ids));
     RetiredPeers retired = new RetiredPeers(ReplicaMetadata.retiredPeers(storage, peerNames),
         (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
     ActorSystem.create(guardian(settings, storage, replicaId, clock, new Membership(incarnation, knownPeerIds, retired)),

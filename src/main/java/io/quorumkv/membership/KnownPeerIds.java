@@ -1,36 +1,47 @@
 package io.quorumkv.membership;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
- * The replica id this replica last saw for each peer name, kept across restarts. Ping answers
- * carry it, so a replica that comes back on a new data directory learns that its place was held
- * by another id before (see {@code Incarnation}). Written by the peer monitors, read by the
- * ping route.
+ * Every replica id this replica has seen for each peer name, oldest first, kept across
+ * restarts. Ping answers carry it, so a replica that comes back on a new data directory learns
+ * that its place was held by another id before (see {@code Incarnation}) — also when a peer
+ * has already seen its new id. Written by the peer monitors, read by the ping route.
  */
 public final class KnownPeerIds {
 
-  private final Map<String, Long> ids;
-  private final BiConsumer<String, Long> persist;
+  /** Ids remembered per place; a place replaced more often than this forgets its oldest. */
+  static final int HISTORY_MAX = 16;
 
-  /** @param persist stores a changed id durably before it is shown to anyone */
-  public KnownPeerIds(Map<String, Long> initial, BiConsumer<String, Long> persist) {
+  private final Map<String, List<Long>> ids;
+  private final BiConsumer<String, List<Long>> persist;
+
+  /** @param persist stores a changed history durably before it is shown to anyone */
+  public KnownPeerIds(Map<String, List<Long>> initial, BiConsumer<String, List<Long>> persist) {
     this.ids = new ConcurrentHashMap<>(initial);
     this.persist = persist;
   }
 
   /** A ping showed {@code replicaId} at {@code peerName}. */
-  public void seen(String peerName, long replicaId) {
-    Long previous = ids.get(peerName);
-    if (previous == null || previous != replicaId) {
-      persist.accept(peerName, replicaId);
-      ids.put(peerName, replicaId);
+  public synchronized void seen(String peerName, long replicaId) {
+    List<Long> history = ids.getOrDefault(peerName, List.of());
+    if (history.contains(replicaId)) {
+      return;
     }
+    List<Long> updated = new ArrayList<>(history);
+    updated.add(replicaId);
+    if (updated.size() > HISTORY_MAX) {
+      updated.remove(0);
+    }
+    persist.accept(peerName, List.copyOf(updated));
+    ids.put(peerName, List.copyOf(updated));
   }
 
-  public Map<String, Long> snapshot() {
+  public Map<String, List<Long>> snapshot() {
     return Map.copyOf(ids);
   }
 }

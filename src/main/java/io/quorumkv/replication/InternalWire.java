@@ -61,10 +61,16 @@ public final class InternalWire {
       long replicaId, long clock) {}
 
   /**
-   * Answer of {@code ping}: who answers, its clock, and the replica id it last saw for each of
-   * its peers (0: never reached).
+   * Answer of {@code ping}: who answers, its clock, and every replica id it has seen for each
+   * of its peers (empty: never reached).
    */
-  public record PingReply(String nodeId, long replicaId, long clock, java.util.Map<String, Long> knownIds) {}
+  public record PingReply(String nodeId, long replicaId, long clock, java.util.Map<String, java.util.List<Long>> knownIds) {
+    public PingReply {
+      if (clock < 0 || knownIds == null || knownIds.values().stream().anyMatch(ids -> ids == null || ids.contains(null))) {
+        throw new IllegalArgumentException("malformed ping answer");
+      }
+    }
+  }
 
   /** Answer of {@code buckets}: the anti-entropy bucket hashes (2 longs per bucket). */
   public record BucketsReply(long[] hashes, long replicaId, long clock) {}

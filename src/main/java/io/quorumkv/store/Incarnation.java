@@ -3,9 +3,11 @@ package io.quorumkv.store;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Whether this replica's answers may count toward quorums (DESIGN.md section 8, incarnations).
@@ -22,7 +24,8 @@ import java.util.Set;
  *   <li>otherwise, once a peer vouches (it never saw anyone in this place, or saw this very
  *       id), it is a new member of a new cluster and {@code READY} at once.
  * </ul>
- * A replica that restarts on its own data is {@code READY} at once. A replica that is not ready
+ * The state is persisted at every change, so a replica that restarts while rebuilding goes on
+ * rebuilding; one that restarts on its own proven data is {@code READY} at once. A replica that is not ready
  * pushes nothing (no hint replay, anti-entropy pulls only). Thread-safe (the peer monitors and
  * anti-entropy report from their own actors): changes are synchronized, reads see a volatile
  * snapshot. The {@code onReady} callback persists readiness.
@@ -35,20 +38,19 @@ public final class Incarnation {
 
   private final long replicaId;
   private final Set<String> peerNames;
-  private final Runnable onReady;
+  private final Consumer<State> onChange;
   private volatile Snapshot current;
 
   /**
-   * @param fresh whether the data directory is new (or otherwise untrusted)
+   * @param initial the state persisted for this data directory (READY for one that proved itself)
    * @param peerNames the names this replica gives its peers
-   * @param onReady persists that this data directory is proven (called once)
+   * @param onChange persists each change of state before it takes effect for others
    */
-  public Incarnation(long replicaId, boolean fresh, Collection<String> peerNames, Runnable onReady) {
+  public Incarnation(long replicaId, State initial, Collection<String> peerNames, Consumer<State> onChange) {
     this.replicaId = replicaId;
     this.peerNames = Set.copyOf(peerNames);
-    this.onReady = onReady;
-    boolean ready = !fresh || peerNames.isEmpty();
-    this.current = new Snapshot(ready ? State.READY : State.UNPROVEN, Set.of());
+    this.onChange = onChange;
+    this.current = new Snapshot(peerNames.isEmpty() ? State.READY : initial, Set.of());
   }
 
   public State state() {
@@ -61,11 +63,11 @@ public final class Incarnation {
   }
 
   /**
-   * A ping answer from {@code peer}: the replica id it knows for each of its own peers (0 for
-   * one it never reached). This replica's place in that list is the one name that is neither
-   * the answering peer's nor one of this replica's other peers.
+   * A ping answer from {@code peer}: every replica id it has seen for each of its own peers.
+   * This replica's place in that list is the one name that is not one of this replica's
+   * peers. Any other id ever seen there means this replica replaced it.
    */
-  public synchronized void heardFrom(String peer, Map<String, Long> knownIds) {
+  public synchronized void heardFrom(String peer, Map<String, List<Long>> knownIds) {
     if (state() != State.UNPROVEN) {
       return;
     }
@@ -73,8 +75,9 @@ public final class Incarnation {
     if (place.isEmpty()) {
       return; // the peers' names do not line up with ours: this answer cannot tell
     }
-    long known = knownIds.get(place.get());
-    if (known != 0 && known != replicaId) {
+    List<Long> seen = knownIds.get(place.get());
+    if (seen.stream().anyMatch(id -> id != replicaId)) {
+      onChange.accept(State.REBUILDING);
       current = new Snapshot(State.REBUILDING, current.pulledFrom());
       return;
     }
@@ -103,8 +106,8 @@ public final class Incarnation {
 
   private void becomeReady() {
     if (current.state() != State.READY) {
+      onChange.accept(State.READY);
       current = new Snapshot(State.READY, Set.of());
-      onReady.run();
     }
   }
 

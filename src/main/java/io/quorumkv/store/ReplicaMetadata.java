@@ -41,13 +41,24 @@ public final class ReplicaMetadata {
     return id;
   }
 
-  /** Whether this data directory still has to prove itself (see {@link Incarnation}). */
-  public static boolean isUnproven(Storage storage) {
-    return storage.getMeta(UNPROVEN).map(bytes -> bytes.length == 1 && bytes[0] == 1).orElse(false);
+  /** Where this data directory stands (see {@link Incarnation}); READY unless told otherwise. */
+  public static Incarnation.State incarnationState(Storage storage) {
+    byte state = storage.getMeta(UNPROVEN).filter(bytes -> bytes.length == 1).map(bytes -> bytes[0]).orElse((byte) 0);
+    return switch (state) {
+      case 1 -> Incarnation.State.UNPROVEN;
+      case 2 -> Incarnation.State.REBUILDING;
+      default -> Incarnation.State.READY;
+    };
   }
 
-  public static void markProven(Storage storage) {
-    storage.putMeta(UNPROVEN, new byte[] {0});
+  /** Persists a change of the incarnation state, so a restart resumes it (never skips a rebuild). */
+  public static void saveIncarnationState(Storage storage, Incarnation.State state) {
+    byte value = switch (state) {
+      case UNPROVEN -> 1;
+      case REBUILDING -> 2;
+      case READY -> 0;
+    };
+    storage.putMeta(UNPROVEN, new byte[] {value});
   }
 
   /**
@@ -65,11 +76,18 @@ public final class ReplicaMetadata {
     storage.putMeta(STOPPED_CLEANLY, new byte[] {1});
   }
 
-  /** The replica id last seen for each peer name (0 when never seen). */
-  public static Map<String, Long> knownPeerIds(Storage storage, Iterable<String> peerNames) {
-    Map<String, Long> known = new java.util.HashMap<>();
+  /** Every replica id seen for each peer name, oldest first (empty when never seen). */
+  public static Map<String, java.util.List<Long>> knownPeerIds(Storage storage, Iterable<String> peerNames) {
+    Map<String, java.util.List<Long>> known = new java.util.HashMap<>();
     for (String name : peerNames) {
-      known.put(name, storage.getMeta(PEER_ID_PREFIX + name).map(bytes -> decode(bytes, PEER_ID_PREFIX)).orElse(0L));
+      java.util.List<Long> ids = new java.util.ArrayList<>();
+      storage.getMeta(PEER_ID_PREFIX + name).ifPresent(bytes -> {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.remaining() >= Long.BYTES) {
+          ids.add(buffer.getLong());
+        }
+      });
+      known.put(name, java.util.List.copyOf(ids));
     }
     return known;
   }
@@ -89,8 +107,10 @@ public final class ReplicaMetadata {
     storage.putMeta(RETIRED_PREFIX + peerName, new byte[] {(byte) (retired ? 1 : 0)});
   }
 
-  public static void saveKnownPeerId(Storage storage, String peerName, long replicaId) {
-    storage.putMeta(PEER_ID_PREFIX + peerName, encode(replicaId));
+  public static void saveKnownPeerIds(Storage storage, String peerName, java.util.List<Long> replicaIds) {
+    ByteBuffer buffer = ByteBuffer.allocate(Long.BYTES * replicaIds.size());
+    replicaIds.forEach(buffer::putLong);
+    storage.putMeta(PEER_ID_PREFIX + peerName, buffer.array());
   }
 
   /** The last durable clock mark, 0 for a new data directory. */

@@ -30,7 +30,7 @@ import java.util.Map;
 final class RouteFixture {
 
   static final long REPLICA_ID = 0x1234L;
-  private static final Incarnation READY = new Incarnation(REPLICA_ID, false, List.of(), () -> { });
+  private static final Incarnation READY = new Incarnation(REPLICA_ID, Incarnation.State.READY, List.of(), state -> { });
 
   final Settings settings;
   final ActorRef<StoreActor.Command> store;

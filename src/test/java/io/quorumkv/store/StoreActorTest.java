@@ -37,7 +37,7 @@ public class StoreActorTest {
   private final AtomicLong wallMillis = new AtomicLong(1_000L);
   private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
   private final ReplicaStats stats = new ReplicaStats();
-  private final Incarnation incarnation = new Incarnation(OWN_ID, true, List.of("b", "c"), () -> { });
+  private final Incarnation incarnation = new Incarnation(OWN_ID, Incarnation.State.UNPROVEN, List.of("b", "c"), state -> { });
   private final MemoryStorage storage = new MemoryStorage();
   private final ActorRef<StoreActor.Command> storeActor =
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
@@ -74,7 +74,7 @@ public class StoreActorTest {
   }
 
   private void vouch() {
-    incarnation.heardFrom("b", java.util.Map.of("a", 0L, "c", 5L));
+    incarnation.heardFrom("b", java.util.Map.of("a", List.of(), "c", List.of(5L)));
   }
 
   @Test
