@@ -155,7 +155,7 @@ public final class InternalRoutes extends AllDirectives {
       }
       return onSuccess(
           AskPattern.<StoreActor.Command, StoreActor.Entries>ask(store,
-              replyTo -> new StoreActor.ListEntries(buckets, call.limit(), replyTo),
+              replyTo -> new StoreActor.ListEntries(buckets, call.limit(), call.includeSettled(), replyTo),
               settings.peerRequestTimeout(), scheduler),
           entries -> complete(cbor(new EntriesReply(
               entries.entries().stream()

@@ -32,6 +32,9 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
 
   private record RoundEnded(AntiEntropyStatus.Round round) implements Command {}
 
+  /** A session stopped; if it did so without reporting (it failed), its round failed. */
+  private record SessionStopped(ActorRef<AntiEntropySession.Command> session) implements Command {}
+
   /** A peer as anti-entropy reaches it: through the protocol and through its internal calls. */
   public record Peer(ReplicaHandle handle, PeerClient client, AntiEntropyStatus status) {}
 
@@ -45,6 +48,7 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   private final Duration interval;
   private int next;
   private Peer running;
+  private ActorRef<AntiEntropySession.Command> session;
   private boolean runningPullOnly;
   private long lastStartedNanos;
 
@@ -81,6 +85,13 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
     return newReceiveBuilder()
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(RoundEnded.class, this::onRoundEnded)
+        .onMessage(SessionStopped.class, stopped -> {
+          if (running != null && stopped.session().equals(session)) {
+            return onRoundEnded(new RoundEnded(new AntiEntropyStatus.Round(
+                java.time.Instant.now(), 0, 0, 0, false, "round failed unexpectedly")));
+          }
+          return this;
+        })
         .build();
   }
 
@@ -96,9 +107,10 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
     running = peers.get(next);
     next = (next + 1) % peers.size();
     runningPullOnly = !ready; // a replica that is not ready pushes nothing
-    getContext().spawnAnonymous(AntiEntropySession.create(store, local, running.handle(), running.client(),
+    session = getContext().spawnAnonymous(AntiEntropySession.create(store, local, running.handle(), running.client(),
         clock, replicaId, limits, runningPullOnly,
         getContext().messageAdapter(AntiEntropyStatus.Round.class, RoundEnded::new)));
+    getContext().watchWith(session, new SessionStopped(session));
     return this;
   }
 
@@ -115,6 +127,7 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
           running.handle().name(), round.differingBuckets(), round.pulled(), round.pushed());
     }
     running = null;
+    session = null;
     return this;
   }
 }

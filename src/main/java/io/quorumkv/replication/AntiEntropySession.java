@@ -12,6 +12,7 @@ import io.quorumkv.replication.InternalWire.EntriesCall;
 import io.quorumkv.replication.InternalWire.EntriesReply;
 import io.quorumkv.replication.InternalWire.EntryWire;
 import io.quorumkv.store.BucketHashes;
+import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
@@ -86,8 +87,11 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   private final boolean pullOnly;
   private boolean incomplete;
 
-  /** A record to copy: from the peer to here ({@code pull}) or from here to the peer. */
-  private record Move(String key, boolean pull) {}
+  /**
+   * A record to copy: from the peer to here ({@code pull}) or from here to the peer.
+   * {@code known}: the record itself when the entry already says all of it (a tombstone).
+   */
+  private record Move(String key, boolean pull, Record known) {}
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, ReplicaHandle local, ReplicaHandle peer, PeerClient client,
@@ -169,9 +173,9 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       chosen = chosen.subList(0, limits.bucketsPerRound());
     }
     int[] buckets = chosen.stream().mapToInt(Integer::intValue).toArray();
-    store.tell(new StoreActor.ListEntries(new HashSet<>(chosen), limits.keysPerRound(),
+    store.tell(new StoreActor.ListEntries(new HashSet<>(chosen), limits.keysPerRound(), pullOnly,
         getContext().messageAdapter(StoreActor.Entries.class, LocalEntries::new)));
-    EntriesCall call = new EntriesCall(buckets, limits.keysPerRound(), replicaId, clock.peek());
+    EntriesCall call = new EntriesCall(buckets, limits.keysPerRound(), pullOnly, replicaId, clock.peek());
     getContext().pipeToSelf(client.call(InternalWire.ENTRIES_PATH, InternalWire.encode(call))
         .thenApply(bytes -> decode(bytes, EntriesReply.class)), RemoteEntries::new);
     return this;
@@ -194,16 +198,19 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       StoreActor.Entry mine = ours.get(theirs.key());
       Version theirVersion = new Version(theirs.hlc(), theirs.versionReplicaId());
       if (mine == null || theirVersion.isAfter(mine.version())) {
-        waiting.add(new Move(theirs.key(), true));
+        // A tombstone carries no value: it is applied from its entry (the peer's reads show a
+        // settled one as absence).
+        waiting.add(new Move(theirs.key(), true,
+            theirs.digest() == Record.TOMBSTONE_DIGEST ? Record.tombstone(theirVersion) : null));
       } else if (mine.version().isAfter(theirVersion) && !pullOnly) {
-        waiting.add(new Move(theirs.key(), false));
+        waiting.add(new Move(theirs.key(), false, null));
       }
     }
     // Keys the peer did not list: push them, unless its list was cut short by the limit.
     if (!remoteEntries.truncated() && !pullOnly) {
       for (String key : ours.keySet()) {
         if (!seen.contains(key)) {
-          waiting.add(new Move(key, false));
+          waiting.add(new Move(key, false, null));
         }
       }
     }
@@ -214,7 +221,11 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     while (moving.size() < limits.inFlightMax() && !waiting.isEmpty()) {
       Move move = waiting.poll();
       moving.add(move.key());
-      ask(move.pull() ? peer : local, move, replyTo -> new Read(move.key(), stamp(), replyTo));
+      if (move.known() != null) {
+        ask(move.pull() ? local : peer, move, replyTo -> new Apply(move.key(), move.known(), stamp(), replyTo));
+      } else {
+        ask(move.pull() ? peer : local, move, replyTo -> new Read(move.key(), stamp(), replyTo));
+      }
     }
     return moving.isEmpty() ? finish(null) : this;
   }

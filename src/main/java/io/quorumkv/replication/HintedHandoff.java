@@ -50,6 +50,9 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
 
   private record ReplayStepped(Hint hint, Answer answer) implements Command {}
 
+  /** The peer answered the replayed Apply of {@code sent}. */
+  private record ReplayApplied(Hint hint, io.quorumkv.version.Version sent, Answer answer) implements Command {}
+
   /** Bounds and pace. */
   public record Limits(
       Duration expiry, int countMaxPerTarget, long bytesMaxPerTarget, Duration replayInterval,
@@ -113,6 +116,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
         .onMessage(RecordHints.class, this::onRecordHints)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(ReplayStepped.class, this::onReplayStepped)
+        .onMessage(ReplayApplied.class, this::onReplayApplied)
         .build();
   }
 
@@ -205,16 +209,25 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
         replaying.remove(hint);
         return this;
       }
-      ask(peer.handle(), hint, replyTo -> new Apply(hint.key(), held.record().get(), stamp(), replyTo));
+      io.quorumkv.store.Record record = held.record().get();
+      getContext().ask(Answer.class, peer.handle().ref(), limits.stepTimeout(),
+          replyTo -> new Apply(hint.key(), record, stamp(), replyTo),
+          (answer, failure) -> new ReplayApplied(hint, record.version(), answer));
       return this;
     }
-    if (step.answer() instanceof Applied) {
+    replaying.remove(hint); // the local read failed: the next tick retries
+    return this;
+  }
+
+  private Behavior<Command> onReplayApplied(ReplayApplied step) {
+    Hint hint = step.hint();
+    Peer peer = peers.get(hint.target());
+    replaying.remove(hint);
+    // Only a peer that now holds the replayed record (or newer) lets the hint go; one that
+    // refused it (e.g. as too old) keeps it for the next tick.
+    if (step.answer() instanceof Applied applied && applied.version().compareTo(step.sent()) >= 0) {
       forget(peer, hint);
       peer.hintStatus().replayed();
-    }
-    // Applied, or the peer failed again (then the next tick retries what is left).
-    replaying.remove(hint);
-    if (step.answer() instanceof Applied) {
       pump(peer);
     }
     return this;

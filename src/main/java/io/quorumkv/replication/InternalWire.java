@@ -53,12 +53,24 @@ public final class InternalWire {
   }
 
   /** Answer of {@code read-version} and {@code apply}: the version held and its digest. */
-  public record VersionReply(long hlc, long versionReplicaId, long digest, long replicaId, long clock) {}
+  public record VersionReply(long hlc, long versionReplicaId, long digest, long replicaId, long clock) {
+    public VersionReply {
+      if (hlc < 0 || clock < 0) {
+        throw new IllegalArgumentException("clock readings and versions are never negative");
+      }
+    }
+  }
 
   /** Answer of {@code read}; {@code found} is false when the key is absent. */
   public record RecordReply(
       boolean found, long hlc, long versionReplicaId, boolean tombstone, byte[] value,
-      long replicaId, long clock) {}
+      long replicaId, long clock) {
+    public RecordReply {
+      if (hlc < 0 || clock < 0) {
+        throw new IllegalArgumentException("clock readings and versions are never negative");
+      }
+    }
+  }
 
   /**
    * Answer of {@code ping}: who answers, its clock, and every replica id it has seen for each
@@ -73,10 +85,16 @@ public final class InternalWire {
   }
 
   /** Answer of {@code buckets}: the anti-entropy bucket hashes (2 longs per bucket). */
-  public record BucketsReply(long[] hashes, long replicaId, long clock) {}
+  public record BucketsReply(long[] hashes, long replicaId, long clock) {
+    public BucketsReply {
+      if (hashes == null || hashes.length != io.quorumkv.store.BucketHashes.BUCKETS * 2 || clock < 0) {
+        throw new IllegalArgumentException("malformed bucket hashes");
+      }
+    }
+  }
 
   /** Body of {@code entries}: which buckets to list, and at most how many entries. */
-  public record EntriesCall(int[] buckets, int limit, long senderReplicaId, long senderClock) {
+  public record EntriesCall(int[] buckets, int limit, boolean includeSettled, long senderReplicaId, long senderClock) {
     public EntriesCall {
       if (buckets == null || limit < 1) {
         throw new IllegalArgumentException("an entries call names buckets and a positive limit");
@@ -100,13 +118,31 @@ public final class InternalWire {
   }
 
   /** Answer of {@code tombstone}. */
-  public record TombstoneReply(boolean holds, long replicaId, long clock) {}
+  public record TombstoneReply(boolean holds, long replicaId, long clock) {
+    public TombstoneReply {
+      if (clock < 0) {
+        throw new IllegalArgumentException("clock readings are never negative");
+      }
+    }
+  }
 
   /** One record as anti-entropy compares it. */
-  public record EntryWire(String key, long hlc, long versionReplicaId, long digest) {}
+  public record EntryWire(String key, long hlc, long versionReplicaId, long digest) {
+    public EntryWire {
+      if (key == null || hlc <= 0) {
+        throw new IllegalArgumentException("malformed entry");
+      }
+    }
+  }
 
   /** Answer of {@code entries}. */
-  public record EntriesReply(java.util.List<EntryWire> entries, boolean truncated, long replicaId, long clock) {}
+  public record EntriesReply(java.util.List<EntryWire> entries, boolean truncated, long replicaId, long clock) {
+    public EntriesReply {
+      if (entries == null || entries.contains(null) || clock < 0) {
+        throw new IllegalArgumentException("malformed entries");
+      }
+    }
+  }
 
   /** Thrown while decoding, so a violation is a malformed request like any other. */
   private static void checkCall(String key, long senderClock) {

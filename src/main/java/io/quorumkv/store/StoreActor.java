@@ -77,8 +77,14 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** The bucket hashes, see {@link BucketHashes#snapshot()}. */
   public record Buckets(long[] hashes) {}
 
-  /** Asks for {@code (key, version, digest)} of every record in {@code buckets}, at most {@code limit}. */
-  public record ListEntries(Set<Integer> buckets, int limit, ActorRef<Entries> replyTo) implements Command {}
+  /**
+   * Asks for {@code (key, version, digest)} of every record in {@code buckets}, at most
+   * {@code limit}. Settled tombstones count as absence and are left out, unless
+   * {@code includeSettled}: a rebuilding replica must learn of them, or an older value it still
+   * holds would outlive the delete.
+   */
+  public record ListEntries(Set<Integer> buckets, int limit, boolean includeSettled, ActorRef<Entries> replyTo)
+      implements Command {}
 
   /** One record as anti-entropy compares it. */
   public record Entry(String key, Version version, long digest) {}
@@ -256,7 +262,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       List<KeyedRecord> page = storage.scan(from, SCAN_PAGE);
       for (KeyedRecord record : page) {
         if (request.buckets().contains(BucketHashes.bucketOf(record.key()))
-            && !isSettled(record.key(), record.record().version())) {
+            && (request.includeSettled() || !isSettled(record.key(), record.record().version()))) {
           if (entries.size() >= request.limit()) {
             truncated = true;
             break scan;

@@ -41,7 +41,7 @@ public class StoreActorTest {
   private final MemoryStorage storage = new MemoryStorage();
   private final ActorRef<StoreActor.Command> storeActor =
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50))));
+          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1))));
   private final ActorRef<Request> store = storeActor.narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
@@ -163,7 +163,7 @@ public class StoreActorTest {
   }
 
   @Test
-  public void settledTombstoneReadsAsAbsenceLeavesTheHashesAndIsPurged() {
+  public void settledTombstoneReadsAsAbsenceAndLeavesTheHashes() {
     vouch();
     Version deleted = new Version(800, 1);
     apply(Record.of(new Version(799, 1), Value.ofUtf8("v")));
@@ -177,20 +177,40 @@ public class StoreActorTest {
 
     storeActor.tell(new StoreActor.SettleTombstone("k", deleted));
     assertEquals(Optional.empty(), read()); // a settled tombstone is absence
+    TestProbe<StoreActor.Entries> entries = testKit.createTestProbe();
+    java.util.Set<Integer> bucket = java.util.Set.of(BucketHashes.bucketOf("k"));
+    storeActor.tell(new StoreActor.ListEntries(bucket, 10, false, entries.getRef()));
+    assertEquals(List.of(), entries.expectMessageClass(StoreActor.Entries.class).entries());
+    storeActor.tell(new StoreActor.ListEntries(bucket, 10, true, entries.getRef())); // for a rebuilding peer
+    assertEquals(List.of(new StoreActor.Entry("k", deleted, Record.TOMBSTONE_DIGEST)),
+        entries.expectMessageClass(StoreActor.Entries.class).entries());
     storeActor.tell(new StoreActor.GetBuckets(buckets.getRef()));
     long[] settledHashes = buckets.expectMessageClass(StoreActor.Buckets.class).hashes();
     assertEquals(List.of(BucketHashes.bucketOf("k")), BucketHashes.differing(withTombstone, settledHashes));
     assertEquals(List.of(), BucketHashes.differing(settledHashes, new BucketHashes().snapshot()));
 
-    // Grace zero in this test: the purge tick removes it from storage.
+    assertTrue("not purged before its purge tick", storage.get("k").isPresent());
+  }
+
+  @Test
+  public void settledTombstoneIsPurgedOnceOldEnoughAndTheKeyCanBeWrittenAgain() {
+    MemoryStorage purgingStorage = new MemoryStorage();
+    ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
+        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
+        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50)))); // no grace in this test
+    vouch();
+    Version deleted = new Version(800, 1);
+    purging.tell(new Apply("k", Record.tombstone(deleted), SENDER, probe.getRef()));
+    probe.expectMessageClass(Applied.class);
+    purging.tell(new StoreActor.SettleTombstone("k", deleted));
     probe.awaitAssert(() -> {
-      assertEquals(Optional.empty(), storage.get("k"));
+      assertEquals(Optional.empty(), purgingStorage.get("k"));
       return null;
     });
     assertEquals(1L, (long) stats.snapshot().get("tombstonesPurged"));
     Record later = Record.of(new Version(900, 1), Value.ofUtf8("again"));
-    apply(later);
-    assertEquals(Optional.of(later), read());
+    purging.tell(new Apply("k", later, SENDER, probe.getRef()));
+    assertEquals(later.version(), probe.expectMessageClass(Applied.class).version());
   }
 
   @Test
