@@ -8,6 +8,7 @@ import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.Version;
 import java.io.IOException;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -78,7 +79,9 @@ public final class InternalWire {
    */
   public record PingReply(String nodeId, long replicaId, long clock, java.util.Map<String, java.util.List<Long>> knownIds) {
     public PingReply {
-      if (clock < 0 || knownIds == null || knownIds.values().stream().anyMatch(ids -> ids == null || ids.contains(null))) {
+      // Immutable lists throw on contains(null): check element by element.
+      if (clock < 0 || knownIds == null
+          || knownIds.values().stream().anyMatch(ids -> ids == null || ids.stream().anyMatch(Objects::isNull))) {
         throw new IllegalArgumentException("malformed ping answer");
       }
     }
@@ -138,7 +141,7 @@ public final class InternalWire {
   /** Answer of {@code entries}. */
   public record EntriesReply(java.util.List<EntryWire> entries, boolean truncated, long replicaId, long clock) {
     public EntriesReply {
-      if (entries == null || entries.contains(null) || clock < 0) {
+      if (entries == null || entries.stream().anyMatch(Objects::isNull) || clock < 0) {
         throw new IllegalArgumentException("malformed entries");
       }
     }
