@@ -128,6 +128,10 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
     }
   }
 
+  private boolean wasQueried(String replica) {
+    return queryTargets().stream().anyMatch(target -> target.name().equals(replica));
+  }
+
   private List<ReplicaHandle> queryTargets() {
     return consistency == Consistency.ONE ? replicas.subList(0, 1) : replicas;
   }
@@ -185,6 +189,13 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
 
   private void onApplyAnswer(Answer answer) {
     if (apply.hasAnswered(answer.replica())) {
+      return;
+    }
+    if (answer instanceof Unavailable && wasQueried(answer.replica()) && !query.hasAnswered(answer.replica())) {
+      // Its version query had not answered yet: this failure most likely belongs to that query
+      // (answers carry no round). Counting it against the Apply could fail a write that this
+      // replica then acknowledges; at worst, its Apply failure is noticed at the deadline.
+      query.failed(answer.replica());
       return;
     }
     QuorumTracker.Outcome outcome;

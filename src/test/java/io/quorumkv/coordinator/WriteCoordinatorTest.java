@@ -267,4 +267,16 @@ public class WriteCoordinatorTest {
     client.expectMessageClass(QuorumNotReached.class);
     hints.expectNoMessage(QUIET);
   }
+
+  @Test
+  public void lateVersionQueryFailureDoesNotCountAgainstTheApply() {
+    start(Consistency.QUORUM);
+    Apply[] applies = passQueryRound(); // a and b answered the query; c's query is still out
+    applies[2].replyTo().tell(new Unavailable("c", "query timed out")); // c's late query failure
+    applies[1].replyTo().tell(new Unavailable("b", "apply failed"));
+    client.expectNoMessage(QUIET); // not a 503: a and c may still acknowledge
+    applies[0].replyTo().tell(applied("a", applies[0].record()));
+    applies[2].replyTo().tell(applied("c", applies[2].record()));
+    client.expectMessageClass(WriteCoordinator.Written.class);
+  }
 }
