@@ -9,7 +9,6 @@ import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import io.quorumkv.config.Settings;
 import io.quorumkv.membership.RetiredPeers;
-import io.quorumkv.replication.InternalWire;
 import java.util.Map;
 
 /**
@@ -29,7 +28,7 @@ public final class AdminRoutes extends AllDirectives {
 
   public Route routes() {
     return pathPrefix("admin", () -> path(PathMatchers.segment("retire").slash(PathMatchers.segment()), peer ->
-        withSecret(() -> {
+        ClusterSecret.required(settings.clusterSecret(), () -> {
           if (settings.peers().stream().noneMatch(address -> address.name().equals(peer))) {
             return complete(error(StatusCodes.NOT_FOUND, "no peer named " + peer));
           }
@@ -45,13 +44,4 @@ public final class AdminRoutes extends AllDirectives {
         })));
   }
 
-  private Route withSecret(java.util.function.Supplier<Route> inner) {
-    if (settings.clusterSecret().isEmpty()) {
-      return inner.get();
-    }
-    return optionalHeaderValueByName(InternalWire.SECRET_HEADER, secret ->
-        secret.filter(settings.clusterSecret()::equals).isPresent()
-            ? inner.get()
-            : complete(error(StatusCodes.FORBIDDEN, "missing or wrong cluster secret")));
-  }
 }

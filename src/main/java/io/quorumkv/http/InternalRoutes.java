@@ -70,7 +70,8 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return pathPrefix("internal", () -> pathPrefix("v1", () -> post(() -> withSecret(this::endpoints))));
+    return pathPrefix("internal", () -> pathPrefix("v1", () ->
+        post(() -> ClusterSecret.required(settings.clusterSecret(), this::endpoints))));
   }
 
   private Route endpoints() {
@@ -86,16 +87,6 @@ public final class InternalRoutes extends AllDirectives {
         path(InternalWire.ENTRIES_PATH, () -> entries(body)),
         path(InternalWire.TOMBSTONE_PATH, () -> tombstone(body)),
         path(InternalWire.SETTLE_PATH, () -> settle(body)))));
-  }
-
-  private Route withSecret(java.util.function.Supplier<Route> inner) {
-    if (settings.clusterSecret().isEmpty()) {
-      return inner.get();
-    }
-    return optionalHeaderValueByName(InternalWire.SECRET_HEADER, secret ->
-        secret.filter(settings.clusterSecret()::equals).isPresent()
-            ? inner.get()
-            : complete(error(StatusCodes.FORBIDDEN, "missing or wrong cluster secret")));
   }
 
   private Route readVersion(ByteString body) {

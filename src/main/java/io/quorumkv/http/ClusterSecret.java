@@ -1,0 +1,24 @@
+package io.quorumkv.http;
+
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.Directives;
+import akka.http.javadsl.server.Route;
+import io.quorumkv.replication.InternalWire;
+import java.util.function.Supplier;
+
+/** The cluster-secret check shared by the internal and the admin endpoints. */
+final class ClusterSecret {
+
+  private ClusterSecret() {}
+
+  /** {@code inner} when no secret is configured or the request carries it; 403 JSON otherwise. */
+  static Route required(String secret, Supplier<Route> inner) {
+    if (secret.isEmpty()) {
+      return inner.get();
+    }
+    return Directives.optionalHeaderValueByName(InternalWire.SECRET_HEADER, given ->
+        given.filter(secret::equals).isPresent()
+            ? inner.get()
+            : Directives.complete(JsonResponses.error(StatusCodes.FORBIDDEN, "missing or wrong cluster secret")));
+  }
+}
