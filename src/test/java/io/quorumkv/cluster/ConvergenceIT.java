@@ -157,8 +157,12 @@ public class ConvergenceIT {
 
   private void deleteWhileCutOff(boolean writeWhileCutOff) throws Exception {
     // Every link to and from C goes through a proxy that can cut it; clients reach all directly.
-    int[] ports = {ReplicaProcess.freePort(), ReplicaProcess.freePort(), ReplicaProcess.freePort()};
-    try (TcpProxy toC = new TcpProxy(ports[2]); TcpProxy toA = new TcpProxy(ports[0]); TcpProxy toB = new TcpProxy(ports[1])) {
+    // The proxies bind first, so the replicas' ports, chosen next, cannot collide with theirs.
+    try (TcpProxy toC = new TcpProxy(); TcpProxy toA = new TcpProxy(); TcpProxy toB = new TcpProxy()) {
+      int[] ports = {ReplicaProcess.freePort(), ReplicaProcess.freePort(), ReplicaProcess.freePort()};
+      toA.forwardTo(ports[0]);
+      toB.forwardTo(ports[1]);
+      toC.forwardTo(ports[2]);
       Map<String, String> viaProxyToC = Map.of("PEER_PEER2_HOST", "127.0.0.1", "PEER_PEER2_PORT", Integer.toString(toC.port()));
       Map<String, String> cViaProxies = Map.of(
           "PEER_PEER0_HOST", "127.0.0.1", "PEER_PEER0_PORT", Integer.toString(toA.port()),

@@ -18,17 +18,22 @@ import java.util.concurrent.ConcurrentHashMap;
 final class TcpProxy implements AutoCloseable {
 
   private final ServerSocket server;
-  private final int targetPort;
+  private volatile int targetPort;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
   private volatile boolean closed;
 
-  TcpProxy(int targetPort) throws IOException {
-    this.targetPort = targetPort;
+  /** A proxy that forwards nowhere until {@link #forwardTo}; its own port is taken at once. */
+  TcpProxy() throws IOException {
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::acceptLoop, "proxy-" + port());
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  /** Where connections go; set before the replica behind it starts. */
+  void forwardTo(int port) {
+    this.targetPort = port;
   }
 
   int port() {
