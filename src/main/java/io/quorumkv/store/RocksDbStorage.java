@@ -131,27 +131,35 @@ public final class RocksDbStorage implements Storage {
     }
   }
 
-  @Override
-  public Optional<Record> get(String key) {
+  /** A call into RocksDB, made under the read lock after checking the store is open. */
+  @FunctionalInterface
+  private interface Call<T> {
+    T run() throws RocksDBException;
+  }
+
+  private <T> T locked(String what, Call<T> call) {
     lock.readLock().lock();
     try {
       checkOpen();
-      try {
-        byte[] bytes = db.get(data, bytes(key));
-        return bytes == null ? Optional.empty() : Optional.of(RecordCodec.decode(key, bytes));
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
-      }
+      return call.run();
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("storage " + what + " failed: " + e.getMessage(), e);
     } finally {
       lock.readLock().unlock();
     }
   }
 
   @Override
+  public Optional<Record> get(String key) {
+    return locked("read", () -> {
+      byte[] bytes = db.get(data, bytes(key));
+      return bytes == null ? Optional.empty() : Optional.of(RecordCodec.decode(key, bytes));
+    });
+  }
+
+  @Override
   public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
+    return locked("write", () -> {
       Map<String, Record> heldInBatch = new HashMap<>();
       List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
       try (WriteBatch writes = new WriteBatch()) {
@@ -170,20 +178,14 @@ public final class RocksDbStorage implements Storage {
         if (writes.count() > 0) {
           db.write(recordWrites, writes);
         }
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
       }
       return outcomes;
-    } finally {
-      lock.readLock().unlock();
-    }
+    });
   }
 
   @Override
   public List<KeyedRecord> scan(String fromKey, int limit) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
+    return locked("scan", () -> {
       List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
       try (RocksIterator iterator = db.newIterator(data)) {
         for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
@@ -192,74 +194,43 @@ public final class RocksDbStorage implements Storage {
         }
       }
       return page;
-    } finally {
-      lock.readLock().unlock();
-    }
+    });
   }
 
   @Override
   public Optional<byte[]> getMeta(String name) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      try {
-        return Optional.ofNullable(db.get(meta, bytes(name)));
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage read failed: " + e.getMessage(), e);
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
+    return locked("read", () -> Optional.ofNullable(db.get(meta, bytes(name))));
   }
 
   @Override
   public void putMeta(String name, byte[] value) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      try {
-        db.put(meta, syncedWrites, bytes(name), value);
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
+    locked("write", () -> {
+      db.put(meta, syncedWrites, bytes(name), value);
+      return null;
+    });
   }
 
   @Override
   public void putSettled(SettledTombstone tombstone) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      byte[] value = ByteBuffer.allocate(24).putLong(tombstone.version().hlc()).putLong(tombstone.version().replicaId())
-          .putLong(tombstone.settledAtMillis()).array();
+    byte[] value = ByteBuffer.allocate(24).putLong(tombstone.version().hlc()).putLong(tombstone.version().replicaId())
+        .putLong(tombstone.settledAtMillis()).array();
+    locked("write", () -> {
       db.put(settled, recordWrites, bytes(tombstone.key()), value);
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
-    } finally {
-      lock.readLock().unlock();
-    }
+      return null;
+    });
   }
 
   @Override
   public void deleteSettled(String key) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
+    locked("write", () -> {
       db.delete(settled, recordWrites, bytes(key));
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
-    } finally {
-      lock.readLock().unlock();
-    }
+      return null;
+    });
   }
 
   @Override
   public List<SettledTombstone> allSettled() {
-    lock.readLock().lock();
-    try {
-      checkOpen();
+    return locked("scan", () -> {
       List<SettledTombstone> found = new ArrayList<>();
       try (RocksIterator iterator = db.newIterator(settled)) {
         for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
@@ -269,67 +240,40 @@ public final class RocksDbStorage implements Storage {
         }
       }
       return found;
-    } finally {
-      lock.readLock().unlock();
-    }
+    });
   }
 
   @Override
   public boolean deleteIfHeld(String key, io.quorumkv.version.Version version) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
+    return locked("write", () -> {
       Optional<Record> held = get(key);
       if (held.isEmpty() || !held.get().version().equals(version)) {
         return false;
       }
       db.delete(data, recordWrites, bytes(key));
       return true;
-    } catch (RocksDBException e) {
-      throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
-    } finally {
-      lock.readLock().unlock();
-    }
+    });
   }
 
   // A hint is stored under target + NUL + key (names and keys contain no NUL in practice; a
   // NUL in a target name would only mix up hint listings, never records), valued its time.
   @Override
   public void putHint(Hint hint) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      try {
-        db.put(hints, recordWrites, hintKey(hint.target(), hint.key()),
-            ByteBuffer.allocate(Long.BYTES).putLong(hint.createdMillis()).array());
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
+    locked("write", () -> {
+      db.put(hints, recordWrites, hintKey(hint.target(), hint.key()),
+          ByteBuffer.allocate(Long.BYTES).putLong(hint.createdMillis()).array());
+      return null;
+    });
   }
 
   @Override
   public List<Hint> hints(String target, int limit) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      return scanHints(hintKey(target, ""), target, limit);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return locked("scan", () -> scanHints(hintKey(target, ""), target, limit));
   }
 
   @Override
   public List<Hint> allHints() {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      return scanHints(new byte[0], null, Integer.MAX_VALUE);
-    } finally {
-      lock.readLock().unlock();
-    }
+    return locked("scan", () -> scanHints(new byte[0], null, Integer.MAX_VALUE));
   }
 
   private List<Hint> scanHints(byte[] from, String onlyTarget, int limit) {
@@ -350,17 +294,10 @@ public final class RocksDbStorage implements Storage {
 
   @Override
   public void deleteHint(String target, String key) {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      try {
-        db.delete(hints, recordWrites, hintKey(target, key));
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage write failed: " + e.getMessage(), e);
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
+    locked("write", () -> {
+      db.delete(hints, recordWrites, hintKey(target, key));
+      return null;
+    });
   }
 
   private static byte[] hintKey(String target, String key) {
@@ -369,17 +306,10 @@ public final class RocksDbStorage implements Storage {
 
   @Override
   public void sync() {
-    lock.readLock().lock();
-    try {
-      checkOpen();
-      try {
-        db.syncWal();
-      } catch (RocksDBException e) {
-        throw new IllegalStateException("storage sync failed: " + e.getMessage(), e);
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
+    locked("sync", () -> {
+      db.syncWal();
+      return null;
+    });
   }
 
   @Override
