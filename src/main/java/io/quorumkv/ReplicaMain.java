@@ -90,6 +90,10 @@ public final class ReplicaMain {
       System.exit(EXIT_BAD_CONFIGURATION);
       return;
     }
+    if (!settings.deliberateBugs().isEmpty()) {
+      log.warn("TEST ONLY: deliberate bugs switched on: {}. This replica breaks its guarantees on purpose.",
+          settings.deliberateBugs());
+    }
     Storage storage;
     long replicaId;
     HybridLogicalClock clock;
@@ -158,7 +162,7 @@ public final class ReplicaMain {
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
               settings.maxMessageAge(), incarnation, new StoreActor.PurgeRule(settings.tombstoneGrace(),
-                  settings.maxMessageAge(), settings.tombstones().purgeCheckInterval())),
+                  settings.maxMessageAge(), settings.tombstones().purgeCheckInterval()), settings.deliberateBugs()),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       ctx.watch(storeActor);
@@ -214,7 +218,7 @@ public final class ReplicaMain {
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
-          settings.requestsInFlightMax())), "coordinators");
+          settings.requestsInFlightMax(), settings.deliberateBugs())), "coordinators");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),

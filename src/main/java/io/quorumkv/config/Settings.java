@@ -2,10 +2,12 @@ package io.quorumkv.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.FsyncMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every setting of a replica, read once at startup from {@code application.conf} (with its
@@ -33,7 +35,8 @@ public record Settings(
     AntiEntropy antiEntropy,
     Hints hints,
     Tombstones tombstones,
-    Duration clockOffset) {
+    Duration clockOffset,
+    Set<DeliberateBug> deliberateBugs) {
 
   /** Tombstone settlement and purging. */
   public record Tombstones(Duration sweepInterval, int sweepMax, Duration skewMargin, Duration purgeCheckInterval) {}
@@ -133,7 +136,8 @@ public record Settings(
               q.getInt("tombstones.sweep-max"),
               q.getDuration("tombstones.skew-margin"),
               q.getDuration("tombstones.purge-check-interval")),
-          q.getDuration("clock-offset"));
+          q.getDuration("clock-offset"),
+          DeliberateBug.parseList(q.getString("test.deliberate-bugs")));
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

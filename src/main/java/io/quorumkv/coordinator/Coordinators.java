@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaStats;
@@ -14,6 +15,7 @@ import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The entry point for client requests on one replica: spawns one anonymous
@@ -48,7 +50,8 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       ActorRef<HintedHandoff.Command> hints, // null when hinted handoff is off
       Duration writeTimeout,
       Duration readTimeout,
-      int inFlightMax) {}
+      int inFlightMax,
+      Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
   private int inFlight;
@@ -83,7 +86,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     }
     track(getContext().spawnAnonymous(WriteCoordinator.create(
         new WriteCoordinator.Write(key, value), consistency, settings.replicas(), settings.clock(),
-        settings.replicaId(), settings.stats(), settings.hints(), replyTo, settings.writeTimeout())));
+        settings.replicaId(), settings.stats(), settings.hints(), replyTo, settings.writeTimeout(), settings.bugs())));
     return this;
   }
 
@@ -94,7 +97,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     }
     track(getContext().spawnAnonymous(ReadCoordinator.create(
         get.key(), get.consistency(), settings.replicas(), settings.clock(), settings.replicaId(),
-        settings.stats(), get.replyTo(), settings.readTimeout())));
+        settings.stats(), get.replyTo(), settings.readTimeout(), settings.bugs())));
     return this;
   }
 

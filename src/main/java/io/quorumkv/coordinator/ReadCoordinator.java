@@ -7,11 +7,13 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
@@ -70,6 +72,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   private QuorumTracker holders; // set once the newest record is chosen
   private Optional<Record> chosen;
   private boolean replied;
+  private final boolean skipWriteBack; // DeliberateBug.NO_READ_WRITE_BACK
 
   /**
    * @param replicas all N replicas of the key, the local one first; {@code ONE} reads only
@@ -83,9 +86,11 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
       long replicaId,
       ReplicaStats stats,
       ActorRef<Result> replyTo,
-      Duration timeout) {
+      Duration timeout,
+      Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ReadCoordinator(
-        ctx, timers, key, consistency, replicas, clock, replicaId, stats, replyTo, timeout)));
+        ctx, timers, key, consistency, replicas, clock, replicaId, stats, replyTo, timeout,
+        bugs.contains(DeliberateBug.NO_READ_WRITE_BACK))));
   }
 
   private ReadCoordinator(
@@ -98,8 +103,10 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
       long replicaId,
       ReplicaStats stats,
       ActorRef<Result> replyTo,
-      Duration timeout) {
+      Duration timeout,
+      boolean skipWriteBack) {
     super(ctx);
+    this.skipWriteBack = skipWriteBack;
     this.key = key;
     this.targets = consistency == Consistency.ONE ? replicas.subList(0, 1) : replicas;
     this.clock = clock;
@@ -152,6 +159,12 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   /** The first R answers are in: take the newest, reply if W hold it, else write it back. */
   private void choose() {
     chosen = newest(held.values());
+    if (skipWriteBack) {
+      reply(chosen.filter(record -> !record.isTombstone())
+          .<Result>map(record -> new Found(key, record))
+          .orElse(new NotFound(key)));
+      return;
+    }
     holders = new QuorumTracker(targets.size(), holdersRequired);
     for (Map.Entry<String, Optional<Record>> answer : held.entrySet()) {
       if (holdsChosenOrNewer(answer.getValue())) {
@@ -213,7 +226,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
     repairing.add(replica);
     targets.stream()
         .filter(target -> target.name().equals(replica))
-        .forEach(target -> target.ref().tell(new Apply(key, record, stamp(), answers)));
+        .forEach(target -> target.ref().tell(new Apply(key, record, stamp(), answers, Cause.REPAIR)));
   }
 
   private void replyIfHeld() {

@@ -7,12 +7,14 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.ReadVersion;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.Unavailable;
@@ -24,6 +26,7 @@ import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Serves one write (PUT or DELETE) and stops: the two rounds of a multi-writer ABD register
@@ -75,6 +78,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   private long highestSeenHlc;
   private Record record; // set when the query round completes
   private boolean replied;
+  private final boolean skipVersionQuery; // DeliberateBug.ONE_ROUND_WRITES
 
   /**
    * @param replicas all N replicas of the key, the local one first
@@ -89,9 +93,11 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       ReplicaStats stats,
       ActorRef<HintedHandoff.Command> hints,
       ActorRef<Result> replyTo,
-      Duration timeout) {
+      Duration timeout,
+      Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WriteCoordinator(
-        ctx, timers, write, consistency, replicas, clock, replicaId, stats, hints, replyTo, timeout)));
+        ctx, timers, write, consistency, replicas, clock, replicaId, stats, hints, replyTo, timeout,
+        bugs.contains(DeliberateBug.ONE_ROUND_WRITES))));
   }
 
   private WriteCoordinator(
@@ -105,8 +111,10 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       ReplicaStats stats,
       ActorRef<HintedHandoff.Command> hints,
       ActorRef<Result> replyTo,
-      Duration timeout) {
+      Duration timeout,
+      boolean skipVersionQuery) {
     super(ctx);
+    this.skipVersionQuery = skipVersionQuery;
     this.hints = hints;
     this.write = write;
     this.replicas = replicas;
@@ -123,6 +131,10 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
         : new QuorumTracker(n, consistency.required(n));
     this.apply = new QuorumTracker(n, consistency.required(n));
     timers.startSingleTimer(DeadlinePassed.INSTANCE, timeout);
+    if (skipVersionQuery) {
+      startApply(); // the deliberate bug: stamped by the local clock alone
+      return;
+    }
     for (ReplicaHandle replica : queryTargets()) {
       replica.ref().tell(new ReadVersion(write.key(), stamp(), answers));
     }
@@ -133,6 +145,9 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   }
 
   private List<ReplicaHandle> queryTargets() {
+    if (skipVersionQuery) {
+      return List.of();
+    }
     return consistency == Consistency.ONE ? replicas.subList(0, 1) : replicas;
   }
 
@@ -183,7 +198,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
     record = new Record(version, write.value().orElse(null));
     getContext().getLog().debug("Write [{}] takes version [{}]", write.key(), version);
     for (ReplicaHandle replica : replicas) {
-      replica.ref().tell(new Apply(write.key(), record, stamp(), answers));
+      replica.ref().tell(new Apply(write.key(), record, stamp(), answers, Cause.WRITE));
     }
   }
 

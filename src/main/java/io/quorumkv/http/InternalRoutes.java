@@ -80,7 +80,8 @@ public final class InternalRoutes extends AllDirectives {
     return withSizeLimit(bodyBytesMax, () -> entity(Unmarshaller.entityToByteString(), body -> concat(
         path(InternalWire.READ_VERSION_PATH, () -> readVersion(body)),
         path(InternalWire.READ_PATH, () -> read(body)),
-        path(InternalWire.APPLY_PATH, () -> apply(body)),
+        path(InternalWire.APPLY_PATH, () -> parameterOptional(InternalWire.CAUSE_PARAMETER,
+            cause -> apply(body, ReplicaProtocol.Cause.parse(cause.orElse(""))))),
         path(InternalWire.PING_PATH, () -> complete(cbor(
             new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot())))),
         path(InternalWire.BUCKETS_PATH, this::buckets),
@@ -108,7 +109,7 @@ public final class InternalRoutes extends AllDirectives {
             })));
   }
 
-  private Route apply(ByteString body) {
+  private Route apply(ByteString body, ReplicaProtocol.Cause cause) {
     return withCall(body, ApplyCall.class, call -> withKey(call.key(), () -> {
       Record record;
       try {
@@ -121,7 +122,7 @@ public final class InternalRoutes extends AllDirectives {
             "valueBytes", record.value().length(), "limitBytes", settings.valueBytesMax()));
       }
       Stamp sender = new Stamp(call.senderReplicaId(), call.senderClock());
-      return ask(replyTo -> new ReplicaProtocol.Apply(call.key(), record, sender, replyTo),
+      return ask(replyTo -> new ReplicaProtocol.Apply(call.key(), record, sender, replyTo, cause),
           answer -> {
             Applied applied = (Applied) answer;
             return cbor(new VersionReply(applied.version().hlc(), applied.version().replicaId(),

@@ -17,6 +17,7 @@ import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Request;
@@ -222,7 +223,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       Move move = waiting.poll();
       moving.add(move.key());
       if (move.known() != null) {
-        ask(move.pull() ? local : peer, move, replyTo -> new Apply(move.key(), move.known(), stamp(), replyTo));
+        ask(move.pull() ? local : peer, move,
+            replyTo -> new Apply(move.key(), move.known(), stamp(), replyTo, Cause.ANTI_ENTROPY));
       } else {
         ask(move.pull() ? peer : local, move, replyTo -> new Read(move.key(), stamp(), replyTo));
       }
@@ -240,7 +242,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     Move move = step.move();
     if (step.answer() instanceof RecordHeld held && held.record().isPresent()) {
       clock.observe(held.stamp().clock());
-      ask(move.pull() ? local : peer, move, replyTo -> new Apply(move.key(), held.record().get(), stamp(), replyTo));
+      ask(move.pull() ? local : peer, move,
+          replyTo -> new Apply(move.key(), held.record().get(), stamp(), replyTo, Cause.ANTI_ENTROPY));
       return this;
     }
     if (step.answer() instanceof Applied) {

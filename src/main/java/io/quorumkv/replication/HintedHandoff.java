@@ -11,6 +11,7 @@ import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.store.Hint;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.ReplicaHandle;
+import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
@@ -211,7 +212,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
       }
       io.quorumkv.store.Record record = held.record().get();
       getContext().ask(Answer.class, peer.handle().ref(), limits.stepTimeout(),
-          replyTo -> new Apply(hint.key(), record, stamp(), replyTo),
+          replyTo -> new Apply(hint.key(), record, stamp(), replyTo, ReplicaProtocol.Cause.HINT),
           (answer, failure) -> new ReplayApplied(hint, record.version(), answer));
       return this;
     }

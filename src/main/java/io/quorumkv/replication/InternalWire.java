@@ -23,6 +23,8 @@ public final class InternalWire {
   public static final String READ_VERSION_PATH = "read-version";
   public static final String READ_PATH = "read";
   public static final String APPLY_PATH = "apply";
+  /** Query parameter of {@link #APPLY_PATH}: the {@code Apply.Cause} label. */
+  public static final String CAUSE_PARAMETER = "cause";
   public static final String PING_PATH = "ping";
   public static final String BUCKETS_PATH = "buckets";
   public static final String ENTRIES_PATH = "entries";

@@ -71,7 +71,8 @@ public final class RemoteReplica extends AbstractBehavior<Request> {
   }
 
   private Behavior<Request> onApply(Apply request) {
-    forward(request, InternalWire.APPLY_PATH,
+    // The cause rides in the query string, where a proxy can see it without decoding the body.
+    forward(request, InternalWire.APPLY_PATH + "?" + InternalWire.CAUSE_PARAMETER + "=" + request.cause().label(),
         InternalWire.applyCall(request.key(), request.record(), request.stamp()), VersionReply.class,
         reply -> new Applied(name(), stampOf(reply), versionOf(reply), reply.digest()));
     return this;

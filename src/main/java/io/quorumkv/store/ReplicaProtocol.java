@@ -34,9 +34,45 @@ public final class ReplicaProtocol {
   /** Asks for the record the replica holds for a key. */
   public record Read(String key, Stamp stamp, ActorRef<Answer> replyTo) implements Request {}
 
-  /** Stores a record if it is newer than the one the replica holds (idempotent, commutative). */
-  public record Apply(String key, Record record, Stamp stamp, ActorRef<Answer> replyTo)
+  /**
+   * Stores a record if it is newer than the one the replica holds (idempotent, commutative).
+   * {@code cause} says which mechanism sent it; it changes nothing in how it is applied, but it
+   * travels with the request so traffic can be told apart (metrics, targeted fault injection).
+   */
+  public record Apply(String key, Record record, Stamp stamp, ActorRef<Answer> replyTo, Cause cause)
       implements Request {}
+
+  /** Why a record is being applied. */
+  public enum Cause {
+    /** The second round of a client write. */
+    WRITE("write"),
+    /** A read's write-back or background repair of a replica that answered an older record. */
+    REPAIR("repair"),
+    /** Hinted handoff replaying a record to a replica that missed it. */
+    HINT("hint"),
+    /** Anti-entropy copying a record between two replicas. */
+    ANTI_ENTROPY("anti-entropy");
+
+    private final String label;
+
+    Cause(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+
+    /** The cause with this label; {@link #WRITE} for an unknown or missing one. */
+    public static Cause parse(String label) {
+      for (Cause cause : values()) {
+        if (cause.label.equals(label)) {
+          return cause;
+        }
+      }
+      return WRITE;
+    }
+  }
 
   /**
    * A replica's answer. {@code replica} is the name under which the coordinator knows the

@@ -15,6 +15,7 @@ import io.quorumkv.store.ReplicaProtocol.ReadVersion;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.time.Duration;
@@ -45,7 +46,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** The replica protocol, the anti-entropy queries, and the actor's own timers. */
   public sealed interface Command
       permits ReplicaProtocol.Request, GetBuckets, ListEntries, ListUnsettledTombstones, CheckTombstone,
-          SettleTombstone, Flush, SyncTick, PurgeTick {}
+          SettleTombstone, Flush, SyncTick, PurgeTick, LateFlushTick {}
 
   /** Asks for up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}. */
   public record ListUnsettledTombstones(int limit, long olderThanHlc, ActorRef<UnsettledTombstones> replyTo)
@@ -95,10 +96,14 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** Write the queued Applies as one batch. */
   enum Flush implements Command { INSTANCE }
 
+  /** {@link DeliberateBug#UNSYNCED_READS}: the only time queued Applies are written. */
+  enum LateFlushTick implements Command { INSTANCE }
+
   /** {@code fsync = periodic}: make everything written so far durable. */
   enum SyncTick implements Command { INSTANCE }
 
   static final Duration PERIODIC_SYNC_INTERVAL = Duration.ofMillis(100);
+  static final Duration LATE_FLUSH_INTERVAL = Duration.ofSeconds(1);
   private static final int SCAN_PAGE = 1024;
 
   private final String name;
@@ -113,6 +118,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private final PurgeRule purgeRule;
   private final Map<String, SettledTombstone> settled = new HashMap<>();
   private final Map<String, Version> unsettledTombstones = new HashMap<>();
+  private final boolean readsSeeQueued; // DeliberateBug.UNSYNCED_READS
+  private final boolean purgeOnTimer; // DeliberateBug.TIMER_PURGE
 
   /**
    * @param name the name local coordinators know this replica by (the node id)
@@ -120,9 +127,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    */
   public static Behavior<Command> create(
       String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync,
-      Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule) {
+      Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule, Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation, purgeRule)));
+        new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation, purgeRule,
+            bugs)));
   }
 
   private StoreActor(
@@ -136,8 +144,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       FsyncMode fsync,
       Duration maxMessageAge,
       Incarnation incarnation,
-      PurgeRule purgeRule) {
+      PurgeRule purgeRule,
+      Set<DeliberateBug> bugs) {
     super(ctx);
+    this.readsSeeQueued = bugs.contains(DeliberateBug.UNSYNCED_READS);
+    this.purgeOnTimer = bugs.contains(DeliberateBug.TIMER_PURGE);
     this.incarnation = incarnation;
     this.purgeRule = purgeRule;
     for (SettledTombstone tombstone : storage.allSettled()) {
@@ -163,6 +174,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     if (fsync == FsyncMode.PERIODIC) {
       timers.startTimerWithFixedDelay(SyncTick.INSTANCE, PERIODIC_SYNC_INTERVAL);
     }
+    if (readsSeeQueued) {
+      timers.startTimerWithFixedDelay(LateFlushTick.INSTANCE, LATE_FLUSH_INTERVAL);
+    }
   }
 
   @Override
@@ -180,7 +194,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         .onMessage(CheckTombstone.class, this::onCheckTombstone)
         .onMessage(SettleTombstone.class, this::onSettleTombstone)
         .onMessageEquals(PurgeTick.INSTANCE, this::onPurgeTick)
-        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(Flush.INSTANCE, () -> readsSeeQueued ? this : onFlush())
+        .onMessageEquals(LateFlushTick.INSTANCE, () -> queued.isEmpty() ? this : onFlush())
         .onMessageEquals(SyncTick.INSTANCE, () -> {
           storage.sync();
           return this;
@@ -298,6 +313,13 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** What reads see: the record held, except that a settled tombstone is absence. */
   private Optional<Record> visible(String key) {
     Optional<Record> held = storage.get(key);
+    if (readsSeeQueued) {
+      for (Apply apply : queued) {
+        if (apply.key().equals(key) && apply.record().version().compareTo(Record.versionOf(held)) > 0) {
+          held = Optional.of(apply.record()); // the deliberate bug: not durable yet
+        }
+      }
+    }
     return held.filter(record -> !isSettled(key, record.version()));
   }
 
@@ -357,6 +379,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         due.add(tombstone);
       }
     }
+    if (purgeOnTimer) {
+      purgeUnsettled(clockMillis);
+    }
     for (SettledTombstone tombstone : due) {
       if (storage.deleteIfHeld(tombstone.key(), tombstone.version())) {
         stats.tombstonePurged();
@@ -365,6 +390,21 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       settled.remove(tombstone.key());
     }
     return this;
+  }
+
+  /** {@link DeliberateBug#TIMER_PURGE}: every tombstone past the grace goes, settled by all replicas or not. */
+  private void purgeUnsettled(long clockMillis) {
+    List<Map.Entry<String, Version>> due = unsettledTombstones.entrySet().stream()
+        .filter(tombstone -> clockMillis >= HybridLogicalClock.millisOf(tombstone.getValue().hlc())
+            + purgeRule.grace().toMillis())
+        .toList();
+    for (Map.Entry<String, Version> tombstone : due) {
+      if (storage.deleteIfHeld(tombstone.getKey(), tombstone.getValue())) {
+        stats.tombstonePurged();
+        buckets.toggle(tombstone.getKey(), Record.tombstone(tombstone.getValue()));
+      }
+      unsettledTombstones.remove(tombstone.getKey());
+    }
   }
 
   private ReplicaProtocol.Unavailable notReady() {

@@ -22,6 +22,7 @@ import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.ClassRule;
 import org.junit.Test;
 
@@ -47,7 +48,7 @@ public class ReadCoordinatorTest {
 
   private ActorRef<Answer> start() {
     testKit.spawn(ReadCoordinator.create("k", Consistency.QUORUM, replicas.handles(),
-        HybridLogicalClock.system(), 7L, stats, client.getRef(), TIMEOUT));
+        HybridLogicalClock.system(), 7L, stats, client.getRef(), TIMEOUT, Set.of()));
     ActorRef<Answer> replyTo = replicas.a.expectMessageClass(Read.class).replyTo();
     replicas.b.expectMessageClass(Read.class);
     replicas.c.expectMessageClass(Read.class);

@@ -24,6 +24,7 @@ import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.ClassRule;
 import org.junit.Test;
@@ -53,7 +54,7 @@ public class WriteCoordinatorTest {
   private void start(Consistency consistency) {
     testKit.spawn(WriteCoordinator.create(
         new WriteCoordinator.Write("k", Optional.of(Value.ofUtf8("v"))), consistency, replicas.handles(),
-        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT));
+        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT, Set.of()));
   }
 
   private static ActorRef<Answer> versionQueryReplyTo(TestProbe<Request> replica) {

@@ -46,7 +46,8 @@ final class RouteFixture {
     ReplicaStats stats = new ReplicaStats();
     store = Adapter.spawnAnonymous(classic,
         StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-            READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5))));
+            READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5)),
+            java.util.Set.of()));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(new ReplicaHandle("self", store.narrow()));
     for (int i = 1; i <= deadPeers; i++) {
@@ -55,7 +56,7 @@ final class RouteFixture {
     }
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
-            settings.readTimeout(), settings.requestsInFlightMax())));
+            settings.readTimeout(), settings.requestsInFlightMax(), java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.ClassRule;
 import org.junit.Test;
@@ -41,12 +42,12 @@ public class StoreActorTest {
   private final MemoryStorage storage = new MemoryStorage();
   private final ActorRef<StoreActor.Command> storeActor =
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1))));
+          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1)), Set.of()));
   private final ActorRef<Request> store = storeActor.narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
   private Applied apply(Record record) {
-    store.tell(new Apply("k", record, SENDER, probe.getRef()));
+    store.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     return probe.expectMessageClass(Applied.class);
   }
 
@@ -61,7 +62,7 @@ public class StoreActorTest {
     List<Record> records = new ArrayList<>();
     for (int i = 1; i <= 50; i++) {
       records.add(Record.of(new Version(1_000 + i, 1), Value.ofUtf8("v" + i)));
-      store.tell(new Apply("k" + (i % 5), records.get(i - 1), SENDER, probe.getRef()));
+      store.tell(new Apply("k" + (i % 5), records.get(i - 1), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     }
     List<Answer> answers = probe.receiveSeveralMessages(50);
     for (int i = 0; i < 50; i++) {
@@ -80,7 +81,7 @@ public class StoreActorTest {
   @Test
   public void unprovenReplicaAppliesButAnswersUnavailableUntilVouchedFor() {
     Record record = Record.of(new Version(700, 1), Value.ofUtf8("v"));
-    store.tell(new Apply("k", record, SENDER, probe.getRef()));
+    store.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     assertTrue(probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason().contains("unproven"));
     store.tell(new Read("k", SENDER, probe.getRef()));
     probe.expectMessageClass(ReplicaProtocol.Unavailable.class);
@@ -155,7 +156,7 @@ public class StoreActorTest {
     wallMillis.set(10 * 60_000L); // this replica's clock: 10 minutes
     Stamp ancient = new Stamp(9L, HybridLogicalClock.fromMillis(60_000L)); // sent at 1 minute
     store.tell(new Apply("old", Record.of(new Version(HybridLogicalClock.fromMillis(60_000L), 1), Value.ofUtf8("v")),
-        ancient, probe.getRef()));
+        ancient, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     assertEquals(Version.ZERO, probe.expectMessageClass(Applied.class).version());
     store.tell(new Read("old", SENDER, probe.getRef()));
     assertEquals(Optional.empty(), probe.expectMessageClass(RecordHeld.class).record());
@@ -197,10 +198,10 @@ public class StoreActorTest {
     MemoryStorage purgingStorage = new MemoryStorage();
     ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
         FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
-        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50)))); // no grace in this test
+        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50)), Set.of())); // no grace in this test
     vouch();
     Version deleted = new Version(800, 1);
-    purging.tell(new Apply("k", Record.tombstone(deleted), SENDER, probe.getRef()));
+    purging.tell(new Apply("k", Record.tombstone(deleted), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     probe.expectMessageClass(Applied.class);
     purging.tell(new StoreActor.SettleTombstone("k", deleted));
     probe.awaitAssert(() -> {
@@ -209,7 +210,7 @@ public class StoreActorTest {
     });
     assertEquals(1L, (long) stats.snapshot().get("tombstonesPurged"));
     Record later = Record.of(new Version(900, 1), Value.ofUtf8("again"));
-    purging.tell(new Apply("k", later, SENDER, probe.getRef()));
+    purging.tell(new Apply("k", later, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     assertEquals(later.version(), probe.expectMessageClass(Applied.class).version());
   }
 

@@ -1,0 +1,276 @@
+package io.quorumkv.torture;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import io.quorumkv.torture.LinearizabilityChecker.Verdict;
+import io.quorumkv.torture.Operation.Kind;
+import io.quorumkv.torture.Operation.Outcome;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import org.junit.Test;
+
+public class LinearizabilityCheckerTest {
+
+  private final LinearizabilityChecker checker = new LinearizabilityChecker();
+
+  private static Operation write(int client, String value, long invoke, long complete, Outcome outcome) {
+    return new Operation(client, "k", Kind.WRITE, value, invoke, complete, outcome);
+  }
+
+  private static Operation read(int client, String value, long invoke, long complete) {
+    return new Operation(client, "k", Kind.READ, value, invoke, complete, Outcome.OK);
+  }
+
+  private Verdict verdict(Operation... history) {
+    return checker.check(List.of(history)).verdict();
+  }
+
+  @Test
+  public void sequentialWritesAndReadsAreLinearizable() {
+    assertEquals(Verdict.LINEARIZABLE, verdict(
+        read(1, null, 0, 1),
+        write(1, "a", 2, 3, Outcome.OK),
+        read(2, "a", 4, 5),
+        write(2, null, 6, 7, Outcome.OK),
+        read(1, null, 8, 9)));
+  }
+
+  @Test
+  public void concurrentReadMaySeeEitherValue() {
+    assertEquals(Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, "b", 2, 10, Outcome.OK),
+        read(3, "b", 3, 4),
+        read(1, "b", 5, 6)));
+    assertEquals(Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, "b", 2, 10, Outcome.OK),
+        read(3, "a", 3, 4)));
+  }
+
+  @Test
+  public void staleReadIsNotLinearizable() {
+    LinearizabilityChecker.Result result = checker.check(List.of(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(1, "b", 2, 3, Outcome.OK),
+        read(2, "a", 4, 5)));
+    assertEquals(Verdict.NOT_LINEARIZABLE, result.verdict());
+    assertEquals("a", result.smallestViolation().orElseThrow().stuck().orElseThrow().value());
+  }
+
+  @Test
+  public void newValueThenOldValueIsNotLinearizable() {
+    // The write is concurrent with both reads, but once one read saw it, a later one may not miss it.
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, "b", 2, 20, Outcome.OK),
+        read(3, "b", 3, 4),
+        read(3, "a", 5, 6)));
+  }
+
+  @Test
+  public void lostAcknowledgedWriteIsNotLinearizable() {
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, "b", 2, 3, Outcome.OK),
+        read(Operation.FINAL_READER, "a", 100, 101)));
+  }
+
+  @Test
+  public void readOfNeverWrittenValueIsNotLinearizable() {
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        read(2, "zzz", 2, 3)));
+  }
+
+  @Test
+  public void readOfFailedWriteIsNotLinearizable() {
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.FAIL),
+        read(2, "a", 2, 3)));
+  }
+
+  @Test
+  public void unknownWriteMayTakeEffectLateOrNever() {
+    assertEquals(Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.UNKNOWN),
+        read(2, null, 2, 3),
+        read(2, "a", 50, 51),
+        read(2, "a", 60, 61)));
+    assertEquals(Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.UNKNOWN),
+        read(2, null, 2, 3),
+        read(2, null, 60, 61)));
+  }
+
+  @Test
+  public void unknownWriteCannotTakeEffectBeforeItsInvocation() {
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        read(2, "a", 0, 1),
+        write(1, "a", 5, 6, Outcome.UNKNOWN)));
+  }
+
+  @Test
+  public void unknownWriteSeenThenUnseenIsNotLinearizable() {
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, "b", 2, 3, Outcome.UNKNOWN),
+        read(3, "b", 4, 5),
+        read(3, "a", 6, 7)));
+  }
+
+  @Test
+  public void unknownDeleteMayExplainAbsenceLater() {
+    assertEquals(Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, null, 2, 3, Outcome.UNKNOWN),
+        write(2, null, 4, 5, Outcome.UNKNOWN),
+        read(3, "a", 10, 11),
+        read(3, null, 20, 21)));
+    assertEquals(Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK),
+        write(2, null, 2, 3, Outcome.UNKNOWN),
+        read(3, null, 10, 11),
+        read(3, "a", 20, 21)));
+  }
+
+  @Test
+  public void keysAreCheckedIndependently() {
+    LinearizabilityChecker.Result result = checker.check(List.of(
+        new Operation(1, "x", Kind.WRITE, "a", 0, 1, Outcome.OK),
+        new Operation(1, "y", Kind.READ, "a", 2, 3, Outcome.OK)));
+    assertEquals(Verdict.NOT_LINEARIZABLE, result.verdict());
+    assertEquals("y", result.smallestViolation().orElseThrow().key());
+  }
+
+  @Test
+  public void aHistoryTooLargeToExploreIsUndecidedNotLinearizable() {
+    List<Operation> history = new ArrayList<>();
+    for (int i = 0; i < 16; i++) { // 16 concurrent writes, then a read of a value nobody wrote
+      history.add(write(i, "v" + i, 0, 100, Outcome.OK));
+    }
+    history.add(read(99, "nobody", 200, 201));
+    assertEquals(Verdict.UNDECIDED, new LinearizabilityChecker(1000).check(history).verdict());
+  }
+
+  @Test
+  public void agreesWithBruteForceOnRandomHistories() {
+    Random random = new Random(20261125L);
+    int linearizable = 0;
+    int notLinearizable = 0;
+    for (int round = 0; round < 3000; round++) {
+      List<Operation> history = randomHistory(random, 2 + random.nextInt(6));
+      boolean expected = BruteForce.isLinearizable(history);
+      Verdict verdict = checker.check(history).verdict();
+      assertEquals("round " + round + ": " + history.stream().map(Operation::describe).toList(),
+          expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, verdict);
+      if (expected) {
+        linearizable++;
+      } else {
+        notLinearizable++;
+      }
+    }
+    // Both kinds must be well represented, or the comparison proves little.
+    assertTrue("linearizable " + linearizable, linearizable > 500);
+    assertTrue("not linearizable " + notLinearizable, notLinearizable > 500);
+  }
+
+  /**
+   * Random operations on one key with overlapping intervals: writes of unique values or
+   * deletes with any outcome, and reads returning a value from the ones written (or absent).
+   */
+  private static List<Operation> randomHistory(Random random, int size) {
+    List<Operation> history = new ArrayList<>();
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      long invoke = random.nextInt(20);
+      long complete = invoke + random.nextInt(8);
+      if (random.nextInt(5) < 2) {
+        String value = !values.isEmpty() && random.nextInt(4) > 0 ? values.get(random.nextInt(values.size())) : null;
+        history.add(new Operation(i, "k", Kind.READ, value, invoke, complete, Outcome.OK));
+      } else {
+        String value = random.nextInt(4) == 0 ? null : "v" + i;
+        if (value != null) {
+          values.add(value);
+        }
+        Outcome outcome = Outcome.values()[random.nextInt(3)];
+        history.add(new Operation(i, "k", Kind.WRITE, value, invoke, complete, outcome));
+      }
+    }
+    return history;
+  }
+
+  /** The reference: tries every order of every subset of the unknown writes. */
+  static final class BruteForce {
+
+    static boolean isLinearizable(List<Operation> history) {
+      List<Operation> required = new ArrayList<>();
+      List<Operation> optional = new ArrayList<>();
+      for (Operation operation : history) {
+        if (operation.outcome() == Outcome.OK) {
+          required.add(operation);
+        } else if (operation.outcome() == Outcome.UNKNOWN && operation.kind() == Kind.WRITE) {
+          optional.add(operation);
+        }
+      }
+      for (int subset = 0; subset < 1 << optional.size(); subset++) {
+        List<Operation> chosen = new ArrayList<>(required);
+        for (int i = 0; i < optional.size(); i++) {
+          if ((subset & 1 << i) != 0) {
+            chosen.add(optional.get(i));
+          }
+        }
+        if (someOrderWorks(chosen, new ArrayList<>(), new boolean[chosen.size()])) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean someOrderWorks(List<Operation> ops, List<Operation> order, boolean[] used) {
+      if (order.size() == ops.size()) {
+        return registerAgrees(order);
+      }
+      for (int i = 0; i < ops.size(); i++) {
+        if (used[i] || !mayComeNext(ops, used, i)) {
+          continue;
+        }
+        used[i] = true;
+        order.add(ops.get(i));
+        boolean works = someOrderWorks(ops, order, used);
+        order.remove(order.size() - 1);
+        used[i] = false;
+        if (works) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** No unplaced operation completed before {@code ops[i]} was invoked (unknown ones never complete). */
+    private static boolean mayComeNext(List<Operation> ops, boolean[] used, int i) {
+      for (int j = 0; j < ops.size(); j++) {
+        Operation other = ops.get(j);
+        if (!used[j] && j != i && other.outcome() == Outcome.OK && other.completeNanos() < ops.get(i).invokeNanos()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static boolean registerAgrees(List<Operation> order) {
+      String state = null;
+      for (Operation operation : order) {
+        if (operation.kind() == Kind.WRITE) {
+          state = operation.value();
+        } else if (!Objects.equals(state, operation.value())) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+}

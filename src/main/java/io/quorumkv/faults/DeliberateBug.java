@@ -1,0 +1,58 @@
+package io.quorumkv.faults;
+
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * TEST ONLY. Correctness rules that can be switched off one at a time
+ * ({@code quorumkv.test.deliberate-bugs}, env {@code DELIBERATE_BUGS}), to prove that the
+ * torture run's linearizability checker notices when each of them is missing. A replica with
+ * any of them logs a warning at startup; never set one on a cluster that holds real data.
+ */
+public enum DeliberateBug {
+  /** Reads reply with the newest of R answers without writing it back to W replicas first. */
+  NO_READ_WRITE_BACK("no-read-write-back"),
+  /** Writes skip the version query: one round, the version stamped by the local clock alone. */
+  ONE_ROUND_WRITES("one-round-writes"),
+  /**
+   * Applies are made durable only once a second, but reads and version queries see them at
+   * once (Applies are still acknowledged only when durable): a crash loses values already read.
+   */
+  UNSYNCED_READS("unsynced-reads"),
+  /** Tombstones are purged once the grace has passed, settled by every replica or not. */
+  TIMER_PURGE("timer-purge");
+
+  private final String label;
+
+  DeliberateBug(String label) {
+    this.label = label;
+  }
+
+  public String label() {
+    return label;
+  }
+
+  /** Parses a comma-separated list of labels; blank means none. */
+  public static Set<DeliberateBug> parseList(String list) {
+    Set<DeliberateBug> bugs = EnumSet.noneOf(DeliberateBug.class);
+    for (String item : list.split(",")) {
+      String label = item.trim().toLowerCase(Locale.ROOT);
+      if (label.isEmpty()) {
+        continue;
+      }
+      DeliberateBug bug = null;
+      for (DeliberateBug candidate : values()) {
+        if (candidate.label.equals(label)) {
+          bug = candidate;
+        }
+      }
+      if (bug == null) {
+        throw new IllegalArgumentException("unknown deliberate bug '" + label + "' (known: no-read-write-back, "
+            + "one-round-writes, unsynced-reads, timer-purge)");
+      }
+      bugs.add(bug);
+    }
+    return bugs;
+  }
+}
