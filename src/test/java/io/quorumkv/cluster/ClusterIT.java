@@ -1,6 +1,6 @@
 package io.quorumkv.cluster;
 
-import static io.quorumkv.cluster.LocalCluster.send;
+import static io.quorumkv.cluster.ClusterFixture.send;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestName;
+import io.quorumkv.torture.LocalCluster;
+import io.quorumkv.torture.ReplicaProcess;
 
 /**
  * Goal: the mission end to end, with real replica JVMs from the built jar talking real HTTP on
@@ -71,12 +73,12 @@ public class ClusterIT {
     // open to it is refused, for the whole test. peer2 knows both of them correctly.
     int refused = ReplicaProcess.freePort();
     Map<String, String> cutToPeer2 = Map.of("PEER_PEER2_HOST", "127.0.0.1", "PEER_PEER2_PORT", Integer.toString(refused));
-    try (LocalCluster cluster = new LocalCluster(logDir(), JVM_OPTIONS, Map.of(0, cutToPeer2, 1, cutToPeer2))) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of(0, cutToPeer2, 1, cutToPeer2))) {
       String peer2 = cluster.replica(2).address();
 
       Path workDir = Files.createDirectories(logDir().resolve("client"));
       Files.deleteIfExists(workDir.resolve("result.txt"));
-      ProcessBuilder client = new ProcessBuilder(ReplicaProcess.javaBinary(), "-jar", ReplicaProcess.CLIENT_JAR.toString())
+      ProcessBuilder client = new ProcessBuilder(ReplicaProcess.javaBinary(), "-jar", ClusterFixture.CLIENT_JAR.toString())
           .directory(workDir.toFile())
           .redirectErrorStream(true)
           .redirectOutput(workDir.resolve("client.log").toFile());
@@ -109,7 +111,7 @@ public class ClusterIT {
 
   @Test
   public void quorumWritesAndReadsKeepWorkingWithOneReplicaKilled() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(logDir(), JVM_OPTIONS, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
       cluster.replica(1).kill();
       Map<String, String> written = new HashMap<>();
       for (int i = 0; i < 20; i++) {
@@ -151,7 +153,7 @@ public class ClusterIT {
 
   @Test
   public void twoKilledReplicasGive503JsonWithinTheTimeout() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(logDir(), JVM_OPTIONS, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
       String peer0 = cluster.replica(0).address();
       assertEquals(200, send("PUT", peer0, "/kv/before", "v").statusCode());
       cluster.replica(1).kill();
@@ -179,7 +181,7 @@ public class ClusterIT {
 
   @Test
   public void badInputGets4xxJsonChangesNothingAndTheReplicaKeepsServing() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(logDir(), JVM_OPTIONS, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
       String peer0 = cluster.replica(0).address();
       assertEquals(200, send("PUT", peer0, "/kv/k", "original").statusCode());
       List<HttpResponse<String>> refused = new ArrayList<>();

@@ -1,6 +1,6 @@
 package io.quorumkv.cluster;
 
-import static io.quorumkv.cluster.LocalCluster.send;
+import static io.quorumkv.cluster.ClusterFixture.send;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
@@ -22,6 +22,9 @@ import java.util.Map;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestName;
+import io.quorumkv.torture.LocalCluster;
+import io.quorumkv.torture.ReplicaProcess;
+import io.quorumkv.torture.FaultProxy;
 
 /**
  * Goal: a replica that was down while writes and deletes happened catches up on its own.
@@ -118,7 +121,7 @@ public class ConvergenceIT {
     // Tombstones must stay visible to the internal read that checks C (settled ones read as absent).
     List<String> options = List.of("-Dquorumkv.anti-entropy.enabled=false", "-Dquorumkv.hints.enabled=true",
         "-Dquorumkv.tombstones.sweep-interval=1h");
-    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), options, Map.of())) {
       assertRestartedReplicaCatchesUp(cluster, Duration.ofSeconds(10));
       assertBucketHashesEqual(cluster);
       for (int replica = 0; replica < 2; replica++) {
@@ -134,7 +137,7 @@ public class ConvergenceIT {
     List<String> options = List.of(
         "-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms", "-Dquorumkv.hints.enabled=false",
         "-Dquorumkv.tombstones.sweep-interval=1h");
-    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), options, Map.of())) {
       assertRestartedReplicaCatchesUp(cluster, ANTI_ENTROPY_INTERVAL.multipliedBy(2));
       assertBucketHashesEqual(cluster);
     }
@@ -158,7 +161,7 @@ public class ConvergenceIT {
   private void deleteWhileCutOff(boolean writeWhileCutOff) throws Exception {
     // Every link to and from C goes through a proxy that can cut it; clients reach all directly.
     // The proxies bind first, so the replicas' ports, chosen next, cannot collide with theirs.
-    try (TcpProxy toC = new TcpProxy(); TcpProxy toA = new TcpProxy(); TcpProxy toB = new TcpProxy()) {
+    try (FaultProxy toC = new FaultProxy(); FaultProxy toA = new FaultProxy(); FaultProxy toB = new FaultProxy()) {
       int[] ports = {ReplicaProcess.freePort(), ReplicaProcess.freePort(), ReplicaProcess.freePort()};
       toA.forwardTo(ports[0]);
       toB.forwardTo(ports[1]);
@@ -173,7 +176,7 @@ public class ConvergenceIT {
           "-Dquorumkv.hints.expiry=2s", "-Dquorumkv.max-message-age=2s", "-Dquorumkv.tombstones.skew-margin=1s",
           "-Dquorumkv.tombstones.sweep-interval=1s", "-Dquorumkv.tombstones.purge-check-interval=500ms");
       Duration grace = Duration.ofSeconds(5);
-      try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of(0, viaProxyToC, 1, viaProxyToC, 2, cViaProxies),
+      try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), options, Map.of(0, viaProxyToC, 1, viaProxyToC, 2, cViaProxies),
           ports)) {
         String a = cluster.replica(0).address();
         String c = cluster.replica(2).address();
@@ -234,7 +237,7 @@ public class ConvergenceIT {
   @Test
   public void wipedReplicaCountsTowardNoQuorumUntilItHasPulledFromEveryPeer() throws Exception {
     List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
-    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), options, Map.of())) {
       String b = cluster.replica(1).address();
       for (int i = 0; i < 50; i++) {
         assertEquals(200, send("PUT", b, "/kv/" + key(i), "value-" + i).statusCode());
@@ -273,7 +276,7 @@ public class ConvergenceIT {
     List<String> options = List.of(
         "-Dquorumkv.hints.expiry=2s", "-Dquorumkv.max-message-age=2s", "-Dquorumkv.tombstones.skew-margin=1s",
         "-Dquorumkv.tombstones.sweep-interval=1s", "-Dquorumkv.tombstones.purge-check-interval=500ms");
-    try (LocalCluster cluster = new LocalCluster(logDir(), options, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), options, Map.of())) {
       String a = cluster.replica(0).address();
       String b = cluster.replica(1).address();
       cluster.replica(2).kill(); // for good

@@ -1,6 +1,6 @@
 package io.quorumkv.cluster;
 
-import static io.quorumkv.cluster.LocalCluster.send;
+import static io.quorumkv.cluster.ClusterFixture.send;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestName;
+import io.quorumkv.torture.LocalCluster;
+import io.quorumkv.torture.ReplicaProcess;
 
 /**
  * Goal: with {@code fsync = always}, no acknowledged write is lost to {@code kill -9}, of one
@@ -124,7 +126,7 @@ public class DurabilityIT {
   public void acknowledgedWritesSurviveKillingOneReplicaAndThenAllThree() throws Exception {
     long seed = System.nanoTime();
     System.out.println("DurabilityIT seed " + seed);
-    try (LocalCluster cluster = new LocalCluster(logDir(), JVM_OPTIONS, Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
       AtomicBoolean stop = new AtomicBoolean();
       List<Client> clients = new ArrayList<>();
       List<Thread> threads = new ArrayList<>();
@@ -156,7 +158,7 @@ public class DurabilityIT {
           + (seen.size() - acknowledged.size()) + ", failed or refused " + failures);
       assertTrue("the workload acknowledged writes", acknowledged.size() > 100);
 
-      for (ReplicaProcess replica : cluster.replicas) {
+      for (ReplicaProcess replica : cluster.replicas()) {
         replica.kill(); // all three at once, no shutdown hook
       }
       assertEveryAcknowledgedWriteIsOnWReplicasDisks(cluster, acknowledged);
@@ -217,7 +219,7 @@ public class DurabilityIT {
     int port = ReplicaProcess.freePort();
     String address = "127.0.0.1:" + port;
     // A single replica (N=1) isolates its own clock: no peer can carry it forward.
-    ReplicaProcess replica = ReplicaProcess.start("solo", port, Map.of(), List.of(), logDir);
+    ReplicaProcess replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of(), List.of(), logDir);
     String replicaId;
     Version issued;
     try {
@@ -230,7 +232,7 @@ public class DurabilityIT {
     } finally {
       replica.close();
     }
-    replica = ReplicaProcess.start("solo", port, Map.of("CLOCK_OFFSET", "-10m"), List.of(), logDir);
+    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-10m"), List.of(), logDir);
     try {
       replica.awaitHealthy(LocalCluster.START_LIMIT);
       String replicaIdAfter = JSON.readTree(send("GET", address, "/health", null).body()).get("replicaId").asText();
@@ -251,18 +253,18 @@ public class DurabilityIT {
     Path logDir = logDir();
     LocalCluster.deleteRecursively(logDir);
     int port = ReplicaProcess.freePort();
-    ReplicaProcess owner = ReplicaProcess.start("owner", port, Map.of(), List.of(), logDir);
+    ReplicaProcess owner = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "owner", port, Map.of(), List.of(), logDir);
     try {
       owner.awaitHealthy(LocalCluster.START_LIMIT);
       assertEquals(200, send("PUT", owner.address(), "/kv/k", "v").statusCode());
-      ReplicaProcess intruder = ReplicaProcess.start("intruder", ReplicaProcess.freePort(),
+      ReplicaProcess intruder = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "intruder", ReplicaProcess.freePort(),
           Map.of("DATA_DIR", logDir.resolve("owner-data").toString()), List.of(), logDir);
       try {
         assertEquals(4, intruder.awaitExit(Duration.ofSeconds(60)));
       } finally {
         intruder.close();
       }
-      String output = java.nio.file.Files.readString(intruder.log);
+      String output = java.nio.file.Files.readString(intruder.log());
       assertTrue(output, output.contains("is locked by another process (is another replica using it?)"));
       assertEquals("the owner keeps serving its data", "v", send("GET", owner.address(), "/kv/k", null).body());
       assertEquals(200, send("PUT", owner.address(), "/kv/k2", "v2").statusCode());
@@ -270,7 +272,7 @@ public class DurabilityIT {
       // 143 = 128 + SIGTERM: the JVM's status after its shutdown hooks (Akka's coordinated
       // shutdown) ran to the end; a crash or a forced kill would not log "Storage closed".
       assertEquals("a clean stop on SIGTERM", 143, owner.stop());
-      String ownerLog = java.nio.file.Files.readString(owner.log);
+      String ownerLog = java.nio.file.Files.readString(owner.log());
       assertTrue(ownerLog, ownerLog.contains("Storage closed"));
       try (Storage storage = RocksDbStorage.open(logDir.resolve("owner-data"), FsyncMode.ALWAYS)) {
         assertTrue(storage.get("k").isPresent());

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.Test;
+import io.quorumkv.torture.ReplicaProcess;
 
 /**
  * Goal: the README's quick-start command works as written: {@code bin/local-cluster.sh}

@@ -263,16 +263,16 @@ final class Bench {
           }
         }
         case "--concurrency" -> concurrency = positive(option, text, 4096);
-        case "--duration" -> duration = ClientMain.Options.parseDuration(text);
+        case "--duration" -> duration = Durations.parse(text);
         case "--ops" -> ops = positive(option, text, Integer.MAX_VALUE);
         case "--mix" -> writePercent = parseMix(text);
         case "--value-bytes" -> valueBytes = positive(option, text, 16 * 1024 * 1024);
         case "--keys" -> keys = positive(option, text, Integer.MAX_VALUE);
         case "--consistency" -> consistency = Consistency.parse(text);
-        case "--warmup" -> warmup = ClientMain.Options.parseDuration(text);
+        case "--warmup" -> warmup = Durations.parse(text);
         case "--seed" -> seed = Long.parseLong(text);
         case "--json" -> json = Path.of(text);
-        case "--timeout" -> timeout = ClientMain.Options.parseDuration(text);
+        case "--timeout" -> timeout = Durations.parse(text);
         case "--distribution" -> {
           if (!text.equals("uniform")) {
             throw new IllegalArgumentException("only --distribution uniform is supported so far");

@@ -3,6 +3,7 @@ package io.quorumkv.client;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.ConfigFactory;
+import io.quorumkv.torture.Torture;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,6 +40,7 @@ public final class ClientMain {
       "       quorumkv-client get KEY [options]",
       "       quorumkv-client delete KEY [options]",
       "       quorumkv-client bench [options]       (bench --help for its options)",
+      "       quorumkv-client torture [options]     (fault injection + linearizability check; torture --help)",
       "options: --node HOST:PORT (default: PEER_PEER0_HOST/PORT), --consistency one|quorum|all,",
       "         --timeout DURATION (per request, default 5s), --wait DURATION (scenario, default 60s)");
 
@@ -52,6 +54,9 @@ public final class ClientMain {
   }
 
   static int run(String[] args, Map<String, String> environment, Path directory, PrintStream out, PrintStream err) {
+    if (args.length > 0 && args[0].equals("torture")) {
+      return Torture.run(List.of(args).subList(1, args.length), out, err);
+    }
     if (args.length > 0 && args[0].equals("bench")) {
       return runBench(List.of(args).subList(1, args.length), environment, out, err);
     }
@@ -182,8 +187,8 @@ public final class ClientMain {
           switch (arg) {
             case "--node" -> node = Optional.of(NodeAddress.parse(value));
             case "--consistency" -> consistency = Consistency.parse(value);
-            case "--timeout" -> timeout = parseDuration(value);
-            case "--wait" -> wait = parseDuration(value);
+            case "--timeout" -> timeout = Durations.parse(value);
+            case "--wait" -> wait = Durations.parse(value);
             default -> throw new IllegalArgumentException("unknown option " + arg);
           }
         } else {
@@ -205,19 +210,6 @@ public final class ClientMain {
       };
       if (words.size() != expected) {
         throw new IllegalArgumentException(words.get(0) + " takes " + (expected - 1) + " argument(s)");
-      }
-    }
-
-    /** Durations as {@code 500ms}, {@code 5s} or {@code 2m}. */
-    static Duration parseDuration(String text) {
-      try {
-        Duration duration = ConfigFactory.parseString("d = \"" + text.replace("\"", "") + "\"").getDuration("d");
-        if (duration.isNegative() || duration.isZero()) {
-          throw new IllegalArgumentException("a duration must be positive: " + text);
-        }
-        return duration;
-      } catch (com.typesafe.config.ConfigException e) {
-        throw new IllegalArgumentException("not a duration: '" + text + "' (e.g. 500ms, 5s, 2m)", e);
       }
     }
   }

@@ -1,4 +1,4 @@
-package io.quorumkv.cluster;
+package io.quorumkv.torture;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,19 +16,16 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One replica JVM started from the built jar, on loopback, configured only through the
- * environment contract (PORT, NODE_ID, PEER_*). Stopped by its PID, never by name.
+ * One replica JVM started from the replica jar, on loopback, configured only through the
+ * environment contract (PORT, NODE_ID, PEER_*). Signalled and stopped by its PID, never by name.
  */
-final class ReplicaProcess implements AutoCloseable {
-
-  static final Path REPLICA_JAR = Path.of(System.getProperty("quorumkv.replicaJar", "target/quorumkv-replica.jar"));
-  static final Path CLIENT_JAR = Path.of(System.getProperty("quorumkv.clientJar", "client/target/quorumkv-client.jar"));
+public final class ReplicaProcess implements AutoCloseable {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  final String name;
-  final int port;
-  final Path log;
+  private final String name;
+  private final int port;
+  private final Path log;
   private final Process process;
 
   private ReplicaProcess(String name, int port, Path log, Process process) {
@@ -45,11 +42,12 @@ final class ReplicaProcess implements AutoCloseable {
    * @param environment PEER_* entries and any other variable (they override the defaults)
    * @param jvmOptions extra -D settings
    */
-  static ReplicaProcess start(String name, int port, Map<String, String> environment, List<String> jvmOptions, Path logDir)
+  public static ReplicaProcess start(
+      Path replicaJar, String name, int port, Map<String, String> environment, List<String> jvmOptions, Path logDir)
       throws IOException {
     List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC"));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-jar", REPLICA_JAR.toString()));
+    command.addAll(List.of("-jar", replicaJar.toString()));
     ProcessBuilder builder = new ProcessBuilder(command);
     Map<String, String> variables = builder.environment();
     variables.keySet().removeIf(key -> key.startsWith("PEER_"));
@@ -64,36 +62,48 @@ final class ReplicaProcess implements AutoCloseable {
     return new ReplicaProcess(name, port, log, builder.start());
   }
 
-  static String javaBinary() {
+  public static String javaBinary() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
   /** A port on loopback that was free a moment ago. */
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
   }
 
-  String address() {
+  public String name() {
+    return name;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  public String address() {
     return "127.0.0.1:" + port;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** Waits, bounded, until {@code /health} answers 200 with the replica ready (counting toward quorums). */
-  void awaitHealthy(Duration limit) throws InterruptedException {
+  public void awaitHealthy(Duration limit) throws InterruptedException {
     awaitHealth(limit, "\"incarnation\":\"ready\"");
   }
 
   /** Waits, bounded, until {@code /health} answers 200, ready or not. */
-  void awaitLive(Duration limit) throws InterruptedException {
+  public void awaitLive(Duration limit) throws InterruptedException {
     awaitHealth(limit, "\"status\":\"ok\"");
   }
 
@@ -101,7 +111,7 @@ final class ReplicaProcess implements AutoCloseable {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new AssertionError(name + " exited with " + process.exitValue() + "; see " + log);
+        throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
       }
       try {
         HttpResponse<String> response = HTTP.send(
@@ -115,32 +125,61 @@ final class ReplicaProcess implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError(name + " did not answer /health with " + expected + " within " + limit + "; see " + log);
+    throw new IllegalStateException(name + " did not answer /health with " + expected + " within " + limit + "; see "
+        + log);
   }
 
   /** Waits, bounded, for the process to exit on its own; returns its exit status. */
-  int awaitExit(Duration limit) throws InterruptedException {
+  public int awaitExit(Duration limit) throws InterruptedException {
     if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(name + " still runs after " + limit);
+      throw new IllegalStateException(name + " still runs after " + limit);
     }
     return process.exitValue();
   }
 
   /** {@code kill -9}: no shutdown hook runs. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
+  /** SIGSTOP: the process freezes, its sockets stay open, nothing answers. */
+  public void pause() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  public void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    if (!process.isAlive()) {
+      return;
+    }
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+        .redirectErrorStream(true).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      kill.destroyForcibly();
+      throw new IOException("kill -" + signal + " " + process.pid() + " failed");
+    }
+  }
+
   /** SIGTERM, then waits (bounded) for the clean stop; returns the exit status. */
-  int stop() throws InterruptedException {
+  public int stop() throws InterruptedException {
     process.destroy();
     return awaitExit(Duration.ofSeconds(20));
   }
 
+  /** Stops the process whatever state it is in (a paused one is resumed first, so SIGTERM can work). */
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {
+      try {
+        resume();
+      } catch (IOException e) {
+        // it will be killed below if SIGTERM does not work
+      }
       process.destroy(); // SIGTERM: a clean stop
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         kill();

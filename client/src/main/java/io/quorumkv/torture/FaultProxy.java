@@ -1,0 +1,272 @@
+package io.quorumkv.torture;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A proxy on a loopback port in front of one replica, through which another replica reaches
+ * it, for network faults without killing anything:
+ * <ul>
+ *   <li>{@link #cut()}: every open connection is dropped and new ones are closed at once;
+ *   <li>{@link #blackhole()}: connections are accepted but requests vanish (the sender times out);
+ *   <li>{@link #delay(long)}: every request waits before it is passed on;
+ *   <li>{@link #dropCauses(Set)}: requests applying records for one of these causes (the
+ *       {@code cause} query parameter of {@code /internal/v1/apply}: hint, repair,
+ *       anti-entropy, write) drop their connection, the rest pass.
+ * </ul>
+ * It understands just enough HTTP/1.1 to see each request's target and length (replicas send
+ * strict bodies with Content-Length); answers are copied back untouched. Threads are daemons;
+ * {@link #close()} stops everything.
+ */
+public final class FaultProxy implements AutoCloseable {
+
+  private enum Mode { PASS, CUT, BLACKHOLE }
+
+  private static final int HEAD_BYTES_MAX = 64 * 1024;
+
+  private final ServerSocket server;
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final Map<String, LongAdder> dropped = new ConcurrentHashMap<>();
+  private volatile int targetPort;
+  private volatile Mode mode = Mode.PASS;
+  private volatile long delayMillis;
+  private volatile Set<String> droppedCauses = Set.of();
+  private volatile boolean closed;
+
+  /** A proxy that forwards nowhere until {@link #forwardTo}; its own port is taken at once. */
+  public FaultProxy() throws IOException {
+    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(this::acceptLoop, "proxy-" + port());
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  /** Where connections go; set before the replica behind it starts. */
+  public void forwardTo(int port) {
+    this.targetPort = port;
+  }
+
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  public void cut() {
+    mode = Mode.CUT;
+    for (Socket socket : open) {
+      closeQuietly(socket);
+    }
+  }
+
+  public void blackhole() {
+    mode = Mode.BLACKHOLE;
+  }
+
+  public void delay(long millis) {
+    delayMillis = millis;
+  }
+
+  /** Drops the connection of every apply request with one of these causes (labels). */
+  public void dropCauses(Set<String> causes) {
+    droppedCauses = Set.copyOf(causes);
+  }
+
+  /** Back to passing everything at once. */
+  public void heal() {
+    mode = Mode.PASS;
+    delayMillis = 0;
+    droppedCauses = Set.of();
+  }
+
+  /** Requests dropped by {@link #dropCauses}, by cause, since the start. */
+  public Map<String, Long> droppedByCause() {
+    Map<String, Long> counts = new TreeMap<>();
+    dropped.forEach((cause, count) -> counts.put(cause, count.sum()));
+    return counts;
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      Socket client;
+      try {
+        client = server.accept();
+      } catch (IOException e) {
+        return; // closed
+      }
+      if (mode == Mode.CUT) {
+        closeQuietly(client);
+        continue;
+      }
+      try {
+        Socket upstream = new Socket();
+        upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 2_000);
+        // No Nagle: a request written in pieces must not wait for the peer's delayed ACK.
+        client.setTcpNoDelay(true);
+        upstream.setTcpNoDelay(true);
+        open.add(client);
+        open.add(upstream);
+        start("proxy-requests-" + port(), () -> pumpRequests(client, upstream));
+        start("proxy-answers-" + port(), () -> pumpAnswers(upstream, client));
+      } catch (IOException e) {
+        closeQuietly(client); // the replica behind is down: the caller sees a closed connection
+      }
+    }
+  }
+
+  private static void start(String name, Runnable body) {
+    Thread thread = new Thread(body, name);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Passes requests one by one, applying the current faults to each. */
+  private void pumpRequests(Socket from, Socket to) {
+    try (InputStream in = new BufferedInputStream(from.getInputStream()); OutputStream out = to.getOutputStream()) {
+      while (true) {
+        byte[] head = readHead(in);
+        if (head == null) {
+          return;
+        }
+        String headText = new String(head, StandardCharsets.ISO_8859_1);
+        long length = contentLength(headText);
+        if (length < 0) {
+          // Not a request this proxy understands (e.g. a chunked body): pass the rest untouched.
+          out.write(head);
+          in.transferTo(out);
+          return;
+        }
+        byte[] body = in.readNBytes((int) length);
+        if (body.length < length) {
+          return;
+        }
+        if (mode == Mode.CUT) {
+          return;
+        }
+        if (mode == Mode.BLACKHOLE) {
+          continue; // swallowed: no answer ever comes
+        }
+        String cause = causeOf(headText);
+        if (cause != null && droppedCauses.contains(cause)) {
+          dropped.computeIfAbsent(cause, c -> new LongAdder()).increment();
+          return; // the sender sees its connection closed without an answer
+        }
+        long delay = delayMillis;
+        if (delay > 0) {
+          Thread.sleep(delay);
+        }
+        byte[] request = new byte[head.length + body.length];
+        System.arraycopy(head, 0, request, 0, head.length);
+        System.arraycopy(body, 0, request, head.length, body.length);
+        out.write(request);
+        out.flush();
+      }
+    } catch (IOException e) {
+      // one side closed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      closePair(from, to);
+    }
+  }
+
+  private void pumpAnswers(Socket from, Socket to) {
+    byte[] buffer = new byte[16 * 1024];
+    try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+      int read;
+      while ((read = in.read(buffer)) >= 0 && mode != Mode.CUT) {
+        out.write(buffer, 0, read);
+        out.flush();
+      }
+    } catch (IOException e) {
+      // one side closed
+    } finally {
+      closePair(from, to);
+    }
+  }
+
+  /** The request head up to and including the blank line; null at end of stream. */
+  private static byte[] readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream(512);
+    int matched = 0; // of "\r\n\r\n"
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        return null;
+      }
+      head.write(b);
+      if (head.size() > HEAD_BYTES_MAX) {
+        throw new IOException("request head too long");
+      }
+      matched = b == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : b == '\r' ? 1 : 0;
+    }
+    return head.toByteArray();
+  }
+
+  /** The Content-Length (0 when absent), or -1 for a chunked body. */
+  private static long contentLength(String head) {
+    long length = 0;
+    for (String line : head.split("\r\n")) {
+      String lower = line.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+        return -1;
+      }
+      if (lower.startsWith("content-length:")) {
+        length = Long.parseLong(line.substring("content-length:".length()).trim());
+      }
+    }
+    return length;
+  }
+
+  /** The {@code cause} query parameter of the request target, if any. */
+  private static String causeOf(String head) {
+    String requestLine = head.substring(0, Math.max(0, head.indexOf("\r\n")));
+    int at = requestLine.indexOf("cause=");
+    if (at < 0) {
+      return null;
+    }
+    int end = at + "cause=".length();
+    while (end < requestLine.length() && " &".indexOf(requestLine.charAt(end)) < 0) {
+      end++;
+    }
+    return requestLine.substring(at + "cause=".length(), end);
+  }
+
+  private void closePair(Socket a, Socket b) {
+    closeQuietly(a);
+    closeQuietly(b);
+    open.remove(a);
+    open.remove(b);
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // already closed
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    cut();
+    try {
+      server.close();
+    } catch (IOException e) {
+      // already closed
+    }
+  }
+}

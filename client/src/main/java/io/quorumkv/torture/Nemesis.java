@@ -1,0 +1,233 @@
+package io.quorumkv.torture;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Injects faults into a {@link TortureCluster} on a schedule: one fault at a time, held for a
+ * few seconds, then healed, with a quiet gap between faults. The kinds are taken in a shuffled
+ * cycle, so a run long enough for one cycle sees every kind enabled. Every fault is healed
+ * before {@link #run} returns.
+ */
+public final class Nemesis {
+
+  /** The kinds of fault, by the names {@code --faults} takes. */
+  public enum Fault {
+    /** kill -9 of one replica, restarted a few seconds later on its data. */
+    KILL("kill"),
+    /** SIGSTOP of one replica for a few seconds, then SIGCONT. */
+    PAUSE("pause"),
+    /** One replica cut off from the other two (connections dropped, black-holed or delayed). */
+    PARTITION("partition"),
+    /** One replica cut off, then hint and read-repair traffic dropped while it catches up. */
+    DROP_REPAIRS("drop-repairs"),
+    /** kill -9 of all three replicas at once, then all restarted. */
+    KILL_ALL("kill-all"),
+    /** SIGSTOP of one replica for longer than the tombstone grace. */
+    LONG_PAUSE("long-pause"),
+    /** One replica restarted with its clock skewed by more than the request timeouts, then back. */
+    CLOCK("clock");
+
+    private final String label;
+
+    Fault(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+
+    /** {@code all} or a comma-separated list of labels. */
+    public static Set<Fault> parseList(String list) {
+      if (list.trim().equalsIgnoreCase("all")) {
+        return EnumSet.allOf(Fault.class);
+      }
+      Set<Fault> faults = EnumSet.noneOf(Fault.class);
+      for (String item : list.split(",")) {
+        String label = item.trim().toLowerCase(Locale.ROOT);
+        if (label.isEmpty() || label.equals("none")) {
+          continue;
+        }
+        Fault fault = null;
+        for (Fault candidate : values()) {
+          if (candidate.label.equals(label)) {
+            fault = candidate;
+          }
+        }
+        if (fault == null) {
+          throw new IllegalArgumentException("unknown fault '" + label + "' (known: all, none, kill, pause, partition, "
+              + "drop-repairs, kill-all, long-pause, clock)");
+        }
+        faults.add(fault);
+      }
+      return faults;
+    }
+  }
+
+  /**
+   * @param longPause how long {@link Fault#LONG_PAUSE} freezes a replica (longer than the tombstone grace)
+   * @param clockSkew the offset {@link Fault#CLOCK} gives a replica's clock, either way
+   */
+  public record Timing(Duration longPause, Duration clockSkew) {}
+
+  private final TortureCluster cluster;
+  private final Set<Fault> enabled;
+  private final Timing timing;
+  private final Random random;
+  private final Consumer<String> log;
+  private final Map<Fault, Integer> injected = new EnumMap<>(Fault.class);
+  private volatile String current = "none";
+
+  public Nemesis(TortureCluster cluster, Set<Fault> enabled, Timing timing, long seed, Consumer<String> log) {
+    this.cluster = cluster;
+    this.enabled = enabled;
+    this.timing = timing;
+    this.random = new Random(seed);
+    this.log = log;
+  }
+
+  /** The fault being held now, for progress lines. */
+  public String current() {
+    return current;
+  }
+
+  /** Faults injected so far, by kind. */
+  public synchronized Map<Fault, Integer> injected() {
+    return new EnumMap<>(injected);
+  }
+
+  /**
+   * Injects faults until {@code deadlineNanos} ({@link System#nanoTime()}); a fault that would
+   * not be healed by then is not started. Everything is healed when it returns.
+   */
+  public void run(long deadlineNanos) throws IOException, InterruptedException {
+    if (enabled.isEmpty()) {
+      return;
+    }
+    List<Fault> cycle = new ArrayList<>();
+    try {
+      while (true) {
+        sleep(Duration.ofMillis(1_000 + random.nextInt(1_500))); // quiet between faults
+        if (cycle.isEmpty()) {
+          cycle.addAll(enabled);
+          Collections.shuffle(cycle, random);
+        }
+        Fault fault = cycle.get(0);
+        if (System.nanoTime() + worstCase(fault).toNanos() > deadlineNanos) {
+          return;
+        }
+        cycle.remove(0);
+        inject(fault);
+        synchronized (this) {
+          injected.merge(fault, 1, Integer::sum);
+        }
+      }
+    } finally {
+      current = "healing";
+      cluster.healAll();
+      current = "none";
+    }
+  }
+
+  /** How long a fault may take from start to healed, restarts included. */
+  private Duration worstCase(Fault fault) {
+    return switch (fault) {
+      case LONG_PAUSE -> timing.longPause().plusSeconds(2);
+      case KILL_ALL -> Duration.ofSeconds(20);
+      case CLOCK -> Duration.ofSeconds(20);
+      default -> Duration.ofSeconds(12);
+    };
+  }
+
+  private void inject(Fault fault) throws IOException, InterruptedException {
+    int target = random.nextInt(3);
+    String name = "peer" + target;
+    switch (fault) {
+      case KILL -> {
+        announce("kill -9 " + name);
+        cluster.kill(target);
+        sleep(hold(1_000, 3_000));
+        announce("restart " + name);
+        cluster.restart(target, Duration.ZERO);
+      }
+      case PAUSE -> {
+        announce("pause " + name);
+        cluster.pause(target);
+        sleep(hold(1_000, 4_000));
+        cluster.resume(target);
+      }
+      case PARTITION -> {
+        String how = List.of("cut", "blackhole", "delay").get(random.nextInt(3));
+        announce("isolate " + name + " (" + how + ")");
+        switch (how) {
+          case "cut" -> cluster.isolate(target, FaultProxy::cut);
+          case "blackhole" -> cluster.isolate(target, FaultProxy::blackhole);
+          default -> {
+            long delay = 200 + random.nextInt(1_300);
+            cluster.isolate(target, proxy -> proxy.delay(delay));
+          }
+        }
+        sleep(hold(2_000, 5_000));
+        cluster.healNetwork();
+      }
+      case DROP_REPAIRS -> {
+        announce("isolate " + name + ", then drop hint and repair traffic");
+        cluster.isolate(target, FaultProxy::cut);
+        sleep(hold(1_000, 3_000));
+        cluster.healNetwork();
+        cluster.dropCauses(Set.of("hint", "repair"));
+        sleep(hold(2_000, 4_000));
+        cluster.healNetwork();
+      }
+      case KILL_ALL -> {
+        announce("kill -9 all replicas");
+        cluster.killAll();
+        sleep(hold(500, 1_500));
+        announce("restart all replicas");
+        cluster.restartAll();
+      }
+      case LONG_PAUSE -> {
+        announce("pause " + name + " for " + timing.longPause().toSeconds() + " s (longer than the tombstone grace)");
+        cluster.pause(target);
+        sleep(timing.longPause());
+        cluster.resume(target);
+      }
+      case CLOCK -> {
+        Duration skew = random.nextBoolean() ? timing.clockSkew() : timing.clockSkew().negated();
+        announce("restart " + name + " with its clock " + (skew.isNegative() ? "behind" : "ahead") + " by "
+            + skew.abs().toSeconds() + " s");
+        cluster.kill(target);
+        cluster.restart(target, skew);
+        sleep(hold(2_000, 4_000));
+        announce("restart " + name + " with its clock right");
+        cluster.kill(target);
+        cluster.restart(target, Duration.ZERO);
+      }
+    }
+    current = "none";
+  }
+
+  private void announce(String what) {
+    current = what;
+    log.accept(what);
+  }
+
+  private Duration hold(int minMillis, int maxMillis) {
+    return Duration.ofMillis(minMillis + random.nextInt(maxMillis - minMillis));
+  }
+
+  private static void sleep(Duration duration) throws InterruptedException {
+    Thread.sleep(duration.toMillis());
+  }
+}

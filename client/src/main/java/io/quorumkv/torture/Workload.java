@@ -1,0 +1,219 @@
+package io.quorumkv.torture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quorumkv.torture.Operation.Kind;
+import io.quorumkv.torture.Operation.Outcome;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
+
+/**
+ * Concurrent clients doing random reads, writes (a unique value each) and deletes on a few
+ * keys through random replicas, each recording what it saw. A client waits for each answer
+ * before its next request, so its own operations never overlap.
+ *
+ * <p>It speaks plain HTTP (the JDK client, HTTP/1.1) rather than the QuorumKV client library,
+ * so what is recorded is exactly what came over the wire, and the outcome of every failure is
+ * classified from the answer itself (see {@link Operation.Outcome}).
+ */
+public final class Workload {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * @param clients concurrent clients
+   * @param keys the keys, {@code k0..k(keys-1)}
+   * @param consistency the {@code consistency} parameter of every request
+   * @param requestTimeout how long a client waits for an answer (then the outcome is unknown)
+   */
+  public record Settings(int clients, int keys, String consistency, Duration requestTimeout, long seed) {}
+
+  private final Settings settings;
+  private final IntFunction<String> addressOfReplica;
+  private final long startNanos;
+  private final HttpClient http;
+  private final List<Operation> history = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final List<Thread> threads = new ArrayList<>();
+  private final LongAdder[] outcomes = {new LongAdder(), new LongAdder(), new LongAdder()};
+
+  /**
+   * @param addressOfReplica host:port of replica 0..2, asked anew for every request (a
+   *     restarted replica keeps its port)
+   * @param startNanos the run's time origin ({@link System#nanoTime()})
+   */
+  public Workload(Settings settings, IntFunction<String> addressOfReplica, long startNanos) {
+    this.settings = settings;
+    this.addressOfReplica = addressOfReplica;
+    this.startNanos = startNanos;
+    this.http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(settings.requestTimeout())
+        .build();
+  }
+
+  public void start() {
+    for (int client = 0; client < settings.clients(); client++) {
+      int id = client;
+      Thread thread = new Thread(() -> runClient(id), "torture-client-" + id);
+      thread.setDaemon(true);
+      threads.add(thread);
+      thread.start();
+    }
+  }
+
+  /** Stops the clients after their current request (bounded by the request timeout). */
+  public void stop() throws InterruptedException {
+    stopping.set(true);
+    for (Thread thread : threads) {
+      thread.join(settings.requestTimeout().toMillis() + 5_000);
+    }
+  }
+
+  public String key(int index) {
+    return "k" + index;
+  }
+
+  /** Operations so far by outcome: ok, fail, unknown. */
+  public long[] outcomeCounts() {
+    return new long[] {outcomes[0].sum(), outcomes[1].sum(), outcomes[2].sum()};
+  }
+
+  /** Everything recorded, in completion order. */
+  public List<Operation> history() {
+    synchronized (history) {
+      return List.copyOf(history);
+    }
+  }
+
+  private void runClient(int client) {
+    Random random = new Random(settings.seed() * 1_000_003L + client);
+    int written = 0;
+    while (!stopping.get()) {
+      String key = key(random.nextInt(settings.keys()));
+      String address = addressOfReplica.apply(random.nextInt(3));
+      int dice = random.nextInt(100);
+      if (dice < 50) {
+        record(read(client, key, address, settings.consistency()));
+      } else if (dice < 90) {
+        record(write(client, key, "c" + client + "-" + written++, address));
+      } else {
+        record(write(client, key, null, address));
+      }
+    }
+  }
+
+  /** After healing: one quorum read of {@code key} through each replica, as client {@link Operation#FINAL_READER}. */
+  public void finalReads() {
+    for (int key = 0; key < settings.keys(); key++) {
+      for (int replica = 0; replica < 3; replica++) {
+        record(read(Operation.FINAL_READER, key(key), addressOfReplica.apply(replica), "quorum"));
+      }
+    }
+  }
+
+  private void record(Operation operation) {
+    history.add(operation);
+    outcomes[operation.outcome().ordinal()].increment();
+  }
+
+  private Operation read(int client, String key, String address, String consistency) {
+    long invoke = now();
+    try {
+      HttpResponse<byte[]> answer = http.send(request(address, key, consistency).GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      long complete = now();
+      if (answer.statusCode() == 200) {
+        String value = new String(answer.body(), StandardCharsets.UTF_8);
+        return new Operation(client, key, Kind.READ, value, invoke, complete, Outcome.OK);
+      }
+      if (answer.statusCode() == 404) {
+        return new Operation(client, key, Kind.READ, null, invoke, complete, Outcome.OK);
+      }
+      return new Operation(client, key, Kind.READ, null, invoke, complete, Outcome.FAIL);
+    } catch (IOException e) {
+      return new Operation(client, key, Kind.READ, null, invoke, now(), Outcome.UNKNOWN);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Operation(client, key, Kind.READ, null, invoke, now(), Outcome.UNKNOWN);
+    }
+  }
+
+  /** A PUT of {@code value}, or a DELETE when it is null. */
+  private Operation write(int client, String key, String value, String address) {
+    HttpRequest.Builder request = request(address, key, settings.consistency());
+    request = value == null
+        ? request.DELETE()
+        : request.PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8));
+    long invoke = now();
+    try {
+      HttpResponse<byte[]> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      return new Operation(client, key, Kind.WRITE, value, invoke, now(), writeOutcome(answer));
+    } catch (IOException e) {
+      // A refused connection sent nothing: definitely not applied. Any other failure may have.
+      Outcome outcome = isConnectionRefused(e) ? Outcome.FAIL : Outcome.UNKNOWN;
+      return new Operation(client, key, Kind.WRITE, value, invoke, now(), outcome);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Operation(client, key, Kind.WRITE, value, invoke, now(), Outcome.UNKNOWN);
+    }
+  }
+
+  /**
+   * 200: ok. 4xx: refused, nothing applied. 503 from the version query: no replica was asked to
+   * apply anything, so it definitely failed. Any other answer: it may have been applied.
+   */
+  static Outcome writeOutcome(HttpResponse<byte[]> answer) {
+    int status = answer.statusCode();
+    if (status == 200) {
+      return Outcome.OK;
+    }
+    if (status >= 400 && status < 500) {
+      return Outcome.FAIL;
+    }
+    if (status == 503 && "version-query".equals(field(answer.body(), "phase"))) {
+      return Outcome.FAIL;
+    }
+    return Outcome.UNKNOWN;
+  }
+
+  private static boolean isConnectionRefused(IOException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ConnectException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String field(byte[] body, String name) {
+    try {
+      JsonNode node = JSON.readTree(body);
+      return node == null ? null : node.path(name).asText(null);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private HttpRequest.Builder request(String address, String key, String consistency) {
+    return HttpRequest.newBuilder(URI.create("http://" + address + "/kv/" + key + "?consistency=" + consistency))
+        .timeout(settings.requestTimeout());
+  }
+
+  private long now() {
+    return System.nanoTime() - startNanos;
+  }
+}
