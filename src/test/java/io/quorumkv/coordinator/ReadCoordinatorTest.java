@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
@@ -47,8 +48,12 @@ public class ReadCoordinatorTest {
   private final TestProbe<ReadCoordinator.Result> client = testKit.createTestProbe();
 
   private ActorRef<Answer> start() {
+    return start(Set.of());
+  }
+
+  private ActorRef<Answer> start(Set<DeliberateBug> bugs) {
     testKit.spawn(ReadCoordinator.create("k", Consistency.QUORUM, replicas.handles(),
-        HybridLogicalClock.system(), 7L, stats, client.getRef(), TIMEOUT, Set.of()));
+        HybridLogicalClock.system(), 7L, stats, client.getRef(), TIMEOUT, bugs));
     ActorRef<Answer> replyTo = replicas.a.expectMessageClass(Read.class).replyTo();
     replicas.b.expectMessageClass(Read.class);
     replicas.c.expectMessageClass(Read.class);
@@ -84,6 +89,15 @@ public class ReadCoordinatorTest {
     writeBack.replyTo().tell(applied("a", NEW));
     assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
     assertEquals(1L, (long) stats.snapshot().get("readWriteBacks"));
+  }
+
+  @Test
+  public void deliberateBugNoReadWriteBackRepliesWithTheNewestAtOnce() {
+    ActorRef<Answer> replyTo = start(Set.of(DeliberateBug.NO_READ_WRITE_BACK));
+    replyTo.tell(holds("a", OLD));
+    replyTo.tell(holds("b", NEW));
+    assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
+    replicas.a.expectNoMessage(QUIET); // the bug: nothing is written back
   }
 
   @Test

@@ -8,6 +8,7 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Answer;
@@ -52,9 +53,23 @@ public class WriteCoordinatorTest {
   private final TestProbe<HintedHandoff.Command> hints = testKit.createTestProbe();
 
   private void start(Consistency consistency) {
+    start(consistency, Set.of());
+  }
+
+  private void start(Consistency consistency, Set<DeliberateBug> bugs) {
     testKit.spawn(WriteCoordinator.create(
         new WriteCoordinator.Write("k", Optional.of(Value.ofUtf8("v"))), consistency, replicas.handles(),
-        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT, Set.of()));
+        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT, bugs));
+  }
+
+  @Test
+  public void deliberateBugOneRoundWritesSkipsTheVersionQuery() {
+    start(Consistency.QUORUM, Set.of(DeliberateBug.ONE_ROUND_WRITES));
+    Apply apply = replicas.a.expectMessageClass(Apply.class); // no ReadVersion first
+    replicas.b.expectMessageClass(Apply.class);
+    apply.replyTo().tell(applied("a", apply.record()));
+    apply.replyTo().tell(applied("b", apply.record()));
+    assertEquals(apply.record().version(), client.expectMessageClass(WriteCoordinator.Written.class).version());
   }
 
   private static ActorRef<Answer> versionQueryReplyTo(TestProbe<Request> replica) {

@@ -226,4 +226,37 @@ public class StoreActorTest {
     storeActor.tell(new StoreActor.SettleTombstone("k", deleted)); // superseded: ignored
     assertEquals(Value.ofUtf8("newer"), read().orElseThrow().value());
   }
+
+  @Test
+  public void deliberateBugUnsyncedReadsShowsAnApplyBeforeItIsDurableOrAcknowledged() {
+    MemoryStorage lateStorage = new MemoryStorage();
+    ActorRef<StoreActor.Command> late = testKit.spawn(StoreActor.create("a", OWN_ID, lateStorage, clock, stats,
+        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
+        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1)),
+        Set.of(io.quorumkv.faults.DeliberateBug.UNSYNCED_READS)));
+    vouch();
+    Record record = Record.of(new Version(500, 1), Value.ofUtf8("not yet durable"));
+    late.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    late.tell(new Read("k", SENDER, probe.getRef()));
+    assertEquals(Optional.of(record), probe.expectMessageClass(RecordHeld.class).record()); // the bug
+    assertEquals(Optional.empty(), lateStorage.get("k"));
+    assertEquals(record.version(), probe.expectMessageClass(Applied.class).version()); // acknowledged once written
+    assertEquals(Optional.of(record), lateStorage.get("k"));
+  }
+
+  @Test
+  public void deliberateBugTimerPurgePurgesATombstoneNobodySettled() {
+    MemoryStorage purgingStorage = new MemoryStorage();
+    ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
+        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
+        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50)),
+        Set.of(io.quorumkv.faults.DeliberateBug.TIMER_PURGE)));
+    vouch();
+    purging.tell(new Apply("k", Record.tombstone(new Version(800, 1)), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    probe.expectMessageClass(Applied.class);
+    probe.awaitAssert(() -> {
+      assertEquals(Optional.empty(), purgingStorage.get("k")); // never settled, purged all the same
+      return null;
+    });
+  }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@link #cut()}: every open connection is dropped and new ones are closed at once;
  *   <li>{@link #blackhole()}: connections are accepted but requests vanish (the sender times out);
  *   <li>{@link #delay(long)}: every request waits before it is passed on;
+ *   <li>{@link #lose(double)}: each request drops its connection with this probability;
  *   <li>{@link #dropCauses(Set)}: requests applying records for one of these causes (the
  *       {@code cause} query parameter of {@code /internal/v1/apply}: hint, repair,
  *       anti-entropy, write) drop their connection, the rest pass.
@@ -45,6 +47,7 @@ public final class FaultProxy implements AutoCloseable {
   private volatile Mode mode = Mode.PASS;
   private volatile long delayMillis;
   private volatile Set<String> droppedCauses = Set.of();
+  private volatile double lossProbability;
   private volatile boolean closed;
 
   /** A proxy that forwards nowhere until {@link #forwardTo}; its own port is taken at once. */
@@ -79,6 +82,11 @@ public final class FaultProxy implements AutoCloseable {
     delayMillis = millis;
   }
 
+  /** Drops the connection of each request with this probability (a lossy network). */
+  public void lose(double probability) {
+    lossProbability = probability;
+  }
+
   /** Drops the connection of every apply request with one of these causes (labels). */
   public void dropCauses(Set<String> causes) {
     droppedCauses = Set.copyOf(causes);
@@ -89,9 +97,10 @@ public final class FaultProxy implements AutoCloseable {
     mode = Mode.PASS;
     delayMillis = 0;
     droppedCauses = Set.of();
+    lossProbability = 0;
   }
 
-  /** Requests dropped by {@link #dropCauses}, by cause, since the start. */
+  /** Requests dropped by {@link #dropCauses} (by cause) and {@link #lose}, since the start. */
   public Map<String, Long> droppedByCause() {
     Map<String, Long> counts = new TreeMap<>();
     dropped.forEach((cause, count) -> counts.put(cause, count.sum()));
@@ -157,6 +166,10 @@ public final class FaultProxy implements AutoCloseable {
         }
         if (mode == Mode.BLACKHOLE) {
           continue; // swallowed: no answer ever comes
+        }
+        if (lossProbability > 0 && ThreadLocalRandom.current().nextDouble() < lossProbability) {
+          dropped.computeIfAbsent("lost at random", c -> new LongAdder()).increment();
+          return;
         }
         String cause = causeOf(headText);
         if (cause != null && droppedCauses.contains(cause)) {

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,6 +67,8 @@ public final class LinearizabilityChecker {
   }
 
   private static final long NEVER = Long.MAX_VALUE;
+  /** Operations completed before the stuck one that a violation report shows. */
+  private static final int RECENT_BEFORE = 4;
 
   private final long explorationLimit;
 
@@ -300,28 +303,37 @@ public final class LinearizabilityChecker {
 
     /**
      * The operation no linearization got past (the one whose completion the deepest search
-     * reached without having linearized it) and the operations around it: those overlapping
-     * it in time, and the last writes completed before it began.
+     * reached without having linearized it) and the operations that explain why: those
+     * overlapping it in time, the last few completed before it began, and the writes of the
+     * values those read.
      */
     private KeyVerdict violation(Event stuckAt) {
       Operation stuck = candidates.get(stuckAt.index).operation();
       long from = stuck.invokeNanos();
       long to = stuck.completeNanos();
-      List<Operation> window = new ArrayList<>();
-      List<Candidate> earlierWrites = new ArrayList<>();
+      Set<Operation> window = new LinkedHashSet<>();
+      List<Candidate> before = new ArrayList<>();
       for (Candidate candidate : candidates) {
-        Operation operation = candidate.operation();
-        if (operation.invokeNanos() <= to && candidate.deadline() >= from) {
-          window.add(operation);
-        } else if (operation.kind() == Kind.WRITE && candidate.deadline() < from) {
-          earlierWrites.add(candidate);
+        if (candidate.call() <= to && candidate.deadline() >= from) {
+          window.add(candidate.operation());
+        } else if (candidate.deadline() < from) {
+          before.add(candidate);
         }
       }
-      earlierWrites.sort(Comparator.comparingLong(Candidate::deadline).reversed());
-      earlierWrites.stream().limit(2).map(Candidate::operation).forEach(window::add);
-      window.sort(Comparator.comparingLong(Operation::invokeNanos));
+      before.sort(Comparator.comparingLong(Candidate::deadline).reversed());
+      before.stream().limit(RECENT_BEFORE).map(Candidate::operation).forEach(window::add);
+      for (Operation read : List.copyOf(window)) {
+        if (read.kind() == Kind.READ) {
+          candidates.stream()
+              .map(Candidate::operation)
+              .filter(write -> write.kind() == Kind.WRITE && write.value() != null && write.value().equals(read.value()))
+              .forEach(window::add);
+        }
+      }
+      List<Operation> ordered = new ArrayList<>(window);
+      ordered.sort(Comparator.comparingLong(Operation::invokeNanos));
       return new KeyVerdict(key, Verdict.NOT_LINEARIZABLE, operations.size(), Optional.of(stuck),
-          List.copyOf(window));
+          List.copyOf(ordered));
     }
   }
 }

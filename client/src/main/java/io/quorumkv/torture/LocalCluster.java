@@ -86,6 +86,20 @@ public final class LocalCluster implements AutoCloseable {
     restartLive(index, Map.of());
   }
 
+  /** Starts every stopped replica again, all at once, and waits until each answers, ready or not. */
+  public void restartAllLive() throws IOException, InterruptedException {
+    List<Integer> started = new ArrayList<>();
+    for (int index = 0; index < 3; index++) {
+      if (!replicas.get(index).isAlive()) {
+        replicas.set(index, startReplica(index, Map.of()));
+        started.add(index);
+      }
+    }
+    for (int index : started) {
+      replicas.get(index).awaitLive(START_LIMIT);
+    }
+  }
+
   /** As {@link #restartLive(int)}, with {@code extra} environment entries for this start only. */
   public void restartLive(int index, Map<String, String> extra) throws IOException, InterruptedException {
     if (replicas.get(index).isAlive()) {

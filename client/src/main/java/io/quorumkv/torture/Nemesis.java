@@ -29,13 +29,20 @@ public final class Nemesis {
     PAUSE("pause"),
     /** One replica cut off from the other two (connections dropped, black-holed or delayed). */
     PARTITION("partition"),
+    /** Every link between replicas drops a share of the requests at random. */
+    LOSSY("lossy"),
     /** One replica cut off, then hint and read-repair traffic dropped while it catches up. */
     DROP_REPAIRS("drop-repairs"),
     /** kill -9 of all three replicas at once, then all restarted. */
     KILL_ALL("kill-all"),
     /** SIGSTOP of one replica for longer than the tombstone grace. */
     LONG_PAUSE("long-pause"),
-    /** One replica restarted with its clock skewed by more than the request timeouts, then back. */
+    /**
+     * One replica restarted with its clock skewed by more than the request timeouts (ahead: a
+     * forward jump; or behind), its links to the others slowed for a few seconds so clock
+     * readings spread late between it and them. The skew stays until the replica's next restart (by a later
+     * fault, or the final healing, which restarts it with its clock right).
+     */
     CLOCK("clock");
 
     private final String label;
@@ -67,7 +74,7 @@ public final class Nemesis {
         }
         if (fault == null) {
           throw new IllegalArgumentException("unknown fault '" + label + "' (known: all, none, kill, pause, partition, "
-              + "drop-repairs, kill-all, long-pause, clock)");
+              + "lossy, drop-repairs, kill-all, long-pause, clock)");
         }
         faults.add(fault);
       }
@@ -118,16 +125,21 @@ public final class Nemesis {
     List<Fault> cycle = new ArrayList<>();
     try {
       while (true) {
-        sleep(Duration.ofMillis(1_000 + random.nextInt(1_500))); // quiet between faults
+        sleep(Duration.ofMillis(300 + random.nextInt(700))); // quiet between faults
         if (cycle.isEmpty()) {
           cycle.addAll(enabled);
           Collections.shuffle(cycle, random);
         }
-        Fault fault = cycle.get(0);
-        if (System.nanoTime() + worstCase(fault).toNanos() > deadlineNanos) {
+        // The next fault of the cycle that can still be healed before the deadline.
+        long now = System.nanoTime();
+        Fault fault = cycle.stream()
+            .filter(candidate -> now + worstCase(candidate).toNanos() <= deadlineNanos)
+            .findFirst()
+            .orElse(null);
+        if (fault == null) {
           return;
         }
-        cycle.remove(0);
+        cycle.remove(fault);
         inject(fault);
         synchronized (this) {
           injected.merge(fault, 1, Integer::sum);
@@ -143,10 +155,10 @@ public final class Nemesis {
   /** How long a fault may take from start to healed, restarts included. */
   private Duration worstCase(Fault fault) {
     return switch (fault) {
-      case LONG_PAUSE -> timing.longPause().plusSeconds(2);
-      case KILL_ALL -> Duration.ofSeconds(20);
-      case CLOCK -> Duration.ofSeconds(20);
-      default -> Duration.ofSeconds(12);
+      case LONG_PAUSE -> timing.longPause().plusSeconds(1);
+      case KILL_ALL, KILL -> Duration.ofSeconds(8);
+      case CLOCK -> Duration.ofSeconds(11);
+      default -> Duration.ofSeconds(6);
     };
   }
 
@@ -157,14 +169,14 @@ public final class Nemesis {
       case KILL -> {
         announce("kill -9 " + name);
         cluster.kill(target);
-        sleep(hold(1_000, 3_000));
+        sleep(hold(500, 2_000));
         announce("restart " + name);
         cluster.restart(target, Duration.ZERO);
       }
       case PAUSE -> {
         announce("pause " + name);
         cluster.pause(target);
-        sleep(hold(1_000, 4_000));
+        sleep(hold(1_000, 3_000));
         cluster.resume(target);
       }
       case PARTITION -> {
@@ -178,16 +190,23 @@ public final class Nemesis {
             cluster.isolate(target, proxy -> proxy.delay(delay));
           }
         }
-        sleep(hold(2_000, 5_000));
+        sleep(hold(2_000, 4_000));
+        cluster.healNetwork();
+      }
+      case LOSSY -> {
+        int percent = 20 + random.nextInt(21);
+        announce("every link loses " + percent + "% of requests");
+        cluster.loseEverywhere(percent / 100.0);
+        sleep(hold(2_000, 4_000));
         cluster.healNetwork();
       }
       case DROP_REPAIRS -> {
         announce("isolate " + name + ", then drop hint and repair traffic");
         cluster.isolate(target, FaultProxy::cut);
-        sleep(hold(1_000, 3_000));
+        sleep(hold(1_000, 2_000));
         cluster.healNetwork();
         cluster.dropCauses(Set.of("hint", "repair"));
-        sleep(hold(2_000, 4_000));
+        sleep(hold(2_000, 3_000));
         cluster.healNetwork();
       }
       case KILL_ALL -> {
@@ -209,10 +228,11 @@ public final class Nemesis {
             + skew.abs().toSeconds() + " s");
         cluster.kill(target);
         cluster.restart(target, skew);
-        sleep(hold(2_000, 4_000));
-        announce("restart " + name + " with its clock right");
-        cluster.kill(target);
-        cluster.restart(target, Duration.ZERO);
+        long delay = 100 + random.nextInt(700);
+        announce("slow " + name + "'s links by " + delay + " ms");
+        cluster.isolate(target, proxy -> proxy.delay(delay));
+        sleep(hold(2_000, 3_000));
+        cluster.healNetwork();
       }
     }
     current = "none";

@@ -34,7 +34,7 @@ public final class Torture {
       "options:",
       "  --replica-jar PATH     the replica jar (default: quorumkv-replica.jar next to this jar, or the build's)",
       "  --duration 60s         how long the clients and the faults run",
-      "  --faults all           all, none, or a comma list of: kill, pause, partition, drop-repairs, kill-all,",
+      "  --faults all           all, none, or a comma list of: kill, pause, partition, lossy, drop-repairs, kill-all,",
       "                         long-pause, clock",
       "  --clients 5            concurrent clients",
       "  --keys 5               keys k0..k(N-1)",

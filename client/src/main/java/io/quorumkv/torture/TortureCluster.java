@@ -30,6 +30,7 @@ public final class TortureCluster implements AutoCloseable {
   private final FaultProxy[][] proxies = new FaultProxy[3][3];
   private final LocalCluster cluster;
   private final Set<Integer> paused = new HashSet<>();
+  private final Set<Integer> skewed = new HashSet<>();
   /** The last counters seen per replica process (by PID), so restarts do not lose them. */
   private final Map<Long, Map<String, Long>> countersByProcess = new HashMap<>();
 
@@ -71,8 +72,13 @@ public final class TortureCluster implements AutoCloseable {
   }
 
   /** Starts a killed replica again with its clock offset by {@code clockOffset}, and waits until it answers. */
-  public void restart(int replica, Duration clockOffset) throws IOException, InterruptedException {
+  public synchronized void restart(int replica, Duration clockOffset) throws IOException, InterruptedException {
     cluster.restartLive(replica, Map.of("CLOCK_OFFSET", clockOffset.toMillis() + "ms"));
+    if (clockOffset.isZero()) {
+      skewed.remove(replica);
+    } else {
+      skewed.add(replica);
+    }
   }
 
   public void killAll() throws InterruptedException {
@@ -81,10 +87,10 @@ public final class TortureCluster implements AutoCloseable {
     }
   }
 
-  public void restartAll() throws IOException, InterruptedException {
-    for (int replica = 0; replica < 3; replica++) {
-      restart(replica, Duration.ZERO);
-    }
+  /** Starts all three killed replicas at once (clocks right) and waits until each answers. */
+  public synchronized void restartAll() throws IOException, InterruptedException {
+    cluster.restartAllLive();
+    skewed.clear();
   }
 
   public synchronized void pause(int replica) throws IOException, InterruptedException {
@@ -107,6 +113,11 @@ public final class TortureCluster implements AutoCloseable {
     }
   }
 
+  /** Every link drops each request with this probability. */
+  public void loseEverywhere(double probability) {
+    forEachProxy(proxy -> proxy.lose(probability));
+  }
+
   /** Every link drops apply requests with these causes. */
   public void dropCauses(Set<String> causes) {
     forEachProxy(proxy -> proxy.dropCauses(causes));
@@ -116,12 +127,15 @@ public final class TortureCluster implements AutoCloseable {
     forEachProxy(FaultProxy::heal);
   }
 
-  /** Heals the network, resumes paused replicas and restarts dead ones (clocks right). */
-  public void healAll() throws IOException, InterruptedException {
+  /** Heals the network, resumes paused replicas, restarts dead ones and skewed ones with their clocks right. */
+  public synchronized void healAll() throws IOException, InterruptedException {
     healNetwork();
     for (int replica = 0; replica < 3; replica++) {
       if (paused.contains(replica)) {
         resume(replica);
+      }
+      if (skewed.contains(replica)) {
+        kill(replica);
       }
       if (!cluster.replica(replica).isAlive()) {
         restart(replica, Duration.ZERO);

@@ -25,6 +25,11 @@ import java.util.function.IntFunction;
  * keys through random replicas, each recording what it saw. A client waits for each answer
  * before its next request, so its own operations never overlap.
  *
+ * <p>Writes go to two keys at a time, a pair that moves on every {@link #PHASE} (reads go to
+ * every key): a key that leaves the pair is deleted by client 0 and then left alone for a
+ * while, long enough for its tombstone to be settled and purged, so the runs exercise
+ * purging as well as contention.
+ *
  * <p>It speaks plain HTTP (the JDK client, HTTP/1.1) rather than the QuorumKV client library,
  * so what is recorded is exactly what came over the wire, and the outcome of every failure is
  * classified from the answer itself (see {@link Operation.Outcome}).
@@ -32,6 +37,7 @@ import java.util.function.IntFunction;
 public final class Workload {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  static final Duration PHASE = Duration.ofSeconds(6);
 
   /**
    * @param clients concurrent clients
@@ -102,13 +108,23 @@ public final class Workload {
   private void runClient(int client) {
     Random random = new Random(settings.seed() * 1_000_003L + client);
     int written = 0;
+    long phase = 0;
     while (!stopping.get()) {
-      String key = key(random.nextInt(settings.keys()));
+      long now = now() / PHASE.toNanos();
+      if (client == 0 && settings.keys() > 2) {
+        for (; phase < now; phase++) { // the key leaving the written pair is deleted once
+          record(write(client, key((int) (phase % settings.keys())), null, addressOfReplica.apply(random.nextInt(3))));
+        }
+      }
       String address = addressOfReplica.apply(random.nextInt(3));
       int dice = random.nextInt(100);
       if (dice < 50) {
-        record(read(client, key, address, settings.consistency()));
-      } else if (dice < 90) {
+        record(read(client, key(random.nextInt(settings.keys())), address, settings.consistency()));
+        continue;
+      }
+      String key = settings.keys() > 2 ? key((int) ((now + random.nextInt(2)) % settings.keys()))
+          : key(random.nextInt(settings.keys()));
+      if (dice < 90) {
         record(write(client, key, "c" + client + "-" + written++, address));
       } else {
         record(write(client, key, null, address));
@@ -128,6 +144,17 @@ public final class Workload {
   private void record(Operation operation) {
     history.add(operation);
     outcomes[operation.outcome().ordinal()].increment();
+    if (operation.outcome() != Outcome.OK && operation.client() != Operation.FINAL_READER) {
+      pause(); // a replica that is down refuses at once: do not spin on it
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private Operation read(int client, String key, String address, String consistency) {
@@ -145,7 +172,8 @@ public final class Workload {
       }
       return new Operation(client, key, Kind.READ, null, invoke, complete, Outcome.FAIL);
     } catch (IOException e) {
-      return new Operation(client, key, Kind.READ, null, invoke, now(), Outcome.UNKNOWN);
+      Outcome outcome = isConnectionRefused(e) ? Outcome.FAIL : Outcome.UNKNOWN;
+      return new Operation(client, key, Kind.READ, null, invoke, now(), outcome);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Operation(client, key, Kind.READ, null, invoke, now(), Outcome.UNKNOWN);
@@ -161,7 +189,7 @@ public final class Workload {
     long invoke = now();
     try {
       HttpResponse<byte[]> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-      return new Operation(client, key, Kind.WRITE, value, invoke, now(), writeOutcome(answer));
+      return new Operation(client, key, Kind.WRITE, value, invoke, now(), writeOutcome(answer.statusCode(), answer.body()));
     } catch (IOException e) {
       // A refused connection sent nothing: definitely not applied. Any other failure may have.
       Outcome outcome = isConnectionRefused(e) ? Outcome.FAIL : Outcome.UNKNOWN;
@@ -176,15 +204,14 @@ public final class Workload {
    * 200: ok. 4xx: refused, nothing applied. 503 from the version query: no replica was asked to
    * apply anything, so it definitely failed. Any other answer: it may have been applied.
    */
-  static Outcome writeOutcome(HttpResponse<byte[]> answer) {
-    int status = answer.statusCode();
+  static Outcome writeOutcome(int status, byte[] body) {
     if (status == 200) {
       return Outcome.OK;
     }
     if (status >= 400 && status < 500) {
       return Outcome.FAIL;
     }
-    if (status == 503 && "version-query".equals(field(answer.body(), "phase"))) {
+    if (status == 503 && "version-query".equals(field(body, "phase"))) {
       return Outcome.FAIL;
     }
     return Outcome.UNKNOWN;
