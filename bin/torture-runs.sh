@@ -14,8 +14,11 @@ options=()
 for arg in "$@"; do
   if [[ "$arg" == "--stop-at-first-violation" ]]; then stop_early=true; else options+=("$arg"); fi
 done
-client_jar=client/target/quorumkv-client.jar
-[[ -f "$client_jar" && -f target/quorumkv-replica.jar ]] || mvn -B -q -DskipTests package
+# CLIENT_JAR: another build's client jar (its replica jar is the quorumkv-replica.jar beside it, if any).
+client_jar="${CLIENT_JAR:-client/target/quorumkv-client.jar}"
+if [[ -z "${CLIENT_JAR:-}" ]]; then
+  [[ -f "$client_jar" && -f target/quorumkv-replica.jar ]] || mvn -B -q -DskipTests package
+fi
 mkdir -p run/torture
 all_linearizable=0
 for run in $(seq 1 "$runs"); do

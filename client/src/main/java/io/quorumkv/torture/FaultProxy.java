@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <ul>
  *   <li>{@link #cut()}: every open connection is dropped and new ones are closed at once;
  *   <li>{@link #blackhole()}: connections are accepted but requests vanish (the sender times out);
- *   <li>{@link #delay(long)}: every request waits before it is passed on;
+ *   <li>{@link #delay(long)}: every request, and every answer, waits before it is passed on;
  *   <li>{@link #lose(double)}: each request drops its connection with this probability;
  *   <li>{@link #dropCauses(Set)}: requests applying records for one of these causes (the
  *       {@code cause} query parameter of {@code /internal/v1/apply}: hint, repair,
@@ -42,6 +42,7 @@ public final class FaultProxy implements AutoCloseable {
 
   private final ServerSocket server;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final Set<Socket> swallowing = ConcurrentHashMap.newKeySet(); // waiting for answers that never come
   private final Map<String, LongAdder> dropped = new ConcurrentHashMap<>();
   private volatile int targetPort;
   private volatile Mode mode = Mode.PASS;
@@ -92,9 +93,16 @@ public final class FaultProxy implements AutoCloseable {
     droppedCauses = Set.copyOf(causes);
   }
 
-  /** Back to passing everything at once. */
+  /**
+   * Back to passing everything at once. Connections that had a request swallowed are closed:
+   * their sender would otherwise wait on them for an answer that never comes.
+   */
   public void heal() {
     mode = Mode.PASS;
+    for (Socket socket : swallowing) {
+      closeQuietly(socket);
+    }
+    swallowing.clear();
     delayMillis = 0;
     droppedCauses = Set.of();
     lossProbability = 0;
@@ -119,18 +127,22 @@ public final class FaultProxy implements AutoCloseable {
         closeQuietly(client);
         continue;
       }
+      Socket upstream = new Socket();
       try {
-        Socket upstream = new Socket();
-        upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 2_000);
+        open.add(client);
+        open.add(upstream);
         // No Nagle: a request written in pieces must not wait for the peer's delayed ACK.
         client.setTcpNoDelay(true);
         upstream.setTcpNoDelay(true);
-        open.add(client);
-        open.add(upstream);
+        upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 2_000);
+        if (mode == Mode.CUT) { // cut while connecting
+          closePair(client, upstream);
+          continue;
+        }
         start("proxy-requests-" + port(), () -> pumpRequests(client, upstream));
         start("proxy-answers-" + port(), () -> pumpAnswers(upstream, client));
       } catch (IOException e) {
-        closeQuietly(client); // the replica behind is down: the caller sees a closed connection
+        closePair(client, upstream); // the replica behind is down: the caller sees a closed connection
       }
     }
   }
@@ -161,10 +173,15 @@ public final class FaultProxy implements AutoCloseable {
         if (body.length < length) {
           return;
         }
+        long delay = delayMillis;
+        if (delay > 0) {
+          Thread.sleep(delay);
+        }
         if (mode == Mode.CUT) {
           return;
         }
         if (mode == Mode.BLACKHOLE) {
+          swallowing.add(from);
           continue; // swallowed: no answer ever comes
         }
         if (lossProbability > 0 && ThreadLocalRandom.current().nextDouble() < lossProbability) {
@@ -175,10 +192,6 @@ public final class FaultProxy implements AutoCloseable {
         if (cause != null && droppedCauses.contains(cause)) {
           dropped.computeIfAbsent(cause, c -> new LongAdder()).increment();
           return; // the sender sees its connection closed without an answer
-        }
-        long delay = delayMillis;
-        if (delay > 0) {
-          Thread.sleep(delay);
         }
         byte[] request = new byte[head.length + body.length];
         System.arraycopy(head, 0, request, 0, head.length);
@@ -200,11 +213,17 @@ public final class FaultProxy implements AutoCloseable {
     try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
       int read;
       while ((read = in.read(buffer)) >= 0 && mode != Mode.CUT) {
+        long delay = delayMillis;
+        if (delay > 0) {
+          Thread.sleep(delay);
+        }
         out.write(buffer, 0, read);
         out.flush();
       }
     } catch (IOException e) {
       // one side closed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       closePair(from, to);
     }
@@ -262,6 +281,7 @@ public final class FaultProxy implements AutoCloseable {
     closeQuietly(b);
     open.remove(a);
     open.remove(b);
+    swallowing.remove(a);
   }
 
   private static void closeQuietly(Socket socket) {

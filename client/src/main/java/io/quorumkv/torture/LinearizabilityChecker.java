@@ -70,15 +70,19 @@ public final class LinearizabilityChecker {
   /** Operations completed before the stuck one that a violation report shows. */
   private static final int RECENT_BEFORE = 4;
 
-  private final long explorationLimit;
+  private final long memoBytesLimit;
 
-  /** @param explorationLimit states one key may explore before the checker gives up (UNDECIDED) */
-  public LinearizabilityChecker(long explorationLimit) {
-    this.explorationLimit = explorationLimit;
+  /**
+   * @param memoBytesLimit about how much memory one key's memo of explored states may take
+   *     before the checker gives up on that key (UNDECIDED) instead of running out of memory
+   */
+  public LinearizabilityChecker(long memoBytesLimit) {
+    this.memoBytesLimit = memoBytesLimit;
   }
 
+  /** A memo of at most 1 GiB per key. */
   public LinearizabilityChecker() {
-    this(20_000_000L);
+    this(1L << 30);
   }
 
   public Result check(List<Operation> history) {
@@ -88,7 +92,7 @@ public final class LinearizabilityChecker {
     }
     List<KeyVerdict> verdicts = new ArrayList<>();
     for (Map.Entry<String, List<Operation>> key : byKey.entrySet()) {
-      verdicts.add(new KeySearch(key.getKey(), key.getValue(), explorationLimit).run());
+      verdicts.add(new KeySearch(key.getKey(), key.getValue(), memoBytesLimit).run());
     }
     return new Result(verdicts);
   }
@@ -164,11 +168,13 @@ public final class LinearizabilityChecker {
     private final List<Candidate> candidates;
     private final Event head = new Event(-1, false, Long.MIN_VALUE);
 
-    KeySearch(String key, List<Operation> operations, long explorationLimit) {
+    KeySearch(String key, List<Operation> operations, long memoBytesLimit) {
       this.key = key;
       this.operations = operations;
-      this.explorationLimit = explorationLimit;
       this.candidates = prepare(operations, new HashMap<>());
+      // An entry: the bit set's words, plus object, array and hash-set node headers.
+      long entryBytes = 8L * ((candidates.size() + 63) / 64) + 96;
+      this.explorationLimit = Math.max(1, memoBytesLimit / entryBytes);
     }
 
     KeyVerdict run() {

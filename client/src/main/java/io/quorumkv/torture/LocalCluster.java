@@ -148,10 +148,19 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /** Stops every replica, each even if stopping another failed. */
   @Override
   public void close() throws InterruptedException {
+    RuntimeException failure = null;
     for (ReplicaProcess replica : replicas) {
-      replica.close();
+      try {
+        replica.close();
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 }

@@ -81,11 +81,17 @@ public final class Workload {
     }
   }
 
-  /** Stops the clients after their current request (bounded by the request timeout). */
+  /**
+   * Stops the clients after their current request. A client that has not stopped within a
+   * minute fails the run: a request still in flight would be missing from the history.
+   */
   public void stop() throws InterruptedException {
     stopping.set(true);
     for (Thread thread : threads) {
-      thread.join(settings.requestTimeout().toMillis() + 5_000);
+      thread.join(60_000);
+      if (thread.isAlive()) {
+        throw new IllegalStateException(thread.getName() + " did not stop: its last request never ended");
+      }
     }
   }
 
@@ -112,7 +118,7 @@ public final class Workload {
     while (!stopping.get()) {
       long now = now() / PHASE.toNanos();
       if (client == 0 && settings.keys() > 2) {
-        for (; phase < now; phase++) { // the key leaving the written pair is deleted once
+        for (; phase < now && !stopping.get(); phase++) { // the key leaving the written pair is deleted once
           record(write(client, key((int) (phase % settings.keys())), null, addressOfReplica.apply(random.nextInt(3))));
         }
       }
@@ -132,13 +138,28 @@ public final class Workload {
     }
   }
 
-  /** After healing: one quorum read of {@code key} through each replica, as client {@link Operation#FINAL_READER}. */
-  public void finalReads() {
+  /**
+   * After healing: a quorum read of every key through each replica, as client
+   * {@link Operation#FINAL_READER}, each retried (every attempt recorded) until it succeeds,
+   * at most {@code attempts} times. Returns whether every one succeeded: without them a lost
+   * write could go unnoticed.
+   */
+  public boolean finalReads(int attempts) throws InterruptedException {
+    boolean all = true;
     for (int key = 0; key < settings.keys(); key++) {
       for (int replica = 0; replica < 3; replica++) {
-        record(read(Operation.FINAL_READER, key(key), addressOfReplica.apply(replica), "quorum"));
+        Operation read = null;
+        for (int attempt = 0; attempt < attempts && (read == null || read.outcome() != Outcome.OK); attempt++) {
+          if (read != null) {
+            Thread.sleep(200);
+          }
+          read = read(Operation.FINAL_READER, key(key), addressOfReplica.apply(replica), "quorum");
+          record(read);
+        }
+        all &= read != null && read.outcome() == Outcome.OK;
       }
     }
+    return all;
   }
 
   private void record(Operation operation) {
