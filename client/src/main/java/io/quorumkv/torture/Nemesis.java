@@ -39,8 +39,9 @@ public final class Nemesis {
     LONG_PAUSE("long-pause"),
     /**
      * One replica restarted with its clock skewed by more than the request timeouts (ahead: a
-     * forward jump; or behind), its links to the others slowed for a few seconds so clock
-     * readings spread late between it and them. The skew stays until the replica's next restart (by a later
+     * forward jump; or behind), and the links of one replica slowed for a few seconds so it
+     * hears the others' clock readings late: the skewed one when it is behind, another one
+     * when it is ahead. The skew stays until the replica's next restart (by a later
      * fault, or the final healing, which restarts it with its clock right).
      */
     CLOCK("clock");
@@ -228,9 +229,12 @@ public final class Nemesis {
             + skew.abs().toSeconds() + " s");
         cluster.kill(target);
         cluster.restart(target, skew);
+        // The replica left in the dark about the others' latest clocks: the one behind itself,
+        // or, when it is ahead, one of the others (it hears the skewed clock late).
+        int slow = skew.isNegative() ? target : (target + 1 + random.nextInt(2)) % 3;
         long delay = 100 + random.nextInt(700);
-        announce("slow " + name + "'s links by " + delay + " ms");
-        cluster.isolate(target, proxy -> proxy.delay(delay));
+        announce("slow peer" + slow + "'s links by " + delay + " ms");
+        cluster.isolate(slow, proxy -> proxy.delay(delay));
         sleep(hold(2_000, 3_000));
         cluster.healNetwork();
       }

@@ -12,11 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -78,6 +80,7 @@ public final class Torture {
   private final PrintStream out;
   private long startNanos;
   private String verdictLine = "UNDECIDED (not checked)";
+  private volatile String nemesisFailure; // null: the nemesis did its work
 
   private Torture(Options options, PrintStream out) {
     this.options = options;
@@ -193,7 +196,7 @@ public final class Torture {
         format(options.duration()), options.faults().isEmpty() ? "none"
             : options.faults().stream().map(Fault::label).collect(Collectors.joining(",")),
         options.clients(), options.keys(), options.consistency(), options.seed());
-    Map<String, String> environment = new java.util.HashMap<>(REPLICA_ENVIRONMENT);
+    Map<String, String> environment = new HashMap<>(REPLICA_ENVIRONMENT);
     if (!options.deliberateBugs().isBlank()) {
       environment.put("DELIBERATE_BUGS", options.deliberateBugs());
       out.println("torture: DELIBERATE BUGS in every replica: " + options.deliberateBugs());
@@ -216,6 +219,7 @@ public final class Torture {
       workload.start();
       long deadline = startNanos + options.duration().toNanos();
       Thread nemesisThread = new Thread(() -> runNemesis(nemesis, deadline), "nemesis");
+      nemesisThread.setDaemon(true); // should this thread fail, the exit hook still stops the replicas
       nemesisThread.start();
       while (System.nanoTime() < deadline) {
         Thread.sleep(Math.min(PROGRESS_INTERVAL.toMillis(), Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
@@ -241,6 +245,10 @@ public final class Torture {
     HistoryFile.write(options.history(), history);
     summarize(history, injected, repairs, dropped);
     int status = check(history);
+    if (status == EXIT_LINEARIZABLE && nemesisFailure != null) {
+      verdictLine = "UNDECIDED (the fault injection failed: " + nemesisFailure + ")";
+      status = EXIT_NOT_LINEARIZABLE;
+    }
     if (status == EXIT_LINEARIZABLE && !finalReadsDone) {
       verdictLine = "UNDECIDED (a final quorum read failed " + FINAL_READ_ATTEMPTS + " times; a lost write could hide)";
       status = EXIT_NOT_LINEARIZABLE;
@@ -258,6 +266,7 @@ public final class Torture {
     try {
       nemesis.run(deadline);
     } catch (IOException | RuntimeException e) {
+      nemesisFailure = e.toString();
       out.printf("[%5.1fs] nemesis failed: %s%n", elapsedSeconds(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -306,7 +315,7 @@ public final class Torture {
     long reads = history.stream().filter(op -> op.kind() == Kind.READ).count();
     long deletes = history.stream().filter(Operation::isDelete).count();
     Map<String, Long> byOutcome = history.stream()
-        .collect(Collectors.groupingBy(op -> op.outcome().label(), java.util.TreeMap::new, Collectors.counting()));
+        .collect(Collectors.groupingBy(op -> op.outcome().label(), TreeMap::new, Collectors.counting()));
     out.println("summary:");
     out.printf("  operations: %d (%d reads, %d writes, %d deletes), by outcome %s%n", history.size(), reads,
         history.size() - reads - deletes, deletes, byOutcome);
