@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Read;
@@ -227,13 +228,16 @@ public class StoreActorTest {
     assertEquals(Value.ofUtf8("newer"), read().orElseThrow().value());
   }
 
+  /** A second store on {@code storage}, purge checks every {@code purgeCheck}, no grace, with one deliberate bug. */
+  private ActorRef<StoreActor.Command> storeWithBug(MemoryStorage storage, Duration purgeCheck, DeliberateBug bug) {
+    return testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
+        incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, purgeCheck), Set.of(bug)));
+  }
+
   @Test
   public void deliberateBugUnsyncedReadsShowsAnApplyBeforeItIsDurableOrAcknowledged() {
     MemoryStorage lateStorage = new MemoryStorage();
-    ActorRef<StoreActor.Command> late = testKit.spawn(StoreActor.create("a", OWN_ID, lateStorage, clock, stats,
-        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
-        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1)),
-        Set.of(io.quorumkv.faults.DeliberateBug.UNSYNCED_READS)));
+    ActorRef<StoreActor.Command> late = storeWithBug(lateStorage, Duration.ofHours(1), DeliberateBug.UNSYNCED_READS);
     vouch();
     Record record = Record.of(new Version(500, 1), Value.ofUtf8("not yet durable"));
     late.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
@@ -247,10 +251,7 @@ public class StoreActorTest {
   @Test
   public void deliberateBugTimerPurgePurgesATombstoneNobodySettled() {
     MemoryStorage purgingStorage = new MemoryStorage();
-    ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
-        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
-        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50)),
-        Set.of(io.quorumkv.faults.DeliberateBug.TIMER_PURGE)));
+    ActorRef<StoreActor.Command> purging = storeWithBug(purgingStorage, Duration.ofMillis(50), DeliberateBug.TIMER_PURGE);
     vouch();
     purging.tell(new Apply("k", Record.tombstone(new Version(800, 1)), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
     probe.expectMessageClass(Applied.class);

@@ -139,8 +139,8 @@ public final class FaultProxy implements AutoCloseable {
           closePair(client, upstream);
           continue;
         }
-        start("proxy-requests-" + port(), () -> pumpRequests(client, upstream));
-        start("proxy-answers-" + port(), () -> pumpAnswers(upstream, client));
+        start("proxy-requests-" + port(), () -> untilClosed(client, upstream, () -> pumpRequests(client, upstream)));
+        start("proxy-answers-" + port(), () -> untilClosed(client, upstream, () -> pumpAnswers(upstream, client)));
       } catch (IOException e) {
         closePair(client, upstream); // the replica behind is down: the caller sees a closed connection
       }
@@ -153,8 +153,25 @@ public final class FaultProxy implements AutoCloseable {
     thread.start();
   }
 
+  /** One direction of a connection: it copies until either side closes, then closes both. */
+  private interface Pump {
+    void run() throws IOException, InterruptedException;
+  }
+
+  private void untilClosed(Socket client, Socket upstream, Pump pump) {
+    try {
+      pump.run();
+    } catch (IOException e) {
+      // one side closed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      closePair(client, upstream);
+    }
+  }
+
   /** Passes requests one by one, applying the current faults to each. */
-  private void pumpRequests(Socket from, Socket to) {
+  private void pumpRequests(Socket from, Socket to) throws IOException, InterruptedException {
     try (InputStream in = new BufferedInputStream(from.getInputStream()); OutputStream out = to.getOutputStream()) {
       while (true) {
         byte[] head = readHead(in);
@@ -199,16 +216,10 @@ public final class FaultProxy implements AutoCloseable {
         out.write(request);
         out.flush();
       }
-    } catch (IOException e) {
-      // one side closed
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      closePair(from, to);
     }
   }
 
-  private void pumpAnswers(Socket from, Socket to) {
+  private void pumpAnswers(Socket from, Socket to) throws IOException, InterruptedException {
     byte[] buffer = new byte[16 * 1024];
     try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
       int read;
@@ -220,12 +231,6 @@ public final class FaultProxy implements AutoCloseable {
         out.write(buffer, 0, read);
         out.flush();
       }
-    } catch (IOException e) {
-      // one side closed
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      closePair(from, to);
     }
   }
 

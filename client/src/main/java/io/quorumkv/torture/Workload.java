@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 
 /**
@@ -179,26 +180,12 @@ public final class Workload {
   }
 
   private Operation read(int client, String key, String address, String consistency) {
-    long invoke = now();
-    try {
-      HttpResponse<byte[]> answer = http.send(request(address, key, consistency).GET().build(),
-          HttpResponse.BodyHandlers.ofByteArray());
-      long complete = now();
-      if (answer.statusCode() == 200) {
-        String value = new String(answer.body(), StandardCharsets.UTF_8);
-        return new Operation(client, key, Kind.READ, value, invoke, complete, Outcome.OK);
-      }
-      if (answer.statusCode() == 404) {
-        return new Operation(client, key, Kind.READ, null, invoke, complete, Outcome.OK);
-      }
-      return new Operation(client, key, Kind.READ, null, invoke, complete, Outcome.FAIL);
-    } catch (IOException e) {
-      Outcome outcome = isConnectionRefused(e) ? Outcome.FAIL : Outcome.UNKNOWN;
-      return new Operation(client, key, Kind.READ, null, invoke, now(), outcome);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Operation(client, key, Kind.READ, null, invoke, now(), Outcome.UNKNOWN);
-    }
+    return exchange(client, key, Kind.READ, null, request(address, key, consistency).GET().build(),
+        (status, body) -> switch (status) {
+          case 200 -> new Seen(new String(body, StandardCharsets.UTF_8), Outcome.OK);
+          case 404 -> new Seen(null, Outcome.OK);
+          default -> new Seen(null, Outcome.FAIL);
+        });
   }
 
   /** A PUT of {@code value}, or a DELETE when it is null. */
@@ -207,18 +194,30 @@ public final class Workload {
     request = value == null
         ? request.DELETE()
         : request.PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8));
+    return exchange(client, key, Kind.WRITE, value, request.build(),
+        (status, body) -> new Seen(value, writeOutcome(status, body)));
+  }
+
+  /** What an answer says: the value (read, or written) and the outcome. */
+  private record Seen(String value, Outcome outcome) {}
+
+  /** Sends one request and records what came of it, times included. */
+  private Operation exchange(
+      int client, String key, Kind kind, String value, HttpRequest request, BiFunction<Integer, byte[], Seen> interpret) {
     long invoke = now();
+    Outcome failed;
     try {
-      HttpResponse<byte[]> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-      return new Operation(client, key, Kind.WRITE, value, invoke, now(), writeOutcome(answer.statusCode(), answer.body()));
+      HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      Seen seen = interpret.apply(answer.statusCode(), answer.body());
+      return new Operation(client, key, kind, seen.value(), invoke, now(), seen.outcome());
     } catch (IOException e) {
-      // A refused connection sent nothing: definitely not applied. Any other failure may have.
-      Outcome outcome = isConnectionRefused(e) ? Outcome.FAIL : Outcome.UNKNOWN;
-      return new Operation(client, key, Kind.WRITE, value, invoke, now(), outcome);
+      // A refused connection sent nothing: definitely no effect. Any other failure may have had one.
+      failed = isConnectionRefused(e) ? Outcome.FAIL : Outcome.UNKNOWN;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Operation(client, key, Kind.WRITE, value, invoke, now(), Outcome.UNKNOWN);
+      failed = Outcome.UNKNOWN;
     }
+    return new Operation(client, key, kind, kind == Kind.WRITE ? value : null, invoke, now(), failed);
   }
 
   /**

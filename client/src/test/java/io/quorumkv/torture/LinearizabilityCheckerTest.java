@@ -163,10 +163,7 @@ public class LinearizabilityCheckerTest {
     int notLinearizable = 0;
     for (int round = 0; round < 3000; round++) {
       List<Operation> history = randomHistory(random, 2 + random.nextInt(6));
-      boolean expected = BruteForce.isLinearizable(history);
-      Verdict verdict = checker.check(history).verdict();
-      assertEquals("round " + round + ": " + history.stream().map(Operation::describe).toList(),
-          expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, verdict);
+      boolean expected = agreesWithBruteForce(round, history);
       if (expected) {
         linearizable++;
       } else {
@@ -194,12 +191,17 @@ public class LinearizabilityCheckerTest {
           made++;
         }
       }
-      boolean expected = BruteForce.isLinearizable(history);
-      assertEquals("round " + round + ": " + history.stream().map(Operation::describe).toList(),
-          expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, checker.check(history).verdict());
-      notLinearizable += expected ? 0 : 1;
+      notLinearizable += agreesWithBruteForce(round, history) ? 0 : 1;
     }
     assertTrue("not linearizable " + notLinearizable, notLinearizable > 50 && notLinearizable < 350);
+  }
+
+  /** Asserts that the checker and the brute force agree on {@code history}; returns whether it is linearizable. */
+  private boolean agreesWithBruteForce(int round, List<Operation> history) {
+    boolean expected = BruteForce.isLinearizable(history);
+    assertEquals("round " + round + ": " + history.stream().map(Operation::describe).toList(),
+        expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, checker.check(history).verdict());
+    return expected;
   }
 
   /**
