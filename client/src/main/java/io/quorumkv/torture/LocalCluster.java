@@ -20,7 +20,8 @@ public final class LocalCluster implements AutoCloseable {
 
   public static final Duration START_LIMIT = Duration.ofSeconds(60);
 
-  private final List<ReplicaProcess> replicas = new ArrayList<>();
+  private final List<ReplicaProcess> replicas = new ArrayList<>(); // guarded by itself
+  private boolean closed; // guarded by replicas
   private final int[] ports = new int[3];
   private final Path replicaJar;
   private final Path logDir;
@@ -51,9 +52,10 @@ public final class LocalCluster implements AutoCloseable {
     System.arraycopy(ports, 0, this.ports, 0, 3);
     try {
       for (int i = 0; i < 3; i++) {
-        replicas.add(startReplica(i, Map.of()));
+        replicas.add(null);
+        place(i, startReplica(i, Map.of()));
       }
-      for (ReplicaProcess replica : replicas) {
+      for (ReplicaProcess replica : replicas()) {
         replica.awaitHealthy(START_LIMIT);
       }
     } catch (IOException | InterruptedException | RuntimeException | Error e) {
@@ -64,8 +66,23 @@ public final class LocalCluster implements AutoCloseable {
 
   /** One line naming each replica, its address and PID. */
   public String describe() {
-    return replicas.stream().map(r -> r.name() + "@" + r.address() + " pid " + r.pid()).toList()
+    return replicas().stream().map(r -> r.name() + "@" + r.address() + " pid " + r.pid()).toList()
         + ", logs in " + logDir;
+  }
+
+  /**
+   * Puts a started replica in its place, unless the cluster was closed meanwhile (e.g. by an
+   * exit hook while a fault injector restarts a replica): then it is stopped at once.
+   */
+  private void place(int index, ReplicaProcess replica) throws InterruptedException {
+    synchronized (replicas) {
+      if (!closed) {
+        replicas.set(index, replica);
+        return;
+      }
+    }
+    replica.close();
+    throw new IllegalStateException("the cluster was closed while peer" + index + " was starting");
   }
 
   private ReplicaProcess startReplica(int index, Map<String, String> extra) throws IOException {
@@ -78,7 +95,7 @@ public final class LocalCluster implements AutoCloseable {
   /** Starts replica {@code index} again, on its port and data directory, and waits until it is ready. */
   public void restart(int index) throws IOException, InterruptedException {
     restartLive(index);
-    replicas.get(index).awaitHealthy(START_LIMIT);
+    replica(index).awaitHealthy(START_LIMIT);
   }
 
   /** Starts replica {@code index} again and waits until it answers, ready or not. */
@@ -90,23 +107,23 @@ public final class LocalCluster implements AutoCloseable {
   public void restartAllLive() throws IOException, InterruptedException {
     List<Integer> started = new ArrayList<>();
     for (int index = 0; index < 3; index++) {
-      if (!replicas.get(index).isAlive()) {
-        replicas.set(index, startReplica(index, Map.of()));
+      if (!replica(index).isAlive()) {
+        place(index, startReplica(index, Map.of()));
         started.add(index);
       }
     }
     for (int index : started) {
-      replicas.get(index).awaitLive(START_LIMIT);
+      replica(index).awaitLive(START_LIMIT);
     }
   }
 
   /** As {@link #restartLive(int)}, with {@code extra} environment entries for this start only. */
   public void restartLive(int index, Map<String, String> extra) throws IOException, InterruptedException {
-    if (replicas.get(index).isAlive()) {
+    if (replica(index).isAlive()) {
       throw new IllegalStateException("peer" + index + " is still running");
     }
-    replicas.set(index, startReplica(index, extra));
-    replicas.get(index).awaitLive(START_LIMIT);
+    place(index, startReplica(index, extra));
+    replica(index).awaitLive(START_LIMIT);
   }
 
   public Path dataDirectory(int index) {
@@ -130,11 +147,15 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   public ReplicaProcess replica(int index) {
-    return replicas.get(index);
+    synchronized (replicas) {
+      return replicas.get(index);
+    }
   }
 
   public List<ReplicaProcess> replicas() {
-    return List.copyOf(replicas);
+    synchronized (replicas) {
+      return List.copyOf(replicas);
+    }
   }
 
   public static void deleteRecursively(Path directory) throws IOException {
@@ -151,8 +172,13 @@ public final class LocalCluster implements AutoCloseable {
   /** Stops every replica, each even if stopping another failed. */
   @Override
   public void close() throws InterruptedException {
+    List<ReplicaProcess> started;
+    synchronized (replicas) {
+      closed = true;
+      started = replicas.stream().filter(java.util.Objects::nonNull).toList();
+    }
     RuntimeException failure = null;
-    for (ReplicaProcess replica : replicas) {
+    for (ReplicaProcess replica : started) {
       try {
         replica.close();
       } catch (RuntimeException e) {

@@ -137,10 +137,15 @@ public final class ReplicaProcess implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** {@code kill -9}: no shutdown hook runs. */
+  /** {@code kill -9}: no shutdown hook runs. Waits (bounded) until the process is gone. */
   public void kill() throws InterruptedException {
-    process.destroyForcibly();
+    killNow();
     process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Sends {@code kill -9} and returns at once. */
+  public void killNow() {
+    process.destroyForcibly();
   }
 
   /** SIGSTOP: the process freezes, its sockets stay open, nothing answers. */

@@ -81,7 +81,11 @@ public final class TortureCluster implements AutoCloseable {
     }
   }
 
+  /** {@code kill -9} to all three at once (no replica outlives another by more than the signals' delivery). */
   public void killAll() throws InterruptedException {
+    for (int replica = 0; replica < 3; replica++) {
+      cluster.replica(replica).killNow();
+    }
     for (int replica = 0; replica < 3; replica++) {
       cluster.replica(replica).kill();
     }

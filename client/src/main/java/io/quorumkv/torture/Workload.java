@@ -26,8 +26,8 @@ import java.util.function.IntFunction;
  * keys through random replicas, each recording what it saw. A client waits for each answer
  * before its next request, so its own operations never overlap.
  *
- * <p>Writes go to two keys at a time, a pair that moves on every {@link #PHASE} (reads go to
- * every key): a key that leaves the pair is deleted by client 0 and then left alone for a
+ * <p>Writes go to two keys at a time, a pair that moves on every {@link #PHASE} (four reads in
+ * five go to that pair, the rest to any key): a key that leaves the pair is deleted by client 0 and then left alone for a
  * while, long enough for its tombstone to be settled and purged, so the runs exercise
  * purging as well as contention.
  *
@@ -114,7 +114,7 @@ public final class Workload {
 
   private void runClient(int client) {
     Random random = new Random(settings.seed() * 1_000_003L + client);
-    int written = 0;
+    int sequence = 0;
     long phase = 0;
     while (!stopping.get()) {
       long now = now() / PHASE.toNanos();
@@ -125,16 +125,18 @@ public final class Workload {
       }
       String address = addressOfReplica.apply(random.nextInt(3));
       int dice = random.nextInt(100);
+      String written = settings.keys() > 2 ? key((int) ((now + random.nextInt(2)) % settings.keys()))
+          : key(random.nextInt(settings.keys()));
       if (dice < 50) {
-        record(read(client, key(random.nextInt(settings.keys())), address, settings.consistency()));
+        // Most reads race the writes; the rest watch the keys left alone.
+        String read = random.nextInt(5) < 4 ? written : key(random.nextInt(settings.keys()));
+        record(read(client, read, address, settings.consistency()));
         continue;
       }
-      String key = settings.keys() > 2 ? key((int) ((now + random.nextInt(2)) % settings.keys()))
-          : key(random.nextInt(settings.keys()));
       if (dice < 90) {
-        record(write(client, key, "c" + client + "-" + written++, address));
+        record(write(client, written, "c" + client + "-" + sequence++, address));
       } else {
-        record(write(client, key, null, address));
+        record(write(client, written, null, address));
       }
     }
   }
