@@ -103,27 +103,21 @@ public final class LocalCluster implements AutoCloseable {
     restartLive(index, Map.of());
   }
 
-  /** Starts every stopped replica again, all at once, and waits until each answers, ready or not. */
-  public void restartAllLive() throws IOException, InterruptedException {
-    List<Integer> started = new ArrayList<>();
-    for (int index = 0; index < 3; index++) {
-      if (!replica(index).isAlive()) {
-        place(index, startReplica(index, Map.of()));
-        started.add(index);
-      }
-    }
-    for (int index : started) {
-      replica(index).awaitLive(START_LIMIT);
-    }
-  }
-
   /** As {@link #restartLive(int)}, with {@code extra} environment entries for this start only. */
   public void restartLive(int index, Map<String, String> extra) throws IOException, InterruptedException {
+    startAgain(index, extra);
+    replica(index).awaitLive(START_LIMIT);
+  }
+
+  /**
+   * Starts stopped replica {@code index} again, on its port and data directory, with
+   * {@code extra} environment entries for this start only, and returns at once.
+   */
+  public void startAgain(int index, Map<String, String> extra) throws IOException, InterruptedException {
     if (replica(index).isAlive()) {
       throw new IllegalStateException("peer" + index + " is still running");
     }
     place(index, startReplica(index, extra));
-    replica(index).awaitLive(START_LIMIT);
   }
 
   public Path dataDirectory(int index) {
