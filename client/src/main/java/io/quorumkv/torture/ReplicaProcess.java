@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 public final class ReplicaProcess implements AutoCloseable {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final java.util.Random RANDOM = new java.util.Random();
 
   private final String name;
   private final int port;
@@ -66,10 +67,34 @@ public final class ReplicaProcess implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  /** A port on loopback that was free a moment ago. */
+  /**
+   * A port on loopback that was free a moment ago, below the kernel's ephemeral range: a
+   * replica that is down must not find its port taken when it restarts, and a client that
+   * keeps connecting to a port in the ephemeral range while nothing listens there can end up
+   * connected to itself, holding that very port.
+   */
   public static int freePort() throws IOException {
+    int below = ephemeralRangeStart();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = 10_000 + RANDOM.nextInt(Math.max(1, below - 10_000));
+      try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return socket.getLocalPort();
+      } catch (IOException e) {
+        // taken: try another
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+      return socket.getLocalPort(); // no luck below the range: any free port
+    }
+  }
+
+  /** The first port of Linux's ephemeral range, or 32768 where it cannot be read. */
+  private static int ephemeralRangeStart() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      return Math.max(10_001, Integer.parseInt(range.split("\\s+")[0]));
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
     }
   }
 
