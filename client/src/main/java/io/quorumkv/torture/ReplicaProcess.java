@@ -91,8 +91,10 @@ public final class ReplicaProcess implements AutoCloseable {
   /** The first port of Linux's ephemeral range, or 32768 where it cannot be read. */
   private static int ephemeralRangeStart() {
     try {
-      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
-      return Math.max(10_001, Integer.parseInt(range.split("\\s+")[0]));
+      // Read line by line: procfs files claim a size of 0, which Files.readString trusts.
+      String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
+      int start = Integer.parseInt(range.split("\\s+")[0]);
+      return start > 11_000 ? start : 32_768;
     } catch (IOException | RuntimeException e) {
       return 32_768;
     }
