@@ -214,7 +214,7 @@ public final class Torture {
       Workload workload = new Workload(new Workload.Settings(options.clients(), options.keys(), options.consistency(),
           CLIENT_TIMEOUT, options.seed()), cluster::address, startNanos);
       Nemesis nemesis = new Nemesis(cluster, options.faults(), new Nemesis.Timing(
-          TOMBSTONE_GRACE.plusSeconds(2), REQUEST_TIMEOUT.multipliedBy(3)), options.seed(),
+          TOMBSTONE_GRACE.plus(Workload.PHASE), REQUEST_TIMEOUT.multipliedBy(3)), options.seed(),
           event -> out.printf("[%5.1fs] nemesis: %s%n", elapsedSeconds(), event));
       workload.start();
       long deadline = startNanos + options.duration().toNanos();
