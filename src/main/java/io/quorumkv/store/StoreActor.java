@@ -175,11 +175,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       timers.startTimerWithFixedDelay(SyncTick.INSTANCE, PERIODIC_SYNC_INTERVAL);
     }
     if (readsSeeQueued) {
-      // On whole seconds of the wall clock, like a once-a-second fsync: replicas on one machine
-      // flush together, so a value can be unsynced on all of them at once.
-      long interval = LATE_FLUSH_INTERVAL.toMillis();
-      long untilNextSecond = interval - System.currentTimeMillis() % interval;
-      timers.startTimerAtFixedRate(LateFlushTick.INSTANCE, Duration.ofMillis(untilNextSecond), LATE_FLUSH_INTERVAL);
+      timers.startTimerWithFixedDelay(LateFlushTick.INSTANCE, LATE_FLUSH_INTERVAL);
     }
   }
 
