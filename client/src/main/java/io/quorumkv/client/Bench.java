@@ -16,6 +16,8 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,17 +25,22 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * {@code kv bench}: a closed-loop load generator for sizing a cluster. {@code concurrency}
- * workers each keep one request in flight, spread over all nodes, for a duration or a number
- * of operations; latencies go into HdrHistograms per operation. Bounded in time and count.
+ * {@code kv bench}: a load generator for sizing a cluster. {@code concurrency} workers each
+ * keep one request in flight, spread over all nodes, for a duration or a number of
+ * operations; latencies go into HdrHistograms per operation. Bounded in time and count.
+ *
+ * <p>Without {@code --rate} the loop is closed: each worker sends its next request when the
+ * last one is answered. With {@code --rate} every worker follows a fixed schedule, and each
+ * latency is measured from when its request <em>should</em> have been sent, so a stall shows
+ * up in the latencies of every request it held back (no coordinated omission, as in wrk2).
  */
 final class Bench {
 
   /** Everything a run is configured with. */
   record Options(
       List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
-      int valueBytes, int keys, Consistency consistency, boolean prefill, Duration warmup, long seed,
-      Path json, Duration timeout) {}
+      int valueBytes, int keys, KeyDistribution distribution, double rate, Consistency consistency,
+      boolean prefill, Duration warmup, long seed, Path json, Duration timeout) {}
 
   private enum Operation { READ, WRITE }
 
@@ -63,10 +70,13 @@ final class Bench {
 
   /** Runs the benchmark; returns the number of requests that failed unexpectedly. */
   long run() throws IOException {
-    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, write=%d%%, %d-byte values, %d keys, consistency %s, seed %d%n",
+    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, %s, write=%d%%, %d-byte values, %d keys (%s), "
+            + "consistency %s, seed %d%n",
         options.nodes().size(), options.concurrency(),
         options.ops() > 0 ? options.ops() + " ops" : options.duration().toMillis() / 1000.0 + " s",
-        options.writePercent(), options.valueBytes(), options.keys(), options.consistency().label(), options.seed());
+        options.rate() > 0 ? "target " + options.rate() + " ops/s" : "closed loop",
+        options.writePercent(), options.valueBytes(), options.keys(), options.distribution().label(),
+        options.consistency().label(), options.seed());
     if (options.prefill()) {
       prefill();
     }
@@ -112,15 +122,19 @@ final class Bench {
     long deadline = System.nanoTime() + duration.toNanos();
     long limit = ops > 0 ? ops : Long.MAX_VALUE;
     List<CompletableFuture<Void>> workers = new ArrayList<>();
+    // With a target rate each worker sends every `interval`, the workers' schedules staggered.
+    long interval = options.rate() > 0 ? (long) (options.concurrency() * 1e9 / options.rate()) : 0;
+    long phaseStart = System.nanoTime();
     for (int i = 0; i < options.concurrency(); i++) {
       Random random = new Random(options.seed() * 31 + i + (measure ? 1 : 0));
-      workers.add(worker(random, deadline, limit).toCompletableFuture());
+      Schedule schedule = new Schedule(phaseStart + interval * i / options.concurrency(), interval);
+      workers.add(worker(random, deadline, limit, schedule).toCompletableFuture());
     }
     CompletableFuture<Void> all = CompletableFuture.allOf(workers.toArray(new CompletableFuture[0]));
     int second = 0;
     while (!all.isDone()) {
       try {
-        all.get(1, java.util.concurrent.TimeUnit.SECONDS);
+        all.get(1, TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         if (measure) {
           progress(++second);
@@ -131,14 +145,35 @@ final class Bench {
     }
   }
 
-  private CompletionStage<Void> worker(Random random, long deadline, long limit) {
-    if (System.nanoTime() >= deadline || started.incrementAndGet() > limit) {
+  /** A worker's send times: {@code next} is when its next request is due; interval 0: closed loop. */
+  private static final class Schedule {
+    private long next;
+    private final long interval;
+
+    Schedule(long first, long interval) {
+      this.next = first;
+      this.interval = interval;
+    }
+  }
+
+  private CompletionStage<Void> worker(Random random, long deadline, long limit, Schedule schedule) {
+    long now = System.nanoTime();
+    if (schedule.interval > 0 && schedule.next > now) {
+      if (schedule.next >= deadline) {
+        return CompletableFuture.completedFuture(null);
+      }
+      Executor later = CompletableFuture.delayedExecutor(schedule.next - now, TimeUnit.NANOSECONDS);
+      return CompletableFuture.runAsync(() -> { }, later).thenCompose(ignored -> worker(random, deadline, limit, schedule));
+    }
+    if (now >= deadline || started.incrementAndGet() > limit) {
       return CompletableFuture.completedFuture(null);
     }
     Operation operation = random.nextInt(100) < options.writePercent() ? Operation.WRITE : Operation.READ;
-    String key = keyName(random.nextInt(options.keys()));
+    String key = keyName(options.distribution().next(random));
     KvClient client = clients.get(random.nextInt(clients.size()));
-    long began = System.nanoTime();
+    // The latency counts from when the request was due, not from when it could be sent.
+    long began = schedule.interval > 0 ? schedule.next : now;
+    schedule.next += schedule.interval;
     CompletionStage<?> request = operation == Operation.WRITE
         ? client.put(key, value, options.consistency())
         : client.get(key, options.consistency());
@@ -153,7 +188,7 @@ final class Bench {
         }
       }
       return null;
-    }).thenCompose(ignored -> worker(random, deadline, limit));
+    }).thenCompose(ignored -> worker(random, deadline, limit, schedule));
   }
 
   private static String kindOf(Throwable failure) {
@@ -182,9 +217,17 @@ final class Bench {
     out.printf(Locale.ROOT, "%-6s %9s %10s %8s %8s %8s %8s %8s %7s%n",
         "op", "count", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors");
     Map<String, Object> json = new LinkedHashMap<>();
-    json.put("options", Map.of("concurrency", options.concurrency(), "writePercent", options.writePercent(),
-        "valueBytes", options.valueBytes(), "keys", options.keys(), "consistency", options.consistency().label(),
-        "seconds", seconds, "seed", options.seed()));
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put("concurrency", options.concurrency());
+    settings.put("targetRate", options.rate() > 0 ? options.rate() : null);
+    settings.put("writePercent", options.writePercent());
+    settings.put("valueBytes", options.valueBytes());
+    settings.put("keys", options.keys());
+    settings.put("distribution", options.distribution().label());
+    settings.put("consistency", options.consistency().label());
+    settings.put("seconds", seconds);
+    settings.put("seed", options.seed());
+    json.put("options", settings);
     long failed = 0;
     for (Operation operation : Operation.values()) {
       Histogram histogram = totals.get(operation);
@@ -227,9 +270,11 @@ final class Bench {
 
   static final String USAGE = String.join("\n",
       "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
-      "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--consistency quorum]",
-      "         [--prefill] [--warmup 2s] [--seed N] [--timeout 5s] [--json FILE]",
-      "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them");
+      "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
+      "         [--rate OPS_PER_S] [--consistency quorum] [--prefill] [--warmup 2s] [--seed N] [--timeout 5s]",
+      "         [--json FILE]",
+      "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them;",
+      "  --rate: an open loop at that total rate, latencies measured from when each request was due");
 
   /** Parses the bench options (the words after {@code bench}). */
   static Options parse(List<String> args, Map<String, String> environment) {
@@ -240,6 +285,8 @@ final class Bench {
     int writePercent = 10;
     int valueBytes = 100;
     int keys = 10_000;
+    String distribution = "uniform";
+    double rate = 0;
     Consistency consistency = Consistency.QUORUM;
     boolean prefill = false;
     Duration warmup = Duration.ZERO;
@@ -273,11 +320,8 @@ final class Bench {
         case "--seed" -> seed = Long.parseLong(text);
         case "--json" -> json = Path.of(text);
         case "--timeout" -> timeout = Durations.parse(text);
-        case "--distribution" -> {
-          if (!text.equals("uniform")) {
-            throw new IllegalArgumentException("only --distribution uniform is supported so far");
-          }
-        }
+        case "--distribution" -> distribution = text;
+        case "--rate" -> rate = positive(option, text, 10_000_000);
         default -> throw new IllegalArgumentException("unknown bench option " + option);
       }
     }
@@ -287,7 +331,7 @@ final class Bench {
       }
     }
     return new Options(List.copyOf(nodes), concurrency, duration, ops, writePercent, valueBytes, keys,
-        consistency, prefill, warmup, seed, json, timeout);
+        KeyDistribution.parse(distribution, keys), rate, consistency, prefill, warmup, seed, json, timeout);
   }
 
   /** {@code read=90,write=10} (percentages adding up to 100); returns the write share. */
