@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): QuorumKV against the etcd anchor, in one sitting.
+#
+# Starts a fresh local three-replica cluster (fsync = always, RocksDB in a new temporary
+# directory, 127.0.0.1:BASE_PORT..+2), prefills 10,000 keys (key00000..key09999) with
+# 100-byte values, then measures quorum PUT and quorum GET on uniform random keys:
+#   - with wrk -t1 -cC -dD --latency against one replica (as the anchor does against etcd's
+#     leader), C = 16 and 64, ROUNDS rounds each;
+#   - with `kv bench` (requests spread over all three replicas), the same C and duration.
+# Then runs the etcd anchor ($ETCD_BASELINE, default ../shared/bench/etcd-baseline.sh, when
+# present) with the same duration and rounds, and prints every run and the medians.
+# Stops every process it started by PID. Installs wrk from the Debian archive if missing.
+#
+# Usage: bench/compare.sh [DURATION] [ROUNDS]     e.g. bench/compare.sh 15s 3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-15s}; ROUNDS=${2:-3}
+BASE_PORT=${BASE_PORT:-7400}
+ETCD_BASELINE=${ETCD_BASELINE:-../shared/bench/etcd-baseline.sh}
+REPLICA_JAR=target/quorumkv-replica.jar
+CLIENT_JAR=client/target/quorumkv-client.jar
+[ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk from the Debian archive" >&2
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/quorumkv-compare.XXXXXX)
+PIDS=()
+stop_cluster() {
+  [ ${#PIDS[@]} -eq 0 ] && return
+  kill -TERM "${PIDS[@]}" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
+  kill -KILL "${PIDS[@]}" 2>/dev/null || true
+  PIDS=()
+}
+trap 'stop_cluster; rm -rf "$WORK"' EXIT
+
+for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
+NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
+for i in 0 1 2; do
+  FSYNC=always PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$WORK/peer$i" \
+    java -Xmx1g -jar "$REPLICA_JAR" > "$WORK/peer$i.log" 2>&1 &
+  PIDS+=($!)
+done
+# The prefill waits for the replicas itself (it retries refused connections until --timeout runs out).
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$BASE_PORT/health" | grep -q '"incarnation":"ready"' && \
+  curl -sf "http://127.0.0.1:$((BASE_PORT + 2))/health" | grep -q '"incarnation":"ready"' && break
+  sleep 0.5
+done
+java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --prefill --ops 1 --mix write=100 \
+  --concurrency 16 > "$WORK/prefill.out"
+grep prefilled "$WORK/prefill.out" >&2
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# wrk's "99%" line in milliseconds, whatever unit it printed.
+wrk_p99_ms() { awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/, "", v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v*=1000 } print v }'; }
+
+declare -A RESULTS
+for c in 16 64; do
+  for op in put get; do
+    for round in $(seq 1 "$ROUNDS"); do
+      out=$(wrk -t1 -c"$c" -d"$DURATION" --latency -s "bench/wrk/$op.lua" "http://127.0.0.1:$BASE_PORT")
+      rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+      p99=$(echo "$out" | wrk_p99_ms)
+      errors=$(echo "$out" | awk '/Non-2xx/ {print $NF} /Socket errors/ {print}' | tr '\n' ' ')
+      echo "wrk $op c=$c round $round: $rps req/s, p99 $p99 ms ${errors:+(errors: $errors)}"
+      RESULTS["wrk $op $c"]+="$rps $p99"$'\n'
+    done
+  done
+done
+for c in 16 64; do
+  for mix in write=100 read=100; do
+    op=${mix%%=*}
+    for round in $(seq 1 "$ROUNDS"); do
+      java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --mix "$mix" --concurrency "$c" \
+        --duration "$DURATION" --warmup 2s --seed "$round" --json "$WORK/bench.json" > "$WORK/bench.out" || true
+      line=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[sys.argv[2]]; print('%.1f %.2f' % (r['opsPerSecond'], r['p99Ms']))" \
+        "$WORK/bench.json" "$op")
+      echo "kv bench $op c=$c round $round: ops/s p99 ms = $line"
+      RESULTS["bench $op $c"]+="$line"$'\n'
+    done
+  done
+done
+stop_cluster
+
+echo
+echo "medians of $ROUNDS rounds of $DURATION (QuorumKV: fsync = always, quorum):"
+for key in "wrk put 16" "wrk put 64" "wrk get 16" "wrk get 64" "bench write 16" "bench write 64" "bench read 16" "bench read 64"; do
+  rate=$(printf '%s' "${RESULTS[$key]}" | awk '{print $1}' | median)
+  p99=$(printf '%s' "${RESULTS[$key]}" | awk '{print $2}' | median)
+  printf '  %-16s %10s ops/s   p99 %8s ms\n' "$key" "$rate" "$p99"
+done
+
+if [ -x "$ETCD_BASELINE" ] || [ -f "$ETCD_BASELINE" ]; then
+  echo
+  echo "etcd anchor ($ETCD_BASELINE $DURATION $ROUNDS):"
+  bash "$ETCD_BASELINE" "$DURATION" "$ROUNDS"
+else
+  echo "no etcd anchor at $ETCD_BASELINE (set ETCD_BASELINE): QuorumKV figures only" >&2
+fi
