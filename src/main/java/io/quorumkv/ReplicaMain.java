@@ -20,6 +20,7 @@ import io.quorumkv.http.AdminRoutes;
 import io.quorumkv.http.ErrorHandling;
 import io.quorumkv.http.InternalRoutes;
 import io.quorumkv.http.PublicRoutes;
+import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.membership.ClusterView;
 import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.membership.PeerMonitor;
@@ -175,10 +176,11 @@ public final class ReplicaMain {
       Map<String, AntiEntropyStatus> entropyStatuses = new HashMap<>();
       List<HintedHandoff.Peer> hintPeers = new ArrayList<>();
       List<PeerClient> peerClients = new ArrayList<>();
-      Map<String, HintStatus> hintStatuses = new HashMap<>();
+      Map<String, HintStatus> hintStatuses = new HashMap<>(); // filled below, read by metrics once serving
+      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses);
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
-            settings.peerRequestsInFlightMax());
+            settings.peerRequestsInFlightMax(), metrics);
         ReplicaHandle handle = new ReplicaHandle(peer.name(),
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
@@ -224,7 +226,7 @@ public final class ReplicaMain {
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
-      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, membership, view)
+      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, membership, view, metrics)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
       return Behaviors.receive(Void.class)
@@ -245,10 +247,10 @@ public final class ReplicaMain {
   private static Route concatRoutes(
       ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store,
       ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId,
-      Membership membership, ClusterView view) {
+      Membership membership, ClusterView view, ReplicaMetrics metrics) {
     InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId,
         membership.knownPeerIds());
-    PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view);
+    PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
     AdminRoutes admin = new AdminRoutes(settings, membership.retired());
     return internal.concat(internal.routes(), admin.routes(), pub.routes());
   }

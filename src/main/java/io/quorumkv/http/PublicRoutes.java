@@ -26,6 +26,7 @@ import io.quorumkv.coordinator.QuorumNotReached;
 import io.quorumkv.coordinator.ReadCoordinator;
 import io.quorumkv.coordinator.WriteCoordinator;
 import io.quorumkv.membership.ClusterView;
+import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.Version;
 import java.time.Duration;
@@ -33,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The public API (DESIGN.md section 4): {@code PUT/GET/DELETE /kv/{key}}, {@code /health},
@@ -49,9 +51,12 @@ public final class PublicRoutes extends AllDirectives {
   private final Settings settings;
   private final ClusterView cluster;
   private final Duration askTimeout;
+  private final ReplicaMetrics metrics;
 
   public PublicRoutes(
-      ActorRef<Coordinators.Command> coordinators, Scheduler scheduler, Settings settings, ClusterView cluster) {
+      ActorRef<Coordinators.Command> coordinators, Scheduler scheduler, Settings settings, ClusterView cluster,
+      ReplicaMetrics metrics) {
+    this.metrics = metrics;
     this.coordinators = coordinators;
     this.scheduler = scheduler;
     this.settings = settings;
@@ -64,17 +69,37 @@ public final class PublicRoutes extends AllDirectives {
   public Route routes() {
     return concat(
         pathPrefix("kv", () -> concat(
-            path(PathMatchers.segment(), key -> withKey(key, validKey -> withConsistency(consistency ->
+            path(PathMatchers.segment(), key -> measured(() -> withKey(key, validKey -> withConsistency(consistency ->
                 concat(
                     put(() -> withSizeLimit(settings.valueBytesMax(), () ->
                         entity(Unmarshaller.entityToByteString(), body -> write(validKey, body, consistency)))),
                     get(() -> read(validKey, consistency)),
-                    delete(() -> remove(validKey, consistency)))))),
+                    delete(() -> remove(validKey, consistency))))))),
             pathEndOrSingleSlash(() -> complete(badRequest("the key is missing: use /kv/{key}"))),
             path(PathMatchers.segment().slash(PathMatchers.remaining()), (first, rest) ->
                 complete(badRequest("a key is one path segment: percent-encode '/' as %2F"))))),
         path("health", () -> get(() -> complete(json(StatusCodes.OK, health())))),
-        path("cluster", () -> get(() -> complete(json(StatusCodes.OK, cluster.render())))));
+        path("cluster", () -> get(() -> complete(json(StatusCodes.OK, cluster.render())))),
+        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
+            ContentTypes.parse(metrics.contentType()), metrics.scrape())))));
+  }
+
+  /**
+   * Counts and times each {@code /kv} request by operation, consistency and the status it got.
+   * Rejections and exceptions inside become their error responses here, so every request that
+   * was counted in is counted out.
+   */
+  private Route measured(Supplier<Route> inner) {
+    return extractRequest(request -> {
+      long began = System.nanoTime();
+      String op = request.method().value().toLowerCase(java.util.Locale.ROOT);
+      String consistency = request.getUri().query().get("consistency").orElse("quorum");
+      metrics.requestStarted();
+      return mapResponse(response -> {
+        metrics.requestAnswered(op, consistency, response.status().intValue(), System.nanoTime() - began);
+        return response;
+      }, () -> handleExceptions(ErrorHandling.exceptions(), () -> handleRejections(ErrorHandling.rejections(), inner)));
+    });
   }
 
   private Route withKey(String key, Function<String, Route> inner) {

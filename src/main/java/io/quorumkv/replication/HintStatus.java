@@ -41,7 +41,7 @@ public final class HintStatus {
     expired.incrementAndGet();
   }
 
-  long pending() {
+  public long pending() {
     return pending.get();
   }
 

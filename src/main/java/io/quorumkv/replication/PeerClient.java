@@ -33,9 +33,12 @@ public final class PeerClient {
   private final int inFlightMax;
   /** Requests handed to the pool and not yet finished there (which may be after our timeout). */
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final PeerTraffic traffic;
 
-  public PeerClient(ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax) {
+  public PeerClient(
+      ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax, PeerTraffic traffic) {
     this.peer = peer;
+    this.traffic = traffic;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
     this.timeout = timeout;
@@ -58,8 +61,10 @@ public final class PeerClient {
     if (!secret.isEmpty()) {
       request = request.addHeader(RawHeader.create(InternalWire.SECRET_HEADER, secret));
     }
+    String endpointName = endpoint.contains("?") ? endpoint.substring(0, endpoint.indexOf('?')) : endpoint;
     if (inFlight.incrementAndGet() > inFlightMax) {
       inFlight.decrementAndGet();
+      traffic.called(peer.name(), endpointName, false, 0, 0);
       return CompletableFuture.failedFuture(new PeerCallFailed(
           "more than " + inFlightMax + " requests to peer " + peer.name() + " are outstanding"));
     }
@@ -68,7 +73,10 @@ public final class PeerClient {
         .toCompletableFuture();
     answer.whenComplete((bytes, failure) -> inFlight.decrementAndGet());
     // A copy with the deadline: timing out must not count the pool's request as finished.
-    return answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    CompletableFuture<byte[]> bounded = answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    bounded.whenComplete((bytes, failure) ->
+        traffic.called(peer.name(), endpointName, failure == null, body.length, bytes == null ? 0 : bytes.length));
+    return bounded;
   }
 
   private CompletionStage<byte[]> bodyOf(HttpResponse response) {

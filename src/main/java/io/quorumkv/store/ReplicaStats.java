@@ -18,6 +18,38 @@ public final class ReplicaStats {
   private final AtomicLong digestConflicts = new AtomicLong();
   private final AtomicLong staleMessagesIgnored = new AtomicLong();
   private final AtomicLong tombstonesPurged = new AtomicLong();
+  private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong commitNanos = new AtomicLong();
+
+  /** A storage batch write (synced under fsync = always) took {@code nanos}. */
+  public void committed(long nanos) {
+    commits.incrementAndGet();
+    commitNanos.addAndGet(nanos);
+  }
+
+  public long commits() {
+    return commits.get();
+  }
+
+  public long commitNanos() {
+    return commitNanos.get();
+  }
+
+  public long readWriteBacks() {
+    return readWriteBacks.get();
+  }
+
+  public long readRepairs() {
+    return readRepairs.get();
+  }
+
+  public long tombstonesPurged() {
+    return tombstonesPurged.get();
+  }
+
+  public long staleMessagesIgnored() {
+    return staleMessagesIgnored.get();
+  }
 
   /** A settled tombstone was old enough and is gone. */
   public void tombstonePurged() {

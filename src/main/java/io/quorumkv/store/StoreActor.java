@@ -249,7 +249,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     for (Apply apply : queued) {
       batch.add(new KeyedRecord(apply.key(), apply.record()));
     }
+    long began = System.nanoTime();
     List<ApplyOutcome> outcomes = storage.applyIfNewer(batch);
+    stats.committed(System.nanoTime() - began);
     Stamp stamp = stamp();
     for (int i = 0; i < queued.size(); i++) {
       Apply apply = queued.get(i);

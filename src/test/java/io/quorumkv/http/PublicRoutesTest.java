@@ -184,4 +184,29 @@ public class PublicRoutesTest extends JUnitRouteTest {
     assertEquals("self", cluster.get("node").asText());
     assertTrue(cluster.get("peers").isArray());
   }
+
+  @Test
+  public void metricsCountEveryRequestByOperationConsistencyAndOutcome() {
+    put(single, "/kv/m1", "v").assertStatusCode(200);
+    single.run(HttpRequest.GET("/kv/m1?consistency=one")).assertStatusCode(200);
+    single.run(HttpRequest.GET("/kv/absent")).assertStatusCode(404);
+    put(single, "/kv/m1", "a value over the sixteen-byte limit").assertStatusCode(413);
+    single.run(HttpRequest.POST("/kv/m1")).assertStatusCode(405);
+
+    TestRouteResult scraped = single.run(HttpRequest.GET("/metrics")).assertStatusCode(200);
+    String text = scraped.entityString();
+    assertTrue(scraped.response().entity().getContentType().toString(),
+        scraped.response().entity().getContentType().toString().startsWith("text/plain"));
+    for (String line : new String[] {
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"put\",outcome=\"ok\"} 1",
+        "quorumkv_requests_total{consistency=\"one\",op=\"get\",outcome=\"ok\"} 1",
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"get\",outcome=\"not_found\"} 1",
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"put\",outcome=\"rejected\"} 1",
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"post\",outcome=\"rejected\"} 1",
+        "quorumkv_request_duration_seconds_count{consistency=\"quorum\",op=\"put\"} 2",
+        "quorumkv_requests_in_flight 0",
+        "quorumkv_storage_commits_total 1"}) {
+      assertTrue("missing '" + line + "' in:\n" + text, text.contains(line));
+    }
+  }
 }

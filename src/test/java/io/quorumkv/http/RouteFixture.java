@@ -59,7 +59,8 @@ final class RouteFixture {
             settings.readTimeout(), settings.requestsInFlightMax(), java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
-    PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view);
+    PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
+        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of()));
     InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID,
         new KnownPeerIds(Map.of(), (name, id) -> { }));
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())

@@ -1,0 +1,127 @@
+package io.quorumkv.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.quorumkv.replication.HintStatus;
+import io.quorumkv.replication.PeerTraffic;
+import io.quorumkv.store.ReplicaStats;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+
+/**
+ * One replica's metrics, served by {@code GET /metrics} in the Prometheus text format: client
+ * requests by operation, consistency and outcome with their latency, requests in flight,
+ * replica-to-replica calls and bytes, and, read from {@link ReplicaStats} and the hint
+ * statuses when scraped, read write-backs and repairs, hints pending, storage commits.
+ */
+public final class ReplicaMetrics implements PeerTraffic {
+
+  /** Seconds: from a fraction of a millisecond up to the request timeouts. */
+  private static final double[] LATENCY_BOUNDS = {
+      0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5};
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  private final Counter requests;
+  private final Histogram requestSeconds;
+  private final Gauge inFlight;
+  private final Counter peerCalls;
+  private final Counter peerBytes;
+
+  public ReplicaMetrics(ReplicaStats stats, Map<String, HintStatus> hints) {
+    requests = Counter.builder().name("quorumkv_requests_total")
+        .help("Client requests by operation (get, put, delete), consistency and outcome "
+            + "(ok, not_found, rejected, unavailable, error)")
+        .labelNames("op", "consistency", "outcome").register(registry);
+    requestSeconds = Histogram.builder().name("quorumkv_request_duration_seconds")
+        .help("Client request latency, from the request's arrival to its answer")
+        .labelNames("op", "consistency").classicOnly().classicUpperBounds(LATENCY_BOUNDS).register(registry);
+    inFlight = Gauge.builder().name("quorumkv_requests_in_flight")
+        .help("Client requests being served now").register(registry);
+    peerCalls = Counter.builder().name("quorumkv_peer_requests_total")
+        .help("Replica-to-replica requests sent, by peer, endpoint and outcome (ok, failed)")
+        .labelNames("peer", "endpoint", "outcome").register(registry);
+    peerBytes = Counter.builder().name("quorumkv_peer_bytes_total")
+        .help("Replica-to-replica body bytes, by peer and direction (sent, received)")
+        .labelNames("peer", "direction").register(registry);
+    counter("quorumkv_read_write_backs_total", "Reads that wrote the newest record back before answering",
+        stats, ReplicaStats::readWriteBacks);
+    counter("quorumkv_read_repairs_total", "Stale replicas repaired in the background after a read answered",
+        stats, ReplicaStats::readRepairs);
+    counter("quorumkv_tombstones_purged_total", "Settled tombstones purged", stats, ReplicaStats::tombstonesPurged);
+    counter("quorumkv_stale_messages_ignored_total", "Applies older than max-message-age, not applied",
+        stats, ReplicaStats::staleMessagesIgnored);
+    counter("quorumkv_digest_conflicts_total", "Two values seen at one version (corruption alarm)",
+        stats, ReplicaStats::digestConflicts);
+    counter("quorumkv_storage_commits_total", "Storage batch writes (each synced to disk under fsync = always)",
+        stats, ReplicaStats::commits);
+    CounterWithCallback.builder().name("quorumkv_storage_commit_seconds_total")
+        .help("Time spent in storage batch writes, sync included; divide by quorumkv_storage_commits_total")
+        .callback(callback -> callback.call(stats.commitNanos() / 1e9)).register(registry);
+    GaugeWithCallback.builder().name("quorumkv_hints_pending")
+        .help("Hints waiting to be handed off, by peer").labelNames("peer")
+        .callback(callback -> hints.forEach((peer, status) -> callback.call(status.pending(), peer)))
+        .register(registry);
+  }
+
+  private void counter(String name, String help, ReplicaStats stats, ToLongFunction<ReplicaStats> value) {
+    CounterWithCallback.builder().name(name).help(help)
+        .callback(callback -> callback.call(value.applyAsLong(stats))).register(registry);
+  }
+
+  public void requestStarted() {
+    inFlight.inc();
+  }
+
+  /** A client request was answered with {@code status} after {@code nanos}. */
+  public void requestAnswered(String op, String consistency, int status, long nanos) {
+    inFlight.dec();
+    requests.labelValues(op, consistency, outcome(status)).inc();
+    requestSeconds.labelValues(op, consistency).observe(nanos / 1e9);
+  }
+
+  static String outcome(int status) {
+    if (status == 200) {
+      return "ok";
+    }
+    if (status == 404) {
+      return "not_found";
+    }
+    if (status >= 400 && status < 500) {
+      return "rejected";
+    }
+    return status == 503 ? "unavailable" : "error";
+  }
+
+  @Override
+  public void called(String peer, String endpoint, boolean succeeded, long bytesSent, long bytesReceived) {
+    peerCalls.labelValues(peer, endpoint, succeeded ? "ok" : "failed").inc();
+    peerBytes.labelValues(peer, "sent").inc(bytesSent);
+    if (bytesReceived > 0) {
+      peerBytes.labelValues(peer, "received").inc(bytesReceived);
+    }
+  }
+
+  public String contentType() {
+    return writer.getContentType();
+  }
+
+  /** The current values in the Prometheus text format. */
+  public byte[] scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+    try {
+      writer.write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}
