@@ -26,23 +26,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 WORK=$(mktemp -d /tmp/quorumkv-compare.XXXXXX)
-PIDS=()
-stop_cluster() {
-  [ ${#PIDS[@]} -eq 0 ] && return
-  kill -TERM "${PIDS[@]}" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
-  kill -KILL "${PIDS[@]}" 2>/dev/null || true
-  PIDS=()
-}
+. bench/cluster.sh
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
-for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
-NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
-for i in 0 1 2; do
-  FSYNC=always PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$WORK/peer$i" \
-    java -Xmx1g -jar "$REPLICA_JAR" > "$WORK/peer$i.log" 2>&1 &
-  PIDS+=($!)
-done
+start_cluster always "$WORK" "$WORK/replica"
 # The prefill waits for the replicas itself (it retries refused connections until --timeout runs out).
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$BASE_PORT/health" | grep -q '"incarnation":"ready"' && \
@@ -53,7 +40,6 @@ java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --
   --concurrency 16 > "$WORK/prefill.out"
 grep prefilled "$WORK/prefill.out" >&2
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # wrk's "99%" line in milliseconds, whatever unit it printed.
 wrk_p99_ms() { awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/, "", v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v*=1000 } print v }'; }
 

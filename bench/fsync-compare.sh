@@ -16,26 +16,13 @@ CLIENT_JAR=client/target/quorumkv-client.jar
 [ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
 
 WORK=$(mktemp -d /tmp/quorumkv-fsync-bench.XXXXXX)
-PIDS=()
-stop_cluster() {
-  [ ${#PIDS[@]} -eq 0 ] && return
-  kill -TERM "${PIDS[@]}" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
-  kill -KILL "${PIDS[@]}" 2>/dev/null || true
-  PIDS=()
-}
+. bench/cluster.sh
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
-for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
-NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
 
 run() { # mode round
   local mode=$1 round=$2 dir="$WORK/$1-$2"
-  for i in 0 1 2; do
-    FSYNC=$mode PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$dir/peer$i" \
-      java -Xmx1g -jar "$REPLICA_JAR" > "$WORK/$mode-$round-peer$i.log" 2>&1 &
-    PIDS+=($!)
-  done
+  start_cluster "$mode" "$dir" "$WORK/$mode-$round"
   java -jar "$CLIENT_JAR" bench --nodes "$NODES" --mix write=100 --concurrency "$CONCURRENCY" \
     --keys 10000 --value-bytes 100 --warmup 5s --duration "$DURATION" --seed "$round" \
     --json "$WORK/$mode-$round.json" > "$WORK/$mode-$round.out"
@@ -53,7 +40,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 always=$(printf '%s' "${RESULTS[always]}" | awk '{print $1}' | median)
 never=$(printf '%s' "${RESULTS[never]}" | awk '{print $1}' | median)
 always_p99=$(printf '%s' "${RESULTS[always]}" | awk '{print $3}' | median)

@@ -3,9 +3,6 @@ package io.quorumkv.replication;
 /** Told of every replica-to-replica call a {@link PeerClient} makes (for metrics). */
 public interface PeerTraffic {
 
-  /** Counts nothing. */
-  PeerTraffic NONE = (peer, endpoint, succeeded, bytesSent, bytesReceived) -> { };
-
   /**
    * @param endpoint the internal endpoint, e.g. {@code apply} (without its query string)
    * @param bytesReceived 0 when the call failed before an answer came

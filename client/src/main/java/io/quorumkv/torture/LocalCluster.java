@@ -124,10 +124,6 @@ public final class LocalCluster implements AutoCloseable {
     return logDir.resolve("peer" + index + "-data");
   }
 
-  public int port(int index) {
-    return ports[index];
-  }
-
   /** PEER_* entries for all three replicas except {@code self} (or all three with -1). */
   public Map<String, String> peerEnvironment(int self) {
     Map<String, String> environment = new HashMap<>();

@@ -1,0 +1,24 @@
+# Sourced by the bench scripts: a local three-replica cluster on 127.0.0.1:BASE_PORT..+2,
+# started from REPLICA_JAR and stopped by PID; and a median over lines of numbers.
+PIDS=()
+for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
+NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
+
+start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_DIR/peer$i, logs to LOG_PREFIX-peer$i.log
+  local fsync=$1 data=$2 logs=$3
+  for i in 0 1 2; do
+    FSYNC=$fsync PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$data/peer$i" \
+      java -Xmx1g -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
+    PIDS+=($!)
+  done
+}
+
+stop_cluster() { # SIGTERM, up to 10 s per replica, then SIGKILL
+  [ ${#PIDS[@]} -eq 0 ] && return
+  kill -TERM "${PIDS[@]}" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
+  kill -KILL "${PIDS[@]}" 2>/dev/null || true
+  PIDS=()
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
