@@ -198,14 +198,14 @@ public class PublicRoutesTest extends JUnitRouteTest {
     assertTrue(scraped.response().entity().getContentType().toString(),
         scraped.response().entity().getContentType().toString().startsWith("text/plain"));
     for (String line : new String[] {
-        "quorumkv_requests_total{consistency=\"quorum\",op=\"put\",outcome=\"ok\"} 1",
-        "quorumkv_requests_total{consistency=\"one\",op=\"get\",outcome=\"ok\"} 1",
-        "quorumkv_requests_total{consistency=\"quorum\",op=\"get\",outcome=\"not_found\"} 1",
-        "quorumkv_requests_total{consistency=\"quorum\",op=\"put\",outcome=\"rejected\"} 1",
-        "quorumkv_requests_total{consistency=\"quorum\",op=\"post\",outcome=\"rejected\"} 1",
-        "quorumkv_request_duration_seconds_count{consistency=\"quorum\",op=\"put\"} 2",
-        "quorumkv_requests_in_flight 0",
-        "quorumkv_storage_commits_total 1"}) {
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"put\",outcome=\"ok\"} 1.0\n",
+        "quorumkv_requests_total{consistency=\"one\",op=\"get\",outcome=\"ok\"} 1.0\n",
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"get\",outcome=\"not_found\"} 1.0\n",
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"put\",outcome=\"rejected\"} 1.0\n",
+        "quorumkv_requests_total{consistency=\"quorum\",op=\"post\",outcome=\"rejected\"} 1.0\n",
+        "quorumkv_request_duration_seconds_count{consistency=\"quorum\",op=\"put\"} 2\n",
+        "quorumkv_requests_in_flight 0.0\n",
+        "quorumkv_storage_commits_total 1.0\n"}) {
       assertTrue("missing '" + line + "' in:\n" + text, text.contains(line));
     }
   }
