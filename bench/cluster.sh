@@ -8,7 +8,7 @@ start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_
   local fsync=$1 data=$2 logs=$3
   for i in 0 1 2; do
     FSYNC=$fsync PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$data/peer$i" \
-      java -Xmx1g -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
+      java ${REPLICA_JAVA_OPTS:-} -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
     PIDS+=($!)
   done
 }

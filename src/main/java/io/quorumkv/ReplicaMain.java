@@ -220,7 +220,7 @@ public final class ReplicaMain {
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
-          settings.requestsInFlightMax(), settings.deliberateBugs())), "coordinators");
+          settings.requestsInFlightMax(), settings.fanout(), settings.deliberateBugs())), "coordinators");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),

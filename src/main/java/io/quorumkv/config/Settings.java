@@ -2,6 +2,7 @@ package io.quorumkv.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.quorumkv.coordinator.Fanout;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.FsyncMode;
 import java.time.Duration;
@@ -24,6 +25,7 @@ public record Settings(
     Duration readTimeout,
     Duration peerRequestTimeout,
     int peerRequestsInFlightMax,
+    Fanout fanout,
     Duration peerPingInterval,
     String clusterSecret,
     int keyBytesMax,
@@ -106,6 +108,7 @@ public record Settings(
           q.getDuration("read-timeout"),
           q.getDuration("peer-request-timeout"),
           q.getInt("peer-requests-in-flight-max"),
+          fanout(q),
           q.getDuration("peer-ping-interval"),
           q.getString("cluster-secret"),
           q.getInt("limits.key-bytes-max"),
@@ -141,6 +144,20 @@ public record Settings(
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+  }
+
+  private static Fanout fanout(Config q) {
+    String mode = q.getString("fanout.mode").trim();
+    return switch (mode) {
+      case "quorum-first" -> {
+        Duration hedgeDelay = q.getDuration("fanout.hedge-delay");
+        check(isPositive(hedgeDelay), "quorumkv.fanout.hedge-delay (HEDGE_DELAY) must be positive");
+        yield Fanout.quorumFirst(hedgeDelay);
+      }
+      case "all" -> Fanout.ALL;
+      default -> throw new IllegalArgumentException(
+          "quorumkv.fanout.mode (FANOUT) must be quorum-first or all, not '" + mode + "'");
+    };
   }
 
   /** N: this replica and its peers. */

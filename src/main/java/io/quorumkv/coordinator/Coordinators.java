@@ -13,6 +13,7 @@ import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -51,10 +52,12 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       Duration writeTimeout,
       Duration readTimeout,
       int inFlightMax,
+      Fanout fanout,
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
   private int inFlight;
+  private int turn; // which peer a quorum-first round asks first, in turn
 
   public static Behavior<Command> create(Settings settings) {
     return Behaviors.setup(ctx -> new Coordinators(ctx, settings));
@@ -85,8 +88,9 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       return this;
     }
     track(getContext().spawnAnonymous(WriteCoordinator.create(
-        new WriteCoordinator.Write(key, value), consistency, settings.replicas(), settings.clock(),
-        settings.replicaId(), settings.stats(), settings.hints(), replyTo, settings.writeTimeout(), settings.bugs())));
+        new WriteCoordinator.Write(key, value), consistency, replicasInTurn(), settings.clock(),
+        settings.replicaId(), settings.stats(), settings.hints(), replyTo, settings.writeTimeout(), settings.fanout(),
+        settings.bugs())));
     return this;
   }
 
@@ -96,9 +100,28 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       return this;
     }
     track(getContext().spawnAnonymous(ReadCoordinator.create(
-        get.key(), get.consistency(), settings.replicas(), settings.clock(), settings.replicaId(),
-        settings.stats(), get.replyTo(), settings.readTimeout(), settings.bugs())));
+        get.key(), get.consistency(), replicasInTurn(), settings.clock(), settings.replicaId(),
+        settings.stats(), get.replyTo(), settings.readTimeout(), settings.fanout(), settings.bugs())));
     return this;
+  }
+
+  /**
+   * The replicas, the local one first and the peers rotated one step per request, so a
+   * quorum-first round spreads its peer messages evenly over the peers.
+   */
+  private List<ReplicaHandle> replicasInTurn() {
+    List<ReplicaHandle> all = settings.replicas();
+    int peers = all.size() - 1;
+    if (peers < 2) {
+      return all;
+    }
+    turn = (turn + 1) % peers;
+    List<ReplicaHandle> order = new ArrayList<>(all.size());
+    order.add(all.get(0));
+    for (int i = 0; i < peers; i++) {
+      order.add(all.get(1 + (turn + i) % peers));
+    }
+    return order;
   }
 
   private void track(ActorRef<?> coordinator) {

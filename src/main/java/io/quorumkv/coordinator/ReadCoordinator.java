@@ -32,8 +32,8 @@ import java.util.Set;
 /**
  * Serves one read and stops (DESIGN.md section 6).
  *
- * <p>{@link Read} goes to the replicas; after R answers the newest record among them is
- * chosen. If W replicas already hold it (the common case: the two answers agree) the read
+ * <p>{@link Read} goes to the replicas (all, or R first: see {@link Fanout}); after R answers
+ * the newest record among them is chosen. If W replicas already hold it (the common case: the two answers agree) the read
  * replies at once. Otherwise it writes the record back to the stale replicas and replies only
  * when W hold it, so no later read can return an older record: that is what makes a quorum
  * read linearizable. Answers arriving after the choice are repaired in the background.
@@ -46,6 +46,9 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   public record ReplicaAnswered(Answer answer) implements Command {}
 
   private enum DeadlinePassed implements Command { INSTANCE }
+
+  /** The hedge delay passed with no reply yet: ask the replicas not asked so far. */
+  private enum HedgeDelayPassed implements Command { INSTANCE }
 
   /** The reply to the requester. */
   public sealed interface Result permits Found, NotFound, QuorumNotReached, Overloaded {}
@@ -68,6 +71,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   private final Map<String, Optional<Record>> held = new HashMap<>();
   private final Set<String> repairing = new HashSet<>();
   private final Set<String> unreachable = new HashSet<>();
+  private final Set<String> asked = new HashSet<>();
   private final int holdersRequired;
   private QuorumTracker holders; // set once the newest record is chosen
   private Optional<Record> chosen;
@@ -87,9 +91,10 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
       ReplicaStats stats,
       ActorRef<Result> replyTo,
       Duration timeout,
+      Fanout fanout,
       Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ReadCoordinator(
-        ctx, timers, key, consistency, replicas, clock, replicaId, stats, replyTo, timeout,
+        ctx, timers, key, consistency, replicas, clock, replicaId, stats, replyTo, timeout, fanout,
         bugs.contains(DeliberateBug.NO_READ_WRITE_BACK))));
   }
 
@@ -104,6 +109,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
       ReplicaStats stats,
       ActorRef<Result> replyTo,
       Duration timeout,
+      Fanout fanout,
       boolean skipWriteBack) {
     super(ctx);
     this.skipWriteBack = skipWriteBack;
@@ -117,9 +123,21 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
     this.read = new QuorumTracker(targets.size(), consistency.required(targets.size()));
     this.holdersRequired = consistency.required(targets.size());
     timers.startSingleTimer(DeadlinePassed.INSTANCE, timeout);
-    for (ReplicaHandle replica : targets) {
-      replica.ref().tell(new Read(key, stamp(), answers));
+    int first = fanout.firstAsked(targets.size(), read.required());
+    targets.subList(0, first).forEach(this::ask);
+    if (first < targets.size()) {
+      timers.startSingleTimer(HedgeDelayPassed.INSTANCE, fanout.hedgeDelay());
     }
+  }
+
+  private void ask(ReplicaHandle replica) {
+    asked.add(replica.name());
+    replica.ref().tell(new Read(key, stamp(), answers));
+  }
+
+  /** Asks the replicas not asked yet; their answers count like any other (late ones repair). */
+  private void askTheRest() {
+    targets.stream().filter(replica -> !asked.contains(replica.name())).forEach(this::ask);
   }
 
   @Override
@@ -127,6 +145,12 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
     return newReceiveBuilder()
         .onMessage(ReplicaAnswered.class, message -> onAnswer(message.answer()))
         .onMessageEquals(DeadlinePassed.INSTANCE, this::onDeadline)
+        .onMessageEquals(HedgeDelayPassed.INSTANCE, () -> {
+          if (!replied) {
+            askTheRest();
+          }
+          return done() ? Behaviors.stopped() : this;
+        })
         .build();
   }
 
@@ -207,11 +231,12 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
       return; // it answered already and nothing of ours is outstanding there
     }
     unreachable.add(answer.replica());
+    askTheRest();
     if (chosen == null) {
       if (read.failed(answer.replica()) == QuorumTracker.Outcome.FAILED) {
         reply(new QuorumNotReached(Phase.READ, read.successes(), read.required(), read.replicas()));
       }
-    } else {
+    } else if (holders != null) { // null only under DeliberateBug.NO_READ_WRITE_BACK: replied at once
       repairing.remove(answer.replica());
       holders.failed(answer.replica());
       if (holders.outcome() == QuorumTracker.Outcome.FAILED) {
@@ -282,11 +307,11 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
     }
   }
 
-  /** Replied, every replica answered, and no write-back is outstanding. */
+  /** Replied, every replica asked answered, and no write-back is outstanding. */
   private boolean done() {
     Set<String> answered = new HashSet<>(held.keySet());
     answered.addAll(unreachable);
-    return replied && answered.size() == targets.size() && repairing.isEmpty();
+    return replied && answered.containsAll(asked) && repairing.isEmpty();
   }
 
   private Stamp stamp() {

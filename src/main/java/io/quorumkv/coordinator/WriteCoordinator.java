@@ -24,6 +24,7 @@ import io.quorumkv.store.Value;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -33,7 +34,8 @@ import java.util.Set;
  * (DESIGN.md section 6).
  *
  * <ol>
- *   <li>Version query: {@link ReadVersion} to the replicas; after R answers, the clock moves
+ *   <li>Version query: {@link ReadVersion} to the replicas (all, or R first: see
+ *       {@link Fanout}); after R answers, the clock moves
  *       past every version and clock reading they carried and issues this write's version, so
  *       it is higher than every version of a write that completed before this one started,
  *       whatever the wall clocks say.
@@ -53,6 +55,9 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   public record ReplicaAnswered(Answer answer) implements Command {}
 
   private enum DeadlinePassed implements Command { INSTANCE }
+
+  /** The hedge delay passed with the version query still open: ask the replicas not asked. */
+  private enum HedgeDelayPassed implements Command { INSTANCE }
 
   /** The reply to the requester. */
   public sealed interface Result permits Written, QuorumNotReached, Overloaded {}
@@ -75,6 +80,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
 
   private final QuorumTracker query;
   private final QuorumTracker apply;
+  private final Set<String> queried = new HashSet<>();
   private long highestSeenHlc;
   private Record record; // set when the query round completes
   private boolean replied;
@@ -94,9 +100,10 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       ActorRef<HintedHandoff.Command> hints,
       ActorRef<Result> replyTo,
       Duration timeout,
+      Fanout fanout,
       Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WriteCoordinator(
-        ctx, timers, write, consistency, replicas, clock, replicaId, stats, hints, replyTo, timeout,
+        ctx, timers, write, consistency, replicas, clock, replicaId, stats, hints, replyTo, timeout, fanout,
         bugs.contains(DeliberateBug.ONE_ROUND_WRITES))));
   }
 
@@ -112,6 +119,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       ActorRef<HintedHandoff.Command> hints,
       ActorRef<Result> replyTo,
       Duration timeout,
+      Fanout fanout,
       boolean skipVersionQuery) {
     super(ctx);
     this.skipVersionQuery = skipVersionQuery;
@@ -135,13 +143,28 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       startApply(); // the deliberate bug: stamped by the local clock alone
       return;
     }
-    for (ReplicaHandle replica : queryTargets()) {
-      replica.ref().tell(new ReadVersion(write.key(), stamp(), answers));
+    List<ReplicaHandle> targets = queryTargets();
+    int first = fanout.firstAsked(targets.size(), query.required());
+    targets.subList(0, first).forEach(this::queryVersion);
+    if (first < targets.size()) {
+      timers.startSingleTimer(HedgeDelayPassed.INSTANCE, fanout.hedgeDelay());
+    }
+  }
+
+  private void queryVersion(ReplicaHandle replica) {
+    queried.add(replica.name());
+    replica.ref().tell(new ReadVersion(write.key(), stamp(), answers));
+  }
+
+  /** While the version query is open: asks the replicas not asked yet. */
+  private void queryTheRest() {
+    if (record == null && !replied) {
+      queryTargets().stream().filter(replica -> !queried.contains(replica.name())).forEach(this::queryVersion);
     }
   }
 
   private boolean wasQueried(String replica) {
-    return queryTargets().stream().anyMatch(target -> target.name().equals(replica));
+    return queried.contains(replica);
   }
 
   private List<ReplicaHandle> queryTargets() {
@@ -156,6 +179,10 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
     return newReceiveBuilder()
         .onMessage(ReplicaAnswered.class, message -> onAnswer(message.answer()))
         .onMessageEquals(DeadlinePassed.INSTANCE, this::onDeadline)
+        .onMessageEquals(HedgeDelayPassed.INSTANCE, () -> {
+          queryTheRest();
+          return this;
+        })
         .build();
   }
 
@@ -182,6 +209,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       outcome = query.succeeded(held.replica());
     } else if (answer instanceof Unavailable) {
       outcome = query.failed(answer.replica());
+      queryTheRest();
     } else {
       return; // not an answer to a version query: a confused replica, ignored
     }

@@ -29,6 +29,7 @@ public class SettingsTest {
     assertEquals("rocksdb", settings.storageEngine());
     assertEquals(FsyncMode.ALWAYS, settings.fsync());
     assertEquals(1, settings.replicas());
+    assertEquals(io.quorumkv.coordinator.Fanout.quorumFirst(Duration.ofMillis(50)), settings.fanout());
   }
 
   @Test
@@ -46,7 +47,9 @@ public class SettingsTest {
         "quorumkv.storage.engine = cassandra", "storage.engine",
         "quorumkv.limits.key-bytes-max = 0", "key-bytes-max",
         "quorumkv.read-timeout = soon", "read-timeout",
-        "quorumkv.storage.fsync = sometimes", "storage.fsync");
+        "quorumkv.storage.fsync = sometimes", "storage.fsync",
+        "quorumkv.fanout.mode = everyone", "fanout.mode",
+        "quorumkv.fanout.hedge-delay = 0s", "fanout.hedge-delay");
     cases.forEach((override, mentioned) -> {
       IllegalArgumentException e = assertThrows(override, IllegalArgumentException.class,
           () -> Settings.load(config(override), Map.of()));

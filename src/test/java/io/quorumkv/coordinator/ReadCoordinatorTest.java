@@ -52,12 +52,71 @@ public class ReadCoordinatorTest {
   }
 
   private ActorRef<Answer> start(Set<DeliberateBug> bugs) {
-    testKit.spawn(ReadCoordinator.create("k", Consistency.QUORUM, replicas.handles(),
-        HybridLogicalClock.system(), 7L, stats, client.getRef(), TIMEOUT, bugs));
+    spawn(Fanout.ALL, bugs);
     ActorRef<Answer> replyTo = replicas.a.expectMessageClass(Read.class).replyTo();
     replicas.b.expectMessageClass(Read.class);
     replicas.c.expectMessageClass(Read.class);
     return replyTo;
+  }
+
+  private void spawn(Fanout fanout, Set<DeliberateBug> bugs) {
+    testKit.spawn(ReadCoordinator.create("k", Consistency.QUORUM, replicas.handles(),
+        HybridLogicalClock.system(), 7L, stats, client.getRef(), TIMEOUT, fanout, bugs));
+  }
+
+  private static final Duration HEDGE = Duration.ofMillis(500);
+
+  /** Quorum-first: a and b are asked, c is not; returns the answers' replyTo. */
+  private ActorRef<Answer> startQuorumFirst() {
+    spawn(Fanout.quorumFirst(HEDGE), Set.of());
+    ActorRef<Answer> replyTo = replicas.a.expectMessageClass(Read.class).replyTo();
+    replicas.b.expectMessageClass(Read.class);
+    replicas.c.expectNoMessage(QUIET);
+    return replyTo;
+  }
+
+  @Test
+  public void quorumFirstRepliesFromTwoAgreeingAnswersWithoutAskingTheThird() {
+    ActorRef<Answer> replyTo = startQuorumFirst();
+    replyTo.tell(holds("a", NEW));
+    replyTo.tell(holds("b", NEW));
+    assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
+    manualTime.timePasses(HEDGE.multipliedBy(2));
+    replicas.c.expectNoMessage(QUIET); // replied: no hedge
+  }
+
+  @Test
+  public void quorumFirstAsksTheThirdAtOnceWhenAnAskedReplicaFails() {
+    ActorRef<Answer> replyTo = startQuorumFirst();
+    replyTo.tell(holds("a", NEW));
+    replyTo.tell(new Unavailable("b", "connection refused"));
+    replicas.c.expectMessageClass(Read.class);
+    client.expectNoMessage(QUIET);
+    replyTo.tell(holds("c", NEW));
+    assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
+  }
+
+  @Test
+  public void quorumFirstAsksTheThirdWhenTheHedgeDelayPasses() {
+    ActorRef<Answer> replyTo = startQuorumFirst();
+    replyTo.tell(holds("a", NEW)); // b is slow
+    manualTime.timePasses(HEDGE);
+    replicas.c.expectMessageClass(Read.class);
+    replyTo.tell(holds("c", NEW));
+    assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
+  }
+
+  @Test
+  public void quorumFirstWritesBackToTheStaleAskedReplicaBeforeReplying() {
+    ActorRef<Answer> replyTo = startQuorumFirst();
+    replyTo.tell(holds("a", OLD));
+    replyTo.tell(holds("b", NEW));
+    Apply writeBack = replicas.a.expectMessageClass(Apply.class);
+    assertEquals(NEW, writeBack.record());
+    client.expectNoMessage(QUIET);
+    writeBack.replyTo().tell(applied("a", NEW));
+    assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
+    replicas.c.expectNoMessage(QUIET);
   }
 
   private static RecordHeld holds(String replica, Record record) {

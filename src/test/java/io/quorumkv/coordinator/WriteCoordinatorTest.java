@@ -57,9 +57,58 @@ public class WriteCoordinatorTest {
   }
 
   private void start(Consistency consistency, Set<DeliberateBug> bugs) {
+    start(consistency, Fanout.ALL, bugs);
+  }
+
+  private void start(Consistency consistency, Fanout fanout, Set<DeliberateBug> bugs) {
     testKit.spawn(WriteCoordinator.create(
         new WriteCoordinator.Write("k", Optional.of(Value.ofUtf8("v"))), consistency, replicas.handles(),
-        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT, bugs));
+        clock, OWN_ID, stats, hints.getRef(), client.getRef(), TIMEOUT, fanout, bugs));
+  }
+
+  private static final Duration HEDGE = Duration.ofMillis(500);
+
+  @Test
+  public void quorumFirstQueriesTwoVersionsButAppliesToAll() {
+    start(Consistency.QUORUM, Fanout.quorumFirst(HEDGE), Set.of());
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    replicas.c.expectNoMessage(QUIET);
+    replyTo.tell(holds("a", Version.ZERO));
+    replyTo.tell(holds("b", new Version(5_000_000L, 3)));
+    Apply apply = replicas.a.expectMessageClass(Apply.class);
+    replicas.b.expectMessageClass(Apply.class);
+    replicas.c.expectMessageClass(Apply.class); // never queried, yet it gets the write
+    assertTrue(apply.record().version().hlc() > 5_000_000L);
+    apply.replyTo().tell(applied("a", apply.record()));
+    apply.replyTo().tell(applied("c", apply.record()));
+    assertEquals(apply.record().version(), client.expectMessageClass(WriteCoordinator.Written.class).version());
+  }
+
+  @Test
+  public void quorumFirstQueriesTheThirdWhenAQueriedReplicaFails() {
+    start(Consistency.QUORUM, Fanout.quorumFirst(HEDGE), Set.of());
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    replyTo.tell(new Unavailable("b", "connection refused"));
+    versionQueryReplyTo(replicas.c);
+    replyTo.tell(holds("a", Version.ZERO));
+    replicas.a.expectNoMessage(QUIET); // one success is not a quorum
+    replyTo.tell(holds("c", Version.ZERO));
+    replicas.a.expectMessageClass(Apply.class);
+  }
+
+  @Test
+  public void quorumFirstQueriesTheThirdWhenTheHedgeDelayPasses() {
+    start(Consistency.QUORUM, Fanout.quorumFirst(HEDGE), Set.of());
+    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
+    versionQueryReplyTo(replicas.b);
+    replyTo.tell(holds("a", Version.ZERO)); // b is slow
+    replicas.c.expectNoMessage(QUIET);
+    manualTime.timePasses(HEDGE);
+    versionQueryReplyTo(replicas.c);
+    replyTo.tell(holds("c", Version.ZERO));
+    replicas.a.expectMessageClass(Apply.class);
   }
 
   @Test

@@ -56,7 +56,7 @@ final class RouteFixture {
     }
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
-            settings.readTimeout(), settings.requestsInFlightMax(), java.util.Set.of())));
+            settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
