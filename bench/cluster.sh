@@ -1,5 +1,6 @@
 # Sourced by the bench scripts: a local three-replica cluster on 127.0.0.1:BASE_PORT..+2,
-# started from REPLICA_JAR and stopped by PID; and a median over lines of numbers.
+# started from REPLICA_JAR (JVM options: REPLICA_JAVA_OPTS, default -Xmx1g) and stopped by PID;
+# and a median over lines of numbers.
 PIDS=()
 for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
 NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
@@ -8,7 +9,7 @@ start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_
   local fsync=$1 data=$2 logs=$3
   for i in 0 1 2; do
     FSYNC=$fsync PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$data/peer$i" \
-      java ${REPLICA_JAVA_OPTS:-} -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
+      java ${REPLICA_JAVA_OPTS:--Xmx1g} -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
     PIDS+=($!)
   done
 }
