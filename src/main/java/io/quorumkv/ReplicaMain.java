@@ -180,7 +180,8 @@ public final class ReplicaMain {
       ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses);
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
-            settings.peerRequestsInFlightMax(), metrics);
+            settings.peerRequestsInFlightMax(), settings.peerStream(),
+            settings.valueBytesMax() + 64 * 1024, metrics);
         ReplicaHandle handle = new ReplicaHandle(peer.name(),
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
@@ -248,7 +249,7 @@ public final class ReplicaMain {
       ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store,
       ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId,
       Membership membership, ClusterView view, ReplicaMetrics metrics) {
-    InternalRoutes internal = new InternalRoutes(store, ctx.getSystem().scheduler(), settings, clock, replicaId,
+    InternalRoutes internal = new InternalRoutes(store, ctx.getSystem(), settings, clock, replicaId,
         membership.knownPeerIds());
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
     AdminRoutes admin = new AdminRoutes(settings, membership.retired());

@@ -4,6 +4,7 @@ import static io.quorumkv.http.JsonResponses.badRequest;
 import static io.quorumkv.http.JsonResponses.error;
 
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Scheduler;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.http.javadsl.model.ContentTypes;
@@ -15,24 +16,14 @@ import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
 import io.quorumkv.config.Settings;
 import io.quorumkv.membership.KnownPeerIds;
-import io.quorumkv.replication.InternalWire.ApplyCall;
 import io.quorumkv.replication.InternalWire.BucketsReply;
 import io.quorumkv.replication.InternalWire.EntriesCall;
 import io.quorumkv.replication.InternalWire.EntriesReply;
 import io.quorumkv.replication.InternalWire.EntryWire;
-import io.quorumkv.replication.InternalWire.KeyCall;
 import io.quorumkv.replication.InternalWire.PingReply;
 import io.quorumkv.replication.InternalWire.TombstoneCall;
 import io.quorumkv.replication.InternalWire.TombstoneReply;
-import io.quorumkv.replication.InternalWire.VersionReply;
 import io.quorumkv.replication.InternalWire;
-import io.quorumkv.store.Record;
-import io.quorumkv.store.ReplicaProtocol.Answer;
-import io.quorumkv.store.ReplicaProtocol.Applied;
-import io.quorumkv.store.ReplicaProtocol.RecordHeld;
-import io.quorumkv.store.ReplicaProtocol.Stamp;
-import io.quorumkv.store.ReplicaProtocol.Unavailable;
-import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
@@ -45,7 +36,8 @@ import java.util.function.Function;
 
 /**
  * The replica-to-replica endpoints under {@code /internal/v1/}: the {@link ReplicaProtocol}
- * carried as CBOR (see {@link InternalWire}), answered by the local StoreActor. Malformed
+ * carried as CBOR (see {@link InternalWire}), answered by the local StoreActor; the per-key
+ * calls also over the replication stream ({@link ReplicationStreamRoute}). Malformed
  * calls get a 400 JSON error and change nothing; with a cluster secret set, calls without it
  * get 403.
  */
@@ -57,31 +49,39 @@ public final class InternalRoutes extends AllDirectives {
   private final HybridLogicalClock clock;
   private final long replicaId;
   private final KnownPeerIds knownPeerIds;
+  private final InternalCalls calls;
+  private final ReplicationStreamRoute stream;
 
   public InternalRoutes(
-      ActorRef<StoreActor.Command> store, Scheduler scheduler, Settings settings,
+      ActorRef<StoreActor.Command> store, ActorSystem<?> system, Settings settings,
       HybridLogicalClock clock, long replicaId, KnownPeerIds knownPeerIds) {
+    Scheduler scheduler = system.scheduler();
     this.knownPeerIds = knownPeerIds;
     this.store = store;
     this.scheduler = scheduler;
     this.settings = settings;
     this.clock = clock;
     this.replicaId = replicaId;
+    this.calls = new InternalCalls(store, scheduler, settings);
+    this.stream = new ReplicationStreamRoute(calls, settings.valueBytesMax() + 64 * 1024,
+        settings.peerRequestsInFlightMax());
   }
 
   public Route routes() {
-    return pathPrefix("internal", () -> pathPrefix("v1", () ->
-        post(() -> ClusterSecret.required(settings.clusterSecret(), this::endpoints))));
+    return pathPrefix("internal", () -> pathPrefix("v1", () -> ClusterSecret.required(settings.clusterSecret(),
+        () -> concat(
+            path(InternalWire.STREAM_PATH, () -> get(stream::route)),
+            post(this::endpoints)))));
   }
 
   private Route endpoints() {
     // An Apply carries a value plus a few dozen bytes of envelope.
     long bodyBytesMax = settings.valueBytesMax() + 64 * 1024L;
     return withSizeLimit(bodyBytesMax, () -> entity(Unmarshaller.entityToByteString(), body -> concat(
-        path(InternalWire.READ_VERSION_PATH, () -> readVersion(body)),
-        path(InternalWire.READ_PATH, () -> read(body)),
+        path(InternalWire.READ_VERSION_PATH, () -> call(InternalWire.READ_VERSION_PATH, "", body)),
+        path(InternalWire.READ_PATH, () -> call(InternalWire.READ_PATH, "", body)),
         path(InternalWire.APPLY_PATH, () -> parameterOptional(InternalWire.CAUSE_PARAMETER,
-            cause -> apply(body, ReplicaProtocol.Cause.parse(cause.orElse(""))))),
+            cause -> call(InternalWire.APPLY_PATH, cause.orElse(""), body))),
         path(InternalWire.PING_PATH, () -> complete(cbor(
             new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot())))),
         path(InternalWire.BUCKETS_PATH, this::buckets),
@@ -90,45 +90,14 @@ public final class InternalRoutes extends AllDirectives {
         path(InternalWire.SETTLE_PATH, () -> settle(body)))));
   }
 
-  private Route readVersion(ByteString body) {
-    return withCall(body, KeyCall.class, call -> withKey(call.key(), () ->
-        ask(replyTo -> new ReplicaProtocol.ReadVersion(call.key(), stampOf(call), replyTo),
-            answer -> {
-              VersionHeld held = (VersionHeld) answer;
-              return cbor(new VersionReply(held.version().hlc(), held.version().replicaId(), held.digest(),
-                  held.stamp().replicaId(), held.stamp().clock()));
-            })));
-  }
-
-  private Route read(ByteString body) {
-    return withCall(body, KeyCall.class, call -> withKey(call.key(), () ->
-        ask(replyTo -> new ReplicaProtocol.Read(call.key(), stampOf(call), replyTo),
-            answer -> {
-              RecordHeld held = (RecordHeld) answer;
-              return cbor(InternalWire.recordReply(held.record(), held.stamp()));
-            })));
-  }
-
-  private Route apply(ByteString body, ReplicaProtocol.Cause cause) {
-    return withCall(body, ApplyCall.class, call -> withKey(call.key(), () -> {
-      Record record;
-      try {
-        record = InternalWire.recordOf(call);
-      } catch (IllegalArgumentException e) {
-        return complete(badRequest("malformed internal request: " + e.getMessage()));
+  /** One of the per-key calls, answered as {@link InternalCalls} decides. */
+  private Route call(String endpoint, String cause, ByteString body) {
+    return onSuccess(calls.handle(endpoint, cause, body.toArray()), outcome -> {
+      if (outcome instanceof InternalCalls.Refused refused) {
+        return complete(error(StatusCodes.get(refused.status()), refused.reason(), refused.details()));
       }
-      if (!record.isTombstone() && record.value().length() > settings.valueBytesMax()) {
-        return complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "the value is too large",
-            "valueBytes", record.value().length(), "limitBytes", settings.valueBytesMax()));
-      }
-      Stamp sender = new Stamp(call.senderReplicaId(), call.senderClock());
-      return ask(replyTo -> new ReplicaProtocol.Apply(call.key(), record, sender, replyTo, cause),
-          answer -> {
-            Applied applied = (Applied) answer;
-            return cbor(new VersionReply(applied.version().hlc(), applied.version().replicaId(),
-                applied.digest(), applied.stamp().replicaId(), applied.stamp().clock()));
-          });
-    }));
+      return complete(cbor(((InternalCalls.Answered) outcome).cbor()));
+    });
   }
 
   private Route buckets() {
@@ -193,22 +162,13 @@ public final class InternalRoutes extends AllDirectives {
         .orElseGet(inner);
   }
 
-  private Route ask(
-      Function<ActorRef<Answer>, ReplicaProtocol.Request> request, Function<Answer, HttpResponse> toResponse) {
-    return onSuccess(
-        AskPattern.<StoreActor.Command, Answer>ask(store, request::apply, settings.peerRequestTimeout(), scheduler),
-        answer -> complete(answer instanceof Unavailable unavailable
-            ? error(StatusCodes.SERVICE_UNAVAILABLE, unavailable.reason())
-            : toResponse.apply(answer)));
-  }
-
-  private static Stamp stampOf(KeyCall call) {
-    return new Stamp(call.senderReplicaId(), call.senderClock());
-  }
-
   private static HttpResponse cbor(Object message) {
+    return cbor(InternalWire.encode(message));
+  }
+
+  private static HttpResponse cbor(byte[] encoded) {
     return HttpResponse.create().withStatus(StatusCodes.OK)
-        .withEntity(ContentTypes.parse(InternalWire.CONTENT_TYPE), InternalWire.encode(message));
+        .withEntity(ContentTypes.parse(InternalWire.CONTENT_TYPE), encoded);
   }
 
   private static String firstLine(String message) {

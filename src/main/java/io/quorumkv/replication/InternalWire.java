@@ -1,5 +1,9 @@
 package io.quorumkv.replication;
 
+import akka.NotUsed;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Framing;
+import akka.util.ByteString;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
@@ -8,6 +12,8 @@ import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.Version;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -30,6 +36,12 @@ public final class InternalWire {
   public static final String ENTRIES_PATH = "entries";
   public static final String TOMBSTONE_PATH = "tombstone";
   public static final String SETTLE_PATH = "settle";
+  /**
+   * GET, upgraded to a WebSocket: the replication stream. One endless binary message each
+   * way, carrying {@link #frame frames}: {@link StreamCall}s to the peer, {@link StreamAnswer}s
+   * back; see {@link PeerStream}.
+   */
+  public static final String STREAM_PATH = "stream";
 
   private static final ObjectMapper CBOR = CBORMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -147,6 +159,43 @@ public final class InternalWire {
         throw new IllegalArgumentException("malformed entries");
       }
     }
+  }
+
+  /**
+   * One call on the replication stream: {@code endpoint} and {@code cause} as the HTTP
+   * transport would put them in the path and query, {@code body} the same CBOR body. The
+   * sender picks {@code id}; the answer carries it back.
+   */
+  public record StreamCall(long id, String endpoint, String cause, byte[] body) {
+    public StreamCall {
+      if (endpoint == null || cause == null || body == null) {
+        throw new IllegalArgumentException("a stream call names its endpoint and cause and has a body");
+      }
+    }
+  }
+
+  /** The answer to a {@link StreamCall}: 200 and the CBOR answer, or an HTTP status and its reason in UTF-8. */
+  public record StreamAnswer(long id, int status, byte[] body) {
+    public StreamAnswer {
+      if (body == null) {
+        throw new IllegalArgumentException("a stream answer has a body");
+      }
+    }
+  }
+
+  /**
+   * The replication stream's byte stream: frames of a 4-byte big-endian length and that many
+   * bytes of CBOR (one {@link StreamCall} or {@link StreamAnswer} each). Frames longer than
+   * {@code frameBytesMax} end the stream.
+   */
+  public static Flow<ByteString, ByteString, NotUsed> deframer(int frameBytesMax) {
+    return Framing.lengthField(4, 0, frameBytesMax + 4, ByteOrder.BIG_ENDIAN).map(frame -> frame.drop(4));
+  }
+
+  /** One frame of the replication stream: the length, then the CBOR of {@code message}. */
+  public static ByteString frame(Object message) {
+    byte[] body = encode(message);
+    return ByteString.fromArray(ByteBuffer.allocate(4).putInt(body.length).array()).concat(ByteString.fromArray(body));
   }
 
   /** Thrown while decoding, so a violation is a malformed request like any other. */

@@ -10,6 +10,7 @@ import akka.http.javadsl.model.headers.RawHeader;
 import akka.stream.Materializer;
 import akka.util.ByteString;
 import io.quorumkv.config.PeerAddress;
+import io.quorumkv.store.ReplicaProtocol;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -17,9 +18,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Calls one peer's internal endpoints over HTTP (akka-http's pooled client: connections to the
- * peer are reused, and the pool bounds how many requests may wait). Every call has a deadline.
- * Not an actor: {@link RemoteReplica} and the peer monitor share it.
+ * Calls one peer's internal endpoints: over HTTP (akka-http's pooled client: connections to the
+ * peer are reused, and the pool bounds how many requests may wait), and the per-key foreground
+ * calls over the peer's replication stream ({@link PeerStream}) while it is open. Every call
+ * has a deadline and counts against one in-flight bound, whichever way it travels. Not an
+ * actor: {@link RemoteReplica}, the peer monitor and anti-entropy share it.
  */
 public final class PeerClient {
 
@@ -34,10 +37,13 @@ public final class PeerClient {
   /** Requests handed to the pool and not yet finished there (which may be after our timeout). */
   private final AtomicInteger inFlight = new AtomicInteger();
   private final PeerTraffic traffic;
+  private final PeerStream stream; // null: the replication stream is off
 
   public PeerClient(
-      ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax, PeerTraffic traffic) {
+      ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax, boolean streamed,
+      int frameBytesMax, PeerTraffic traffic) {
     this.peer = peer;
+    this.stream = streamed ? new PeerStream(system, peer, secret, frameBytesMax) : null;
     this.traffic = traffic;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
@@ -50,33 +56,58 @@ public final class PeerClient {
     return peer;
   }
 
+  /** Whether the replication stream to this peer is open now (false when it is off). */
+  public boolean streamOpen() {
+    return stream != null && stream.isOpen();
+  }
+
   /**
    * POSTs {@code body} to {@code /internal/v1/<endpoint>}; completes with the answer's bytes,
    * or exceptionally (a {@link PeerCallFailed} for an unexpected status, a timeout, a refused
    * connection).
    */
   public CompletionStage<byte[]> call(String endpoint, byte[] body) {
-    HttpRequest request = HttpRequest.POST("http://" + peer.address() + "/internal/v1/" + endpoint)
-        .withEntity(CBOR, body);
-    if (!secret.isEmpty()) {
-      request = request.addHeader(RawHeader.create(InternalWire.SECRET_HEADER, secret));
-    }
-    String endpointName = endpoint.contains("?") ? endpoint.substring(0, endpoint.indexOf('?')) : endpoint;
+    return call(endpoint, "", body, false);
+  }
+
+  /**
+   * One per-key call ({@code read-version}, {@code read}, {@code apply} with its cause label,
+   * empty for the reads): on the replication stream when it is on and open and the call is
+   * foreground ({@code apply} only for cause {@code write}), over HTTP otherwise.
+   */
+  public CompletionStage<byte[]> keyCall(String endpoint, String cause, byte[] body) {
+    boolean foreground = !endpoint.equals(InternalWire.APPLY_PATH) || cause.equals(ReplicaProtocol.Cause.WRITE.label());
+    return call(endpoint, cause, body, stream != null && foreground);
+  }
+
+  private CompletionStage<byte[]> call(String endpoint, String cause, byte[] body, boolean streamed) {
     if (inFlight.incrementAndGet() > inFlightMax) {
       inFlight.decrementAndGet();
-      traffic.called(peer.name(), endpointName, false, 0, 0);
+      traffic.called(peer.name(), endpoint, false, 0, 0);
       return CompletableFuture.failedFuture(new PeerCallFailed(
           "more than " + inFlightMax + " requests to peer " + peer.name() + " are outstanding"));
     }
-    CompletableFuture<byte[]> answer = http.singleRequest(request)
-        .thenCompose(this::bodyOf)
-        .toCompletableFuture();
+    CompletableFuture<byte[]> answer = streamed ? stream.call(endpoint, cause, body) : null;
+    if (answer == null) {
+      answer = httpCall(endpoint, cause, body);
+    }
     answer.whenComplete((bytes, failure) -> inFlight.decrementAndGet());
     // A copy with the deadline: timing out must not count the pool's request as finished.
     CompletableFuture<byte[]> bounded = answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     bounded.whenComplete((bytes, failure) ->
-        traffic.called(peer.name(), endpointName, failure == null, body.length, bytes == null ? 0 : bytes.length));
+        traffic.called(peer.name(), endpoint, failure == null, body.length, bytes == null ? 0 : bytes.length));
     return bounded;
+  }
+
+  private CompletableFuture<byte[]> httpCall(String endpoint, String cause, byte[] body) {
+    // The cause rides in the query string, where a proxy can see it without decoding the body.
+    String target = cause.isEmpty() ? endpoint : endpoint + "?" + InternalWire.CAUSE_PARAMETER + "=" + cause;
+    HttpRequest request = HttpRequest.POST("http://" + peer.address() + "/internal/v1/" + target)
+        .withEntity(CBOR, body);
+    if (!secret.isEmpty()) {
+      request = request.addHeader(RawHeader.create(InternalWire.SECRET_HEADER, secret));
+    }
+    return http.singleRequest(request).thenCompose(this::bodyOf).toCompletableFuture();
   }
 
   private CompletionStage<byte[]> bodyOf(HttpResponse response) {

@@ -25,11 +25,11 @@ import java.util.function.Function;
 
 /**
  * One peer replica, seen through the {@link io.quorumkv.store.ReplicaProtocol}: each request
- * becomes one HTTP call to the peer's internal endpoints, and each call ends in exactly one
+ * becomes one call to the peer's internal endpoints ({@link PeerClient#keyCall}), and each call ends in exactly one
  * answer to the request's {@code replyTo}, an {@link Unavailable} when the call failed or
  * missed its deadline. Coordinators therefore treat local and remote replicas alike.
  *
- * <p>The actor holds no state: the HTTP pool bounds the calls in flight, and the answer is
+ * <p>The actor holds no state: the client bounds the calls in flight, and the answer is
  * sent from the call's completion (telling an ActorRef is thread-safe).
  */
 public final class RemoteReplica extends AbstractBehavior<Request> {
@@ -58,29 +58,28 @@ public final class RemoteReplica extends AbstractBehavior<Request> {
 
   private Behavior<Request> onReadVersion(ReadVersion request) {
     KeyCall call = new KeyCall(request.key(), request.stamp().replicaId(), request.stamp().clock());
-    forward(request, InternalWire.READ_VERSION_PATH, call, VersionReply.class,
+    forward(request, InternalWire.READ_VERSION_PATH, "", call, VersionReply.class,
         reply -> new VersionHeld(name(), stampOf(reply), versionOf(reply), reply.digest()));
     return this;
   }
 
   private Behavior<Request> onRead(Read request) {
     KeyCall call = new KeyCall(request.key(), request.stamp().replicaId(), request.stamp().clock());
-    forward(request, InternalWire.READ_PATH, call, RecordReply.class,
+    forward(request, InternalWire.READ_PATH, "", call, RecordReply.class,
         reply -> new RecordHeld(name(), new Stamp(reply.replicaId(), reply.clock()), InternalWire.recordOf(reply)));
     return this;
   }
 
   private Behavior<Request> onApply(Apply request) {
-    // The cause rides in the query string, where a proxy can see it without decoding the body.
-    forward(request, InternalWire.APPLY_PATH + "?" + InternalWire.CAUSE_PARAMETER + "=" + request.cause().label(),
+    forward(request, InternalWire.APPLY_PATH, request.cause().label(),
         InternalWire.applyCall(request.key(), request.record(), request.stamp()), VersionReply.class,
         reply -> new Applied(name(), stampOf(reply), versionOf(reply), reply.digest()));
     return this;
   }
 
   private <T> void forward(
-      Request request, String endpoint, Object call, Class<T> replyType, Function<T, Answer> toAnswer) {
-    CompletionStage<byte[]> response = client.call(endpoint, InternalWire.encode(call));
+      Request request, String endpoint, String cause, Object call, Class<T> replyType, Function<T, Answer> toAnswer) {
+    CompletionStage<byte[]> response = client.keyCall(endpoint, cause, InternalWire.encode(call));
     response.whenComplete((bytes, failure) -> {
       Answer answer;
       if (failure != null) {

@@ -117,7 +117,8 @@ public class InternalRoutesTest extends JUnitRouteTest {
     byte[] body = cbor(new KeyCall("k", 9L, 0L));
     guarded.run(post("read", body)).assertStatusCode(403);
     guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "wrong"))).assertStatusCode(403);
-    guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "s3cret"))).assertStatusCode(200);
+    guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "s3cret"))).assertStatusCode(200);    // The replication stream's upgrade request is checked like any internal call.
+    guarded.run(HttpRequest.GET("/internal/v1/" + InternalWire.STREAM_PATH)).assertStatusCode(403);
   }
 
   @Test

@@ -61,7 +61,7 @@ final class RouteFixture {
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
         new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of()));
-    InternalRoutes internalRoutes = new InternalRoutes(store, system.scheduler(), settings, clock, REPLICA_ID,
+    InternalRoutes internalRoutes = new InternalRoutes(store, system, settings, clock, REPLICA_ID,
         new KnownPeerIds(Map.of(), (name, id) -> { }));
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())
         .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       anti-entropy, write) drop their connection, the rest pass.
  * </ul>
  * It understands just enough HTTP/1.1 to see each request's target and length (replicas send
- * strict bodies with Content-Length); answers are copied back untouched. Threads are daemons;
+ * strict bodies with Content-Length), and passes a WebSocket upgrade's frames through as they
+ * come ({@link #tunnel}); answers are copied back untouched. Threads are daemons;
  * {@link #close()} stops everything.
  */
 public final class FaultProxy implements AutoCloseable {
@@ -179,6 +180,12 @@ public final class FaultProxy implements AutoCloseable {
           return;
         }
         String headText = new String(head, StandardCharsets.ISO_8859_1);
+        if (isUpgrade(headText)) {
+          out.write(head);
+          out.flush();
+          tunnel(in, out, from);
+          return;
+        }
         long length = contentLength(headText);
         if (length < 0) {
           // Not a request this proxy understands (e.g. a chunked body): pass the rest untouched.
@@ -217,6 +224,47 @@ public final class FaultProxy implements AutoCloseable {
         out.flush();
       }
     }
+  }
+
+  /**
+   * After a WebSocket upgrade (the replicas' replication stream) the connection carries frames,
+   * not requests: they are passed on as they come, with the current faults applied to each
+   * piece read: delayed, swallowed (black hole), or, with the loss probability, the whole
+   * connection dropped (every call in flight on it fails, as a lossy link breaks connections).
+   * Causes are not visible inside the stream; replicas send only cause=write applies there.
+   */
+  private void tunnel(InputStream in, OutputStream out, Socket from) throws IOException, InterruptedException {
+    byte[] buffer = new byte[16 * 1024];
+    int read;
+    while ((read = in.read(buffer)) >= 0) {
+      long delay = delayMillis;
+      if (delay > 0) {
+        Thread.sleep(delay);
+      }
+      if (mode == Mode.CUT) {
+        return;
+      }
+      if (mode == Mode.BLACKHOLE) {
+        swallowing.add(from);
+        continue; // swallowed: no answer ever comes
+      }
+      if (lossProbability > 0 && ThreadLocalRandom.current().nextDouble() < lossProbability) {
+        dropped.computeIfAbsent("lost at random", c -> new LongAdder()).increment();
+        return;
+      }
+      out.write(buffer, 0, read);
+      out.flush();
+    }
+  }
+
+  private static boolean isUpgrade(String head) {
+    for (String line : head.split("\r\n")) {
+      String lower = line.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("upgrade:") && lower.contains("websocket")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void pumpAnswers(Socket from, Socket to) throws IOException, InterruptedException {
