@@ -14,6 +14,19 @@ start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_
   done
 }
 
+wait_ready() { # until every replica reports its incarnation ready (at most 60 s)
+  for _ in $(seq 1 120); do
+    local ready=0
+    for i in 0 1 2; do
+      curl -sf "http://127.0.0.1:$((BASE_PORT + i))/health" | grep -q '"incarnation":"ready"' && ready=$((ready + 1))
+    done
+    [ "$ready" -eq 3 ] && return 0
+    sleep 0.5
+  done
+  echo "the replicas did not all become ready within 60 s" >&2
+  return 1
+}
+
 stop_cluster() { # SIGTERM, up to 10 s per replica, then SIGKILL
   [ ${#PIDS[@]} -eq 0 ] && return
   kill -TERM "${PIDS[@]}" 2>/dev/null || true

@@ -3,7 +3,9 @@
 #
 # Starts a fresh local three-replica cluster (fsync = always, RocksDB in a new temporary
 # directory, 127.0.0.1:BASE_PORT..+2), prefills 10,000 keys (key00000..key09999) with
-# 100-byte values, then measures quorum PUT and quorum GET on uniform random keys:
+# 100-byte values, warms the JVMs up with WARMUP (default 20s) each of wrk PUT and GET at 64
+# connections (not counted: the JIT compiler needs that long on 2 busy cores, etcd is native
+# code and needs none), then measures quorum PUT and quorum GET on uniform random keys:
 #   - with wrk -t1 -cC -dD --latency against one replica (as the anchor does against etcd's
 #     leader), C = 16 and 64, ROUNDS rounds each;
 #   - with `kv bench` (requests spread over all three replicas), the same C and duration.
@@ -30,15 +32,13 @@ WORK=$(mktemp -d /tmp/quorumkv-compare.XXXXXX)
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
 start_cluster always "$WORK" "$WORK/replica"
-# The prefill waits for the replicas itself (it retries refused connections until --timeout runs out).
-for _ in $(seq 1 120); do
-  curl -sf "http://127.0.0.1:$BASE_PORT/health" | grep -q '"incarnation":"ready"' && \
-  curl -sf "http://127.0.0.1:$((BASE_PORT + 2))/health" | grep -q '"incarnation":"ready"' && break
-  sleep 0.5
-done
+wait_ready
 java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --prefill --ops 1 --mix write=100 \
   --concurrency 16 > "$WORK/prefill.out"
 grep prefilled "$WORK/prefill.out" >&2
+for op in put get; do
+  wrk -t1 -c64 -d"${WARMUP:-20s}" -s "bench/wrk/$op.lua" "http://127.0.0.1:$BASE_PORT" > /dev/null
+done
 
 # wrk's "99%" line in milliseconds, whatever unit it printed.
 wrk_p99_ms() { awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us$/, "", v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v*=1000 } print v }'; }

@@ -23,6 +23,7 @@ trap 'stop_cluster; rm -rf "$WORK"' EXIT
 run() { # mode round
   local mode=$1 round=$2 dir="$WORK/$1-$2"
   start_cluster "$mode" "$dir" "$WORK/$mode-$round"
+  wait_ready
   java -jar "$CLIENT_JAR" bench --nodes "$NODES" --mix write=100 --concurrency "$CONCURRENCY" \
     --keys 10000 --value-bytes 100 --warmup 5s --duration "$DURATION" --seed "$round" \
     --json "$WORK/$mode-$round.json" > "$WORK/$mode-$round.out"

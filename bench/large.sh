@@ -2,7 +2,8 @@
 # Benchmark (not a test): a large data set against the 10,000-key one, and a restart.
 #
 # 1. A fresh local three-replica cluster (fsync = always) with 10,000 keys x 100 bytes:
-#    quorum GET with wrk -t1 -c64 on uniform random keys, ROUNDS rounds of DURATION.
+#    quorum GET with wrk -t1 -c64 on uniform random keys, ROUNDS rounds of DURATION after a
+#    WARMUP (default 20s) of the same, not counted (the JIT compiler needs it).
 # 2. A fresh cluster prefilled with KEYS keys (default 1,000,000) x 1 KiB, i.e. about 1 GiB of
 #    values per replica: the same GET measurement over all KEYS keys.
 # 3. kill -9 of peer2 and a restart on its data: the time from the new process's start until it
@@ -27,8 +28,9 @@ WORK=$(mktemp -d /tmp/quorumkv-large.XXXXXX)
 . bench/cluster.sh
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
-measure_gets() { # KEYS LABEL: ROUNDS wrk runs, prints each, stores the median in MEDIAN
+measure_gets() { # KEYS LABEL: a warm-up, then ROUNDS wrk runs; prints each, stores the median in MEDIAN
   local keys=$1 label=$2 rates=""
+  KEYS=$keys wrk -t1 -c64 -d"${WARMUP:-20s}" -s bench/wrk/get.lua "http://127.0.0.1:$BASE_PORT" > /dev/null
   for round in $(seq 1 "$ROUNDS"); do
     rps=$(KEYS=$keys wrk -t1 -c64 -d"$DURATION" -s bench/wrk/get.lua "http://127.0.0.1:$BASE_PORT" \
       | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "non-2xx: " $NF > "/dev/stderr"}')
@@ -45,12 +47,14 @@ prefill() { # KEYS VALUE_BYTES
 }
 
 start_cluster always "$WORK/small" "$WORK/small"
+wait_ready
 prefill 10000 100
 measure_gets 10000 "10,000 keys x 100 B"
 SMALL=$MEDIAN
 stop_cluster
 
 start_cluster always "$WORK/large" "$WORK/large"
+wait_ready
 prefill "$LARGE_KEYS" 1024
 du -sh "$WORK/large/peer0" | awk '{print "peer0 data directory: " $1}'
 measure_gets "$LARGE_KEYS" "$LARGE_KEYS keys x 1 KiB"

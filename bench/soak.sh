@@ -24,6 +24,7 @@ BENCH_PID=
 trap '[ -n "$BENCH_PID" ] && kill "$BENCH_PID" 2>/dev/null; stop_cluster; rm -rf "$WORK"' EXIT
 
 start_cluster always "$WORK" "$WORK/replica"
+wait_ready
 java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --prefill --ops 1 --mix write=100 \
   --concurrency 16 > "$WORK/prefill.out"
 grep prefilled "$WORK/prefill.out" >&2

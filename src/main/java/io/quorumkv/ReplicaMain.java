@@ -177,7 +177,8 @@ public final class ReplicaMain {
       List<HintedHandoff.Peer> hintPeers = new ArrayList<>();
       List<PeerClient> peerClients = new ArrayList<>();
       Map<String, HintStatus> hintStatuses = new HashMap<>(); // filled below, read by metrics once serving
-      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses);
+      Map<String, java.util.function.BooleanSupplier> streams = new HashMap<>(); // likewise
+      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses, streams);
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
             settings.peerRequestsInFlightMax(), settings.peerStream(),
@@ -186,6 +187,7 @@ public final class ReplicaMain {
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
         peerClients.add(client);
+        streams.put(peer.name(), client::streamOpen);
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
         ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation,

@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -36,7 +37,11 @@ public final class ReplicaMetrics implements PeerTraffic {
   private final Counter peerCalls;
   private final Counter peerBytes;
 
-  public ReplicaMetrics(ReplicaStats stats, Map<String, HintStatus> hints) {
+  /**
+   * @param hints each peer's hint status; may be filled after construction (read when scraped)
+   * @param streams whether each peer's replication stream is open; likewise
+   */
+  public ReplicaMetrics(ReplicaStats stats, Map<String, HintStatus> hints, Map<String, BooleanSupplier> streams) {
     requests = Counter.builder().name("quorumkv_requests_total")
         .help("Client requests by operation (get, put, delete), consistency and outcome "
             + "(ok, not_found, rejected, unavailable, error)")
@@ -69,6 +74,10 @@ public final class ReplicaMetrics implements PeerTraffic {
     GaugeWithCallback.builder().name("quorumkv_hints_pending")
         .help("Hints waiting to be handed off, by peer").labelNames("peer")
         .callback(callback -> hints.forEach((peer, status) -> callback.call(status.pending(), peer)))
+        .register(registry);
+    GaugeWithCallback.builder().name("quorumkv_peer_stream_open")
+        .help("1 while the replication stream to the peer is open, 0 while its calls go over HTTP").labelNames("peer")
+        .callback(callback -> streams.forEach((peer, open) -> callback.call(open.getAsBoolean() ? 1 : 0, peer)))
         .register(registry);
   }
 

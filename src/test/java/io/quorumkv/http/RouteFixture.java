@@ -60,7 +60,7 @@ final class RouteFixture {
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
-        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of()));
+        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of()));
     InternalRoutes internalRoutes = new InternalRoutes(store, system, settings, clock, REPLICA_ID,
         new KnownPeerIds(Map.of(), (name, id) -> { }));
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())

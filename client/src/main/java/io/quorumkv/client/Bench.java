@@ -44,7 +44,12 @@ final class Bench {
 
   private enum Operation { READ, WRITE }
 
+  /** Attempts per prefill key when the cluster answers 503, and the pause between them. */
+  private static final int PREFILL_ATTEMPTS = 10;
+  private static final long PREFILL_RETRY_PAUSE_MILLIS = 200;
+
   private final Options options;
+  private final AtomicLong prefillRetries = new AtomicLong();
   private final PrintStream out;
   private final List<KvClient> clients = new ArrayList<>();
   private final Map<Operation, Recorder> recorders = new ConcurrentHashMap<>();
@@ -97,7 +102,8 @@ final class Bench {
       workers.add(prefillWorker(next).toCompletableFuture());
     }
     CompletableFuture.allOf(workers.toArray(new CompletableFuture[0])).join();
-    out.printf(Locale.ROOT, "prefilled %d keys in %.1f s%n", options.keys(), (System.nanoTime() - began) / 1e9);
+    out.printf(Locale.ROOT, "prefilled %d keys in %.1f s (%d writes retried after a 503)%n", options.keys(),
+        (System.nanoTime() - began) / 1e9, prefillRetries.get());
   }
 
   private CompletionStage<Void> prefillWorker(AtomicLong next) {
@@ -105,15 +111,31 @@ final class Bench {
     if (key >= options.keys()) {
       return CompletableFuture.completedFuture(null);
     }
-    KvClient client = clients.get((int) (key % clients.size()));
+    return prefillKey(key, PREFILL_ATTEMPTS).thenCompose(ignored -> prefillWorker(next));
+  }
+
+  /**
+   * Writes one prefill key; an overloaded cluster's 503 (e.g. while storage compacts a large
+   * prefill) is retried after a pause, at most {@code attempts} times in all: writing the same
+   * value again is harmless. Any other failure, or the last 503, fails the prefill.
+   */
+  private CompletionStage<Void> prefillKey(long key, int attempts) {
+    KvClient client = clients.get((int) ((key + attempts) % clients.size()));
     return client.put(keyName(key), value, options.consistency())
         .handle((written, failure) -> {
-          if (failure != null) {
-            throw new CompletionException("prefill failed: " + failure.getMessage(), failure);
+          if (failure == null) {
+            return CompletableFuture.<Void>completedFuture(null);
           }
-          return null;
+          Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+          if (cause instanceof KvException.Unavailable && attempts > 1) {
+            prefillRetries.incrementAndGet();
+            return CompletableFuture.supplyAsync(() -> null,
+                    CompletableFuture.delayedExecutor(PREFILL_RETRY_PAUSE_MILLIS, TimeUnit.MILLISECONDS))
+                .thenCompose(ignored -> prefillKey(key, attempts - 1));
+          }
+          throw new CompletionException("prefill failed: " + cause.getMessage(), cause);
         })
-        .thenCompose(ignored -> prefillWorker(next));
+        .thenCompose(retried -> retried);
   }
 
   private void runPhase(Duration duration, long ops, boolean measure) {
