@@ -1,6 +1,6 @@
 # Sourced by the bench scripts: a local three-replica cluster on 127.0.0.1:BASE_PORT..+2,
 # started from REPLICA_JAR (JVM options: REPLICA_JAVA_OPTS, default -Xmx1g) and stopped by PID;
-# and a median over lines of numbers.
+# and a median over lines of numbers; ensure_jars, ensure_wrk and wait_ready for the scripts.
 PIDS=()
 for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
 NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
@@ -12,6 +12,17 @@ start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_
       java ${REPLICA_JAVA_OPTS:--Xmx1g} -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
     PIDS+=($!)
   done
+}
+
+ensure_jars() { # builds the jars when either is missing
+  [ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
+}
+
+ensure_wrk() { # installs wrk from the Debian archive when missing
+  if ! command -v wrk >/dev/null; then
+    echo "installing wrk from the Debian archive" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+  fi
 }
 
 wait_ready() { # until every replica reports its incarnation ready (at most 60 s)

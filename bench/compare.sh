@@ -21,14 +21,11 @@ BASE_PORT=${BASE_PORT:-7400}
 ETCD_BASELINE=${ETCD_BASELINE:-../shared/bench/etcd-baseline.sh}
 REPLICA_JAR=target/quorumkv-replica.jar
 CLIENT_JAR=client/target/quorumkv-client.jar
-[ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk from the Debian archive" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
 
 WORK=$(mktemp -d /tmp/quorumkv-compare.XXXXXX)
 . bench/cluster.sh
+ensure_jars
+ensure_wrk
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
 start_cluster always "$WORK" "$WORK/replica"

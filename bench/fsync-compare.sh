@@ -13,10 +13,10 @@ DURATION=${1:-15s}; ROUNDS=${2:-3}; CONCURRENCY=${3:-16}
 BASE_PORT=${BASE_PORT:-7300}
 REPLICA_JAR=target/quorumkv-replica.jar
 CLIENT_JAR=client/target/quorumkv-client.jar
-[ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
 
 WORK=$(mktemp -d /tmp/quorumkv-fsync-bench.XXXXXX)
 . bench/cluster.sh
+ensure_jars
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
 

@@ -18,14 +18,11 @@ DURATION=${1:-15s}; ROUNDS=${2:-3}; LARGE_KEYS=${3:-1000000}
 BASE_PORT=${BASE_PORT:-7600}
 REPLICA_JAR=target/quorumkv-replica.jar
 CLIENT_JAR=client/target/quorumkv-client.jar
-[ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk from the Debian archive" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
 
 WORK=$(mktemp -d /tmp/quorumkv-large.XXXXXX)
 . bench/cluster.sh
+ensure_jars
+ensure_wrk
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
 measure_gets() { # KEYS LABEL: a warm-up, then ROUNDS wrk runs; prints each, stores the median in MEDIAN

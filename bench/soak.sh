@@ -16,10 +16,10 @@ DURATION=${1:-10m}
 BASE_PORT=${BASE_PORT:-7500}
 REPLICA_JAR=target/quorumkv-replica.jar
 CLIENT_JAR=client/target/quorumkv-client.jar
-[ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
 
 WORK=$(mktemp -d /tmp/quorumkv-soak.XXXXXX)
 . bench/cluster.sh
+ensure_jars
 BENCH_PID=
 trap '[ -n "$BENCH_PID" ] && kill "$BENCH_PID" 2>/dev/null; stop_cluster; rm -rf "$WORK"' EXIT
 

@@ -231,7 +231,9 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
       return; // it answered already and nothing of ours is outstanding there
     }
     unreachable.add(answer.replica());
-    askTheRest();
+    if (!replied) {
+      askTheRest(); // its answer may still be needed for R, or as a holder of the chosen record
+    }
     if (chosen == null) {
       if (read.failed(answer.replica()) == QuorumTracker.Outcome.FAILED) {
         reply(new QuorumNotReached(Phase.READ, read.successes(), read.required(), read.replicas()));

@@ -197,20 +197,12 @@ public final class FaultProxy implements AutoCloseable {
         if (body.length < length) {
           return;
         }
-        long delay = delayMillis;
-        if (delay > 0) {
-          Thread.sleep(delay);
-        }
-        if (mode == Mode.CUT) {
+        Verdict verdict = faultsFor(from);
+        if (verdict == Verdict.DROP_CONNECTION) {
           return;
         }
-        if (mode == Mode.BLACKHOLE) {
-          swallowing.add(from);
-          continue; // swallowed: no answer ever comes
-        }
-        if (lossProbability > 0 && ThreadLocalRandom.current().nextDouble() < lossProbability) {
-          dropped.computeIfAbsent("lost at random", c -> new LongAdder()).increment();
-          return;
+        if (verdict == Verdict.SWALLOW) {
+          continue; // no answer ever comes
         }
         String cause = causeOf(headText);
         if (cause != null && droppedCauses.contains(cause)) {
@@ -237,24 +229,42 @@ public final class FaultProxy implements AutoCloseable {
     byte[] buffer = new byte[16 * 1024];
     int read;
     while ((read = in.read(buffer)) >= 0) {
-      long delay = delayMillis;
-      if (delay > 0) {
-        Thread.sleep(delay);
-      }
-      if (mode == Mode.CUT) {
+      Verdict verdict = faultsFor(from);
+      if (verdict == Verdict.DROP_CONNECTION) {
         return;
       }
-      if (mode == Mode.BLACKHOLE) {
-        swallowing.add(from);
-        continue; // swallowed: no answer ever comes
-      }
-      if (lossProbability > 0 && ThreadLocalRandom.current().nextDouble() < lossProbability) {
-        dropped.computeIfAbsent("lost at random", c -> new LongAdder()).increment();
-        return;
+      if (verdict == Verdict.SWALLOW) {
+        continue;
       }
       out.write(buffer, 0, read);
       out.flush();
     }
+  }
+
+  private enum Verdict { PASS, SWALLOW, DROP_CONNECTION }
+
+  /**
+   * The faults every request, and every piece of an upgraded connection, goes through: the
+   * delay, then a cut, a black hole (the sender is remembered, so healing closes its
+   * connection), or a random loss.
+   */
+  private Verdict faultsFor(Socket from) throws InterruptedException {
+    long delay = delayMillis;
+    if (delay > 0) {
+      Thread.sleep(delay);
+    }
+    if (mode == Mode.CUT) {
+      return Verdict.DROP_CONNECTION;
+    }
+    if (mode == Mode.BLACKHOLE) {
+      swallowing.add(from);
+      return Verdict.SWALLOW;
+    }
+    if (lossProbability > 0 && ThreadLocalRandom.current().nextDouble() < lossProbability) {
+      dropped.computeIfAbsent("lost at random", c -> new LongAdder()).increment();
+      return Verdict.DROP_CONNECTION;
+    }
+    return Verdict.PASS;
   }
 
   private static boolean isUpgrade(String head) {
