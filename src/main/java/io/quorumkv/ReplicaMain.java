@@ -39,12 +39,13 @@ import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaMetadata;
-import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;
 import io.quorumkv.store.StorageUnusableException;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreAdmission;
+import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,17 +96,27 @@ public final class ReplicaMain {
       log.warn("TEST ONLY: deliberate bugs switched on: {}. This replica breaks its guarantees on purpose.",
           settings.deliberateBugs());
     }
+    ReplicaStats stats = new ReplicaStats();
     Storage storage;
     long replicaId;
     HybridLogicalClock clock;
     try {
-      storage = openStorage(settings);
+      storage = openStorage(settings, stats);
       boolean stoppedCleanly = ReplicaMetadata.markRunning(storage);
       replicaId = ReplicaMetadata.replicaId(storage);
       if (!stoppedCleanly && settings.fsync() != FsyncMode.ALWAYS) {
         // Writes it acknowledged may be gone: it must not answer for them under its old id.
         replicaId = ReplicaMetadata.newIncarnation(storage);
         log.warn("The last run did not stop cleanly under fsync = {}: starting a new incarnation", settings.fsync());
+      }
+      if (markIsTooFarAhead(settings, storage)) {
+        long aheadMillis = HybridLogicalClock.millisOf(ReplicaMetadata.clockMark(storage))
+            - wallMillis(settings).getAsLong();
+        replicaId = ReplicaMetadata.newReplicaId(storage);
+        ReplicaMetadata.saveClockMark(storage, 0L);
+        log.warn("The durable clock mark lies {} ms ahead of the wall clock, beyond max-clock-offset = {}: this"
+            + " replica's clock once ran far ahead. Not adopting it: starting under a new replica id {} with a fresh"
+            + " clock (docs/clock-discipline.md)", aheadMillis, settings.maxClockOffset(), ClusterView.hex(replicaId));
       }
       clock = clockOf(settings, storage);
     } catch (StorageUnusableException e) {
@@ -128,49 +139,61 @@ public final class ReplicaMain {
         (name, ids) -> ReplicaMetadata.saveKnownPeerIds(storage, name, ids));
     RetiredPeers retired = new RetiredPeers(ReplicaMetadata.retiredPeers(storage, peerNames),
         (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
-    ActorSystem.create(guardian(settings, storage, replicaId, clock, new Membership(incarnation, knownPeerIds, retired)),
+    ActorSystem.create(guardian(settings, storage, stats, replicaId, clock,
+        new Membership(incarnation, knownPeerIds, retired)),
         "quorumkv", config);
   }
 
   /** What this replica knows about its place in the cluster, shared by several actors and routes. */
   private record Membership(Incarnation incarnation, KnownPeerIds knownPeerIds, RetiredPeers retired) {}
 
-  private static Storage openStorage(Settings settings) {
+  private static Storage openStorage(Settings settings, ReplicaStats stats) {
     if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
       return new MemoryStorage();
     }
-    return RocksDbStorage.open(Path.of(settings.dataDir()), settings.fsync());
+    return RocksDbStorage.open(Path.of(settings.dataDir()), settings.fsync(), stats::corruptRecordFound);
+  }
+
+  /** The wall clock, plus the test-only offset. */
+  private static LongSupplier wallMillis(Settings settings) {
+    long offsetMillis = settings.clockOffset().toMillis();
+    return () -> System.currentTimeMillis() + offsetMillis;
+  }
+
+  private static boolean markIsTooFarAhead(Settings settings, Storage storage) {
+    return HybridLogicalClock.markIsTooFarAhead(ReplicaMetadata.clockMark(storage), wallMillis(settings).getAsLong(),
+        settings.maxClockOffset());
   }
 
   /** Durable unless the storage forgets everything anyway (the memory engine). */
   private static HybridLogicalClock clockOf(Settings settings, Storage storage) {
-    long offsetMillis = settings.clockOffset().toMillis();
-    LongSupplier wallMillis = () -> System.currentTimeMillis() + offsetMillis;
     if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
-      return new HybridLogicalClock(wallMillis, 0L);
+      return new HybridLogicalClock(wallMillis(settings), 0L, settings.maxClockOffset());
     }
-    return HybridLogicalClock.durable(wallMillis, ReplicaMetadata.clockMark(storage),
-        mark -> ReplicaMetadata.saveClockMark(storage, mark));
+    return HybridLogicalClock.durable(wallMillis(settings), ReplicaMetadata.clockMark(storage),
+        mark -> ReplicaMetadata.saveClockMark(storage, mark), settings.maxClockOffset());
   }
 
   private static Behavior<Void> guardian(
-      Settings settings, Storage storage, long replicaId, HybridLogicalClock clock, Membership membership) {
+      Settings settings, Storage storage, ReplicaStats stats, long replicaId, HybridLogicalClock clock,
+      Membership membership) {
     Incarnation incarnation = membership.incarnation();
     KnownPeerIds knownPeerIds = membership.knownPeerIds();
     return Behaviors.setup(ctx -> {
-      ReplicaStats stats = new ReplicaStats();
-
+      // Measurements count for ten ping intervals: an unreachable peer neither fences nor vouches.
+      ClockFence fence = new ClockFence(settings.peers().size(), clock, settings.peerPingInterval().multipliedBy(10));
+      StoreAdmission admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
               settings.maxMessageAge(), incarnation, new StoreActor.PurgeRule(settings.tombstoneGrace(),
-                  settings.maxMessageAge(), settings.tombstones().purgeCheckInterval()), settings.deliberateBugs()),
+                  settings.maxMessageAge(), settings.tombstones().purgeCheckInterval(), clockTrusted(fence)),
+              admission, settings.deliberateBugs()),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       ctx.watch(storeActor);
-      ActorRef<ReplicaProtocol.Request> store = storeActor.narrow();
 
       List<ReplicaHandle> replicas = new ArrayList<>();
-      replicas.add(new ReplicaHandle(settings.nodeId(), store)); // the local replica first
+      replicas.add(ReplicaHandle.local(settings.nodeId(), storeActor, admission)); // the local replica first
       List<PeerStatus> peerStatuses = new ArrayList<>();
       List<AntiEntropy.Peer> entropyPeers = new ArrayList<>();
       Map<String, AntiEntropyStatus> entropyStatuses = new HashMap<>();
@@ -178,7 +201,7 @@ public final class ReplicaMain {
       List<PeerClient> peerClients = new ArrayList<>();
       Map<String, HintStatus> hintStatuses = new HashMap<>(); // filled below, read by metrics once serving
       Map<String, java.util.function.BooleanSupplier> streams = new HashMap<>(); // likewise
-      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses, streams);
+      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses, streams, clock, fence, admission);
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
             settings.peerRequestsInFlightMax(), settings.peerStream(),
@@ -190,7 +213,7 @@ public final class ReplicaMain {
         streams.put(peer.name(), client::streamOpen);
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
-        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation,
+        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation, fence,
             settings.peerPingInterval()), "monitor-" + peer.name());
         AntiEntropyStatus entropy = new AntiEntropyStatus();
         entropyStatuses.put(peer.name(), entropy);
@@ -206,7 +229,7 @@ public final class ReplicaMain {
             new HintedHandoff.Limits(hintSettings.expiry(), hintSettings.countMaxPerTarget(),
                 hintSettings.bytesMaxPerTarget(), hintSettings.replayInterval(), hintSettings.replayPerTick(),
                 hintSettings.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2)),
-            System::currentTimeMillis, incarnation),
+            System::currentTimeMillis, incarnation, clockTrusted(fence)),
             "hinted-handoff", DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       }
       Settings.AntiEntropy entropy = settings.antiEntropy();
@@ -214,28 +237,34 @@ public final class ReplicaMain {
         ctx.spawn(AntiEntropy.create(storeActor, replicas.get(0), List.copyOf(entropyPeers), clock, replicaId,
             entropy.interval(), new AntiEntropySession.Limits(entropy.bucketsPerRound(), entropy.keysPerRound(),
                 entropy.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2), entropy.roundTimeout()),
-            incarnation),
+            incarnation, clockTrusted(fence)),
             "anti-entropy");
       }
 
       ctx.spawn(TombstoneSweeper.create(storeActor, List.copyOf(peerClients), membership.retired(), clock, replicaId,
-          settings.tombstones().sweepInterval(), settings.tombstones().sweepMax()), "tombstone-sweeper");
+          settings.tombstones().sweepInterval(), settings.tombstones().sweepMax(), clockTrusted(fence)),
+          "tombstone-sweeper");
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
-          settings.requestsInFlightMax(), settings.fanout(), settings.deliberateBugs())), "coordinators");
+          settings.requestsInFlightMax(), settings.fanout(), fence, settings.deliberateBugs())), "coordinators");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
-          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n));
-      Route routes = concatRoutes(ctx, settings, storeActor, coordinators, clock, replicaId, membership, view, metrics)
+          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence);
+      Route routes = concatRoutes(ctx, settings, storeActor, admission, coordinators, clock, fence, replicaId,
+          membership, view, metrics)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
       return Behaviors.receive(Void.class)
           .onSignal(Terminated.class, terminated -> onStoreStopped(ctx))
           .build();
     });
+  }
+
+  private static java.util.function.BooleanSupplier clockTrusted(ClockFence fence) {
+    return () -> fence.reason().isEmpty();
   }
 
   /** The store stops only on a storage failure (or at shutdown): a replica without it must not serve. */
@@ -248,10 +277,10 @@ public final class ReplicaMain {
   }
 
   private static Route concatRoutes(
-      ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store,
-      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, long replicaId,
+      ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store, StoreAdmission admission,
+      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence, long replicaId,
       Membership membership, ClusterView view, ReplicaMetrics metrics) {
-    InternalRoutes internal = new InternalRoutes(store, ctx.getSystem(), settings, clock, replicaId,
+    InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
         membership.knownPeerIds());
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
     AdminRoutes admin = new AdminRoutes(settings, membership.retired());

@@ -32,9 +32,12 @@ public record Settings(
     int keyBytesMax,
     int valueBytesMax,
     int requestsInFlightMax,
+    int storeQueueMax,
+    long storeQueueBytesMax,
     String storageEngine,
     FsyncMode fsync,
     Duration maxMessageAge,
+    Duration maxClockOffset,
     AntiEntropy antiEntropy,
     Hints hints,
     Tombstones tombstones,
@@ -70,6 +73,9 @@ public record Settings(
     check(keyBytesMax >= 1, "quorumkv.limits.key-bytes-max must be at least 1");
     check(valueBytesMax >= 0, "quorumkv.limits.value-bytes-max must not be negative");
     check(requestsInFlightMax >= 1, "quorumkv.limits.requests-in-flight-max must be at least 1");
+    check(storeQueueMax >= 1, "quorumkv.limits.store-queue-max must be at least 1");
+    check(storeQueueBytesMax >= 2L * valueBytesMax + 65_536,
+        "quorumkv.limits.store-queue-bytes-max must hold at least two of the largest values");
     check(storageEngine.equals(ENGINE_ROCKSDB) || storageEngine.equals(ENGINE_MEMORY),
         "quorumkv.storage.engine (STORAGE_ENGINE) must be rocksdb or memory, not '" + storageEngine + "'");
     check(isPositive(antiEntropy.interval()), "quorumkv.anti-entropy.interval must be positive");
@@ -79,9 +85,20 @@ public record Settings(
     check(antiEntropy.keysPerRound() >= 1, "quorumkv.anti-entropy.keys-per-round must be at least 1");
     check(antiEntropy.inFlightMax() >= 1, "quorumkv.anti-entropy.in-flight-max must be at least 1");
     check(isPositive(maxMessageAge), "quorumkv.max-message-age must be positive");
+    // At least 1 s: the durable clock mark is synced once per tenth of the offset.
+    check(maxClockOffset.compareTo(Duration.ofSeconds(1)) >= 0 && maxClockOffset.compareTo(Duration.ofHours(1)) <= 0,
+        "quorumkv.max-clock-offset (MAX_CLOCK_OFFSET) must be between 1s and 1h, not " + maxClockOffset);
+    // Message age is measured against the sender's clock: readings may run up to the offset
+    // plus a mark step ahead on either side (docs/clock-discipline.md).
+    check(maxMessageAge.compareTo(maxClockOffset.multipliedBy(3)) >= 0,
+        "quorumkv.max-message-age (" + maxMessageAge + ") must be at least three times quorumkv.max-clock-offset ("
+            + maxClockOffset + ")");
     check(isPositive(tombstones.sweepInterval()) && isPositive(tombstones.purgeCheckInterval())
         && tombstones.sweepMax() >= 1 && !tombstones.skewMargin().isNegative(),
         "quorumkv.tombstones settings must be positive");
+    check(tombstones.skewMargin().compareTo(maxClockOffset.multipliedBy(2)) >= 0,
+        "quorumkv.tombstones.skew-margin (" + tombstones.skewMargin() + ") must be at least twice"
+            + " quorumkv.max-clock-offset (" + maxClockOffset + "): it is the purge rule's room for a clock ahead");
     check(isPositive(hints.expiry()), "quorumkv.hints.expiry must be positive");
     check(isPositive(hints.replayInterval()), "quorumkv.hints.replay-interval must be positive");
     check(hints.countMaxPerTarget() >= 1 && hints.bytesMaxPerTarget() >= 1, "quorumkv.hints limits must be positive");
@@ -116,11 +133,14 @@ public record Settings(
           q.getInt("limits.key-bytes-max"),
           toIntBytes(q.getBytes("limits.value-bytes-max"), "quorumkv.limits.value-bytes-max"),
           q.getInt("limits.requests-in-flight-max"),
+          q.getInt("limits.store-queue-max"),
+          q.getBytes("limits.store-queue-bytes-max"),
           q.getString("storage.engine"),
           FsyncMode.parse(q.getString("storage.fsync")).orElseThrow(() -> new IllegalArgumentException(
               "quorumkv.storage.fsync (FSYNC) must be always, periodic or never, not '"
                   + q.getString("storage.fsync") + "'")),
           q.getDuration("max-message-age"),
+          q.getDuration("max-clock-offset"),
           new AntiEntropy(
               q.getBoolean("anti-entropy.enabled"),
               q.getDuration("anti-entropy.interval"),

@@ -11,6 +11,7 @@ import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.Value;
+import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,6 +54,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       Duration readTimeout,
       int inFlightMax,
       Fanout fanout,
+      ClockFence fence,
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
@@ -83,6 +85,11 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
 
   private Behavior<Command> write(
       String key, Optional<Value> value, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo) {
+    Optional<String> fenced = settings.fence().reason();
+    if (fenced.isPresent()) {
+      replyTo.tell(new ClockFenced(fenced.get()));
+      return this;
+    }
     if (inFlight >= settings.inFlightMax()) {
       replyTo.tell(new Overloaded(inFlight, settings.inFlightMax()));
       return this;
@@ -95,6 +102,11 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   }
 
   private Behavior<Command> onGet(Get get) {
+    Optional<String> fenced = settings.fence().reason();
+    if (fenced.isPresent()) {
+      get.replyTo().tell(new ClockFenced(fenced.get()));
+      return this;
+    }
     if (inFlight >= settings.inFlightMax()) {
       get.replyTo().tell(new Overloaded(inFlight, settings.inFlightMax()));
       return this;

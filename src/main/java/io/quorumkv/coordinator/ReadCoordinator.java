@@ -51,7 +51,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   private enum HedgeDelayPassed implements Command { INSTANCE }
 
   /** The reply to the requester. */
-  public sealed interface Result permits Found, NotFound, QuorumNotReached, Overloaded {}
+  public sealed interface Result permits Found, NotFound, QuorumNotReached, Overloaded, ClockFenced {}
 
   /** The newest record of the key is a value. */
   public record Found(String key, Record record) implements Result {}
@@ -132,7 +132,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
 
   private void ask(ReplicaHandle replica) {
     asked.add(replica.name());
-    replica.ref().tell(new Read(key, stamp(), answers));
+    replica.send(new Read(key, stamp(), answers));
   }
 
   /** Asks the replicas not asked yet; their answers count like any other (late ones repair). */
@@ -169,7 +169,11 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
     if (held.containsKey(answer.replica()) || unreachable.contains(answer.replica())) {
       return; // a duplicate answer changes nothing
     }
-    clock.observe(answer.stamp().clock());
+    if (!clock.admit(answer.replica(), "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc())) {
+      // From further ahead than max-clock-offset: as if that replica never answered.
+      onUnavailable(new Unavailable(answer.replica(), "clock reading refused"));
+      return;
+    }
     held.put(answer.replica(), answer.record());
     if (chosen == null) {
       if (read.succeeded(answer.replica()) == QuorumTracker.Outcome.REACHED) {
@@ -215,9 +219,14 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   }
 
   private void onWrittenBack(Applied applied) {
-    if (chosen == null || !repairing.remove(applied.replica())) {
+    if (chosen == null || !repairing.contains(applied.replica())) {
       return;
     }
+    if (!clock.admit(applied.replica(), "write-back answer", applied.stamp().clock(), applied.version().hlc())) {
+      onUnavailable(new Unavailable(applied.replica(), "clock reading refused"));
+      return;
+    }
+    repairing.remove(applied.replica());
     if (holdsChosenOrNewer(applied.version(), applied.digest())) {
       holders.succeeded(applied.replica());
     } else {
@@ -253,7 +262,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
     repairing.add(replica);
     targets.stream()
         .filter(target -> target.name().equals(replica))
-        .forEach(target -> target.ref().tell(new Apply(key, record, stamp(), answers, Cause.REPAIR)));
+        .forEach(target -> target.send(new Apply(key, record, stamp(), answers, Cause.REPAIR)));
   }
 
   private void replyIfHeld() {

@@ -60,7 +60,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   private enum HedgeDelayPassed implements Command { INSTANCE }
 
   /** The reply to the requester. */
-  public sealed interface Result permits Written, QuorumNotReached, Overloaded {}
+  public sealed interface Result permits Written, QuorumNotReached, Overloaded, ClockFenced {}
 
   /** W replicas durably hold {@code version} (or newer) of the key. */
   public record Written(String key, Version version) implements Result {}
@@ -81,7 +81,6 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   private final QuorumTracker query;
   private final QuorumTracker apply;
   private final Set<String> queried = new HashSet<>();
-  private long highestSeenHlc;
   private Record record; // set when the query round completes
   private boolean replied;
   private final boolean skipVersionQuery; // DeliberateBug.ONE_ROUND_WRITES
@@ -153,7 +152,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
 
   private void queryVersion(ReplicaHandle replica) {
     queried.add(replica.name());
-    replica.ref().tell(new ReadVersion(write.key(), stamp(), answers));
+    replica.send(new ReadVersion(write.key(), stamp(), answers));
   }
 
   /** While the version query is open: asks the replicas not asked yet. */
@@ -204,10 +203,13 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       return;
     }
     QuorumTracker.Outcome outcome;
-    if (answer instanceof VersionHeld held) {
-      highestSeenHlc = Math.max(highestSeenHlc, Math.max(held.version().hlc(), held.stamp().clock()));
+    if (answer instanceof VersionHeld held
+        && clock.admit(held.replica(), "version query answer", held.version().hlc(), held.stamp().clock())) {
+      // Admitted means observed: the tick in startApply() lies above this answer's readings.
       outcome = query.succeeded(held.replica());
-    } else if (answer instanceof Unavailable) {
+    } else if (answer instanceof Unavailable || answer instanceof VersionHeld) {
+      // Unavailable, or an answer from further ahead than max-clock-offset (refused, never
+      // observed): a failed answer either way.
       outcome = query.failed(answer.replica());
       queryTheRest();
     } else {
@@ -221,12 +223,11 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   }
 
   private void startApply() {
-    clock.observe(highestSeenHlc);
     Version version = new Version(clock.tick(), replicaId);
     record = new Record(version, write.value().orElse(null));
     getContext().getLog().debug("Write [{}] takes version [{}]", write.key(), version);
     for (ReplicaHandle replica : replicas) {
-      replica.ref().tell(new Apply(write.key(), record, stamp(), answers, Cause.WRITE));
+      replica.send(new Apply(write.key(), record, stamp(), answers, Cause.WRITE));
     }
   }
 
@@ -242,12 +243,18 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
       return;
     }
     QuorumTracker.Outcome outcome;
-    if (answer instanceof Applied applied && holdsThisWriteOrNewer(applied)) {
+    if (answer instanceof Applied applied && clock.admit(applied.replica(), "apply answer", applied.stamp().clock(),
+        applied.version().hlc()) && holdsThisWriteOrNewer(applied)) {
       outcome = apply.succeeded(applied.replica());
     } else if (answer instanceof Applied || answer instanceof Unavailable) {
       outcome = apply.failed(answer.replica());
     } else {
-      return; // a late version-query answer: the query round is over
+      // A late version-query answer: the query round is over, but it settles which round this
+      // replica's next failure belongs to (the Apply's, from now on).
+      if (answer instanceof VersionHeld && wasQueried(answer.replica()) && !query.hasAnswered(answer.replica())) {
+        query.succeeded(answer.replica());
+      }
+      return;
     }
     if (outcome == QuorumTracker.Outcome.REACHED) {
       reply(new Written(write.key(), record.version()));

@@ -18,6 +18,9 @@ import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreAdmission;
+import io.quorumkv.version.ClockFence;
+import io.quorumkv.version.HybridLogicalClock;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -44,11 +47,19 @@ final class InternalCalls {
   private final ActorRef<StoreActor.Command> store;
   private final Scheduler scheduler;
   private final Settings settings;
+  private final HybridLogicalClock clock;
+  private final ClockFence fence;
+  private final StoreAdmission admission;
 
-  InternalCalls(ActorRef<StoreActor.Command> store, Scheduler scheduler, Settings settings) {
+  InternalCalls(
+      ActorRef<StoreActor.Command> store, StoreAdmission admission, Scheduler scheduler, Settings settings,
+      HybridLogicalClock clock, ClockFence fence) {
+    this.fence = fence;
+    this.admission = admission;
     this.store = store;
     this.scheduler = scheduler;
     this.settings = settings;
+    this.clock = clock;
   }
 
   /** True for the endpoints {@link #handle} answers. */
@@ -57,18 +68,27 @@ final class InternalCalls {
         || endpoint.equals(InternalWire.APPLY_PATH);
   }
 
-  /** @param cause the {@code apply} cause label (empty when absent); ignored by the reads */
-  CompletionStage<Outcome> handle(String endpoint, String cause, byte[] body) {
+  /**
+   * @param cause the {@code apply} cause label (empty when absent); ignored by the reads
+   * @param from the sender's address, for log lines
+   */
+  CompletionStage<Outcome> handle(String endpoint, String cause, byte[] body, String from) {
+    Optional<String> fenced = fence.reason();
+    if (fenced.isPresent()) {
+      // A fenced replica answers nothing stamped with its clock (docs/clock-discipline.md, rule 3).
+      return refused(StatusCodes.SERVICE_UNAVAILABLE.intValue(), fenced.get());
+    }
     return switch (endpoint) {
-      case InternalWire.READ_VERSION_PATH -> withCall(body, KeyCall.class, call -> readVersion(call));
-      case InternalWire.READ_PATH -> withCall(body, KeyCall.class, call -> read(call));
-      case InternalWire.APPLY_PATH -> withCall(body, ApplyCall.class, call -> apply(call, ReplicaProtocol.Cause.parse(cause)));
+      case InternalWire.READ_VERSION_PATH -> withCall(body, KeyCall.class, from, call -> readVersion(call));
+      case InternalWire.READ_PATH -> withCall(body, KeyCall.class, from, call -> read(call));
+      case InternalWire.APPLY_PATH ->
+          withCall(body, ApplyCall.class, from, call -> apply(call, ReplicaProtocol.Cause.parse(cause)));
       default -> CompletableFuture.completedFuture(new Refused(StatusCodes.NOT_FOUND.intValue(), "no internal endpoint " + endpoint));
     };
   }
 
   private CompletionStage<Outcome> readVersion(KeyCall call) {
-    return ask(replyTo -> new ReplicaProtocol.ReadVersion(call.key(), stampOf(call), replyTo), answer -> {
+    return ask(call.key(), 0, replyTo -> new ReplicaProtocol.ReadVersion(call.key(), stampOf(call), replyTo), answer -> {
       VersionHeld held = (VersionHeld) answer;
       return new VersionReply(held.version().hlc(), held.version().replicaId(), held.digest(),
           held.stamp().replicaId(), held.stamp().clock());
@@ -76,7 +96,7 @@ final class InternalCalls {
   }
 
   private CompletionStage<Outcome> read(KeyCall call) {
-    return ask(replyTo -> new ReplicaProtocol.Read(call.key(), stampOf(call), replyTo),
+    return ask(call.key(), 0, replyTo -> new ReplicaProtocol.Read(call.key(), stampOf(call), replyTo),
         answer -> InternalWire.recordReply(((RecordHeld) answer).record(), ((RecordHeld) answer).stamp()));
   }
 
@@ -92,7 +112,9 @@ final class InternalCalls {
           "the value is too large", "valueBytes", record.value().length(), "limitBytes", settings.valueBytesMax()));
     }
     Stamp sender = new Stamp(call.senderReplicaId(), call.senderClock());
-    return ask(replyTo -> new ReplicaProtocol.Apply(call.key(), record, sender, replyTo, cause), answer -> {
+    int valueBytes = record.isTombstone() ? 0 : record.value().length();
+    return ask(call.key(), valueBytes, replyTo -> new ReplicaProtocol.Apply(call.key(), record, sender, replyTo, cause),
+        answer -> {
       Applied applied = (Applied) answer;
       return new VersionReply(applied.version().hlc(), applied.version().replicaId(), applied.digest(),
           applied.stamp().replicaId(), applied.stamp().clock());
@@ -103,7 +125,7 @@ final class InternalCalls {
     CompletionStage<Outcome> answer(T call);
   }
 
-  private <T> CompletionStage<Outcome> withCall(byte[] body, Class<T> type, KeyedCall<T> inner) {
+  private <T> CompletionStage<Outcome> withCall(byte[] body, Class<T> type, String from, KeyedCall<T> inner) {
     T call;
     try {
       call = InternalWire.decode(body, type);
@@ -115,12 +137,35 @@ final class InternalCalls {
     if (problem.isPresent()) {
       return refused(StatusCodes.BAD_REQUEST.intValue(), "malformed internal request: " + problem.get());
     }
+    if (call instanceof ApplyCall apply) {
+      try {
+        InternalWire.recordOf(apply); // malformed before judged by its clock
+      } catch (IllegalArgumentException e) {
+        return refused(StatusCodes.BAD_REQUEST.intValue(), "malformed internal request: " + e.getMessage());
+      }
+    }
+    // Checked before anything is observed or applied (docs/clock-discipline.md, rule 1).
+    long[] readings = call instanceof KeyCall keyCall
+        ? new long[] {keyCall.senderClock()}
+        : new long[] {((ApplyCall) call).senderClock(), ((ApplyCall) call).hlc()};
+    Optional<Refused> refusal = ClockCheck.refusal(clock, from, type.getSimpleName(), senderOf(call), readings);
+    if (refusal.isPresent()) {
+      return CompletableFuture.completedFuture(refusal.get());
+    }
     return inner.answer(call);
   }
 
+  /** Asks the store, within its admission bound: beyond it, a 503 at once (the peer sees an unavailable replica). */
   private CompletionStage<Outcome> ask(
-      Function<ActorRef<Answer>, ReplicaProtocol.Request> request, Function<Answer, Object> toReply) {
-    return AskPattern.<StoreActor.Command, Answer>ask(store, request::apply, settings.peerRequestTimeout(), scheduler)
+      String key, int valueBytes, Function<ActorRef<Answer>, ReplicaProtocol.Request> request,
+      Function<Answer, Object> toReply) {
+    long weight = StoreAdmission.weightOf(key, valueBytes);
+    if (!admission.tryAdmit(weight)) {
+      return refused(StatusCodes.SERVICE_UNAVAILABLE.intValue(), admission.refusal(settings.nodeId()).reason());
+    }
+    return AskPattern.<StoreActor.Command, Answer>ask(store,
+            replyTo -> new StoreActor.AdmittedRequest(request.apply(replyTo), weight),
+            settings.peerRequestTimeout(), scheduler)
         .handle((answer, failure) -> {
           if (failure != null) {
             return new Refused(StatusCodes.SERVICE_UNAVAILABLE.intValue(), "the store did not answer in time");
@@ -134,6 +179,10 @@ final class InternalCalls {
 
   private static CompletionStage<Outcome> refused(int status, String reason) {
     return CompletableFuture.completedFuture(new Refused(status, reason));
+  }
+
+  private static long senderOf(Object call) {
+    return call instanceof KeyCall keyCall ? keyCall.senderReplicaId() : ((ApplyCall) call).senderReplicaId();
   }
 
   private static Stamp stampOf(KeyCall call) {

@@ -26,6 +26,8 @@ import io.quorumkv.replication.InternalWire.TombstoneReply;
 import io.quorumkv.replication.InternalWire;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreAdmission;
+import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.io.IOException;
@@ -50,11 +52,13 @@ public final class InternalRoutes extends AllDirectives {
   private final long replicaId;
   private final KnownPeerIds knownPeerIds;
   private final InternalCalls calls;
+  private final ClockFence fence;
   private final ReplicationStreamRoute stream;
 
   public InternalRoutes(
-      ActorRef<StoreActor.Command> store, ActorSystem<?> system, Settings settings,
-      HybridLogicalClock clock, long replicaId, KnownPeerIds knownPeerIds) {
+      ActorRef<StoreActor.Command> store, StoreAdmission admission, ActorSystem<?> system, Settings settings,
+      HybridLogicalClock clock, ClockFence fence, long replicaId, KnownPeerIds knownPeerIds) {
+    this.fence = fence;
     Scheduler scheduler = system.scheduler();
     this.knownPeerIds = knownPeerIds;
     this.store = store;
@@ -62,7 +66,7 @@ public final class InternalRoutes extends AllDirectives {
     this.settings = settings;
     this.clock = clock;
     this.replicaId = replicaId;
-    this.calls = new InternalCalls(store, scheduler, settings);
+    this.calls = new InternalCalls(store, admission, scheduler, settings, clock, fence);
     this.stream = new ReplicationStreamRoute(calls, settings.valueBytesMax() + 64 * 1024,
         settings.peerRequestsInFlightMax());
   }
@@ -70,29 +74,48 @@ public final class InternalRoutes extends AllDirectives {
   public Route routes() {
     return pathPrefix("internal", () -> pathPrefix("v1", () -> ClusterSecret.required(settings.clusterSecret(),
         () -> concat(
-            path(InternalWire.STREAM_PATH, () -> get(stream::route)),
-            post(this::endpoints)))));
+            path(InternalWire.STREAM_PATH, () -> get(() -> extractRequest(request -> stream.route(senderOf(request))))),
+            post(() -> extractRequest(request -> endpoints(senderOf(request))))))));
   }
 
-  private Route endpoints() {
+  /**
+   * The sender's address as the connection shows it, for log lines: never a forwarding
+   * header, which the sender writes itself (needs akka.http.server.remote-address-attribute).
+   */
+  static String senderOf(akka.http.javadsl.model.HttpRequest request) {
+    return request.getAttribute(akka.http.javadsl.model.AttributeKeys.remoteAddress)
+        .flatMap(ip -> ip.getAddress().map(address -> address.getHostAddress() + ":" + ip.getPort()))
+        .orElse("an unknown address");
+  }
+
+  private Route endpoints(String from) {
     // An Apply carries a value plus a few dozen bytes of envelope.
     long bodyBytesMax = settings.valueBytesMax() + 64 * 1024L;
     return withSizeLimit(bodyBytesMax, () -> entity(Unmarshaller.entityToByteString(), body -> concat(
-        path(InternalWire.READ_VERSION_PATH, () -> call(InternalWire.READ_VERSION_PATH, "", body)),
-        path(InternalWire.READ_PATH, () -> call(InternalWire.READ_PATH, "", body)),
+        path(InternalWire.READ_VERSION_PATH, () -> call(InternalWire.READ_VERSION_PATH, "", body, from)),
+        path(InternalWire.READ_PATH, () -> call(InternalWire.READ_PATH, "", body, from)),
         path(InternalWire.APPLY_PATH, () -> parameterOptional(InternalWire.CAUSE_PARAMETER,
-            cause -> call(InternalWire.APPLY_PATH, cause.orElse(""), body))),
+            cause -> call(InternalWire.APPLY_PATH, cause.orElse(""), body, from))),
+        // Ping and time are answered while fenced: they are how the fence lifts.
         path(InternalWire.PING_PATH, () -> complete(cbor(
             new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot())))),
-        path(InternalWire.BUCKETS_PATH, this::buckets),
-        path(InternalWire.ENTRIES_PATH, () -> entries(body)),
-        path(InternalWire.TOMBSTONE_PATH, () -> tombstone(body)),
-        path(InternalWire.SETTLE_PATH, () -> settle(body)))));
+        path(InternalWire.TIME_PATH, () -> complete(cbor(new InternalWire.TimeReply(clock.wallMillis(), replicaId)))),
+        path(InternalWire.BUCKETS_PATH, () -> unlessFenced(this::buckets)),
+        path(InternalWire.ENTRIES_PATH, () -> unlessFenced(() -> entries(body, from))),
+        path(InternalWire.TOMBSTONE_PATH, () -> unlessFenced(() -> tombstone(body, from))),
+        path(InternalWire.SETTLE_PATH, () -> unlessFenced(() -> settle(body, from))))));
+  }
+
+  /** A fenced replica answers nothing stamped with its clock (docs/clock-discipline.md, rule 3). */
+  private Route unlessFenced(java.util.function.Supplier<Route> inner) {
+    return fence.reason()
+        .map(reason -> complete(error(StatusCodes.SERVICE_UNAVAILABLE, reason, "phase", "clock")))
+        .orElseGet(inner);
   }
 
   /** One of the per-key calls, answered as {@link InternalCalls} decides. */
-  private Route call(String endpoint, String cause, ByteString body) {
-    return onSuccess(calls.handle(endpoint, cause, body.toArray()), outcome -> {
+  private Route call(String endpoint, String cause, ByteString body, String from) {
+    return onSuccess(calls.handle(endpoint, cause, body.toArray(), from), outcome -> {
       if (outcome instanceof InternalCalls.Refused refused) {
         return complete(error(StatusCodes.get(refused.status()), refused.reason(), refused.details()));
       }
@@ -107,9 +130,8 @@ public final class InternalRoutes extends AllDirectives {
         buckets -> complete(cbor(new BucketsReply(buckets.hashes(), replicaId, clock.peek()))));
   }
 
-  private Route entries(ByteString body) {
-    return withCall(body, EntriesCall.class, call -> {
-      clock.observe(call.senderClock());
+  private Route entries(ByteString body, String from) {
+    return withCall(body, EntriesCall.class, call -> withClock(from, "entries", call.senderReplicaId(), () -> {
       Set<Integer> buckets = new HashSet<>();
       for (int bucket : call.buckets()) {
         buckets.add(bucket);
@@ -123,27 +145,35 @@ public final class InternalRoutes extends AllDirectives {
                   .map(e -> new EntryWire(e.key(), e.version().hlc(), e.version().replicaId(), e.digest()))
                   .toList(),
               entries.truncated(), replicaId, clock.peek()))));
-    });
+    }, call.senderClock()));
   }
 
-  private Route tombstone(ByteString body) {
-    return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> {
-      clock.observe(call.senderClock());
+  private Route tombstone(ByteString body, String from) {
+    return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> withClock(from, "tombstone",
+        call.senderReplicaId(), () -> {
       Version version = new Version(call.hlc(), call.versionReplicaId());
       return onSuccess(
           AskPattern.<StoreActor.Command, StoreActor.TombstoneHeld>ask(store,
               replyTo -> new StoreActor.CheckTombstone(call.key(), version, replyTo),
               settings.peerRequestTimeout(), scheduler),
           held -> complete(cbor(new TombstoneReply(held.holds(), replicaId, clock.peek()))));
-    }));
+    }, call.senderClock(), call.hlc())));
   }
 
-  private Route settle(ByteString body) {
-    return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> {
-      clock.observe(call.senderClock());
+  private Route settle(ByteString body, String from) {
+    return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> withClock(from, "settle",
+        call.senderReplicaId(), () -> {
       store.tell(new StoreActor.SettleTombstone(call.key(), new Version(call.hlc(), call.versionReplicaId())));
       return complete(cbor(new TombstoneReply(true, replicaId, clock.peek())));
-    }));
+    }, call.senderClock(), call.hlc())));
+  }
+
+  /** Runs {@code inner} once the call's readings are admitted; a 400 otherwise (clock rule 1). */
+  private Route withClock(
+      String from, String what, long senderReplicaId, java.util.function.Supplier<Route> inner, long... readings) {
+    return ClockCheck.refusal(clock, from, what, senderReplicaId, readings)
+        .map(refused -> complete(error(StatusCodes.get(refused.status()), refused.reason(), refused.details())))
+        .orElseGet(inner);
   }
 
   private <T> Route withCall(ByteString body, Class<T> type, Function<T, Route> inner) {

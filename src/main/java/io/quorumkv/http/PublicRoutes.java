@@ -19,6 +19,7 @@ import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
 import io.quorumkv.config.Settings;
+import io.quorumkv.coordinator.ClockFenced;
 import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
 import io.quorumkv.coordinator.Overloaded;
@@ -92,8 +93,12 @@ public final class PublicRoutes extends AllDirectives {
   private Route measured(Supplier<Route> inner) {
     return extractRequest(request -> {
       long began = System.nanoTime();
-      String op = request.method().value().toLowerCase(java.util.Locale.ROOT);
-      String consistency = request.getUri().query().get("consistency").orElse("quorum");
+      // Labels come from fixed sets only: a label taken from client input would let any
+      // client grow /metrics without bound.
+      String op = ReplicaMetrics.opLabel(request.method().value());
+      String consistency = request.getUri().query().get("consistency")
+          .map(text -> Consistency.parse(text).map(Consistency::label).orElse(ReplicaMetrics.INVALID))
+          .orElse(Consistency.QUORUM.label());
       metrics.requestStarted();
       return mapResponse(response -> {
         metrics.requestAnswered(op, consistency, response.status().intValue(), System.nanoTime() - began);
@@ -163,6 +168,9 @@ public final class PublicRoutes extends AllDirectives {
           "replicas", failed.replicas(),
           "outcome", failed.phase().indeterminate() ? "indeterminate" : "not-applied");
     }
+    if (result instanceof ClockFenced fenced) {
+      return clockFenced(fenced);
+    }
     return overloaded((Overloaded) result);
   }
 
@@ -183,12 +191,21 @@ public final class PublicRoutes extends AllDirectives {
           "required", failed.required(),
           "replicas", failed.replicas());
     }
+    if (result instanceof ClockFenced fenced) {
+      return clockFenced(fenced);
+    }
     return overloaded((Overloaded) result);
   }
 
+  /** Nothing was started: "not-applied" tells a client that a retry elsewhere is safe. */
   private static HttpResponse overloaded(Overloaded overloaded) {
     return error(StatusCodes.SERVICE_UNAVAILABLE, "overloaded: too many requests in flight",
-        "inFlight", overloaded.inFlight(), "inFlightMax", overloaded.inFlightMax())
+        "inFlight", overloaded.inFlight(), "inFlightMax", overloaded.inFlightMax(), "outcome", "not-applied")
+        .addHeader(RetryAfter.create(1L));
+  }
+
+  private static HttpResponse clockFenced(ClockFenced fenced) {
+    return error(StatusCodes.SERVICE_UNAVAILABLE, fenced.reason(), "phase", "clock", "outcome", "not-applied")
         .addHeader(RetryAfter.create(1L));
   }
 
@@ -202,6 +219,7 @@ public final class PublicRoutes extends AllDirectives {
     body.put("node", cluster.nodeId());
     body.put("replicaId", ClusterView.hex(cluster.replicaId()));
     body.put("incarnation", cluster.incarnation().state().name().toLowerCase(java.util.Locale.ROOT));
+    body.put("clock", cluster.clockFence().reason().isPresent() ? "fenced" : "ok");
     return body;
   }
 }

@@ -32,6 +32,8 @@ import java.util.concurrent.CompletionStage;
  */
 final class ReplicationStreamRoute {
 
+  private static final long ANSWER_BATCH_BYTES_MAX = 256 * 1024;
+
   private final InternalCalls calls;
   private final int frameBytesMax;
   private final int callsInFlightMax;
@@ -42,18 +44,21 @@ final class ReplicationStreamRoute {
     this.callsInFlightMax = callsInFlightMax;
   }
 
-  Route route() {
-    return Directives.handleWebSocketMessages(flow());
+  /** @param from the peer's address, for log lines */
+  Route route(String from) {
+    return Directives.handleWebSocketMessages(flow(from));
   }
 
-  Flow<Message, Message, NotUsed> flow() {
+  Flow<Message, Message, NotUsed> flow(String from) {
     return Flow.<Message>create()
         .flatMapConcat(ReplicationStreamRoute::dataOf)
         .via(InternalWire.deframer(frameBytesMax))
         .map(frame -> InternalWire.decode(frame.toArray(), StreamCall.class))
-        .mapAsyncUnordered(callsInFlightMax, this::answer)
+        .mapAsyncUnordered(callsInFlightMax, call -> answer(call, from))
         .map(InternalWire::frame)
-        .conflate(ByteString::concat)
+        // Answers ready together go out together, up to a bound: a peer that stops reading
+        // backpressures the calls (at most callsInFlightMax answered at once), then its socket.
+        .batchWeighted(ANSWER_BATCH_BYTES_MAX, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
         .prefixAndTail(0)
         .map(endless -> (Message) BinaryMessage.create(endless.second()))
         // The message stream itself must not complete: that would close the connection.
@@ -67,12 +72,12 @@ final class ReplicationStreamRoute {
     return message.asBinaryMessage().getStreamedData();
   }
 
-  private CompletionStage<StreamAnswer> answer(StreamCall call) {
+  private CompletionStage<StreamAnswer> answer(StreamCall call, String from) {
     if (!InternalCalls.handles(call.endpoint())) {
       return CompletableFuture.completedFuture(new StreamAnswer(call.id(), 404,
           ("no stream endpoint " + call.endpoint()).getBytes(StandardCharsets.UTF_8)));
     }
-    return calls.handle(call.endpoint(), call.cause(), call.body()).thenApply(outcome -> {
+    return calls.handle(call.endpoint(), call.cause(), call.body(), from).thenApply(outcome -> {
       if (outcome instanceof InternalCalls.Refused refused) {
         return new StreamAnswer(call.id(), refused.status(), refused.reason().getBytes(StandardCharsets.UTF_8));
       }

@@ -4,6 +4,7 @@ import io.quorumkv.replication.AntiEntropyStatus;
 import io.quorumkv.replication.HintStatus;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.version.ClockFence;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +17,7 @@ public record ClusterView(
     Map<String, HintStatus> hints,
     Incarnation incarnation,
     RetiredPeers retired,
-    ReplicaStats stats, int writeQuorum, int readQuorum) {
+    ReplicaStats stats, int writeQuorum, int readQuorum, ClockFence clockFence) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
   public Map<String, Object> render() {
@@ -27,6 +28,7 @@ public record ClusterView(
     body.put("writeQuorum", writeQuorum);
     body.put("readQuorum", readQuorum);
     body.put("incarnation", incarnation.render());
+    body.put("clock", clockFence.render());
     List<Map<String, Object>> peerList = new ArrayList<>();
     for (PeerStatus status : peers) {
       PeerStatus.Snapshot snapshot = status.snapshot();

@@ -11,13 +11,16 @@ import io.quorumkv.replication.InternalWire.PingReply;
 import io.quorumkv.replication.InternalWire;
 import io.quorumkv.replication.PeerClient;
 import io.quorumkv.store.Incarnation;
+import io.quorumkv.replication.InternalWire.TimeReply;
+import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 
 /**
  * Pings one peer periodically, so {@code /cluster} shows whether it is reachable even while no
- * request goes to it, and so the clocks of idle replicas keep hearing from each other. At most
- * one ping is in flight.
+ * request goes to it, and so the clocks of idle replicas keep hearing from each other; and
+ * measures the peer's wall clock for the {@link ClockFence}. At most one ping and one time call
+ * are in flight.
  */
 public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
 
@@ -27,19 +30,24 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
 
   private record PingCompleted(PingReply reply, Throwable failure) implements Command {}
 
+  private record TimeCompleted(TimeReply reply, Throwable failure, long sentWallMillis, long sentNanos)
+      implements Command {}
+
   private final PeerClient client;
   private final PeerStatus status;
   private final HybridLogicalClock clock;
   private final long ownReplicaId;
   private final KnownPeerIds knownPeerIds;
   private final Incarnation incarnation;
+  private final ClockFence fence;
   private boolean pinging;
+  private boolean timing;
 
   public static Behavior<Command> create(
       PeerClient client, PeerStatus status, HybridLogicalClock clock, long ownReplicaId, KnownPeerIds knownPeerIds,
-      Incarnation incarnation, Duration interval) {
+      Incarnation incarnation, ClockFence fence, Duration interval) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, knownPeerIds, incarnation, interval)));
+        new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, knownPeerIds, incarnation, fence, interval)));
   }
 
   private PeerMonitor(
@@ -51,8 +59,10 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       long ownReplicaId,
       KnownPeerIds knownPeerIds,
       Incarnation incarnation,
+      ClockFence fence,
       Duration interval) {
     super(ctx);
+    this.fence = fence;
     this.knownPeerIds = knownPeerIds;
     this.incarnation = incarnation;
     this.client = client;
@@ -68,6 +78,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
     return newReceiveBuilder()
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(PingCompleted.class, this::onPingCompleted)
+        .onMessage(TimeCompleted.class, this::onTimeCompleted)
         .build();
   }
 
@@ -76,8 +87,27 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       pinging = true;
       getContext().pipeToSelf(
           client.call(InternalWire.PING_PATH, new byte[0])
-              .thenApply(bytes -> decode(bytes)),
+              .thenApply(bytes -> decode(bytes, PingReply.class)),
           PingCompleted::new);
+    }
+    if (!timing) {
+      timing = true;
+      long sentWallMillis = clock.wallMillis();
+      long sentNanos = System.nanoTime();
+      getContext().pipeToSelf(
+          client.call(InternalWire.TIME_PATH, new byte[0]).thenApply(bytes -> decode(bytes, TimeReply.class)),
+          (reply, failure) -> new TimeCompleted(reply, failure, sentWallMillis, sentNanos));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onTimeCompleted(TimeCompleted completed) {
+    timing = false;
+    if (completed.failure() != null || completed.reply().replicaId() == ownReplicaId) {
+      fence.unmeasured(client.peer().name());
+    } else {
+      long roundTripMillis = (System.nanoTime() - completed.sentNanos()) / 1_000_000;
+      fence.measured(client.peer().name(), completed.reply().wallMillis(), completed.sentWallMillis(), roundTripMillis);
     }
     return this;
   }
@@ -88,9 +118,14 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       status.failed(FailureReasons.describe(completed.failure()));
     } else if (completed.reply().replicaId() == ownReplicaId) {
       status.failed("answers with this replica's own replica id: two replicas share a data directory");
+    } else if (fence.isOff(client.peer().name())) {
+      // Its wall clock is measured beyond the fence: its readings must not spread here.
+      status.failed("its wall clock is off from this replica's by more than the clock fence: not observed");
+    } else if (!clock.admit(client.peer().name(), "ping answer", completed.reply().clock())) {
+      status.failed("its clock reading is " + clock.aheadOfWallMillis(completed.reply().clock())
+          + " ms ahead of this replica's wall clock, beyond max-clock-offset: refused");
     } else {
       PingReply reply = completed.reply();
-      clock.observe(reply.clock());
       knownPeerIds.seen(client.peer().name(), reply.replicaId());
       incarnation.heardFrom(client.peer().name(), reply.knownIds());
       status.answered(reply.replicaId());
@@ -98,11 +133,11 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
     return this;
   }
 
-  private static PingReply decode(byte[] bytes) {
+  private static <T> T decode(byte[] bytes, Class<T> type) {
     try {
-      return InternalWire.decode(bytes, PingReply.class);
+      return InternalWire.decode(bytes, type);
     } catch (java.io.IOException e) {
-      throw new IllegalStateException("malformed ping answer: " + e.getMessage(), e);
+      throw new IllegalStateException("malformed answer: " + e.getMessage(), e);
     }
   }
 

@@ -10,6 +10,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.quorumkv.replication.HintStatus;
 import io.quorumkv.replication.PeerTraffic;
 import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.StoreAdmission;
+import io.quorumkv.version.ClockFence;
+import io.quorumkv.version.HybridLogicalClock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,7 +44,9 @@ public final class ReplicaMetrics implements PeerTraffic {
    * @param hints each peer's hint status; may be filled after construction (read when scraped)
    * @param streams whether each peer's replication stream is open; likewise
    */
-  public ReplicaMetrics(ReplicaStats stats, Map<String, HintStatus> hints, Map<String, BooleanSupplier> streams) {
+  public ReplicaMetrics(
+      ReplicaStats stats, Map<String, HintStatus> hints, Map<String, BooleanSupplier> streams,
+      HybridLogicalClock clock, ClockFence fence, StoreAdmission admission) {
     requests = Counter.builder().name("quorumkv_requests_total")
         .help("Client requests by operation (get, put, delete), consistency and outcome "
             + "(ok, not_found, rejected, unavailable, error)")
@@ -66,6 +71,8 @@ public final class ReplicaMetrics implements PeerTraffic {
         stats, ReplicaStats::staleMessagesIgnored);
     counter("quorumkv_digest_conflicts_total", "Two values seen at one version (corruption alarm)",
         stats, ReplicaStats::digestConflicts);
+    counter("quorumkv_corrupt_records_total", "Stored records found undecodable (key quarantined until repaired)",
+        stats, ReplicaStats::corruptRecords);
     counter("quorumkv_storage_commits_total", "Storage batch writes (each synced to disk under fsync = always)",
         stats, ReplicaStats::commits);
     CounterWithCallback.builder().name("quorumkv_storage_commit_seconds_total")
@@ -74,6 +81,28 @@ public final class ReplicaMetrics implements PeerTraffic {
     GaugeWithCallback.builder().name("quorumkv_hints_pending")
         .help("Hints waiting to be handed off, by peer").labelNames("peer")
         .callback(callback -> hints.forEach((peer, status) -> callback.call(status.pending(), peer)))
+        .register(registry);
+    CounterWithCallback.builder().name("quorumkv_clock_refusals_total")
+        .help("Clock readings and record versions refused as further ahead than max-clock-offset, by source"
+            + " (a peer, inbound calls, or the store)").labelNames("source")
+        .callback(callback -> clock.refusals().forEach((source, count) -> callback.call(count, source)))
+        .register(registry);
+    GaugeWithCallback.builder().name("quorumkv_store_queue_requests")
+        .help("Requests waiting for the store (bounded by limits.store-queue-max)")
+        .callback(callback -> callback.call(admission.queued())).register(registry);
+    GaugeWithCallback.builder().name("quorumkv_store_queue_bytes")
+        .help("Bytes of the requests waiting for the store (bounded by limits.store-queue-bytes-max)")
+        .callback(callback -> callback.call(admission.queuedBytes())).register(registry);
+    CounterWithCallback.builder().name("quorumkv_store_queue_refusals_total")
+        .help("Requests answered unavailable because the store's queue was full")
+        .callback(callback -> callback.call(admission.refusals())).register(registry);
+    GaugeWithCallback.builder().name("quorumkv_clock_fenced")
+        .help("1 while this replica's clock is off from most peers' and it coordinates nothing")
+        .callback(callback -> callback.call(fence.reason().isPresent() ? 1 : 0)).register(registry);
+    GaugeWithCallback.builder().name("quorumkv_peer_clock_offset_seconds")
+        .help("How far each peer's wall clock is measured ahead of this replica's (negative: behind)")
+        .labelNames("peer")
+        .callback(callback -> fence.offsetsMillis().forEach((peer, millis) -> callback.call(millis / 1e3, peer)))
         .register(registry);
     GaugeWithCallback.builder().name("quorumkv_peer_stream_open")
         .help("1 while the replication stream to the peer is open, 0 while its calls go over HTTP").labelNames("peer")
@@ -84,6 +113,16 @@ public final class ReplicaMetrics implements PeerTraffic {
   private void counter(String name, String help, ReplicaStats stats, ToLongFunction<ReplicaStats> value) {
     CounterWithCallback.builder().name(name).help(help)
         .callback(callback -> callback.call(value.applyAsLong(stats))).register(registry);
+  }
+
+  /** The label of a consistency parameter that names no level (the request got a 400). */
+  public static final String INVALID = "invalid";
+  private static final java.util.Set<String> OPS = java.util.Set.of("get", "put", "delete");
+
+  /** {@code get}, {@code put}, {@code delete}, or {@code other} for any other method. */
+  public static String opLabel(String method) {
+    String op = method.toLowerCase(java.util.Locale.ROOT);
+    return OPS.contains(op) ? op : "other";
   }
 
   public void requestStarted() {

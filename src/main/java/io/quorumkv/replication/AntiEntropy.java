@@ -12,6 +12,7 @@ import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,9 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   public sealed interface Command {}
 
   private enum Tick implements Command { INSTANCE }
+
+  /** False while the clock fence holds (docs/clock-discipline.md, rule 3). */
+  private final BooleanSupplier clockTrusted;
 
   private record RoundEnded(AntiEntropyStatus.Round round) implements Command {}
 
@@ -54,16 +58,19 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock,
-      long replicaId, Duration interval, AntiEntropySession.Limits limits, Incarnation incarnation) {
+      long replicaId, Duration interval, AntiEntropySession.Limits limits, Incarnation incarnation,
+      BooleanSupplier clockTrusted) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new AntiEntropy(ctx, timers, store, local, peers, clock, replicaId, interval, limits, incarnation)));
+        new AntiEntropy(ctx, timers, store, local, peers, clock, replicaId, interval, limits, incarnation,
+            clockTrusted)));
   }
 
   private AntiEntropy(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
       ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId, Duration interval,
-      AntiEntropySession.Limits limits, Incarnation incarnation) {
+      AntiEntropySession.Limits limits, Incarnation incarnation, BooleanSupplier clockTrusted) {
     super(ctx);
+    this.clockTrusted = clockTrusted;
     this.incarnation = incarnation;
     this.interval = interval;
     this.store = store;
@@ -98,6 +105,9 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   private Behavior<Command> onTick() {
     if (running != null) {
       return this; // the previous round is still going: skip rather than pile up
+    }
+    if (!clockTrusted.getAsBoolean()) {
+      return this; // fenced: nothing stamped with this replica's clock goes out
     }
     boolean ready = incarnation.isReady();
     if (ready && System.nanoTime() - lastStartedNanos < interval.toNanos()) {

@@ -133,7 +133,9 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
           if (message.failure() != null) {
             return finish(FailureReasons.describe(message.failure()));
           }
-          clock.observe(message.reply().clock());
+          if (!clock.admit(peer.name(), "bucket hashes", message.reply().clock())) {
+            return finish("the peer's clock reading is beyond max-clock-offset");
+          }
           remoteHashes = message.reply().hashes();
           return compareBuckets();
         })
@@ -145,7 +147,9 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
           if (message.failure() != null) {
             return finish(FailureReasons.describe(message.failure()));
           }
-          clock.observe(message.reply().clock());
+          if (!clock.admit(peer.name(), "entries", message.reply().clock())) {
+            return finish("the peer's clock reading is beyond max-clock-offset");
+          }
           remoteEntries = message.reply();
           return compareEntries();
         })
@@ -240,8 +244,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
 
   private Behavior<Command> onMoveStepped(MoveStepped step) {
     Move move = step.move();
-    if (step.answer() instanceof RecordHeld held && held.record().isPresent()) {
-      clock.observe(held.stamp().clock());
+    if (step.answer() instanceof RecordHeld held && held.record().isPresent()
+        && clock.admit(held.replica(), "anti-entropy read", held.stamp().clock(), held.record().get().version().hlc())) {
       ask(move.pull() ? local : peer, move,
           replyTo -> new Apply(move.key(), held.record().get(), stamp(), replyTo, Cause.ANTI_ENTROPY));
       return this;
@@ -253,9 +257,10 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
         pushed++;
       }
     } else if (move.pull() && !(step.answer() instanceof io.quorumkv.store.ReplicaProtocol.Unavailable unavailable
-        && unavailable.replica().equals(local.name()))) {
-      // The peer did not hand the record over. (This replica answering "unavailable" to the
-      // Apply is expected while it is not ready: the record is applied all the same.)
+        && unavailable.replica().equals(local.name()) && StoreActor.appliedWhileNotReady(unavailable))) {
+      // The record did not arrive here: the peer did not hand it over, or this replica refused
+      // it (a clock reading beyond max-clock-offset). A replica that is not ready answers
+      // "unavailable" after applying the record all the same; only that answer counts as pulled.
       incomplete = true;
     }
     // Applied, nothing to read, unavailable or no answer in time: this move is over.

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -48,6 +49,9 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
   public record RecordHints(String key, List<String> targets) implements Command {}
 
   private enum Tick implements Command { INSTANCE }
+
+  /** False while the clock fence holds (docs/clock-discipline.md, rule 3). */
+  private final BooleanSupplier clockTrusted;
 
   private record ReplayStepped(Hint hint, Answer answer) implements Command {}
 
@@ -78,16 +82,18 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
 
   public static Behavior<Command> create(
       Storage storage, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId,
-      Limits limits, LongSupplier nowMillis, Incarnation incarnation) {
+      Limits limits, LongSupplier nowMillis, Incarnation incarnation, BooleanSupplier clockTrusted) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new HintedHandoff(ctx, timers, storage, local, peers, clock, replicaId, limits, nowMillis, incarnation)));
+        new HintedHandoff(ctx, timers, storage, local, peers, clock, replicaId, limits, nowMillis, incarnation,
+            clockTrusted)));
   }
 
   private HintedHandoff(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, Storage storage, ReplicaHandle local,
       List<Peer> peers, HybridLogicalClock clock, long replicaId, Limits limits, LongSupplier nowMillis,
-      Incarnation incarnation) {
+      Incarnation incarnation, BooleanSupplier clockTrusted) {
     super(ctx);
+    this.clockTrusted = clockTrusted;
     this.incarnation = incarnation;
     this.storage = storage;
     this.local = local;
@@ -146,6 +152,9 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
   }
 
   private Behavior<Command> onTick() {
+    if (!clockTrusted.getAsBoolean()) {
+      return this; // fenced: nothing stamped with this replica's clock goes out
+    }
     for (Peer peer : peers.values()) {
       allowance.put(peer.handle().name(), limits.replayPerTick());
       pump(peer);

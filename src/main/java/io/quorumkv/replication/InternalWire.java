@@ -32,6 +32,8 @@ public final class InternalWire {
   /** Query parameter of {@link #APPLY_PATH}: the {@code Apply.Cause} label. */
   public static final String CAUSE_PARAMETER = "cause";
   public static final String PING_PATH = "ping";
+  /** The replica's wall clock, for the clock fence (docs/clock-discipline.md, rule 3). */
+  public static final String TIME_PATH = "time";
   public static final String BUCKETS_PATH = "buckets";
   public static final String ENTRIES_PATH = "entries";
   public static final String TOMBSTONE_PATH = "tombstone";
@@ -100,6 +102,9 @@ public final class InternalWire {
       }
     }
   }
+
+  /** Answer of {@code time}: the answering replica's wall clock (not its hybrid clock). */
+  public record TimeReply(long wallMillis, long replicaId) {}
 
   /** Answer of {@code buckets}: the anti-entropy bucket hashes (2 longs per bucket). */
   public record BucketsReply(long[] hashes, long replicaId, long clock) {
@@ -255,9 +260,6 @@ public final class InternalWire {
     Version version = new Version(hlc, versionReplicaId);
     if (tombstone != (value == null)) {
       throw new IllegalArgumentException("a record carries a value exactly when it is not a tombstone");
-    }
-    if (version.equals(Version.ZERO)) {
-      throw new IllegalArgumentException("a record's version must be above zero");
     }
     return tombstone ? Record.tombstone(version) : Record.of(version, Value.wrap(value));
   }

@@ -34,7 +34,7 @@ public final class PeerClient {
   private final Duration timeout;
   private final String secret;
   private final int inFlightMax;
-  /** Requests handed to the pool and not yet finished there (which may be after our timeout). */
+  /** Calls outstanding: counted until answered, failed or past their deadline. */
   private final AtomicInteger inFlight = new AtomicInteger();
   private final PeerTraffic traffic;
   private final PeerStream stream; // null: the replication stream is off
@@ -43,7 +43,7 @@ public final class PeerClient {
       ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax, boolean streamed,
       int frameBytesMax, PeerTraffic traffic) {
     this.peer = peer;
-    this.stream = streamed ? new PeerStream(system, peer, secret, frameBytesMax) : null;
+    this.stream = streamed ? new PeerStream(system, peer, secret, frameBytesMax, timeout) : null;
     this.traffic = traffic;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
@@ -91,11 +91,14 @@ public final class PeerClient {
     if (answer == null) {
       answer = httpCall(endpoint, cause, body);
     }
-    answer.whenComplete((bytes, failure) -> inFlight.decrementAndGet());
-    // A copy with the deadline: timing out must not count the pool's request as finished.
-    CompletableFuture<byte[]> bounded = answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    bounded.whenComplete((bytes, failure) ->
-        traffic.called(peer.name(), endpoint, failure == null, body.length, bytes == null ? 0 : bytes.length));
+    // The deadline completes the call itself, so a call that timed out frees its slot at once
+    // (and is forgotten by the stream). An HTTP request the pool still holds past its deadline
+    // stays bounded by the pool's own max-open-requests, beyond which new requests fail at once.
+    CompletableFuture<byte[]> bounded = answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    bounded.whenComplete((bytes, failure) -> {
+      inFlight.decrementAndGet();
+      traffic.called(peer.name(), endpoint, failure == null, body.length, bytes == null ? 0 : bytes.length);
+    });
     return bounded;
   }
 

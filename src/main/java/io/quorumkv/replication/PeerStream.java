@@ -48,7 +48,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #RECONNECT_INTERVAL}. {@link #call} answers {@code null} when no stream is open, and
  * the caller ({@link PeerClient}) sends that call over plain HTTP instead; a stream that closes
  * fails every call in flight on it at once (the coordinators count those as unavailable
- * answers, exactly like a refused HTTP connection). Thread-safe.
+ * answers, exactly like a refused HTTP connection).
+ *
+ * <p>A stream that stalls without closing (a half-open connection: a dropped conntrack entry,
+ * a peer frozen mid-frame) is detected: while calls are outstanding and no frame has come for
+ * the peer-request timeout, the stream is abandoned, its calls fail, and the next calls use
+ * HTTP while a new stream opens. WebSocket keep-alive pings cannot hide it, since it watches
+ * answers, not bytes.
+ *
+ * <p>Bounded: at most {@link #QUEUE_CAPACITY} calls and {@link #queuedBytesMax} bytes wait to
+ * be sent, beyond which a call fails at once; the send side batches what waits into messages
+ * of at most {@link #BATCH_BYTES_MAX} bytes and is backpressured by the connection, so a peer
+ * that stops reading cannot grow this replica's memory. Thread-safe.
  */
 final class PeerStream {
 
@@ -57,21 +68,31 @@ final class PeerStream {
   static final Duration RECONNECT_INTERVAL = Duration.ofMillis(250);
   /** Calls waiting to be sent; beyond it a call fails at once (the peer is not keeping up). */
   private static final int QUEUE_CAPACITY = 4096;
+  /** Frames that wait together go out as one write of at most this many bytes. */
+  static final long BATCH_BYTES_MAX = 256 * 1024;
 
   private final PeerAddress peer;
   private final ActorSystem<?> system;
   private final Materializer materializer;
   private final String secret;
   private final int frameBytesMax;
+  private final long queuedBytesMax;
+  private final Duration stallTimeout;
   private final AtomicReference<Connection> open = new AtomicReference<>();
   private final AtomicBoolean connecting = new AtomicBoolean();
   private volatile long lastAttemptNanos = System.nanoTime() - RECONNECT_INTERVAL.toNanos();
 
-  PeerStream(ActorSystem<?> system, PeerAddress peer, String secret, int frameBytesMax) {
+  /**
+   * @param stallTimeout with calls outstanding and no frame for this long, the stream is
+   *     abandoned (the peer-request timeout)
+   */
+  PeerStream(ActorSystem<?> system, PeerAddress peer, String secret, int frameBytesMax, Duration stallTimeout) {
     this.system = system;
     this.peer = peer;
     this.secret = secret;
     this.frameBytesMax = frameBytesMax;
+    this.queuedBytesMax = Math.max(16L << 20, 4L * frameBytesMax);
+    this.stallTimeout = stallTimeout;
     this.materializer = Materializer.matFromSystem(system);
   }
 
@@ -79,9 +100,8 @@ final class PeerStream {
    * Sends one call on the open stream; the stage completes with the answer's CBOR body, or
    * exceptionally (a {@link PeerClient.PeerCallFailed} for a refusal or a closed stream). Null
    * when no stream is open: one is being opened, and the caller should use HTTP meanwhile.
-   * Never times out by itself: the caller bounds it, and a call whose answer never comes stays
-   * pending until the stream closes, as a call to a peer that stopped answering stays in
-   * flight, so the caller's in-flight bound still sees it.
+   * Never times out by itself: the caller bounds it (completing or cancelling the stage
+   * forgets the call at once); a stream whose answers stop coming is abandoned (see above).
    */
   CompletableFuture<byte[]> call(String endpoint, String cause, byte[] body) {
     Connection connection = open.get();
@@ -116,9 +136,10 @@ final class PeerStream {
                 .via(InternalWire.deframer(frameBytesMax))
                 .toMat(Sink.foreach(connection::onFrame), Keep.right()),
             Source.<StreamCall>queue(QUEUE_CAPACITY)
-                .map(InternalWire::frame)
-                // Calls that are ready while the connection is busy go out together.
-                .conflate(ByteString::concat)
+                .map(connection::taken)
+                // Calls that are ready while the connection is busy go out together, up to a
+                // bound; beyond it the queue backs up and new calls fail at once.
+                .batchWeighted(BATCH_BYTES_MAX, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
                 .prefixAndTail(0)
                 .map(endless -> (Message) BinaryMessage.create(endless.second()))
                 // The message stream itself must not complete: that would close the connection.
@@ -134,6 +155,7 @@ final class PeerStream {
     connection.queue = started.second().second();
     started.first().whenComplete((upgrade, failure) -> {
       if (failure == null && upgrade.response().status().intValue() == 101) {
+        connection.watch();
         open.set(connection);
         if (connection.closedReason != null) { // it closed before it was even opened
           open.compareAndSet(connection, null);
@@ -167,19 +189,38 @@ final class PeerStream {
   private final class Connection {
     private final AtomicLong nextId = new AtomicLong();
     private final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private volatile BoundedSourceQueue<StreamCall> queue;
     private volatile String closedReason;
+    private volatile long lastFrameNanos = System.nanoTime();
+    /**
+     * When the oldest call still waiting for an answer was sent (0: none waits). A call its
+     * caller gave up on still counts until a frame arrives: its answer never came.
+     */
+    private final AtomicLong awaitingSince = new AtomicLong();
+    private volatile akka.actor.Cancellable watchdog;
 
     CompletableFuture<byte[]> send(String endpoint, String cause, byte[] body) {
-      long id = nextId.incrementAndGet();
       CompletableFuture<byte[]> answer = new CompletableFuture<>();
+      long bytes = body.length + 64L;
+      if (queuedBytes.addAndGet(bytes) > queuedBytesMax) {
+        queuedBytes.addAndGet(-bytes);
+        answer.completeExceptionally(new PeerClient.PeerCallFailed("more than " + queuedBytesMax
+            + " bytes wait to be sent to peer " + peer.name() + ": it is not keeping up"));
+        return answer;
+      }
+      long id = nextId.incrementAndGet();
+      long now = System.nanoTime();
       pending.put(id, answer);
+      awaitingSince.compareAndSet(0, now);
+      // However the call ends (answered, failed, or given up by the caller), it is forgotten.
+      answer.whenComplete((result, failure) -> pending.remove(id));
       QueueOfferResult offered = queue.offer(new StreamCall(id, endpoint, cause, body));
       if (offered != QueueOfferResult.enqueued()) {
+        queuedBytes.addAndGet(-bytes);
         if (offered != QueueOfferResult.dropped()) {
           open.compareAndSet(this, null); // the stream is gone: the next call opens a new one
         }
-        pending.remove(id);
         answer.completeExceptionally(new PeerClient.PeerCallFailed(
             "the stream to peer " + peer.name() + " does not take calls: " + offered));
       } else if (closedReason != null) {
@@ -188,11 +229,43 @@ final class PeerStream {
       return answer;
     }
 
+    /** A call leaves the queue for the connection: its bytes no longer count as waiting. */
+    ByteString taken(StreamCall call) {
+      queuedBytes.addAndGet(-(call.body().length + 64L));
+      return InternalWire.frame(call);
+    }
+
+    /** Checks for a stall a few times per timeout while the stream is open. */
+    void watch() {
+      Duration every = stallTimeout.dividedBy(4).compareTo(Duration.ofMillis(10)) < 0
+          ? Duration.ofMillis(10) : stallTimeout.dividedBy(4);
+      watchdog = system.scheduler().scheduleAtFixedRate(every, every, this::checkStalled, system.executionContext());
+    }
+
+    private void checkStalled() {
+      long now = System.nanoTime();
+      long timeout = stallTimeout.toNanos();
+      long waiting = awaitingSince.get();
+      if (closedReason != null || waiting == 0 || now - waiting <= timeout || now - lastFrameNanos <= timeout) {
+        return;
+      }
+      String reason = "the stream to peer " + peer.name() + " stalled: no answer for " + stallTimeout.toMillis()
+          + " ms with calls outstanding (" + pending.size() + " still waiting)";
+      if (open.compareAndSet(this, null)) {
+        LOG.warn("{}; abandoning it (calls go over HTTP until a new stream opens)", reason);
+      }
+      closed(reason);
+    }
+
     void onFrame(ByteString frame) throws java.io.IOException {
+      long now = System.nanoTime();
+      lastFrameNanos = now;
       StreamAnswer answer = InternalWire.decode(frame.toArray(), StreamAnswer.class);
       CompletableFuture<byte[]> waiting = pending.remove(answer.id());
+      // Answers flow: what still waits is timed from now.
+      awaitingSince.set(pending.isEmpty() ? 0 : now);
       if (waiting == null) {
-        return; // not ours: ignored
+        return; // not ours, or given up by its caller: ignored
       }
       if (answer.status() == 200) {
         waiting.complete(answer.body());
@@ -203,8 +276,14 @@ final class PeerStream {
     }
 
     void closed(String reason) {
-      closedReason = reason;
-      queue.fail(new IllegalStateException(reason));
+      if (closedReason == null) {
+        closedReason = reason;
+      }
+      akka.actor.Cancellable check = watchdog;
+      if (check != null) {
+        check.cancel();
+      }
+      queue.fail(new IllegalStateException(reason)); // also tears the connection down
       for (Long id : List.copyOf(pending.keySet())) {
         fail(id, reason);
       }

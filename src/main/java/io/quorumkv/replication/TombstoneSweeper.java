@@ -14,6 +14,7 @@ import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -47,6 +48,8 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   private final long replicaId;
   private final int perSweepMax;
   private final Duration minimumAge;
+  /** False while the clock fence holds: a fenced replica sends nothing stamped with its clock. */
+  private final BooleanSupplier clockTrusted;
   private final Deque<StoreActor.Entry> queue = new ArrayDeque<>();
   private StoreActor.Entry checking;
   private int answers;
@@ -54,16 +57,17 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, List<PeerClient> peers, RetiredPeers retired, HybridLogicalClock clock,
-      long replicaId, Duration interval, int perSweepMax) {
+      long replicaId, Duration interval, int perSweepMax, BooleanSupplier clockTrusted) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new TombstoneSweeper(ctx, timers, store, peers, retired, clock, replicaId, interval, perSweepMax)));
+        new TombstoneSweeper(ctx, timers, store, peers, retired, clock, replicaId, interval, perSweepMax, clockTrusted)));
   }
 
   private TombstoneSweeper(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
       List<PeerClient> peers, RetiredPeers retired, HybridLogicalClock clock, long replicaId, Duration interval,
-      int perSweepMax) {
+      int perSweepMax, BooleanSupplier clockTrusted) {
     super(ctx);
+    this.clockTrusted = clockTrusted;
     this.store = store;
     this.peers = peers;
     this.retired = retired;
@@ -85,7 +89,7 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   }
 
   private Behavior<Command> onTick() {
-    if (checking == null && queue.isEmpty()) {
+    if (checking == null && queue.isEmpty() && clockTrusted.getAsBoolean()) {
       long olderThan = clock.peek() - HybridLogicalClock.fromMillis(minimumAge.toMillis());
       store.tell(new StoreActor.ListUnsettledTombstones(perSweepMax, olderThan,
           getContext().messageAdapter(StoreActor.UnsettledTombstones.class, listed -> new Listed(listed.tombstones()))));

@@ -47,6 +47,27 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
+  public synchronized Snapshot snapshot() {
+    MemoryStorage copy = new MemoryStorage();
+    copy.records.putAll(records);
+    copy.settled.putAll(settled);
+    return new Snapshot() {
+      @Override
+      public List<KeyedRecord> scan(String fromKey, int limit) {
+        return copy.scan(fromKey, limit);
+      }
+
+      @Override
+      public Optional<io.quorumkv.version.Version> settledVersion(String key) {
+        return Optional.ofNullable(copy.settled.get(key)).map(SettledTombstone::version);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
   public synchronized List<KeyedRecord> scan(String fromKey, int limit) {
     List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
     for (Map.Entry<String, Record> entry : records.tailMap(fromKey, true).entrySet()) {

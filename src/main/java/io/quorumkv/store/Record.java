@@ -13,9 +13,17 @@ public record Record(Version version, Value value) {
   /** The digest of every tombstone: a tombstone carries no bytes, so equal versions agree. */
   public static final long TOMBSTONE_DIGEST = 0L;
 
+  /**
+   * The one definition of a valid record, shared by the wire, the replication stream and the
+   * disk codec (each builds a Record, so none can accept what another refuses): a version above
+   * zero, since {@link Version#ZERO} stands for "absent" and a clock never issues it.
+   */
   public Record {
     if (version == null) {
       throw new IllegalArgumentException("a record needs a version");
+    }
+    if (version.hlc() <= 0) {
+      throw new IllegalArgumentException("a record's version must be above zero, not " + version);
     }
   }
 

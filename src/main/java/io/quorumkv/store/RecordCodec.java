@@ -7,7 +7,9 @@ import java.util.Arrays;
 /**
  * The on-disk form of a {@link Record}: a format byte, the version (hlc, replica id, 8 bytes
  * each, big-endian), a kind byte (value or tombstone), then the value bytes. Decoding checks
- * every field, so a corrupt or foreign record fails loudly instead of being served.
+ * every field and builds a {@link Record}, whose constructor is the one definition of a valid
+ * record, so a corrupt or foreign record fails as {@link CorruptRecordException} instead of
+ * being served.
  */
 final class RecordCodec {
 
@@ -31,30 +33,26 @@ final class RecordCodec {
     return buffer.array();
   }
 
-  /** @throws CorruptRecordException when {@code bytes} is not a record of this format */
+  /** @throws CorruptRecordException when {@code bytes} is not a valid record of this format */
   static Record decode(String key, byte[] bytes) {
     if (bytes.length < HEADER_BYTES || bytes[0] != FORMAT) {
-      throw new CorruptRecordException("record of key [" + key + "] has an unknown format");
+      throw new CorruptRecordException(key, "record of key [" + key + "] has an unknown format");
     }
     ByteBuffer buffer = ByteBuffer.wrap(bytes);
     buffer.get();
     long hlc = buffer.getLong();
     long replicaId = buffer.getLong();
     byte kind = buffer.get();
-    if (hlc <= 0 || (kind != KIND_VALUE && kind != KIND_TOMBSTONE)
-        || (kind == KIND_TOMBSTONE && bytes.length != HEADER_BYTES)) {
-      throw new CorruptRecordException("record of key [" + key + "] is corrupt");
+    if (kind != KIND_VALUE && kind != KIND_TOMBSTONE || (kind == KIND_TOMBSTONE && bytes.length != HEADER_BYTES)) {
+      throw new CorruptRecordException(key, "record of key [" + key + "] is corrupt");
     }
-    Version version = new Version(hlc, replicaId);
-    return kind == KIND_TOMBSTONE
-        ? Record.tombstone(version)
-        : Record.of(version, Value.wrap(Arrays.copyOfRange(bytes, HEADER_BYTES, bytes.length)));
-  }
-
-  /** A stored record that cannot be decoded: corruption, never served as a value. */
-  static final class CorruptRecordException extends IllegalStateException {
-    CorruptRecordException(String message) {
-      super(message);
+    try {
+      Version version = new Version(hlc, replicaId);
+      return kind == KIND_TOMBSTONE
+          ? Record.tombstone(version)
+          : Record.of(version, Value.wrap(Arrays.copyOfRange(bytes, HEADER_BYTES, bytes.length)));
+    } catch (IllegalArgumentException e) {
+      throw new CorruptRecordException(key, "record of key [" + key + "] is not valid: " + e.getMessage());
     }
   }
 }

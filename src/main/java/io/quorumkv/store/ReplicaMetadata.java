@@ -41,6 +41,18 @@ public final class ReplicaMetadata {
     return id;
   }
 
+  /**
+   * A new random replica id for this data directory, its incarnation state unchanged: for a
+   * replica whose data are intact but whose clock mark cannot be adopted
+   * (docs/clock-discipline.md, rule 2). Versions are unique by (hlc, replica id), so a fresh
+   * clock under a fresh id can never issue a version issued before.
+   */
+  public static long newReplicaId(Storage storage) {
+    long id = new SecureRandom().nextLong();
+    storage.putMeta(REPLICA_ID, encode(id));
+    return id;
+  }
+
   /** Where this data directory stands (see {@link Incarnation}); READY unless told otherwise. */
   public static Incarnation.State incarnationState(Storage storage) {
     byte state = storage.getMeta(UNPROVEN).filter(bytes -> bytes.length == 1).map(bytes -> bytes[0]).orElse((byte) 0);

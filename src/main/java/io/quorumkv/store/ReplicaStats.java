@@ -20,6 +20,19 @@ public final class ReplicaStats {
   private final AtomicLong tombstonesPurged = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong commitNanos = new AtomicLong();
+  private final AtomicLong corruptRecords = new AtomicLong();
+  private final io.quorumkv.logging.RateLimitedLog corruptionLog =
+      new io.quorumkv.logging.RateLimitedLog(log, java.time.Duration.ofSeconds(10));
+
+  /** A stored record could not be decoded: its key is quarantined until a valid record replaces it. */
+  public void corruptRecordFound(CorruptRecordException e) {
+    corruptRecords.incrementAndGet();
+    corruptionLog.error("ALARM: {}; the key answers unavailable until a peer's record replaces it", e.getMessage());
+  }
+
+  public long corruptRecords() {
+    return corruptRecords.get();
+  }
 
   /** A storage batch write (synced under fsync = always) took {@code nanos}. */
   public void committed(long nanos) {
@@ -91,6 +104,7 @@ public final class ReplicaStats {
     counters.put("digestConflicts", digestConflicts.get());
     counters.put("staleMessagesIgnored", staleMessagesIgnored.get());
     counters.put("tombstonesPurged", tombstonesPurged.get());
+    counters.put("corruptRecords", corruptRecords.get());
     return counters;
   }
 }

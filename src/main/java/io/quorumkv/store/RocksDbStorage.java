@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -59,8 +60,12 @@ public final class RocksDbStorage implements Storage {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed;
 
-  private RocksDbStorage(Path directory, FsyncMode mode) throws RocksDBException {
+  private final Consumer<CorruptRecordException> corruption;
+
+  private RocksDbStorage(Path directory, FsyncMode mode, Consumer<CorruptRecordException> corruption)
+      throws RocksDBException {
     this.directory = directory;
+    this.corruption = corruption;
     this.options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
         .setKeepLogFileNum(3);
     this.familyOptions = new ColumnFamilyOptions();
@@ -87,6 +92,14 @@ public final class RocksDbStorage implements Storage {
    *     writable, locked by another process, or written in another format
    */
   public static RocksDbStorage open(Path directory, FsyncMode mode) {
+    return open(directory, mode, e -> {});
+  }
+
+  /**
+   * Like {@link #open(Path, FsyncMode)}; {@code corruption} hears of every record found corrupt
+   * (on any thread that reads), so it can be counted and logged.
+   */
+  public static RocksDbStorage open(Path directory, FsyncMode mode, Consumer<CorruptRecordException> corruption) {
     try {
       Files.createDirectories(directory);
     } catch (java.io.IOException e) {
@@ -97,7 +110,7 @@ public final class RocksDbStorage implements Storage {
     }
     RocksDbStorage storage;
     try {
-      storage = new RocksDbStorage(directory, mode);
+      storage = new RocksDbStorage(directory, mode, corruption);
     } catch (RocksDBException e) {
       String message = String.valueOf(e.getMessage());
       if (message.toLowerCase().contains("lock")) {
@@ -149,12 +162,31 @@ public final class RocksDbStorage implements Storage {
     }
   }
 
+  /** @throws CorruptRecordException when the stored record cannot be decoded (the key is quarantined) */
   @Override
   public Optional<Record> get(String key) {
     return locked("read", () -> {
       byte[] bytes = db.get(data, bytes(key));
-      return bytes == null ? Optional.empty() : Optional.of(RecordCodec.decode(key, bytes));
+      return bytes == null ? Optional.empty() : Optional.of(decode(key, bytes));
     });
+  }
+
+  private Record decode(String key, byte[] bytes) {
+    try {
+      return RecordCodec.decode(key, bytes);
+    } catch (CorruptRecordException e) {
+      corruption.accept(e);
+      throw e;
+    }
+  }
+
+  /** The held record, or null when absent or corrupt: a corrupt record is replaced by any valid one. */
+  private Record heldOrReplaceable(String key) {
+    try {
+      return get(key).orElse(null);
+    } catch (CorruptRecordException e) {
+      return null;
+    }
   }
 
   @Override
@@ -165,7 +197,7 @@ public final class RocksDbStorage implements Storage {
       try (WriteBatch writes = new WriteBatch()) {
         for (KeyedRecord entry : batch) {
           Record current = heldInBatch.containsKey(entry.key())
-              ? heldInBatch.get(entry.key()) : get(entry.key()).orElse(null);
+              ? heldInBatch.get(entry.key()) : heldOrReplaceable(entry.key());
           Record incoming = entry.record();
           Record held = current;
           if (current == null || incoming.version().isAfter(current.version())) {
@@ -183,6 +215,14 @@ public final class RocksDbStorage implements Storage {
     });
   }
 
+  /** Tests only: stores {@code bytes} as the record of {@code key}, unchecked, as bit rot would. */
+  void putUncheckedForTests(String key, byte[] bytes) {
+    locked("write", () -> {
+      db.put(data, syncedWrites, bytes(key), bytes);
+      return null;
+    });
+  }
+
   @Override
   public List<KeyedRecord> scan(String fromKey, int limit) {
     return locked("scan", () -> {
@@ -190,11 +230,76 @@ public final class RocksDbStorage implements Storage {
       try (RocksIterator iterator = db.newIterator(data)) {
         for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
           String key = new String(iterator.key(), StandardCharsets.UTF_8);
-          page.add(new KeyedRecord(key, RecordCodec.decode(key, iterator.value())));
+          try {
+            page.add(new KeyedRecord(key, decode(key, iterator.value())));
+          } catch (CorruptRecordException e) {
+            // Skipped: out of the bucket hashes, so anti-entropy brings the peers' record.
+          }
         }
       }
       return page;
     });
+  }
+
+  @Override
+  public Snapshot snapshot() {
+    return locked("snapshot", () -> new RocksSnapshot(db.getSnapshot()));
+  }
+
+  /** A RocksDB snapshot and the read options that read at it; released at close (or with the database). */
+  private final class RocksSnapshot implements Snapshot {
+    private final org.rocksdb.Snapshot snapshot;
+    private final org.rocksdb.ReadOptions at;
+    private boolean released;
+
+    RocksSnapshot(org.rocksdb.Snapshot snapshot) {
+      this.snapshot = snapshot;
+      this.at = new org.rocksdb.ReadOptions().setSnapshot(snapshot);
+    }
+
+    @Override
+    public List<KeyedRecord> scan(String fromKey, int limit) {
+      return locked("scan", () -> {
+        List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
+        try (RocksIterator iterator = db.newIterator(data, at)) {
+          for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
+            String key = new String(iterator.key(), StandardCharsets.UTF_8);
+            try {
+              page.add(new KeyedRecord(key, decode(key, iterator.value())));
+            } catch (CorruptRecordException e) {
+              // skipped, as in scan()
+            }
+          }
+        }
+        return page;
+      });
+    }
+
+    @Override
+    public Optional<io.quorumkv.version.Version> settledVersion(String key) {
+      return locked("read", () -> {
+        byte[] value = db.get(settled, at, bytes(key));
+        if (value == null || value.length != 24) {
+          return Optional.empty();
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(value);
+        return Optional.of(new io.quorumkv.version.Version(buffer.getLong(), buffer.getLong()));
+      });
+    }
+
+    @Override
+    public void close() {
+      lock.readLock().lock();
+      try {
+        if (!released && !closed) {
+          db.releaseSnapshot(snapshot);
+        }
+        released = true;
+        at.close();
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
   }
 
   @Override
@@ -246,8 +351,8 @@ public final class RocksDbStorage implements Storage {
   @Override
   public boolean deleteIfHeld(String key, io.quorumkv.version.Version version) {
     return locked("write", () -> {
-      Optional<Record> held = get(key);
-      if (held.isEmpty() || !held.get().version().equals(version)) {
+      Record held = heldOrReplaceable(key);
+      if (held == null || !held.version().equals(version)) {
         return false;
       }
       db.delete(data, recordWrites, bytes(key));

@@ -70,6 +70,24 @@ public interface Storage extends AutoCloseable {
    */
   boolean deleteIfHeld(String key, io.quorumkv.version.Version version);
 
+  /**
+   * A consistent read-only view of the records and settled tombstones as of now, for long scans
+   * off the StoreActor's thread (anti-entropy listings). Thread-safe; close it when done.
+   */
+  Snapshot snapshot();
+
+  /** See {@link #snapshot()}. */
+  interface Snapshot extends AutoCloseable {
+    /** As {@link Storage#scan}, as of the snapshot; undecodable records are skipped. */
+    List<KeyedRecord> scan(String fromKey, int limit);
+
+    /** The version of {@code key}'s settled tombstone as of the snapshot, if it has one. */
+    Optional<io.quorumkv.version.Version> settledVersion(String key);
+
+    @Override
+    void close();
+  }
+
   /** Makes every write so far durable (used by {@code fsync = periodic}). */
   void sync();
 

@@ -45,8 +45,28 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   /** The replica protocol, the anti-entropy queries, and the actor's own timers. */
   public sealed interface Command
-      permits ReplicaProtocol.Request, GetBuckets, ListEntries, ListUnsettledTombstones, CheckTombstone,
-          SettleTombstone, Flush, SyncTick, PurgeTick, LateFlushTick {}
+      permits ReplicaProtocol.Request, AdmittedRequest, GetBuckets, ListEntries, ListUnsettledTombstones,
+          CheckTombstone, SettleTombstone, Flush, SyncTick, PurgeTick, LateFlushTick {}
+
+  /**
+   * A request that passed the {@link StoreAdmission} bound; its {@code weight} is released once
+   * it is served (an apply: once its batch is written and answered).
+   */
+  public record AdmittedRequest(ReplicaProtocol.Request request, long weight) implements Command {}
+
+  /** Sends {@code request} to {@code store} if its queue admits it; else answers it unavailable. */
+  public static void offer(
+      ActorRef<Command> store, StoreAdmission admission, ReplicaProtocol.Request request, String name) {
+    long weight = StoreAdmission.weightOf(request);
+    if (admission.tryAdmit(weight)) {
+      store.tell(new AdmittedRequest(request, weight));
+    } else {
+      request.replyTo().tell(admission.refusal(name));
+    }
+  }
+
+  /** An apply waiting for its batch, and the weight to release once it is answered (0: not admitted). */
+  private record QueuedApply(Apply apply, long weight) {}
 
   /** Asks for up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}. */
   public record ListUnsettledTombstones(int limit, long olderThanHlc, ActorRef<UnsettledTombstones> replyTo)
@@ -70,7 +90,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   enum PurgeTick implements Command { INSTANCE }
 
   /** When settled tombstones may be purged (DESIGN.md section 8). */
-  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval) {}
+  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval,
+      java.util.function.BooleanSupplier clockTrusted) {}
 
   /** Asks for a snapshot of the bucket hashes (anti-entropy). */
   public record GetBuckets(ActorRef<Buckets> replyTo) implements Command {}
@@ -93,7 +114,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** The entries of the asked buckets in key order; {@code truncated} when the limit cut them. */
   public record Entries(List<Entry> entries, boolean truncated) {}
 
-  /** Write the queued Applies as one batch. */
+  /** A batch holds at most this many applies, and at most {@link #BATCH_BYTES_MAX} of values. */
+  static final int BATCH_COUNT_MAX = 1024;
+  static final long BATCH_BYTES_MAX = 16L << 20;
+
+  /** Write the queued Applies as one batch (or the first {@link #BATCH_COUNT_MAX} of them). */
   enum Flush implements Command { INSTANCE }
 
   /** {@link DeliberateBug#UNSYNCED_READS}: the only time queued Applies are written. */
@@ -105,13 +130,25 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   static final Duration PERIODIC_SYNC_INTERVAL = Duration.ofMillis(100);
   static final Duration LATE_FLUSH_INTERVAL = Duration.ofSeconds(1);
   private static final int SCAN_PAGE = 1024;
+  /** The most entries one listing answers, whatever the caller asks for. */
+  public static final int ENTRIES_MAX = 10_000;
+  /** Listings scanned at once; more are answered truncated. */
+  static final int SCANS_MAX = 2;
+  /** The refusal source of requests refused here rather than at the routes. */
+  static final String STORE_SOURCE = "store";
 
   private final String name;
   private final long replicaId;
   private final Storage storage;
   private final HybridLogicalClock clock;
   private final ReplicaStats stats;
-  private final List<Apply> queued = new ArrayList<>();
+  private final List<QueuedApply> queued = new ArrayList<>();
+  private final StoreAdmission admission;
+  private final java.util.concurrent.Semaphore scans = new java.util.concurrent.Semaphore(SCANS_MAX);
+  /** Where listings scan: Akka's dispatcher for blocking work, never this actor's thread. */
+  private final java.util.concurrent.Executor scanExecutor;
+  /** The weight of the request being handled, when it was admitted; 0 otherwise. */
+  private long admittedWeight;
   private final BucketHashes buckets;
   private final long maxMessageAgeMillis;
   private final Incarnation incarnation;
@@ -127,10 +164,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    */
   public static Behavior<Command> create(
       String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync,
-      Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule, Set<DeliberateBug> bugs) {
+      Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule, StoreAdmission admission,
+      Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation, purgeRule,
-            bugs)));
+            admission, bugs)));
   }
 
   private StoreActor(
@@ -145,8 +183,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       Duration maxMessageAge,
       Incarnation incarnation,
       PurgeRule purgeRule,
+      StoreAdmission admission,
       Set<DeliberateBug> bugs) {
     super(ctx);
+    this.admission = admission;
+    this.scanExecutor = ctx.getSystem().dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking());
     this.readsSeeQueued = bugs.contains(DeliberateBug.UNSYNCED_READS);
     this.purgeOnTimer = bugs.contains(DeliberateBug.TIMER_PURGE);
     this.incarnation = incarnation;
@@ -182,9 +223,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(ReadVersion.class, this::onReadVersion)
-        .onMessage(Read.class, this::onRead)
-        .onMessage(Apply.class, this::onApply)
+        .onMessage(AdmittedRequest.class, this::onAdmitted)
+        .onMessage(ReadVersion.class, request -> quarantining(request, this::onReadVersion))
+        .onMessage(Read.class, request -> quarantining(request, this::onRead))
+        .onMessage(Apply.class, request -> quarantining(request, this::onApply))
         .onMessage(GetBuckets.class, request -> {
           request.replyTo().tell(new Buckets(buckets.snapshot()));
           return this;
@@ -204,8 +246,48 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         .build();
   }
 
+  /**
+   * Serves an admitted request like any other. A read leaves the queue as it is served; an
+   * apply's weight is released just before it is answered (once its batch is written), so a
+   * caller that hears the answer finds the bound already freed.
+   */
+  private Behavior<Command> onAdmitted(AdmittedRequest admitted) {
+    ReplicaProtocol.Request request = admitted.request();
+    if (!(request instanceof Apply apply)) {
+      admission.release(admitted.weight());
+      return request instanceof Read read ? quarantining(read, this::onRead)
+          : quarantining((ReadVersion) request, this::onReadVersion);
+    }
+    admittedWeight = admitted.weight();
+    try {
+      return quarantining(apply, this::onApply);
+    } finally {
+      if (admittedWeight > 0) { // answered at once (refused, too old): not queued
+        admission.release(admittedWeight);
+      }
+      admittedWeight = 0;
+    }
+  }
+
+  /**
+   * Runs {@code handler}; a record of the key that cannot be decoded makes the answer
+   * unavailable (never absent, which could break quorum intersection), and the actor lives on.
+   */
+  private <R extends ReplicaProtocol.Request> Behavior<Command> quarantining(
+      R request, java.util.function.Function<R, Behavior<Command>> handler) {
+    try {
+      return handler.apply(request);
+    } catch (CorruptRecordException e) {
+      request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "the stored record of this key is unreadable"
+          + " (quarantined until a peer's record replaces it)"));
+      return this;
+    }
+  }
+
   private Behavior<Command> onReadVersion(ReadVersion request) {
-    clock.observe(request.stamp().clock());
+    if (!admitted(request, request.stamp().clock())) {
+      return this;
+    }
     if (!incarnation.isReady()) {
       request.replyTo().tell(notReady());
       return this;
@@ -217,7 +299,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   }
 
   private Behavior<Command> onRead(Read request) {
-    clock.observe(request.stamp().clock());
+    if (!admitted(request, request.stamp().clock())) {
+      return this;
+    }
     if (!incarnation.isReady()) {
       request.replyTo().tell(notReady());
       return this;
@@ -227,7 +311,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   }
 
   private Behavior<Command> onApply(Apply request) {
-    clock.observe(request.stamp().clock());
+    if (!admitted(request, request.stamp().clock(), request.record().version().hlc())) {
+      return this;
+    }
     if (isTooOld(request.stamp())) {
       // A record that waited in some queue, retry or mailbox for longer than max-message-age
       // is not applied: only fresh messages may bring values back (DESIGN.md section 8).
@@ -236,8 +322,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       request.replyTo().tell(new Applied(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
       return this;
     }
-    clock.observe(request.record().version().hlc());
-    queued.add(request);
+    queued.add(new QueuedApply(request, admittedWeight));
+    admittedWeight = 0; // released once the batch is answered
     if (queued.size() == 1) {
       getContext().getSelf().tell(Flush.INSTANCE);
     }
@@ -245,16 +331,30 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   }
 
   private Behavior<Command> onFlush() {
-    List<KeyedRecord> batch = new ArrayList<>(queued.size());
-    for (Apply apply : queued) {
-      batch.add(new KeyedRecord(apply.key(), apply.record()));
+    // A batch is capped by count and bytes, so one storage write never holds more than that;
+    // what is left goes in the next batch, right behind whatever arrived meanwhile.
+    int size = 0;
+    long bytes = 0;
+    while (size < queued.size() && size < BATCH_COUNT_MAX && (size == 0 || bytes < BATCH_BYTES_MAX)) {
+      Record record = queued.get(size).apply().record();
+      bytes += record.isTombstone() ? 0 : record.value().length();
+      size++;
+    }
+    List<QueuedApply> taken = new ArrayList<>(queued.subList(0, size));
+    queued.subList(0, size).clear();
+    if (!queued.isEmpty()) {
+      getContext().getSelf().tell(Flush.INSTANCE);
+    }
+    List<KeyedRecord> batch = new ArrayList<>(taken.size());
+    for (QueuedApply queuedApply : taken) {
+      batch.add(new KeyedRecord(queuedApply.apply().key(), queuedApply.apply().record()));
     }
     long began = System.nanoTime();
     List<ApplyOutcome> outcomes = storage.applyIfNewer(batch);
     stats.committed(System.nanoTime() - began);
     Stamp stamp = stamp();
-    for (int i = 0; i < queued.size(); i++) {
-      Apply apply = queued.get(i);
+    for (int i = 0; i < taken.size(); i++) {
+      Apply apply = taken.get(i).apply();
       ApplyOutcome outcome = outcomes.get(i);
       if (outcome.changed()) {
         accountFor(apply.key(), outcome);
@@ -263,37 +363,68 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
         stats.digestConflict(apply.key(), now.version(), "apply on " + name);
       }
+      if (taken.get(i).weight() > 0) {
+        admission.release(taken.get(i).weight());
+      }
       // Not ready: the record is kept, but this replica does not count toward W yet.
       apply.replyTo().tell(incarnation.isReady() ? new Applied(name, stamp, now.version(), now.digest()) : notReady());
     }
-    queued.clear();
     return this;
   }
 
+  /**
+   * Lists entries from a snapshot taken now, scanned off this actor's thread (a listing visits
+   * every record), so reads and writes go on meanwhile. At most {@link #SCANS_MAX} at once:
+   * beyond that, and past {@link #ENTRIES_MAX} entries, the answer is truncated, which a round
+   * counts as incomplete (it tries again, with other buckets first).
+   */
   private Behavior<Command> onListEntries(ListEntries request) {
+    if (!scans.tryAcquire()) {
+      request.replyTo().tell(new Entries(List.of(), true));
+      return this;
+    }
+    Storage.Snapshot snapshot;
+    try {
+      snapshot = storage.snapshot();
+    } catch (RuntimeException e) {
+      scans.release();
+      throw e;
+    }
+    int limit = Math.min(request.limit(), ENTRIES_MAX);
+    java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try (snapshot) {
+        request.replyTo().tell(entriesOf(snapshot, request.buckets(), limit, request.includeSettled()));
+      } catch (RuntimeException e) {
+        request.replyTo().tell(new Entries(List.of(), true)); // the storage closed meanwhile
+      } finally {
+        scans.release();
+      }
+    }, scanExecutor);
+    return this;
+  }
+
+  /** The entries of {@code buckets} in a snapshot, in key order, at most {@code limit}. */
+  static Entries entriesOf(Storage.Snapshot snapshot, Set<Integer> buckets, int limit, boolean includeSettled) {
     List<Entry> entries = new ArrayList<>();
-    boolean truncated = false;
     String from = "";
-    scan:
     while (true) {
-      List<KeyedRecord> page = storage.scan(from, SCAN_PAGE);
+      List<KeyedRecord> page = snapshot.scan(from, SCAN_PAGE);
       for (KeyedRecord record : page) {
-        if (request.buckets().contains(BucketHashes.bucketOf(record.key()))
-            && (request.includeSettled() || !isSettled(record.key(), record.record().version()))) {
-          if (entries.size() >= request.limit()) {
-            truncated = true;
-            break scan;
+        Version version = record.record().version();
+        boolean settledTombstone = record.record().isTombstone()
+            && snapshot.settledVersion(record.key()).filter(version::equals).isPresent();
+        if (buckets.contains(BucketHashes.bucketOf(record.key())) && (includeSettled || !settledTombstone)) {
+          if (entries.size() >= limit) {
+            return new Entries(entries, true);
           }
-          entries.add(new Entry(record.key(), record.record().version(), record.record().digest()));
+          entries.add(new Entry(record.key(), version, record.record().digest()));
         }
       }
       if (page.size() < SCAN_PAGE) {
-        break;
+        return new Entries(entries, false);
       }
       from = page.get(page.size() - 1).key() + "\0";
     }
-    request.replyTo().tell(new Entries(entries, truncated));
-    return this;
   }
 
   /** Keeps the bucket hashes and the tombstone bookkeeping in step with an apply that changed a key. */
@@ -312,11 +443,21 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     }
   }
 
+  /** For the tombstone bookkeeping only: a corrupt record holds no tombstone anyone asks about. */
+  private Optional<Record> heldOrEmptyIfCorrupt(String key) {
+    try {
+      return storage.get(key);
+    } catch (CorruptRecordException e) {
+      return Optional.empty();
+    }
+  }
+
   /** What reads see: the record held, except that a settled tombstone is absence. */
   private Optional<Record> visible(String key) {
     Optional<Record> held = storage.get(key);
     if (readsSeeQueued) {
-      for (Apply apply : queued) {
+      for (QueuedApply queuedApply : queued) {
+        Apply apply = queuedApply.apply();
         if (apply.key().equals(key) && apply.record().version().compareTo(Record.versionOf(held)) > 0) {
           held = Optional.of(apply.record()); // the deliberate bug: not durable yet
         }
@@ -344,8 +485,20 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     return this;
   }
 
+  /**
+   * Clock rule 1, kept here too so no path around the routes' checks reaches the clock: a
+   * request from further ahead than max-clock-offset is answered unavailable and changes nothing.
+   */
+  private boolean admitted(ReplicaProtocol.Request request, long... readings) {
+    if (clock.admit(STORE_SOURCE, request.getClass().getSimpleName() + " of key [" + request.key() + "]", readings)) {
+      return true;
+    }
+    request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "clock reading beyond max-clock-offset refused"));
+    return false;
+  }
+
   private Behavior<Command> onCheckTombstone(CheckTombstone request) {
-    Optional<Record> held = storage.get(request.key());
+    Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
     boolean holds = incarnation.isReady() && held.isPresent() && held.get().isTombstone()
         && held.get().version().equals(request.version());
     request.replyTo().tell(new TombstoneHeld(request.key(), holds));
@@ -353,7 +506,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   }
 
   private Behavior<Command> onSettleTombstone(SettleTombstone request) {
-    Optional<Record> held = storage.get(request.key());
+    Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
     if (held.isEmpty() || !held.get().isTombstone() || !held.get().version().equals(request.version())
         || isSettled(request.key(), request.version())) {
       return this; // superseded, or settled already
@@ -372,6 +525,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    * value), and max-message-age has passed here since it settled.
    */
   private Behavior<Command> onPurgeTick() {
+    if (!purgeRule.clockTrusted().getAsBoolean()) {
+      return this; // the purge rule reads this replica's clock: not while the clock fence holds
+    }
     long clockMillis = HybridLogicalClock.millisOf(clock.peek());
     long nowMillis = System.currentTimeMillis();
     List<SettledTombstone> due = new ArrayList<>();
@@ -411,7 +567,17 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private ReplicaProtocol.Unavailable notReady() {
     return new ReplicaProtocol.Unavailable(name, "replica is " + incarnation.state().name().toLowerCase(java.util.Locale.ROOT)
-        + ": a new data directory counts toward no quorum until it has caught up");
+        + NOT_READY);
+  }
+
+  private static final String NOT_READY = ": a new data directory counts toward no quorum until it has caught up";
+
+  /**
+   * Whether an Apply's unavailable answer is the one a replica that is not ready gives after
+   * applying the record all the same; any other (a refused clock, say) means it was not applied.
+   */
+  public static boolean appliedWhileNotReady(ReplicaProtocol.Unavailable answer) {
+    return answer.reason().endsWith(NOT_READY);
   }
 
   /** Whether the message was sent longer than max-message-age ago, by the sender's clock. */

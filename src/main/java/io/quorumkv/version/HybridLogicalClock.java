@@ -1,6 +1,13 @@
 package io.quorumkv.version;
 
+import io.quorumkv.logging.RateLimitedLog;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A hybrid logical clock in one 64-bit number: wall-clock milliseconds in the high 48 bits,
@@ -8,24 +15,33 @@ import java.util.function.LongSupplier;
  *
  * <p>A tick is {@code max(wall << 16, last + 1)}: when the counter is full, {@code last + 1}
  * carries into the milliseconds, so the clock never wraps and never goes backwards, also
- * when the wall clock does. {@link #observe} moves it past every clock reading and version
+ * when the wall clock does. {@link #admit} moves it past every clock reading and version
  * this replica receives, which is what makes a write's version exceed every version its
  * query saw even when this replica's wall clock is behind.
  *
+ * <p>Bounded by {@code max-clock-offset} ({@code docs/clock-discipline.md}, rule 1): a reading
+ * further ahead of this replica's wall clock than the offset is refused, never observed, and
+ * counted by source. So no message can move the clock (and the versions it issues) further
+ * ahead of real time than the offset, and its counter cannot be exhausted from outside.
+ *
  * <p>A durable clock also never goes backwards across a crash: before its reading reaches the
- * durable mark it records a new mark ({@link #MARK_STEP} ahead) through its {@link MarkStore},
- * and a restarted replica starts at the last mark. That costs one synced metadata write per
- * {@link #MARK_STEP} of clock advance, taken on the calling thread (rare enough to accept).
+ * durable mark it records a new mark ({@link #markStep()} ahead, a tenth of the offset, rule 2)
+ * through its {@link MarkStore}, and a restarted replica starts at the last mark. That costs one
+ * synced metadata write per mark step of clock advance, taken on the calling thread.
  *
  * <p>Thread-safe: the store and every coordinator of a replica share one clock.
  */
 public final class HybridLogicalClock {
 
+  private static final Logger LOG = LoggerFactory.getLogger(HybridLogicalClock.class);
+
   /** Bits of the logical counter. */
   public static final int COUNTER_BITS = 16;
   public static final long COUNTER_MAX = (1L << COUNTER_BITS) - 1;
-  /** How far ahead of the reading a new durable mark is placed: 10 s of clock. */
-  public static final long MARK_STEP = fromMillis(10_000L);
+  /** The default of {@code quorumkv.max-clock-offset}, for clocks built without settings (tests). */
+  public static final Duration DEFAULT_MAX_OFFSET = Duration.ofSeconds(5);
+  /** The source name of refusals of calls from outside (their senders are not trusted names). */
+  public static final String INBOUND = "inbound";
 
   /** Where a durable clock keeps its mark; {@link #persist} returns only once it is durable. */
   public interface MarkStore {
@@ -33,15 +49,24 @@ public final class HybridLogicalClock {
   }
 
   private final LongSupplier wallMillis;
+  private final long maxOffsetMillis;
+  private final long markStep;
   private final MarkStore markStore; // null: not durable
+  private final Map<String, AtomicLong> refusals = new ConcurrentHashMap<>();
+  private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Duration.ofSeconds(10));
   private volatile long last;
   private long mark;
 
-  private HybridLogicalClock(LongSupplier wallMillis, long floor, MarkStore markStore) {
+  private HybridLogicalClock(LongSupplier wallMillis, long floor, MarkStore markStore, Duration maxOffset) {
     if (floor < 0) {
       throw new IllegalArgumentException("a clock floor is never negative: " + floor);
     }
+    if (maxOffset.isNegative() || maxOffset.isZero()) {
+      throw new IllegalArgumentException("the maximum clock offset must be positive");
+    }
     this.wallMillis = wallMillis;
+    this.maxOffsetMillis = maxOffset.toMillis();
+    this.markStep = fromMillis(Math.max(1, maxOffsetMillis / 10));
     this.last = floor;
     this.mark = floor;
     this.markStore = markStore;
@@ -53,18 +78,40 @@ public final class HybridLogicalClock {
    * @param wallMillis the physical clock; production passes {@code System::currentTimeMillis}
    *     (plus a configured test-only offset), tests a manual clock
    * @param floor a reading the clock must stay above (0 for a fresh replica)
+   * @param maxOffset {@code max-clock-offset}: readings further ahead of the wall clock are refused
    */
+  public HybridLogicalClock(LongSupplier wallMillis, long floor, Duration maxOffset) {
+    this(wallMillis, floor, null, maxOffset);
+  }
+
+  /** A clock with the default maximum offset. */
   public HybridLogicalClock(LongSupplier wallMillis, long floor) {
-    this(wallMillis, floor, null);
+    this(wallMillis, floor, null, DEFAULT_MAX_OFFSET);
   }
 
   /** A clock that starts above {@code mark} and records new marks in {@code markStore}. */
+  public static HybridLogicalClock durable(
+      LongSupplier wallMillis, long mark, MarkStore markStore, Duration maxOffset) {
+    return new HybridLogicalClock(wallMillis, mark, markStore, maxOffset);
+  }
+
+  /** A durable clock with the default maximum offset. */
   public static HybridLogicalClock durable(LongSupplier wallMillis, long mark, MarkStore markStore) {
-    return new HybridLogicalClock(wallMillis, mark, markStore);
+    return new HybridLogicalClock(wallMillis, mark, markStore, DEFAULT_MAX_OFFSET);
   }
 
   public static HybridLogicalClock system() {
     return new HybridLogicalClock(System::currentTimeMillis, 0L);
+  }
+
+  /**
+   * Whether a durable mark found at start lies further ahead of the wall clock than the
+   * offset plus a mark step: the clock once ran far ahead (or the wall clock is far behind),
+   * and the mark must not be adopted (rule 2). A plain restart never gets here: the clock
+   * admits nothing beyond the offset, and the mark is a step above the clock.
+   */
+  public static boolean markIsTooFarAhead(long mark, long wallMillis, Duration maxOffset) {
+    return millisOf(mark) > wallMillis + maxOffset.toMillis() + Math.max(1, maxOffset.toMillis() / 10);
   }
 
   public static long fromMillis(long millis) {
@@ -79,7 +126,7 @@ public final class HybridLogicalClock {
   public synchronized long tick() {
     long previous = last;
     if (previous == Long.MAX_VALUE) {
-      // 2^47 ms is ~4,400 years past 1970: only a corrupt peer gets us here.
+      // Unreachable through admit (bounded by the offset); a floor this high is corruption.
       throw new IllegalStateException("hybrid logical clock exhausted");
     }
     long next = Math.max(fromMillis(wallMillis.getAsLong()), previous + 1);
@@ -92,19 +139,87 @@ public final class HybridLogicalClock {
     return Math.max(last, fromMillis(wallMillis.getAsLong()));
   }
 
-  /** Moves the clock to at least {@code received}, a clock reading or version from elsewhere. */
-  public synchronized void observe(long received) {
+  /** The wall clock this clock follows, in milliseconds (the fence compares it with the peers'). */
+  public long wallMillis() {
+    return wallMillis.getAsLong();
+  }
+
+  public long maxOffsetMillis() {
+    return maxOffsetMillis;
+  }
+
+  /** How far the durable mark is placed ahead of the reading that reaches it. */
+  public long markStep() {
+    return markStep;
+  }
+
+  /** How many milliseconds {@code reading} lies ahead of the wall clock (negative: behind). */
+  public long aheadOfWallMillis(long reading) {
+    return millisOf(reading) - wallMillis.getAsLong();
+  }
+
+  /** Whether {@code reading} (a clock reading or version from elsewhere) may be observed. */
+  public boolean accepts(long reading) {
+    return reading >= 0 && aheadOfWallMillis(reading) <= maxOffsetMillis;
+  }
+
+  /**
+   * Checks every reading of one message from {@code source} and, when all are acceptable,
+   * observes them; otherwise observes none, counts a refusal for {@code source} and logs it
+   * (rate-limited). Callers treat a refused message as if it never came: a call is refused,
+   * an answer counts as unavailable.
+   *
+   * @param source a name from a fixed set (a peer's configured name, {@link #INBOUND}, or
+   *     the local node id): it becomes a metric label
+   * @param detail what the message was, for the log line (never from a metric label)
+   */
+  public boolean admit(String source, String detail, long... readings) {
+    for (long reading : readings) {
+      if (!accepts(reading)) {
+        refused(source, detail, reading);
+        return false;
+      }
+    }
+    for (long reading : readings) {
+      observe(reading);
+    }
+    return true;
+  }
+
+  private void refused(String source, String detail, long reading) {
+    refusals.computeIfAbsent(source, name -> new AtomicLong()).incrementAndGet();
+    refusalLog.warn("Refused a clock reading from {} ({}): {} ms ahead of this replica's wall clock,"
+        + " beyond max-clock-offset = {} ms", source, detail,
+        reading < 0 ? "negative" : String.valueOf(aheadOfWallMillis(reading)), maxOffsetMillis);
+  }
+
+  /** Refusals so far by source. */
+  public Map<String, Long> refusals() {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    refusals.forEach((source, count) -> counts.put(source, count.get()));
+    return counts;
+  }
+
+  /**
+   * Moves the clock to at least {@code received}, when it is acceptable; returns whether it
+   * was. Prefer {@link #admit}, which counts and logs a refusal.
+   */
+  public synchronized boolean observe(long received) {
     if (received < 0) {
       throw new IllegalArgumentException("clock readings are never negative: " + received);
+    }
+    if (!accepts(received)) {
+      return false;
     }
     if (received > last) {
       advanceTo(received);
     }
+    return true;
   }
 
   private void advanceTo(long reading) {
     if (markStore != null && reading >= mark) {
-      long newMark = reading > Long.MAX_VALUE - MARK_STEP ? Long.MAX_VALUE : reading + MARK_STEP;
+      long newMark = reading > Long.MAX_VALUE - markStep ? Long.MAX_VALUE : reading + markStep;
       markStore.persist(newMark);
       mark = newMark;
     }

@@ -9,12 +9,14 @@ import io.quorumkv.store.FsyncMode;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;
+import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -163,8 +165,12 @@ public class DurabilityIT {
       }
       assertEveryAcknowledgedWriteIsOnWReplicasDisks(cluster, acknowledged);
 
+      // All started before any is waited for: a replica's clock needs a peer to confirm it.
       for (int i = 0; i < 3; i++) {
-        cluster.restart(i);
+        cluster.restartLive(i);
+      }
+      for (int i = 0; i < 3; i++) {
+        cluster.replica(i).awaitHealthy(LocalCluster.START_LIMIT);
       }
       assertClusterReturnsWhatWasSeen(cluster, seen);
     }
@@ -232,17 +238,42 @@ public class DurabilityIT {
     } finally {
       replica.close();
     }
-    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-10m"), List.of(), logDir);
+    // Set back by less than max-clock-offset (5 s): a plain restart, the mark is adopted.
+    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-3s"), List.of(),
+        logDir);
+    Version next;
     try {
       replica.awaitHealthy(LocalCluster.START_LIMIT);
       String replicaIdAfter = JSON.readTree(send("GET", address, "/health", null).body()).get("replicaId").asText();
       HttpResponse<String> second = send("PUT", address, "/kv/other", "after");
       assertEquals(200, second.statusCode());
-      Version next = etag(second);
+      next = etag(second);
       assertTrue(next + " must be above " + issued + ", issued before the crash", next.isAfter(issued));
       assertEquals(replicaId, replicaIdAfter);
       assertEquals(Long.parseUnsignedLong(replicaId, 16), next.replicaId());
       assertEquals("before", send("GET", address, "/kv/k", null).body());
+      replica.kill();
+    } finally {
+      replica.close();
+    }
+    // Set back by ten minutes: the mark is never adopted (docs/clock-discipline.md, rule 2). A
+    // new replica id with a fresh clock: its versions follow the wall clock and cannot collide.
+    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-10m"), List.of(),
+        logDir);
+    try {
+      replica.awaitHealthy(LocalCluster.START_LIMIT);
+      String freshId = JSON.readTree(send("GET", address, "/health", null).body()).get("replicaId").asText();
+      assertTrue("a new replica id, not " + replicaId, !freshId.equals(replicaId));
+      HttpResponse<String> third = send("PUT", address, "/kv/third", "fresh");
+      assertEquals(200, third.statusCode());
+      Version fresh = etag(third);
+      assertEquals(Long.parseUnsignedLong(freshId, 16), fresh.replicaId());
+      long skewedWall = System.currentTimeMillis() - Duration.ofMinutes(10).toMillis();
+      assertTrue(fresh + " follows the (set back) wall clock",
+          Math.abs(HybridLogicalClock.millisOf(fresh.hlc()) - skewedWall) < Duration.ofMinutes(1).toMillis());
+      // "k" was written ten minutes ahead of this clock: refused, never served as absent.
+      assertEquals(503, send("GET", address, "/kv/k", null).statusCode());
+      assertTrue(Files.readString(logDir.resolve("solo.log")).contains("Not adopting it"));
     } finally {
       replica.close();
     }

@@ -76,6 +76,20 @@ public class ReadCoordinatorTest {
   }
 
   @Test
+  public void aRecordFromBeyondTheClockOffsetIsNeitherReturnedNorWrittenBack() {
+    ActorRef<Answer> replyTo = start();
+    Record yearAhead = Record.of(new Version(HybridLogicalClock.fromMillis(System.currentTimeMillis()
+        + 365L * 86_400_000L), 9), Value.ofUtf8("poison"));
+    replyTo.tell(holds("a", NEW));
+    replyTo.tell(holds("b", yearAhead));
+    client.expectNoMessage(QUIET); // b counts as unavailable: one answer is no quorum
+    replyTo.tell(holds("c", NEW));
+    assertEquals(new ReadCoordinator.Found("k", NEW), client.expectMessageClass(ReadCoordinator.Found.class));
+    replicas.a.expectNoMessage(QUIET); // nothing written back anywhere
+    replicas.c.expectNoMessage(QUIET);
+  }
+
+  @Test
   public void quorumFirstRepliesFromTwoAgreeingAnswersWithoutAskingTheThird() {
     ActorRef<Answer> replyTo = startQuorumFirst();
     replyTo.tell(holds("a", NEW));

@@ -93,6 +93,9 @@ public class InternalRoutesTest extends JUnitRouteTest {
     assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", HLC, 5L, false, null, 9L, 0L)))));
     assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", 0L, 0L, true, null, 9L, 0L)))));
     assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", -5L, 1L, true, null, 9L, 0L)))));
+    // Version 0 with a replica id: once answered 200, and the next read stopped the replica.
+    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", 0L, 1L, true, null, 9L, HLC)))));
+    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", 0L, 1L, false, "v".getBytes(), 9L, HLC)))));
     assertFalse(read("k").found());
   }
 
@@ -104,6 +107,30 @@ public class InternalRoutesTest extends JUnitRouteTest {
     assertMalformed(route.run(post("read", mapper.writeValueAsBytes(
         Map.of("key", "k", "senderReplicaId", 1, "senderClock", -1)))));
     assertMalformed(route.run(post("apply", cbor(new ApplyCall("k".repeat(1025), HLC, 5L, true, null, 9L, 0L)))));
+  }
+
+  @Test
+  public void aClockReadingBeyondMaxClockOffsetIsRefusedAndNeverObserved() throws Exception {
+    // Finding: one read-version call with senderClock = 2^63-1 made every later PUT answer 503.
+    TestRouteResult refused = route.run(post("read-version", cbor(new KeyCall("k", 9L, Long.MAX_VALUE))));
+    refused.assertStatusCode(400);
+    assertTrue(refused.entityString(), refused.entityString().contains("max-clock-offset"));
+    long yearAhead = io.quorumkv.version.HybridLogicalClock.fromMillis(System.currentTimeMillis() + 365L * 86_400_000L);
+    route.run(post("apply", cbor(new ApplyCall("k", yearAhead, 5L, false, "v".getBytes(), 9L, HLC))))
+        .assertStatusCode(400);
+    route.run(post("apply", cbor(new ApplyCall("k", HLC, 5L, false, "v".getBytes(), 9L, yearAhead))))
+        .assertStatusCode(400);
+    route.run(post("tombstone", cbor(new InternalWire.TombstoneCall("k", yearAhead, 5L, 9L, HLC))))
+        .assertStatusCode(400);
+    route.run(post("entries", cbor(new InternalWire.EntriesCall(new int[] {0}, 10, false, 9L, yearAhead))))
+        .assertStatusCode(400);
+    assertFalse(read("k").found());
+
+    // Writes still work, with a version near real time.
+    TestRouteResult put = route.run(HttpRequest.PUT("/kv/k").withEntity("fine")).assertStatusCode(200);
+    String version = put.entityString().replaceAll(".*\"version\":\"([0-9]+)\\..*", "$1");
+    long millis = io.quorumkv.version.HybridLogicalClock.millisOf(Long.parseLong(version));
+    assertTrue(put.entityString(), Math.abs(millis - System.currentTimeMillis()) < 60_000L);
   }
 
   @Test

@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.Before;
@@ -46,7 +47,10 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
   public void createStream() {
     RouteFixture fixture = new RouteFixture(system(), "", 0);
     stream = new ReplicationStreamRoute(
-        new InternalCalls(fixture.store, Adapter.toTyped(system()).scheduler(), fixture.settings), 1 << 20, 16);
+        new InternalCalls(fixture.store, fixture.admission, Adapter.toTyped(system()).scheduler(), fixture.settings,
+            fixture.clock,
+            fixture.fence),
+        1 << 20, 16);
     materializer = Materializer.matFromSystem(system());
   }
 
@@ -55,7 +59,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
     Message reply = Source.from(messages)
         .map(bytes -> (Message) BinaryMessage.create(bytes))
         .concat(Source.never())
-        .via(stream.flow())
+        .via(stream.flow("test"))
         .runWith(Sink.head(), materializer)
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     List<ByteString> frames = reply.asBinaryMessage().getStreamedData()
@@ -106,6 +110,78 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
         exchange(List.of(call(4, InternalWire.READ_PATH, "", new KeyCall("k", 9L, 0L))), 1).get(4L).body(),
         RecordReply.class);
     assertFalse(record.found());
+  }
+
+  /**
+   * Sends {@code bytes} as one message and collects the answers that come within a second (a
+   * cap, not an assertion: only what was answered is judged).
+   */
+  private List<StreamAnswer> answersTo(ByteString bytes) throws Exception {
+    List<StreamAnswer> answers = new java.util.ArrayList<>();
+    Message reply;
+    try {
+      reply = Source.single((Message) BinaryMessage.create(bytes))
+          .concat(Source.never())
+          .via(stream.flow("fuzz"))
+          .runWith(Sink.head(), materializer)
+          .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      return answers; // ended (or said nothing) before a first answer
+    }
+    List<ByteString> frames;
+    try {
+      frames = reply.asBinaryMessage().getStreamedData()
+          .via(InternalWire.deframer(1 << 20))
+          .takeWithin(java.time.Duration.ofSeconds(1))
+          .runWith(Sink.seq(), materializer)
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return answers; // the stream ended on the garbage
+    }
+    for (ByteString frame : frames) {
+      answers.add(InternalWire.decode(frame.toArray(), StreamAnswer.class));
+    }
+    return answers;
+  }
+
+  @Test
+  public void seededGarbageAndMutatedFramesChangeNothingButWhatTheySay() throws Exception {
+    long seed = Long.getLong("quorumkv.test.seed", System.nanoTime());
+    System.out.println("stream fuzz seed " + seed + " (replay with -Dquorumkv.test.seed=" + seed + ")");
+    java.util.Random random = new java.util.Random(seed);
+    Map<String, byte[]> written = new HashMap<>();
+    for (int round = 0; round < Integer.getInteger("quorumkv.test.fuzz.stream-rounds", 60); round++) {
+      String key = "s" + round;
+      byte[] value = ("v" + round).getBytes(StandardCharsets.UTF_8);
+      long hlc = HybridLogicalClock.fromMillis(System.currentTimeMillis()) + round;
+      ByteString valid = call(1, InternalWire.APPLY_PATH, "write", new ApplyCall(key, hlc, 5L, false, value, 9L, hlc));
+      byte[] tail = switch (random.nextInt(4)) {
+        case 0 -> {
+          byte[] noise = new byte[1 + random.nextInt(64)];
+          random.nextBytes(noise);
+          yield noise;
+        }
+        case 1 -> new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2}; // a 2 GiB frame
+        default -> {
+          byte[] mutated = call(2, InternalWire.APPLY_PATH, "write",
+              new ApplyCall("m" + round, hlc, 5L, false, value, 9L, hlc)).toArray();
+          mutated[4 + random.nextInt(mutated.length - 4)] ^= (byte) (1 << random.nextInt(8));
+          yield mutated;
+        }
+      };
+      for (StreamAnswer answer : answersTo(valid.concat(ByteString.fromArray(tail)))) {
+        assertTrue("status " + answer.status(), Set.of(200, 400, 404, 413, 503).contains(answer.status()));
+        if (answer.id() == 1 && answer.status() == 200) {
+          written.put(key, value);
+        }
+      }
+    }
+    assertTrue("valid frames were answered", !written.isEmpty());
+    for (Map.Entry<String, byte[]> entry : written.entrySet()) {
+      RecordReply held = InternalWire.decode(exchange(List.of(call(9, InternalWire.READ_PATH, "",
+          new KeyCall(entry.getKey(), 9L, 0L))), 1).get(9L).body(), RecordReply.class);
+      assertTrue(entry.getKey(), held.found() && java.util.Arrays.equals(entry.getValue(), held.value()));
+    }
   }
 
   @Test

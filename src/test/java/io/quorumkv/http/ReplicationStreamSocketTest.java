@@ -17,6 +17,7 @@ import io.quorumkv.replication.InternalWire.KeyCall;
 import io.quorumkv.replication.InternalWire.RecordReply;
 import io.quorumkv.replication.InternalWire.VersionReply;
 import io.quorumkv.replication.PeerClient;
+import io.quorumkv.torture.FaultProxy;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +38,7 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
   /** The peer lives in an actor system of its own, so stopping it closes its connections. */
   private akka.actor.ActorSystem peerSystem;
   private PeerClient client;
+  private int peerPort;
 
   @Before
   public void bindAReplica() throws Exception {
@@ -45,7 +47,8 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
     ServerBinding binding = Http.get(peerSystem).newServerAt("127.0.0.1", 0).bind(fixture.route)
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     ActorSystem<Void> system = Adapter.toTyped(system());
-    PeerAddress peer = new PeerAddress("peer", "127.0.0.1", binding.localAddress().getPort());
+    peerPort = binding.localAddress().getPort();
+    PeerAddress peer = new PeerAddress("peer", "127.0.0.1", peerPort);
     client = new PeerClient(system, peer, Duration.ofSeconds(2), "", 64, true, 1 << 20,
         (name, endpoint, succeeded, sent, received) -> { });
   }
@@ -58,6 +61,68 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
 
   private byte[] call(String endpoint, String cause, Object body) throws Exception {
     return client.keyCall(endpoint, cause, InternalWire.encode(body)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  public void aStreamThatStallsWithoutClosingIsAbandonedAndCallsGoOverHttpAgain() throws Exception {
+    // Finding: a half-open stream (no reset) was never detected; keep-alive pings hid it.
+    Duration timeout = Duration.ofMillis(500);
+    try (FaultProxy proxy = new FaultProxy()) {
+      proxy.forwardTo(peerPort);
+      PeerClient viaProxy = new PeerClient(Adapter.toTyped(system()), new PeerAddress("peer", "127.0.0.1", proxy.port()),
+          timeout, "", 8, true, 1 << 20, (name, endpoint, succeeded, sent, received) -> { });
+      byte[] query = InternalWire.encode(new KeyCall("k", 9L, 0L));
+      viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!viaProxy.streamOpen() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue("the stream opened", viaProxy.streamOpen());
+
+      proxy.stall(); // the stream's connection (and the pooled one) stop forwarding, and stay open
+      java.util.concurrent.CompletableFuture<byte[]> stuck =
+          viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture();
+      ExecutionException failed = assertThrows(ExecutionException.class, () -> stuck.get(30, TimeUnit.SECONDS));
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (viaProxy.streamOpen() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertFalse("the stalled stream was abandoned (" + failed.getCause() + ")", viaProxy.streamOpen());
+
+      // New connections pass: the peer is answered again (a stalled pooled connection may
+      // swallow a call first).
+      byte[] answer = null;
+      for (int attempt = 0; attempt < 10 && answer == null; attempt++) {
+        try {
+          answer = viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          // timed out on a stalled connection: the next call takes another
+        }
+      }
+      assertTrue("answered again", answer != null);
+      assertEquals(0L, InternalWire.decode(answer, VersionReply.class).hlc());
+    }
+  }
+
+  @Test
+  public void callsThatTimeOutFreeTheirSlotsAtOnce() throws Exception {
+    // Finding: a call that timed out stayed counted against peer-requests-in-flight-max until
+    // its connection gave up, so after that many every call to the peer failed at once.
+    int inFlightMax = 4;
+    try (FaultProxy proxy = new FaultProxy()) {
+      proxy.forwardTo(peerPort);
+      proxy.blackhole();
+      PeerClient viaProxy = new PeerClient(Adapter.toTyped(system()), new PeerAddress("peer", "127.0.0.1", proxy.port()),
+          Duration.ofMillis(200), "", inFlightMax, false, 1 << 20, (name, endpoint, succeeded, sent, received) -> { });
+      byte[] query = InternalWire.encode(new KeyCall("k", 9L, 0L));
+      for (int i = 0; i < 3 * inFlightMax; i++) {
+        ExecutionException failed = assertThrows(ExecutionException.class,
+            () -> viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture()
+                .get(30, TimeUnit.SECONDS));
+        assertTrue("call " + i + ": " + failed.getCause(), failed.getCause() instanceof java.util.concurrent.TimeoutException);
+      }
+    }
   }
 
   @Test

@@ -17,6 +17,7 @@ import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreAdmission;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,9 @@ final class RouteFixture {
   private static final Incarnation READY = new Incarnation(REPLICA_ID, Incarnation.State.READY, List.of(), state -> { });
 
   final Settings settings;
+  final HybridLogicalClock clock;
+  final io.quorumkv.version.ClockFence fence;
+  final StoreAdmission admission;
   final ActorRef<StoreActor.Command> store;
   final Route route;
 
@@ -42,26 +46,29 @@ final class RouteFixture {
         ConfigFactory.parseString("quorumkv.node-id = self\n" + configOverrides).withFallback(ConfigFactory.load()),
         Map.of());
     ActorSystem<Void> system = Adapter.toTyped(classic);
-    HybridLogicalClock clock = HybridLogicalClock.system();
+    clock = new HybridLogicalClock(System::currentTimeMillis, 0L, settings.maxClockOffset());
+    // No peer is ever measured here: a fence over the dead peers would hold forever.
+    fence = new io.quorumkv.version.ClockFence(0, clock, Duration.ofMinutes(1));
     ReplicaStats stats = new ReplicaStats();
+    admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());
     store = Adapter.spawnAnonymous(classic,
         StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-            READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5)),
-            java.util.Set.of()));
+            READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5), () -> true),
+            admission, java.util.Set.of()));
     List<ReplicaHandle> replicas = new ArrayList<>();
-    replicas.add(new ReplicaHandle("self", store.narrow()));
+    replicas.add(ReplicaHandle.local("self", store, admission));
     for (int i = 1; i <= deadPeers; i++) {
       String name = "dead" + i;
       replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Request>ignore())));
     }
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
-            settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), java.util.Set.of())));
+            settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), fence, java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
-        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1);
+        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
-        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of()));
-    InternalRoutes internalRoutes = new InternalRoutes(store, system, settings, clock, REPLICA_ID,
+        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission));
+    InternalRoutes internalRoutes = new InternalRoutes(store, admission, system, settings, clock, fence, REPLICA_ID,
         new KnownPeerIds(Map.of(), (name, id) -> { }));
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())
         .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());

@@ -60,7 +60,8 @@ public class HintedHandoffTest {
         Duration.ofSeconds(5));
     return testKit.spawn(HintedHandoff.create(storage, new ReplicaHandle("a", local.getRef()),
         List.of(new HintedHandoff.Peer(new ReplicaHandle("c", peer.getRef()), peerStatus, hintStatus)),
-        HybridLogicalClock.system(), 7L, limits, nowMillis::get, new Incarnation(7L, Incarnation.State.READY, List.of("c"), state -> { })));
+        HybridLogicalClock.system(), 7L, limits, nowMillis::get, new Incarnation(7L, Incarnation.State.READY, List.of("c"), state -> { }),
+        () -> true));
   }
 
   private static RecordHeld holds(String replica, Record record) {

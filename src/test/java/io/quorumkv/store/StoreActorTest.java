@@ -43,7 +43,8 @@ public class StoreActorTest {
   private final MemoryStorage storage = new MemoryStorage();
   private final ActorRef<StoreActor.Command> storeActor =
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1)), Set.of()));
+          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1), () -> true),
+          new StoreAdmission(100_000, 1L << 30), Set.of()));
   private final ActorRef<Request> store = storeActor.narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
@@ -132,13 +133,26 @@ public class StoreActorTest {
   @Test
   public void clockMovesPastSenderClockAndAppliedVersions() {
     vouch();
-    long senderClock = HybridLogicalClock.fromMillis(50_000L);
+    long senderClock = HybridLogicalClock.fromMillis(4_000L); // the wall clock reads 1 s; the offset is 5 s
     store.tell(new ReadVersion("k", new Stamp(9L, senderClock), probe.getRef()));
     assertTrue(probe.expectMessageClass(VersionHeld.class).stamp().clock() >= senderClock);
-    Version far = new Version(HybridLogicalClock.fromMillis(90_000L), 1);
+    Version far = new Version(HybridLogicalClock.fromMillis(5_500L), 1);
     Applied applied = apply(Record.of(far, Value.ofUtf8("v")));
     assertTrue(applied.stamp().clock() >= far.hlc());
     assertTrue(clock.tick() > far.hlc());
+  }
+
+  @Test
+  public void anApplyFromBeyondTheClockOffsetIsRefusedAndChangesNothing() {
+    vouch();
+    Version yearAhead = new Version(HybridLogicalClock.fromMillis(1_000L + 365L * 86_400_000L), 1);
+    store.tell(new Apply("k", Record.of(yearAhead, Value.ofUtf8("v")), SENDER, probe.getRef(),
+        ReplicaProtocol.Cause.ANTI_ENTROPY));
+    assertTrue(probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason().contains("max-clock-offset"));
+    store.tell(new Read("k", new Stamp(9L, Long.MAX_VALUE), probe.getRef()));
+    probe.expectMessageClass(ReplicaProtocol.Unavailable.class);
+    assertEquals(Optional.empty(), read());
+    assertTrue(clock.tick() < HybridLogicalClock.fromMillis(1_001L));
   }
 
   @Test
@@ -195,11 +209,31 @@ public class StoreActorTest {
   }
 
   @Test
+  public void aListingIsCappedWhateverTheCallerAsksFor() {
+    // Finding: entries took any limit and scanned the whole database on the store thread.
+    List<KeyedRecord> many = new ArrayList<>();
+    for (int i = 0; i < StoreActor.ENTRIES_MAX + 50; i++) {
+      many.add(new KeyedRecord("key-" + i, Record.of(new Version(700, 1), Value.ofUtf8("v"))));
+    }
+    storage.applyIfNewer(many);
+    java.util.Set<Integer> all = new java.util.HashSet<>();
+    for (int bucket = 0; bucket < BucketHashes.BUCKETS; bucket++) {
+      all.add(bucket);
+    }
+    TestProbe<StoreActor.Entries> entries = testKit.createTestProbe();
+    storeActor.tell(new StoreActor.ListEntries(all, Integer.MAX_VALUE, true, entries.getRef()));
+    StoreActor.Entries listed = entries.expectMessageClass(StoreActor.Entries.class, Duration.ofSeconds(30));
+    assertEquals(StoreActor.ENTRIES_MAX, listed.entries().size());
+    assertTrue(listed.truncated());
+  }
+
+  @Test
   public void settledTombstoneIsPurgedOnceOldEnoughAndTheKeyCanBeWrittenAgain() {
     MemoryStorage purgingStorage = new MemoryStorage();
     ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
         FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
-        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50)), Set.of())); // no grace in this test
+        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), () -> true),
+          new StoreAdmission(100_000, 1L << 30), Set.of())); // no grace in this test
     vouch();
     Version deleted = new Version(800, 1);
     purging.tell(new Apply("k", Record.tombstone(deleted), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
@@ -231,7 +265,8 @@ public class StoreActorTest {
   /** A second store on {@code storage}, purge checks every {@code purgeCheck}, no grace, with one deliberate bug. */
   private ActorRef<StoreActor.Command> storeWithBug(MemoryStorage storage, Duration purgeCheck, DeliberateBug bug) {
     return testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-        incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, purgeCheck), Set.of(bug)));
+        incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, purgeCheck, () -> true),
+          new StoreAdmission(100_000, 1L << 30), Set.of(bug)));
   }
 
   @Test

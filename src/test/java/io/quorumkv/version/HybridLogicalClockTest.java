@@ -1,6 +1,7 @@
 package io.quorumkv.version;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -43,7 +44,7 @@ public class HybridLogicalClockTest {
 
   @Test
   public void observeMovesThePastReceivedReadings() {
-    long received = HybridLogicalClock.fromMillis(9_999_000L) + 17;
+    long received = HybridLogicalClock.fromMillis(1_000L + 4_999L) + 17; // within the 5 s offset
     clock.observe(received);
     assertTrue(clock.tick() > received);
     assertTrue(clock.peek() > received);
@@ -59,10 +60,50 @@ public class HybridLogicalClockTest {
   }
 
   @Test
-  public void negativeReadingsAndExhaustionAreProgrammerErrors() {
+  public void negativeReadingsAreProgrammerErrorsAndExhaustionIsOutOfReach() {
     assertThrows(IllegalArgumentException.class, () -> clock.observe(-1L));
-    clock.observe(Long.MAX_VALUE);
-    assertThrows(IllegalStateException.class, clock::tick);
+    // Finding: one read-version call with senderClock = 2^63-1 exhausted every replica's clock.
+    assertFalse(clock.observe(Long.MAX_VALUE));
+    assertTrue(clock.tick() < HybridLogicalClock.fromMillis(1_001L));
+  }
+
+  @Test
+  public void readingsFurtherAheadThanTheOffsetAreRefusedCountedAndNeverObserved() {
+    HybridLogicalClock bounded = new HybridLogicalClock(wallMillis::get, 0L, java.time.Duration.ofSeconds(5));
+    long atTheBound = HybridLogicalClock.fromMillis(1_000L + 5_000L);
+    long beyond = HybridLogicalClock.fromMillis(1_000L + 5_001L);
+    assertFalse("one bad reading refuses the whole message", bounded.admit("peer1", "test", atTheBound, beyond));
+    assertTrue("nothing of a refused message is observed", bounded.peek() < atTheBound);
+    assertFalse(bounded.admit("peer1", "test", Long.MAX_VALUE));
+    assertFalse(bounded.admit(HybridLogicalClock.INBOUND, "test", -1L));
+    assertEquals(java.util.Map.of("inbound", 1L, "peer1", 2L), bounded.refusals());
+
+    assertTrue(bounded.admit("peer1", "test", atTheBound));
+    assertTrue(bounded.tick() > atTheBound);
+    wallMillis.addAndGet(10_000L); // what was beyond is acceptable once real time caught up
+    assertTrue(bounded.admit("peer1", "test", beyond));
+  }
+
+  @Test
+  public void theDurableMarkStaysATenthOfTheOffsetAheadSoARestartIsNeverTooFarAhead() {
+    java.time.Duration offset = java.time.Duration.ofSeconds(5);
+    java.util.List<Long> marks = new java.util.ArrayList<>();
+    HybridLogicalClock durable = HybridLogicalClock.durable(wallMillis::get, 0L, marks::add, offset);
+    assertEquals(HybridLogicalClock.fromMillis(500L), durable.markStep());
+    long issued = 0;
+    for (int second = 0; second < 30; second++) {
+      wallMillis.addAndGet(1_000L);
+      issued = durable.tick();
+    }
+    long lastMark = marks.get(marks.size() - 1);
+    assertTrue("one mark per step of advance, not per tick", marks.size() <= 61);
+    assertTrue(lastMark > issued && lastMark - issued <= durable.markStep());
+    // kill -9, restart at once or a year later: the mark is never beyond the offset.
+    assertFalse(HybridLogicalClock.markIsTooFarAhead(lastMark, wallMillis.get(), offset));
+    assertFalse(HybridLogicalClock.markIsTooFarAhead(lastMark, wallMillis.get() + 365L * 86_400_000L, offset));
+    // A mark left by a clock that ran a year ahead is.
+    assertTrue(HybridLogicalClock.markIsTooFarAhead(
+        HybridLogicalClock.fromMillis(wallMillis.get() + 365L * 86_400_000L), wallMillis.get(), offset));
   }
 
   @Test
@@ -87,8 +128,8 @@ public class HybridLogicalClockTest {
   public void observingPastTheMarkPersistsANewMarkFirst() {
     java.util.List<Long> marks = new java.util.ArrayList<>();
     HybridLogicalClock durable = HybridLogicalClock.durable(wallMillis::get, 0L, marks::add);
-    long far = HybridLogicalClock.fromMillis(wallMillis.get() + 60_000L);
-    durable.observe(far);
+    long far = HybridLogicalClock.fromMillis(wallMillis.get() + 4_000L);
+    assertTrue(durable.observe(far));
     assertTrue(marks.get(marks.size() - 1) > far);
   }
 }
