@@ -150,7 +150,8 @@ public final class KvClient {
     JsonNode error = parseJson(answer.body());
     String message = error.path("error").asText("(no error message)");
     if (answer.status() == 503) {
-      boolean indeterminate = "indeterminate".equals(error.path("outcome").asText());
+      // Only an explicit "not-applied" rules the write out; anything else may have been applied.
+      boolean indeterminate = !"not-applied".equals(error.path("outcome").asText());
       throw new KvException.Unavailable(message + describe(error), indeterminate);
     }
     if (answer.status() >= 400 && answer.status() < 500) {

@@ -15,6 +15,12 @@ public abstract sealed class KvException extends RuntimeException
   /** Whether the same request may succeed later (a replica or quorum may come back). */
   public abstract boolean isRetryable();
 
+  /**
+   * For a write: whether it may have been applied (and may still become visible, even after
+   * later writes). False only when the replica said so, or the request never left this client.
+   */
+  public abstract boolean mayHaveBeenApplied();
+
   /** The replica refused the request (4xx): it was not applied; retrying it is pointless. */
   public static final class Rejected extends KvException {
     private final int status;
@@ -32,11 +38,18 @@ public abstract sealed class KvException extends RuntimeException
     public boolean isRetryable() {
       return false;
     }
+
+    @Override
+    public boolean mayHaveBeenApplied() {
+      return false;
+    }
   }
 
   /**
-   * The replica answered 503: no quorum in time, or overloaded. For a write, {@link
-   * #isIndeterminate()} says whether the value may still become visible.
+   * The replica answered 503: no quorum in time, overloaded, or its clock fenced. For a write,
+   * {@link #isIndeterminate()} says whether the value may still become visible: true unless
+   * the answer said {@code "outcome":"not-applied"} (an answer without it is assumed
+   * indeterminate, the safe side).
    */
   public static final class Unavailable extends KvException {
     private final boolean indeterminate;
@@ -54,17 +67,43 @@ public abstract sealed class KvException extends RuntimeException
     public boolean isRetryable() {
       return true;
     }
+
+    @Override
+    public boolean mayHaveBeenApplied() {
+      return indeterminate;
+    }
   }
 
-  /** No connection to the node (refused, reset, unknown host): the request was not served. */
+  /**
+   * The connection failed: refused before anything was sent (not applied), or reset or closed
+   * after the request may have been sent (a write may have been applied).
+   */
   public static final class Unreachable extends KvException {
+    private final boolean maybeSent;
+
     public Unreachable(NodeAddress node, Throwable cause) {
       super("cannot reach " + node + ": " + cause.getMessage(), cause);
+      this.maybeSent = !refusedBeforeSending(cause);
+    }
+
+    private static boolean refusedBeforeSending(Throwable cause) {
+      for (Throwable at = cause; at != null; at = at.getCause()) {
+        if (at instanceof java.net.ConnectException || at instanceof java.net.UnknownHostException
+            || at instanceof akka.stream.StreamTcpException && String.valueOf(at.getMessage()).contains("refused")) {
+          return true;
+        }
+      }
+      return false;
     }
 
     @Override
     public boolean isRetryable() {
       return true;
+    }
+
+    @Override
+    public boolean mayHaveBeenApplied() {
+      return maybeSent;
     }
   }
 
@@ -78,6 +117,11 @@ public abstract sealed class KvException extends RuntimeException
     public boolean isRetryable() {
       return true;
     }
+
+    @Override
+    public boolean mayHaveBeenApplied() {
+      return true;
+    }
   }
 
   /** An answer the client does not understand (e.g. a 500). */
@@ -89,6 +133,11 @@ public abstract sealed class KvException extends RuntimeException
     @Override
     public boolean isRetryable() {
       return false;
+    }
+
+    @Override
+    public boolean mayHaveBeenApplied() {
+      return true;
     }
   }
 }

@@ -75,6 +75,9 @@ public class KvClientTest {
       case "/kv/down" -> json(StatusCodes.SERVICE_UNAVAILABLE,
           "{\"error\":\"write quorum not reached\",\"phase\":\"apply\",\"acks\":1,\"required\":2,\"outcome\":\"indeterminate\"}");
       case "/kv/a%2Fb" -> json(StatusCodes.OK, "{\"key\":\"a/b\",\"version\":\"1.01\"}");
+      case "/kv/overloaded" -> json(StatusCodes.SERVICE_UNAVAILABLE, "{\"error\":\"overloaded\"}");
+      case "/kv/not-applied" -> json(StatusCodes.SERVICE_UNAVAILABLE,
+          "{\"error\":\"write quorum not reached\",\"phase\":\"version-query\",\"outcome\":\"not-applied\"}");
       default -> json(StatusCodes.INTERNAL_SERVER_ERROR, "{\"error\":\"boom\"}");
     };
   }
@@ -153,9 +156,43 @@ public class KvClientTest {
       closedPort = socket.getLocalPort();
     }
     KvClient nowhere = new KvClient(system, new NodeAddress("127.0.0.1", closedPort), Duration.ofSeconds(2));
-    KvException e = failure(nowhere.get("anything"));
+    KvException e = failure(nowhere.put("anything", new byte[] {1}));
     assertTrue(e.toString(), e instanceof KvException.Unreachable);
     assertTrue(e.isRetryable());
+    assertFalse("a refused connection sent nothing", e.mayHaveBeenApplied());
+  }
+
+  @Test
+  public void aConnectionResetAfterSendingMayHaveAppliedTheWrite() throws Exception {
+    // Finding: a reset after the request was sent was reported as "not applied".
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Thread resetter = new Thread(() -> {
+        try (java.net.Socket accepted = socket.accept()) {
+          accepted.getInputStream().read(new byte[4096]); // the request arrived
+          accepted.setSoLinger(true, 0); // then a reset instead of an answer
+        } catch (java.io.IOException e) {
+          // the test fails on the client's side if this goes wrong
+        }
+      });
+      resetter.start();
+      KvClient resetting = new KvClient(system, new NodeAddress("127.0.0.1", socket.getLocalPort()),
+          Duration.ofSeconds(5));
+      KvException e = failure(resetting.put("k", new byte[] {1}));
+      resetter.join(10_000);
+      assertTrue(e.toString(), e instanceof KvException.Unreachable);
+      assertTrue(e.mayHaveBeenApplied());
+    }
+  }
+
+  @Test
+  public void a503WithoutAnOutcomeIsIndeterminateAndOnlyNotAppliedRulesTheWriteOut() {
+    // Finding: a 503 without an outcome field (overloaded) was reported as "not applied".
+    KvException overloaded = failure(client.put("overloaded", new byte[] {1}));
+    assertTrue(((KvException.Unavailable) overloaded).isIndeterminate());
+    assertTrue(overloaded.mayHaveBeenApplied());
+    KvException notApplied = failure(client.put("not-applied", new byte[] {1}));
+    assertFalse(((KvException.Unavailable) notApplied).isIndeterminate());
+    assertFalse(notApplied.mayHaveBeenApplied());
   }
 
   @Test
