@@ -44,6 +44,7 @@ public final class FaultProxy implements AutoCloseable {
   private final ServerSocket server;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Set<Socket> swallowing = ConcurrentHashMap.newKeySet(); // waiting for answers that never come
+  private final Set<Socket> stalled = ConcurrentHashMap.newKeySet(); // half-open for good: never forward, never close
   private final Map<String, LongAdder> dropped = new ConcurrentHashMap<>();
   private volatile int targetPort;
   private volatile Mode mode = Mode.PASS;
@@ -78,6 +79,17 @@ public final class FaultProxy implements AutoCloseable {
 
   public void blackhole() {
     mode = Mode.BLACKHOLE;
+  }
+
+  /**
+   * Every connection open now stops forwarding, both ways, for good, and stays open, also
+   * after {@link #heal}: a half-open connection (a dropped conntrack entry, a peer frozen
+   * mid-frame) that no reset ever ends. New connections pass as usual.
+   */
+  public void stall() {
+    for (Socket socket : open) {
+      stalled.add(socket);
+    }
   }
 
   public void delay(long millis) {
@@ -249,6 +261,9 @@ public final class FaultProxy implements AutoCloseable {
    * connection), or a random loss.
    */
   private Verdict faultsFor(Socket from) throws InterruptedException {
+    if (stalled.contains(from)) {
+      return Verdict.SWALLOW;
+    }
     long delay = delayMillis;
     if (delay > 0) {
       Thread.sleep(delay);
@@ -285,6 +300,9 @@ public final class FaultProxy implements AutoCloseable {
         long delay = delayMillis;
         if (delay > 0) {
           Thread.sleep(delay);
+        }
+        if (stalled.contains(to)) {
+          continue; // the answer is lost on a stalled connection
         }
         out.write(buffer, 0, read);
         out.flush();
@@ -345,6 +363,8 @@ public final class FaultProxy implements AutoCloseable {
     open.remove(a);
     open.remove(b);
     swallowing.remove(a);
+    stalled.remove(a);
+    stalled.remove(b);
   }
 
   private static void closeQuietly(Socket socket) {

@@ -31,6 +31,11 @@ public final class Nemesis {
     PAUSE("pause"),
     /** One replica cut off from the other two (connections dropped, black-holed or delayed). */
     PARTITION("partition"),
+    /**
+     * Every open connection to and from one replica stops forwarding, both ways, for good, and
+     * stays open, also after healing (half-open links no reset ends); new connections pass.
+     */
+    STALL("stall"),
     /** Every link between replicas drops a share of the requests at random. */
     LOSSY("lossy"),
     /** One replica cut off, then hint and read-repair traffic dropped while it catches up. */
@@ -40,13 +45,20 @@ public final class Nemesis {
     /** SIGSTOP of one replica for longer than the tombstone grace. */
     LONG_PAUSE("long-pause"),
     /**
-     * One replica restarted with its clock skewed by more than the request timeouts (ahead: a
-     * forward jump; or behind), and the links of one replica slowed for a few seconds so it
-     * hears the others' clock readings late: the skewed one when it is behind, another one
-     * when it is ahead. The skew stays until the replica's next restart (by a later
-     * fault, or the final healing, which restarts it with its clock right).
+     * One replica restarted with its clock skewed within the clock fence (ahead: a forward
+     * jump; or behind), so it keeps coordinating with its clock off, and the links of one
+     * replica slowed for a few seconds so it hears the others' clock readings late: the skewed
+     * one when it is behind, another one when it is ahead. The skew stays until the replica's
+     * next restart (by a later fault, or the final healing, which restarts it with its clock
+     * right).
      */
-    CLOCK("clock");
+    CLOCK("clock"),
+    /**
+     * One replica restarted with its clock far beyond max-clock-offset, ahead or behind: the
+     * others refuse its readings and it fences itself, so they serve on as two; no version may
+     * run ahead of real time by more than the offset.
+     */
+    FAR_CLOCK("far-clock");
 
     private final String label;
 
@@ -77,7 +89,7 @@ public final class Nemesis {
         }
         if (fault == null) {
           throw new IllegalArgumentException("unknown fault '" + label + "' (known: all, none, kill, pause, partition, "
-              + "lossy, drop-repairs, kill-all, long-pause, clock)");
+              + "stall, lossy, drop-repairs, kill-all, long-pause, clock, far-clock)");
         }
         faults.add(fault);
       }
@@ -88,8 +100,9 @@ public final class Nemesis {
   /**
    * @param longPause how long {@link Fault#LONG_PAUSE} freezes a replica (longer than the tombstone grace)
    * @param clockSkew the offset {@link Fault#CLOCK} gives a replica's clock, either way
+   * @param farClockSkew the offset {@link Fault#FAR_CLOCK} gives it, beyond max-clock-offset
    */
-  public record Timing(Duration longPause, Duration clockSkew) {}
+  public record Timing(Duration longPause, Duration clockSkew, Duration farClockSkew) {}
 
   private final TortureCluster cluster;
   private final Set<Fault> enabled;
@@ -160,13 +173,16 @@ public final class Nemesis {
     return switch (fault) {
       case LONG_PAUSE -> timing.longPause().plusSeconds(1);
       case KILL_ALL, KILL -> Duration.ofSeconds(3);
-      case CLOCK -> Duration.ofSeconds(16);
+      case CLOCK, FAR_CLOCK -> Duration.ofSeconds(16);
       default -> Duration.ofSeconds(6);
     };
   }
 
   private void inject(Fault fault) throws IOException, InterruptedException {
-    int target = random.nextInt(3);
+    // One replica faulty at a time (but for kill-all): a fault while another replica is still
+    // starting strikes that one again, so the run keeps a quorum most of the time and its
+    // successful operations prove something, however slowly a busy machine restarts replicas.
+    int target = cluster.notServing().orElseGet(() -> random.nextInt(3));
     String name = "peer" + target;
     switch (fault) {
       case KILL -> {
@@ -193,6 +209,12 @@ public final class Nemesis {
             cluster.isolate(target, proxy -> proxy.delay(delay));
           }
         }
+        sleep(hold(2_000, 4_000));
+        cluster.healNetwork();
+      }
+      case STALL -> {
+        announce("stall every open link of " + name + " (they stay open, silent, for good)");
+        cluster.isolate(target, FaultProxy::stall);
         sleep(hold(2_000, 4_000));
         cluster.healNetwork();
       }
@@ -243,6 +265,14 @@ public final class Nemesis {
         cluster.isolate(slow, proxy -> proxy.delay(delay));
         sleep(hold(2_000, 3_000));
         cluster.healNetwork();
+      }
+      case FAR_CLOCK -> {
+        Duration skew = random.nextBoolean() ? timing.farClockSkew() : timing.farClockSkew().negated();
+        announce("restart " + name + " with its clock far " + (skew.isNegative() ? "behind" : "ahead") + ", by "
+            + skew.abs().toSeconds() + " s");
+        cluster.kill(target);
+        cluster.restart(target, skew);
+        sleep(hold(4_000, 6_000));
       }
     }
     current = "none";

@@ -124,9 +124,32 @@ public final class ReplicaProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** Waits, bounded, until {@code /health} answers 200 with the replica ready (counting toward quorums). */
+  /**
+   * Waits, bounded, until {@code /health} answers 200 with the replica ready (counting toward
+   * quorums) and its clock confirmed by a peer: a replica whose peers are all down never gets
+   * there, so start them all before waiting for any.
+   */
   public void awaitHealthy(Duration limit) throws InterruptedException {
-    awaitHealth(limit, "\"incarnation\":\"ready\"");
+    // Ready, and its clock confirmed by a peer (it coordinates nothing before).
+    awaitHealth(limit, "\"incarnation\":\"ready\",\"clock\":\"ok\"");
+  }
+
+  /** Whether {@code /health} answers 200 with the replica ready and its clock confirmed, right now. */
+  public boolean isServing() {
+    if (!process.isAlive()) {
+      return false;
+    }
+    try {
+      HttpResponse<String> response = HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://" + address() + "/health")).timeout(Duration.ofSeconds(1)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() == 200 && response.body().contains("\"incarnation\":\"ready\",\"clock\":\"ok\"");
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Waits, bounded, until {@code /health} answers 200, ready or not. */

@@ -52,18 +52,25 @@ public final class Torture {
   public static final int EXIT_USAGE = 2;
 
   // Timeouts and convergence settings of the torture cluster: short, so faults bite within a
-  // minute. The tombstone grace is hint expiry + max message age + skew margin = 9 s.
-  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
+  // minute. The tombstone grace is hint expiry + max message age + skew margin = 13 s, the
+  // least a 2 s max-clock-offset allows (message age >= 3 x offset, skew margin >= 2 x offset).
   private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(5);
-  private static final Duration TOMBSTONE_GRACE = Duration.ofSeconds(9);
+  private static final Duration TOMBSTONE_GRACE = Duration.ofSeconds(13);
+  static final Duration MAX_CLOCK_OFFSET = Duration.ofSeconds(2);
+  /**
+   * The clock fault's skew: inside the clock fence (0.35 x the offset), so the skewed replica
+   * keeps coordinating with its clock off, which is what the linearizability runs must survive.
+   */
+  static final Duration CLOCK_SKEW = Duration.ofMillis(600);
   private static final Map<String, String> REPLICA_ENVIRONMENT = Map.of(
       "WRITE_TIMEOUT", "2s",
       "READ_TIMEOUT", "2s",
       "PEER_REQUEST_TIMEOUT", "1s",
       "ANTI_ENTROPY_INTERVAL", "2s",
       "HINT_EXPIRY", "3s",
-      "MAX_MESSAGE_AGE", "5s",
-      "TOMBSTONE_SKEW_MARGIN", "1s",
+      "MAX_CLOCK_OFFSET", MAX_CLOCK_OFFSET.toMillis() + "ms",
+      "MAX_MESSAGE_AGE", "6s",
+      "TOMBSTONE_SKEW_MARGIN", "4s",
       "TOMBSTONE_SWEEP_INTERVAL", "1s");
   private static final List<String> REPLICA_JVM_OPTIONS = List.of(
       "-Dquorumkv.tombstones.purge-check-interval=500ms",
@@ -206,6 +213,7 @@ public final class Torture {
     Map<String, Long> repairs;
     Map<String, Long> dropped;
     boolean finalReadsDone;
+    long versionAheadMillis;
     try (TortureCluster cluster = new TortureCluster(options.replicaJar(), workDir, environment, REPLICA_JVM_OPTIONS)) {
       Thread stopOnExit = new Thread(() -> closeQuietly(cluster));
       Runtime.getRuntime().addShutdownHook(stopOnExit);
@@ -214,7 +222,7 @@ public final class Torture {
       Workload workload = new Workload(new Workload.Settings(options.clients(), options.keys(), options.consistency(),
           CLIENT_TIMEOUT, options.seed()), cluster::address, startNanos);
       Nemesis nemesis = new Nemesis(cluster, options.faults(), new Nemesis.Timing(
-          TOMBSTONE_GRACE.plus(Workload.PHASE), REQUEST_TIMEOUT.multipliedBy(3)), options.seed(),
+          TOMBSTONE_GRACE.plus(Workload.PHASE), CLOCK_SKEW, MAX_CLOCK_OFFSET.multipliedBy(15)), options.seed(),
           event -> out.printf("[%5.1fs] nemesis: %s%n", elapsedSeconds(), event));
       workload.start();
       long deadline = startNanos + options.duration().toNanos();
@@ -237,6 +245,7 @@ public final class Torture {
       finalReadsDone = workload.finalReads(FINAL_READ_ATTEMPTS);
       cluster.sampleRepairCounters();
       history = workload.history();
+      versionAheadMillis = workload.versionAheadMillisMax();
       injected = nemesis.injected();
       repairs = cluster.repairCounters();
       dropped = cluster.droppedByCause();
@@ -251,6 +260,14 @@ public final class Torture {
     }
     if (status == EXIT_LINEARIZABLE && !finalReadsDone) {
       verdictLine = "UNDECIDED (a final quorum read failed " + FINAL_READ_ATTEMPTS + " times; a lost write could hide)";
+      status = EXIT_NOT_LINEARIZABLE;
+    }
+    // Whatever a clock fault did, no version may run further ahead of real time than the offset.
+    out.println("torture: versions ran at most " + versionAheadMillis + " ms ahead of real time (bound: max-clock-offset "
+        + MAX_CLOCK_OFFSET.toMillis() + " ms)");
+    if (status == EXIT_LINEARIZABLE && versionAheadMillis > MAX_CLOCK_OFFSET.toMillis()) {
+      verdictLine = "NOT OK: a version ran " + versionAheadMillis
+          + " ms ahead of real time, beyond max-clock-offset (the history itself is linearizable)";
       status = EXIT_NOT_LINEARIZABLE;
     }
     if (status == EXIT_LINEARIZABLE && options.workDir().isEmpty()) {

@@ -100,6 +100,16 @@ public final class TortureCluster implements AutoCloseable {
     skewed.remove(replica);
   }
 
+  /** A replica that does not serve now (still starting after a kill, say), if any. */
+  public java.util.Optional<Integer> notServing() {
+    for (int replica = 0; replica < 3; replica++) {
+      if (!cluster.replica(replica).isServing()) {
+        return java.util.Optional.of(replica);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   public synchronized void pause(int replica) throws IOException, InterruptedException {
     cluster.replica(replica).pause();
     paused.add(replica);

@@ -147,6 +147,9 @@ public final class Workload {
    * at most {@code attempts} times. Returns whether every one succeeded: without them a lost
    * write could go unnoticed.
    */
+  private final java.util.concurrent.atomic.AtomicLong versionAheadMillisMax =
+      new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+
   public boolean finalReads(int attempts) throws InterruptedException {
     boolean all = true;
     for (int key = 0; key < settings.keys(); key++) {
@@ -200,6 +203,29 @@ public final class Workload {
         (status, body) -> new Seen(value, writeOutcome(status, body)));
   }
 
+  /**
+   * How far ahead of real time (this process's clock, the replicas' too but for their test
+   * offsets) the newest version any answer carried was, when it came.
+   */
+  public long versionAheadMillisMax() {
+    return versionAheadMillisMax.get();
+  }
+
+  private void noteVersion(java.util.Optional<String> etag) {
+    if (etag.isEmpty()) {
+      return;
+    }
+    String tag = etag.get().replace("\"", "");
+    int dot = tag.indexOf('.');
+    try {
+      long hlc = Long.parseLong(dot < 0 ? tag : tag.substring(0, dot));
+      long ahead = (hlc >>> 16) - System.currentTimeMillis();
+      versionAheadMillisMax.accumulateAndGet(ahead, Math::max);
+    } catch (NumberFormatException e) {
+      // not a version: nothing to note
+    }
+  }
+
   /** What an answer says: the value (read, or written) and the outcome. */
   private record Seen(String value, Outcome outcome) {}
 
@@ -210,6 +236,9 @@ public final class Workload {
     Outcome failed;
     try {
       HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      if (answer.statusCode() == 200) {
+        noteVersion(answer.headers().firstValue("ETag"));
+      }
       Seen seen = interpret.apply(answer.statusCode(), answer.body());
       return new Operation(client, key, kind, seen.value(), invoke, now(), seen.outcome());
     } catch (IOException e) {
@@ -223,8 +252,9 @@ public final class Workload {
   }
 
   /**
-   * 200: ok. 4xx: refused, nothing applied. 503 from the version query: no replica was asked to
-   * apply anything, so it definitely failed. Any other answer: it may have been applied.
+   * 200: ok. 4xx: refused, nothing applied. 503 that says {@code "outcome":"not-applied"} (the
+   * version query failed, or nothing was started: overloaded, clock fenced): no replica was
+   * asked to apply anything, so it definitely failed. Any other answer: it may have been applied.
    */
   static Outcome writeOutcome(int status, byte[] body) {
     if (status == 200) {
@@ -233,7 +263,7 @@ public final class Workload {
     if (status >= 400 && status < 500) {
       return Outcome.FAIL;
     }
-    if (status == 503 && "version-query".equals(field(body, "phase"))) {
+    if (status == 503 && "not-applied".equals(field(body, "outcome"))) {
       return Outcome.FAIL;
     }
     return Outcome.UNKNOWN;
