@@ -8,7 +8,6 @@ import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.http.javadsl.Http;
 import akka.http.javadsl.server.Route;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -18,10 +17,15 @@ import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
 import io.quorumkv.http.AdminRoutes;
 import io.quorumkv.http.ErrorHandling;
+import io.quorumkv.http.GuardedServer;
 import io.quorumkv.http.InternalRoutes;
 import io.quorumkv.http.PublicRoutes;
 import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.membership.ClusterView;
+import io.quorumkv.membership.DuplicateDetector;
+import io.quorumkv.membership.Identity;
+import io.quorumkv.membership.IdentityAlarm;
+import io.quorumkv.membership.PeerSequences;
 import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.membership.PeerMonitor;
 import io.quorumkv.membership.PeerStatus;
@@ -73,6 +77,11 @@ public final class ReplicaMain {
   static final int EXIT_STORAGE_UNUSABLE = 4;
   /** Exit status when storage failed while running: the replica stops rather than limp on. */
   static final int EXIT_STORAGE_FAILED = 5;
+  /**
+   * Exit status when a peer showed that this data directory's state went backwards: a new
+   * incarnation is recorded, and the next start discards the old records (docs/identity.md).
+   */
+  static final int EXIT_STATE_WENT_BACKWARDS = 6;
 
   private ReplicaMain() {}
 
@@ -100,8 +109,16 @@ public final class ReplicaMain {
     Storage storage;
     long replicaId;
     HybridLogicalClock clock;
+    long startSequence;
     try {
       storage = openStorage(settings, stats);
+      startSequence = storage.sequence(); // before this process writes anything
+      if (ReplicaMetadata.discardRequested(storage)) {
+        log.warn("The last run found this data directory's state went backwards: discarding its records, hints and"
+            + " settled tombstones; it starts as a wiped replica and rebuilds from its peers (docs/identity.md)");
+        storage.discardRecords();
+        ReplicaMetadata.discardDone(storage);
+      }
       boolean stoppedCleanly = ReplicaMetadata.markRunning(storage);
       replicaId = ReplicaMetadata.replicaId(storage);
       if (!stoppedCleanly && settings.fsync() != FsyncMode.ALWAYS) {
@@ -139,13 +156,16 @@ public final class ReplicaMain {
         (name, ids) -> ReplicaMetadata.saveKnownPeerIds(storage, name, ids));
     RetiredPeers retired = new RetiredPeers(ReplicaMetadata.retiredPeers(storage, peerNames),
         (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
+    PeerSequences sequences = new PeerSequences(ReplicaMetadata.peerSequences(storage));
     ActorSystem.create(guardian(settings, storage, stats, replicaId, clock,
-        new Membership(incarnation, knownPeerIds, retired)),
+        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence)),
         "quorumkv", config);
   }
 
   /** What this replica knows about its place in the cluster, shared by several actors and routes. */
-  private record Membership(Incarnation incarnation, KnownPeerIds knownPeerIds, RetiredPeers retired) {}
+  private record Membership(
+      Incarnation incarnation, KnownPeerIds knownPeerIds, RetiredPeers retired, PeerSequences sequences,
+      long startSequence) {}
 
   private static Storage openStorage(Settings settings, ReplicaStats stats) {
     if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
@@ -182,6 +202,23 @@ public final class ReplicaMain {
     return Behaviors.setup(ctx -> {
       // Measurements count for ten ping intervals: an unreachable peer neither fences nor vouches.
       ClockFence fence = new ClockFence(settings.peers().size(), clock, settings.peerPingInterval().multipliedBy(10));
+      Identity identity = new Identity(replicaId, membership.startSequence(), storage::sequence, incarnation, knownPeerIds,
+          membership.sequences(), new DuplicateDetector(), new IdentityAlarm(replicaId), reason -> {
+            fence.halt(reason); // serve nothing from here on
+            ReplicaMetadata.markStateWentBackwards(storage);
+            log.error("{}. Recorded a new incarnation; stopping (exit status {}): the next start discards the old"
+                + " records and rebuilds from the peers", reason, EXIT_STATE_WENT_BACKWARDS);
+            new Thread(() -> System.exit(EXIT_STATE_WENT_BACKWARDS), "exit").start();
+          });
+      // What this replica heard its peers report survives restarts (a crash loses a few seconds
+      // of it: a missed detection at worst, never a false one).
+      ctx.getSystem().scheduler().scheduleWithFixedDelay(Duration.ofSeconds(5), Duration.ofSeconds(5), () -> {
+        try {
+          membership.sequences().saveIfChanged(saved -> ReplicaMetadata.savePeerSequences(storage, saved));
+        } catch (IllegalStateException e) {
+          // the storage closed: the replica is stopping
+        }
+      }, ctx.getSystem().executionContext());
       StoreAdmission admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
@@ -213,7 +250,7 @@ public final class ReplicaMain {
         streams.put(peer.name(), client::streamOpen);
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
-        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation, fence,
+        ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation, fence, identity,
             settings.peerPingInterval()), "monitor-" + peer.name());
         AntiEntropyStatus entropy = new AntiEntropyStatus();
         entropyStatuses.put(peer.name(), entropy);
@@ -247,13 +284,14 @@ public final class ReplicaMain {
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
-          settings.requestsInFlightMax(), settings.fanout(), fence, settings.deliberateBugs())), "coordinators");
+          settings.requestsInFlightMax(), settings.fanout(), fence, () -> identity.alarm().reason(),
+          settings.deliberateBugs())), "coordinators");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
-          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence);
-      Route routes = concatRoutes(ctx, settings, storeActor, admission, coordinators, clock, fence, replicaId,
+          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity);
+      Route routes = concatRoutes(ctx, settings, storeActor, admission, coordinators, clock, fence, identity, replicaId,
           membership, view, metrics)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
@@ -278,18 +316,39 @@ public final class ReplicaMain {
 
   private static Route concatRoutes(
       ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store, StoreAdmission admission,
-      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence, long replicaId,
+      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence, Identity identity,
+      long replicaId,
       Membership membership, ClusterView view, ReplicaMetrics metrics) {
     InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
-        membership.knownPeerIds());
+        membership.knownPeerIds(), identity, peerAddresses(settings));
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
     AdminRoutes admin = new AdminRoutes(settings, membership.retired());
     return internal.concat(internal.routes(), admin.routes(), pub.routes());
   }
 
+  /**
+   * The addresses the configured peers' hosts resolve to now (connections from them may use the
+   * connections kept for peers). A host that does not resolve counts for nothing, with a warning.
+   */
+  private static java.util.Set<java.net.InetAddress> peerAddresses(Settings settings) {
+    java.util.Set<java.net.InetAddress> addresses = new java.util.HashSet<>();
+    for (PeerAddress peer : settings.peers()) {
+      try {
+        addresses.addAll(java.util.List.of(java.net.InetAddress.getAllByName(peer.host())));
+      } catch (java.net.UnknownHostException e) {
+        log.warn("Peer {}'s host {} does not resolve: its connections get no reserved place", peer.name(), peer.host());
+      }
+    }
+    return addresses;
+  }
+
   private static void bind(ActorContext<Void> ctx, Settings settings, Route routes, long replicaId) {
     ActorSystem<Void> system = ctx.getSystem();
-    Http.get(system).newServerAt(settings.listenHost(), settings.port()).bind(routes)
+    Settings.Connections connections = settings.connections();
+    GuardedServer.Limits limits = new GuardedServer.Limits(connections.max(), connections.perAddressMax(),
+        connections.reservedForPeers(), connections.headTimeout(),
+        system.settings().config().getDuration("akka.http.server.idle-timeout"), peerAddresses(settings));
+    GuardedServer.bind(system, settings.listenHost(), settings.port(), routes, limits)
         .whenComplete((binding, failure) -> {
           if (failure != null) {
             System.err.println("quorumkv: cannot listen on " + settings.listenHost() + ":" + settings.port()
@@ -305,7 +364,10 @@ public final class ReplicaMain {
                 log.info("Stopping: no new requests, finishing the ones in flight");
                 return java.util.concurrent.CompletableFuture.completedFuture(akka.Done.getInstance());
               });
-          binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+          CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
+              binding::unbind);
+          CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
+              () -> binding.terminate(Duration.ofSeconds(4)));
           log.info("Replica [{}] (replica id {}) listening on {}:{}, N={}, peers {}",
               settings.nodeId(), ClusterView.hex(replicaId), settings.listenHost(), settings.port(),
               settings.replicas(), settings.peers().stream().map(p -> p.name() + "@" + p.address()).toList());

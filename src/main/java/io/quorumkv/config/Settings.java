@@ -20,6 +20,7 @@ public record Settings(
     String dataDir,
     String listenHost,
     int port,
+    Connections connections,
     List<PeerAddress> peers,
     Duration writeTimeout,
     Duration readTimeout,
@@ -44,6 +45,12 @@ public record Settings(
     Duration clockOffset,
     Set<DeliberateBug> deliberateBugs) {
 
+  /**
+   * Connection limits of the listener (see {@code http.GuardedServer}): in all, per source
+   * address, how many are kept for the peers' addresses, and the deadline for a request head.
+   */
+  public record Connections(int max, int perAddressMax, int reservedForPeers, Duration headTimeout) {}
+
   /** Tombstone settlement and purging. */
   public record Tombstones(Duration sweepInterval, int sweepMax, Duration skewMargin, Duration purgeCheckInterval) {}
 
@@ -65,6 +72,11 @@ public record Settings(
   public Settings {
     check(!nodeId.isBlank(), "quorumkv.node-id (NODE_ID) must not be empty");
     check(port >= 1 && port <= 65535, "quorumkv.http.port (PORT) must be 1..65535, not " + port);
+    check(connections.max() >= 2 && connections.perAddressMax() >= 1 && connections.reservedForPeers() >= 0
+        && connections.reservedForPeers() < connections.max(),
+        "quorumkv.http.connections-max, connections-per-address-max must be positive and connections-reserved-for-peers"
+            + " below connections-max");
+    check(isPositive(connections.headTimeout()), "quorumkv.http.head-timeout must be positive");
     check(isPositive(writeTimeout), "quorumkv.write-timeout must be positive");
     check(isPositive(readTimeout), "quorumkv.read-timeout must be positive");
     check(isPositive(peerRequestTimeout), "quorumkv.peer-request-timeout must be positive");
@@ -121,6 +133,8 @@ public record Settings(
           q.getString("data-dir"),
           q.getString("http.host"),
           q.getInt("http.port"),
+          new Connections(q.getInt("http.connections-max"), q.getInt("http.connections-per-address-max"),
+              q.getInt("http.connections-reserved-for-peers"), q.getDuration("http.head-timeout")),
           PeerDiscovery.fromEnvironment(environment, nodeId),
           q.getDuration("write-timeout"),
           q.getDuration("read-timeout"),

@@ -55,6 +55,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       int inFlightMax,
       Fanout fanout,
       ClockFence fence,
+      java.util.function.Supplier<Optional<String>> writeRefusal, // why writes may not start now (identity)
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
@@ -87,7 +88,12 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       String key, Optional<Value> value, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo) {
     Optional<String> fenced = settings.fence().reason();
     if (fenced.isPresent()) {
-      replyTo.tell(new ClockFenced(fenced.get()));
+      replyTo.tell(new NotStarted(fenced.get(), NotStarted.CLOCK));
+      return this;
+    }
+    Optional<String> duplicated = settings.writeRefusal().get();
+    if (duplicated.isPresent()) {
+      replyTo.tell(new NotStarted(duplicated.get(), NotStarted.IDENTITY));
       return this;
     }
     if (inFlight >= settings.inFlightMax()) {
@@ -104,7 +110,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   private Behavior<Command> onGet(Get get) {
     Optional<String> fenced = settings.fence().reason();
     if (fenced.isPresent()) {
-      get.replyTo().tell(new ClockFenced(fenced.get()));
+      get.replyTo().tell(new NotStarted(fenced.get(), NotStarted.CLOCK));
       return this;
     }
     if (inFlight >= settings.inFlightMax()) {

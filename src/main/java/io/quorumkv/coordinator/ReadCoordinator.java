@@ -51,7 +51,7 @@ public final class ReadCoordinator extends AbstractBehavior<ReadCoordinator.Comm
   private enum HedgeDelayPassed implements Command { INSTANCE }
 
   /** The reply to the requester. */
-  public sealed interface Result permits Found, NotFound, QuorumNotReached, Overloaded, ClockFenced {}
+  public sealed interface Result permits Found, NotFound, QuorumNotReached, Overloaded, NotStarted {}
 
   /** The newest record of the key is a value. */
   public record Found(String key, Record record) implements Result {}

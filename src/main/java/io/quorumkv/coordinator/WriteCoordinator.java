@@ -60,7 +60,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   private enum HedgeDelayPassed implements Command { INSTANCE }
 
   /** The reply to the requester. */
-  public sealed interface Result permits Written, QuorumNotReached, Overloaded, ClockFenced {}
+  public sealed interface Result permits Written, QuorumNotReached, Overloaded, NotStarted {}
 
   /** W replicas durably hold {@code version} (or newer) of the key. */
   public record Written(String key, Version version) implements Result {}

@@ -70,9 +70,9 @@ final class InternalCalls {
 
   /**
    * @param cause the {@code apply} cause label (empty when absent); ignored by the reads
-   * @param from the sender's address, for log lines
+   * @param from who sent it
    */
-  CompletionStage<Outcome> handle(String endpoint, String cause, byte[] body, String from) {
+  CompletionStage<Outcome> handle(String endpoint, String cause, byte[] body, Sender from) {
     Optional<String> fenced = fence.reason();
     if (fenced.isPresent()) {
       // A fenced replica answers nothing stamped with its clock (docs/clock-discipline.md, rule 3).
@@ -125,7 +125,7 @@ final class InternalCalls {
     CompletionStage<Outcome> answer(T call);
   }
 
-  private <T> CompletionStage<Outcome> withCall(byte[] body, Class<T> type, String from, KeyedCall<T> inner) {
+  private <T> CompletionStage<Outcome> withCall(byte[] body, Class<T> type, Sender from, KeyedCall<T> inner) {
     T call;
     try {
       call = InternalWire.decode(body, type);
@@ -148,7 +148,8 @@ final class InternalCalls {
     long[] readings = call instanceof KeyCall keyCall
         ? new long[] {keyCall.senderClock()}
         : new long[] {((ApplyCall) call).senderClock(), ((ApplyCall) call).hlc()};
-    Optional<Refused> refusal = ClockCheck.refusal(clock, from, type.getSimpleName(), senderOf(call), readings);
+    Optional<Refused> refusal = ClockCheck.refusal(clock, from.description(), type.getSimpleName(), senderOf(call),
+        readings);
     if (refusal.isPresent()) {
       return CompletableFuture.completedFuture(refusal.get());
     }

@@ -15,6 +15,7 @@ import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
 import io.quorumkv.config.Settings;
+import io.quorumkv.membership.Identity;
 import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.replication.InternalWire.BucketsReply;
 import io.quorumkv.replication.InternalWire.EntriesCall;
@@ -53,12 +54,17 @@ public final class InternalRoutes extends AllDirectives {
   private final KnownPeerIds knownPeerIds;
   private final InternalCalls calls;
   private final ClockFence fence;
+  private final Identity identity;
+  private final java.util.Set<java.net.InetAddress> peerAddresses;
   private final ReplicationStreamRoute stream;
 
   public InternalRoutes(
       ActorRef<StoreActor.Command> store, StoreAdmission admission, ActorSystem<?> system, Settings settings,
-      HybridLogicalClock clock, ClockFence fence, long replicaId, KnownPeerIds knownPeerIds) {
+      HybridLogicalClock clock, ClockFence fence, long replicaId, KnownPeerIds knownPeerIds, Identity identity,
+      java.util.Set<java.net.InetAddress> peerAddresses) {
     this.fence = fence;
+    this.identity = identity;
+    this.peerAddresses = java.util.Set.copyOf(peerAddresses);
     Scheduler scheduler = system.scheduler();
     this.knownPeerIds = knownPeerIds;
     this.store = store;
@@ -79,16 +85,16 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   /**
-   * The sender's address as the connection shows it, for log lines: never a forwarding
-   * header, which the sender writes itself (needs akka.http.server.remote-address-attribute).
+   * The sender as the connection shows it: never a forwarding header, which the sender writes
+   * itself (needs akka.http.server.remote-address-attribute).
    */
-  static String senderOf(akka.http.javadsl.model.HttpRequest request) {
-    return request.getAttribute(akka.http.javadsl.model.AttributeKeys.remoteAddress)
-        .flatMap(ip -> ip.getAddress().map(address -> address.getHostAddress() + ":" + ip.getPort()))
-        .orElse("an unknown address");
+  private Sender senderOf(akka.http.javadsl.model.HttpRequest request) {
+    return Sender.of(request.getAttribute(akka.http.javadsl.model.AttributeKeys.remoteAddress)
+        .flatMap(ip -> ip.getAddress().map(address -> new java.net.InetSocketAddress(address, ip.getPort()))),
+        peerAddresses);
   }
 
-  private Route endpoints(String from) {
+  private Route endpoints(Sender from) {
     // An Apply carries a value plus a few dozen bytes of envelope.
     long bodyBytesMax = settings.valueBytesMax() + 64 * 1024L;
     return withSizeLimit(bodyBytesMax, () -> entity(Unmarshaller.entityToByteString(), body -> concat(
@@ -99,7 +105,8 @@ public final class InternalRoutes extends AllDirectives {
         // Ping and time are answered while fenced: they are how the fence lifts.
         path(InternalWire.PING_PATH, () -> complete(cbor(
             new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot())))),
-        path(InternalWire.TIME_PATH, () -> complete(cbor(new InternalWire.TimeReply(clock.wallMillis(), replicaId)))),
+        path(InternalWire.TIME_PATH, () -> withCall(body, InternalWire.TimeCall.class,
+            call -> complete(cbor(identity.answer(call, from.isPeer(), clock.wallMillis()))))),
         path(InternalWire.BUCKETS_PATH, () -> unlessFenced(this::buckets)),
         path(InternalWire.ENTRIES_PATH, () -> unlessFenced(() -> entries(body, from))),
         path(InternalWire.TOMBSTONE_PATH, () -> unlessFenced(() -> tombstone(body, from))),
@@ -114,7 +121,7 @@ public final class InternalRoutes extends AllDirectives {
   }
 
   /** One of the per-key calls, answered as {@link InternalCalls} decides. */
-  private Route call(String endpoint, String cause, ByteString body, String from) {
+  private Route call(String endpoint, String cause, ByteString body, Sender from) {
     return onSuccess(calls.handle(endpoint, cause, body.toArray(), from), outcome -> {
       if (outcome instanceof InternalCalls.Refused refused) {
         return complete(error(StatusCodes.get(refused.status()), refused.reason(), refused.details()));
@@ -130,7 +137,7 @@ public final class InternalRoutes extends AllDirectives {
         buckets -> complete(cbor(new BucketsReply(buckets.hashes(), replicaId, clock.peek()))));
   }
 
-  private Route entries(ByteString body, String from) {
+  private Route entries(ByteString body, Sender from) {
     return withCall(body, EntriesCall.class, call -> withClock(from, "entries", call.senderReplicaId(), () -> {
       Set<Integer> buckets = new HashSet<>();
       for (int bucket : call.buckets()) {
@@ -148,7 +155,7 @@ public final class InternalRoutes extends AllDirectives {
     }, call.senderClock()));
   }
 
-  private Route tombstone(ByteString body, String from) {
+  private Route tombstone(ByteString body, Sender from) {
     return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> withClock(from, "tombstone",
         call.senderReplicaId(), () -> {
       Version version = new Version(call.hlc(), call.versionReplicaId());
@@ -160,7 +167,7 @@ public final class InternalRoutes extends AllDirectives {
     }, call.senderClock(), call.hlc())));
   }
 
-  private Route settle(ByteString body, String from) {
+  private Route settle(ByteString body, Sender from) {
     return withCall(body, TombstoneCall.class, call -> withKey(call.key(), () -> withClock(from, "settle",
         call.senderReplicaId(), () -> {
       store.tell(new StoreActor.SettleTombstone(call.key(), new Version(call.hlc(), call.versionReplicaId())));
@@ -170,8 +177,8 @@ public final class InternalRoutes extends AllDirectives {
 
   /** Runs {@code inner} once the call's readings are admitted; a 400 otherwise (clock rule 1). */
   private Route withClock(
-      String from, String what, long senderReplicaId, java.util.function.Supplier<Route> inner, long... readings) {
-    return ClockCheck.refusal(clock, from, what, senderReplicaId, readings)
+      Sender from, String what, long senderReplicaId, java.util.function.Supplier<Route> inner, long... readings) {
+    return ClockCheck.refusal(clock, from.description(), what, senderReplicaId, readings)
         .map(refused -> complete(error(StatusCodes.get(refused.status()), refused.reason(), refused.details())))
         .orElseGet(inner);
   }

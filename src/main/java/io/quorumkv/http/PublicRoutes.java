@@ -19,7 +19,7 @@ import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
 import io.quorumkv.config.Settings;
-import io.quorumkv.coordinator.ClockFenced;
+import io.quorumkv.coordinator.NotStarted;
 import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
 import io.quorumkv.coordinator.Overloaded;
@@ -168,8 +168,8 @@ public final class PublicRoutes extends AllDirectives {
           "replicas", failed.replicas(),
           "outcome", failed.phase().indeterminate() ? "indeterminate" : "not-applied");
     }
-    if (result instanceof ClockFenced fenced) {
-      return clockFenced(fenced);
+    if (result instanceof NotStarted fenced) {
+      return notStarted(fenced);
     }
     return overloaded((Overloaded) result);
   }
@@ -191,8 +191,8 @@ public final class PublicRoutes extends AllDirectives {
           "required", failed.required(),
           "replicas", failed.replicas());
     }
-    if (result instanceof ClockFenced fenced) {
-      return clockFenced(fenced);
+    if (result instanceof NotStarted fenced) {
+      return notStarted(fenced);
     }
     return overloaded((Overloaded) result);
   }
@@ -204,8 +204,8 @@ public final class PublicRoutes extends AllDirectives {
         .addHeader(RetryAfter.create(1L));
   }
 
-  private static HttpResponse clockFenced(ClockFenced fenced) {
-    return error(StatusCodes.SERVICE_UNAVAILABLE, fenced.reason(), "phase", "clock", "outcome", "not-applied")
+  private static HttpResponse notStarted(NotStarted refused) {
+    return error(StatusCodes.SERVICE_UNAVAILABLE, refused.reason(), "phase", refused.phase(), "outcome", "not-applied")
         .addHeader(RetryAfter.create(1L));
   }
 

@@ -44,12 +44,12 @@ final class ReplicationStreamRoute {
     this.callsInFlightMax = callsInFlightMax;
   }
 
-  /** @param from the peer's address, for log lines */
-  Route route(String from) {
+  /** @param from who opened the stream */
+  Route route(Sender from) {
     return Directives.handleWebSocketMessages(flow(from));
   }
 
-  Flow<Message, Message, NotUsed> flow(String from) {
+  Flow<Message, Message, NotUsed> flow(Sender from) {
     return Flow.<Message>create()
         .flatMapConcat(ReplicationStreamRoute::dataOf)
         .via(InternalWire.deframer(frameBytesMax))
@@ -72,7 +72,7 @@ final class ReplicationStreamRoute {
     return message.asBinaryMessage().getStreamedData();
   }
 
-  private CompletionStage<StreamAnswer> answer(StreamCall call, String from) {
+  private CompletionStage<StreamAnswer> answer(StreamCall call, Sender from) {
     if (!InternalCalls.handles(call.endpoint())) {
       return CompletableFuture.completedFuture(new StreamAnswer(call.id(), 404,
           ("no stream endpoint " + call.endpoint()).getBytes(StandardCharsets.UTF_8)));

@@ -17,7 +17,7 @@ public record ClusterView(
     Map<String, HintStatus> hints,
     Incarnation incarnation,
     RetiredPeers retired,
-    ReplicaStats stats, int writeQuorum, int readQuorum, ClockFence clockFence) {
+    ReplicaStats stats, int writeQuorum, int readQuorum, ClockFence clockFence, Identity identity) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
   public Map<String, Object> render() {
@@ -29,6 +29,7 @@ public record ClusterView(
     body.put("readQuorum", readQuorum);
     body.put("incarnation", incarnation.render());
     body.put("clock", clockFence.render());
+    body.put("identity", identity.render());
     List<Map<String, Object>> peerList = new ArrayList<>();
     for (PeerStatus status : peers) {
       PeerStatus.Snapshot snapshot = status.snapshot();

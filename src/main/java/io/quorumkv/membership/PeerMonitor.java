@@ -40,14 +40,16 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private final KnownPeerIds knownPeerIds;
   private final Incarnation incarnation;
   private final ClockFence fence;
+  private final Identity identity;
   private boolean pinging;
   private boolean timing;
 
   public static Behavior<Command> create(
       PeerClient client, PeerStatus status, HybridLogicalClock clock, long ownReplicaId, KnownPeerIds knownPeerIds,
-      Incarnation incarnation, ClockFence fence, Duration interval) {
+      Incarnation incarnation, ClockFence fence, Identity identity, Duration interval) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, knownPeerIds, incarnation, fence, interval)));
+        new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, knownPeerIds, incarnation, fence, identity,
+            interval)));
   }
 
   private PeerMonitor(
@@ -60,9 +62,11 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       KnownPeerIds knownPeerIds,
       Incarnation incarnation,
       ClockFence fence,
+      Identity identity,
       Duration interval) {
     super(ctx);
     this.fence = fence;
+    this.identity = identity;
     this.knownPeerIds = knownPeerIds;
     this.incarnation = incarnation;
     this.client = client;
@@ -95,7 +99,8 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       long sentWallMillis = clock.wallMillis();
       long sentNanos = System.nanoTime();
       getContext().pipeToSelf(
-          client.call(InternalWire.TIME_PATH, new byte[0]).thenApply(bytes -> decode(bytes, TimeReply.class)),
+          client.call(InternalWire.TIME_PATH, InternalWire.encode(identity.callFor(client.peer().name())))
+              .thenApply(bytes -> decode(bytes, TimeReply.class)),
           (reply, failure) -> new TimeCompleted(reply, failure, sentWallMillis, sentNanos));
     }
     return this;
@@ -106,6 +111,11 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
     if (completed.failure() != null || completed.reply().replicaId() == ownReplicaId) {
       fence.unmeasured(client.peer().name());
     } else {
+      // The identity rules first: a replica whose state went backwards stops before the fence
+      // counts this answer as the confirmation that lets it serve.
+      if (!identity.answered(client.peer().name(), completed.reply())) {
+        return this;
+      }
       long roundTripMillis = (System.nanoTime() - completed.sentNanos()) / 1_000_000;
       fence.measured(client.peer().name(), completed.reply().wallMillis(), completed.sentWallMillis(), roundTripMillis);
     }
@@ -127,7 +137,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
     } else {
       PingReply reply = completed.reply();
       knownPeerIds.seen(client.peer().name(), reply.replicaId());
-      incarnation.heardFrom(client.peer().name(), reply.knownIds());
+      incarnation.pingAnswered(client.peer().name(), reply.knownIds());
       status.answered(reply.replicaId());
     }
     return this;

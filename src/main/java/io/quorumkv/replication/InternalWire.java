@@ -103,8 +103,36 @@ public final class InternalWire {
     }
   }
 
-  /** Answer of {@code time}: the answering replica's wall clock (not its hybrid clock). */
-  public record TimeReply(long wallMillis, long replicaId) {}
+  /**
+   * Body of {@code time}: who calls (replica id, the nonce of its process, its storage's
+   * sequence number, its incarnation state, its peer names, from which the receiver finds the
+   * caller's place) and the replica ids the caller has seen in the receiver's place
+   * (docs/identity.md).
+   */
+  public record TimeCall(long replicaId, long bootNonce, long sequence, String state, java.util.List<String> peerNames,
+      java.util.List<Long> idsInYourPlace) {
+    public TimeCall {
+      if (state == null || peerNames == null || peerNames.size() > 64 || peerNames.stream().anyMatch(Objects::isNull)
+          || idsInYourPlace == null || idsInYourPlace.size() > 64 || idsInYourPlace.stream().anyMatch(Objects::isNull)) {
+        throw new IllegalArgumentException("malformed time call");
+      }
+    }
+  }
+
+  /**
+   * Answer of {@code time}: the answering replica's wall clock (not its hybrid clock), its
+   * replica id and state, the ids it has seen in the caller's place, the highest storage sequence
+   * number an earlier process of the caller's id reported, and whether another live process
+   * answers under the caller's id.
+   */
+  public record TimeReply(long wallMillis, long replicaId, String state, java.util.List<Long> idsInYourPlace,
+      long previousSequence, boolean duplicateOfYou) {
+    public TimeReply {
+      if (state == null || idsInYourPlace == null || idsInYourPlace.stream().anyMatch(Objects::isNull)) {
+        throw new IllegalArgumentException("malformed time answer");
+      }
+    }
+  }
 
   /** Answer of {@code buckets}: the anti-entropy bucket hashes (2 longs per bucket). */
   public record BucketsReply(long[] hashes, long replicaId, long clock) {

@@ -16,14 +16,19 @@ import java.util.function.Consumer;
  * acknowledged under its old identity: if it counted at once, a quorum formed with it could
  * miss an acknowledged write. So a new data directory starts {@code UNPROVEN}: it answers the
  * replica protocol as unavailable (it still applies what it is sent) until its peers tell it
- * what they knew of its place in the cluster (each ping answer lists the replica ids a peer
- * has seen for each of its peers):
+ * what they knew of its place in the cluster (ping answers list the replica ids a peer has
+ * seen for each of its peers; time calls and answers carry a peer's state and the ids it saw
+ * in this replica's place, see docs/identity.md, rule 3):
  * <ul>
  *   <li>a peer knew another replica id in this replica's place: this is a replacement, so it
  *       is {@code REBUILDING} until it has pulled everything from every peer, then {@code READY};
- *   <li>otherwise, once a peer vouches (it never saw anyone in this place, or saw this very
- *       id), it is a new member of a new cluster and {@code READY} at once.
+ *   <li>a {@code READY} peer vouches (it never saw anyone in this place, or saw this very id):
+ *       it is a new member of a cluster and {@code READY} at once;
+ *   <li>every peer has been heard from, each {@code UNPROVEN} and knowing no other id in this
+ *       place: a brand-new cluster, nobody holds anything, {@code READY}.
  * </ul>
+ * An {@code UNPROVEN} peer's empty history is no vouch: two wiped replicas must not vouch each
+ * other into READY while the replica that holds the data has not been heard from.
  * The state is persisted at every change, so a replica that restarts while rebuilding goes on
  * rebuilding; one that restarts on its own proven data is {@code READY} at once. A replica that is not ready
  * pushes nothing (no hint replay, anti-entropy pulls only). Thread-safe (the peer monitors and
@@ -35,6 +40,14 @@ public final class Incarnation {
   public enum State { UNPROVEN, REBUILDING, READY }
 
   private record Snapshot(State state, Set<String> pulledFrom) {}
+
+  /**
+   * What a peer said of itself and of this replica's place: its state, and every replica id it
+   * has seen there.
+   */
+  public record PeerView(State state, List<Long> idsInMyPlace) {}
+
+  private final Map<String, PeerView> views = new java.util.HashMap<>();
 
   private final long replicaId;
   private final Set<String> peerNames;
@@ -65,29 +78,57 @@ public final class Incarnation {
   /**
    * A ping answer from {@code peer}: every replica id it has seen for each of its own peers.
    * This replica's place in that list is the one name that is not one of this replica's
-   * peers. Any other id ever seen there means this replica replaced it.
+   * peers. Any other id ever seen there means this replica replaced it. (A ping answer does not
+   * say the peer's state, so it vouches for nothing: see {@link #heardFrom(String, PeerView)}.)
    */
-  public synchronized void heardFrom(String peer, Map<String, List<Long>> knownIds) {
+  public synchronized void pingAnswered(String peer, Map<String, List<Long>> knownIds) {
     if (state() != State.UNPROVEN) {
       return;
     }
-    Optional<String> place = placeIn(knownIds.keySet());
-    if (place.isEmpty()) {
-      return; // the peers' names do not line up with ours: this answer cannot tell
+    Optional<String> place = placeIn(knownIds.keySet(), peerNames);
+    if (place.isPresent() && knownIds.get(place.get()).stream().anyMatch(id -> id != replicaId)) {
+      rebuild();
     }
-    List<Long> seen = knownIds.get(place.get());
-    if (seen.stream().anyMatch(id -> id != replicaId)) {
-      onChange.accept(State.REBUILDING);
-      current = new Snapshot(State.REBUILDING, current.pulledFrom());
-      return;
-    }
-    becomeReady();
   }
 
-  private Optional<String> placeIn(Set<String> names) {
+  /** What {@code peer} (one of this replica's peer names) said in a time call or answer. */
+  public synchronized void heardFrom(String peer, PeerView view) {
+    if (state() != State.UNPROVEN || !peerNames.contains(peer)) {
+      return;
+    }
+    views.put(peer, view);
+    if (view.idsInMyPlace().stream().anyMatch(id -> id != replicaId)) {
+      rebuild();
+      return;
+    }
+    if (view.state() == State.READY) {
+      becomeReady(); // a ready peer that never saw anyone else here vouches
+      return;
+    }
+    boolean brandNew = views.keySet().containsAll(peerNames) && views.values().stream()
+        .allMatch(seen -> seen.state() == State.UNPROVEN && seen.idsInMyPlace().stream().allMatch(id -> id == replicaId));
+    if (brandNew) {
+      becomeReady(); // every replica is new: nobody holds anything
+    }
+  }
+
+  /**
+   * This replica's place among {@code names} (another replica's peer names): the one name that
+   * is not one of {@code ours}; empty when the names do not line up.
+   */
+  public static Optional<String> placeIn(Set<String> names, Set<String> ours) {
     Set<String> remaining = new HashSet<>(names);
-    remaining.removeAll(peerNames);
+    remaining.removeAll(ours);
     return remaining.size() == 1 ? Optional.of(remaining.iterator().next()) : Optional.empty();
+  }
+
+  public Set<String> peerNames() {
+    return peerNames;
+  }
+
+  private void rebuild() {
+    onChange.accept(State.REBUILDING);
+    current = new Snapshot(State.REBUILDING, current.pulledFrom());
   }
 
   /** A complete anti-entropy pull from {@code peer} finished. */

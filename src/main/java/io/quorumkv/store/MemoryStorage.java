@@ -47,6 +47,18 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
+  public long sequence() {
+    return 0L; // forgets everything anyway: a new replica id each start
+  }
+
+  @Override
+  public synchronized void discardRecords() {
+    records.clear();
+    hints.clear();
+    settled.clear();
+  }
+
+  @Override
   public synchronized Snapshot snapshot() {
     MemoryStorage copy = new MemoryStorage();
     copy.records.putAll(records);

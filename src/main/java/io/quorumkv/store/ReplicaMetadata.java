@@ -18,6 +18,8 @@ public final class ReplicaMetadata {
   static final String STOPPED_CLEANLY = "stopped-cleanly";
   static final String PEER_ID_PREFIX = "peer-id/";
   static final String RETIRED_PREFIX = "retired/";
+  static final String PEER_SEQUENCES = "peer-sequences";
+  static final String DISCARD_RECORDS = "discard-records";
 
   private ReplicaMetadata() {}
 
@@ -51,6 +53,34 @@ public final class ReplicaMetadata {
     long id = new SecureRandom().nextLong();
     storage.putMeta(REPLICA_ID, encode(id));
     return id;
+  }
+
+  /**
+   * This data directory's state went backwards (docs/identity.md, rule 1): a new incarnation
+   * (new replica id, unproven) whose start first discards the old records. Durable before the
+   * replica stops, so the next start cannot serve the old state under either id.
+   */
+  public static void markStateWentBackwards(Storage storage) {
+    storage.putMeta(DISCARD_RECORDS, new byte[] {1});
+    newIncarnation(storage);
+  }
+
+  /** Whether the records are to be discarded at this start (see {@link #markStateWentBackwards}). */
+  public static boolean discardRequested(Storage storage) {
+    return storage.getMeta(DISCARD_RECORDS).filter(bytes -> bytes.length == 1 && bytes[0] == 1).isPresent();
+  }
+
+  public static void discardDone(Storage storage) {
+    storage.putMeta(DISCARD_RECORDS, new byte[] {0});
+  }
+
+  /** What {@code PeerSequences} saved; empty when nothing was. */
+  public static byte[] peerSequences(Storage storage) {
+    return storage.getMeta(PEER_SEQUENCES).orElse(new byte[0]);
+  }
+
+  public static void savePeerSequences(Storage storage, byte[] saved) {
+    storage.putMeta(PEER_SEQUENCES, saved);
   }
 
   /** Where this data directory stands (see {@link Incarnation}); READY unless told otherwise. */

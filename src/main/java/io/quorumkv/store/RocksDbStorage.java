@@ -226,18 +226,47 @@ public final class RocksDbStorage implements Storage {
   @Override
   public List<KeyedRecord> scan(String fromKey, int limit) {
     return locked("scan", () -> {
-      List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
       try (RocksIterator iterator = db.newIterator(data)) {
-        for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
-          String key = new String(iterator.key(), StandardCharsets.UTF_8);
-          try {
-            page.add(new KeyedRecord(key, decode(key, iterator.value())));
-          } catch (CorruptRecordException e) {
-            // Skipped: out of the bucket hashes, so anti-entropy brings the peers' record.
+        return page(iterator, fromKey, limit);
+      }
+    });
+  }
+
+  /** Up to {@code limit} records from {@code fromKey} on; undecodable ones are skipped. */
+  private List<KeyedRecord> page(RocksIterator iterator, String fromKey, int limit) {
+    List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
+    for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
+      String key = new String(iterator.key(), StandardCharsets.UTF_8);
+      try {
+        page.add(new KeyedRecord(key, decode(key, iterator.value())));
+      } catch (CorruptRecordException e) {
+        // Skipped: out of the bucket hashes, so anti-entropy brings the peers' record.
+      }
+    }
+    return page;
+  }
+
+  @Override
+  public long sequence() {
+    return locked("read", db::getLatestSequenceNumber);
+  }
+
+  @Override
+  public void discardRecords() {
+    locked("discard", () -> {
+      for (ColumnFamilyHandle family : List.of(data, hints, settled)) {
+        try (RocksIterator iterator = db.newIterator(family); WriteBatch deletes = new WriteBatch()) {
+          for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
+            deletes.delete(family, iterator.key());
+            if (deletes.count() >= 10_000) {
+              db.write(syncedWrites, deletes);
+              deletes.clear();
+            }
           }
+          db.write(syncedWrites, deletes);
         }
       }
-      return page;
+      return null;
     });
   }
 
@@ -260,18 +289,9 @@ public final class RocksDbStorage implements Storage {
     @Override
     public List<KeyedRecord> scan(String fromKey, int limit) {
       return locked("scan", () -> {
-        List<KeyedRecord> page = new ArrayList<>(Math.min(limit, 1024));
         try (RocksIterator iterator = db.newIterator(data, at)) {
-          for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
-            String key = new String(iterator.key(), StandardCharsets.UTF_8);
-            try {
-              page.add(new KeyedRecord(key, decode(key, iterator.value())));
-            } catch (CorruptRecordException e) {
-              // skipped, as in scan()
-            }
-          }
+          return page(iterator, fromKey, limit);
         }
-        return page;
       });
     }
 

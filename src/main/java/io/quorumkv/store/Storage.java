@@ -88,6 +88,19 @@ public interface Storage extends AutoCloseable {
     void close();
   }
 
+  /**
+   * Deletes every record, hint and settled tombstone (metadata stays): for a data directory
+   * whose state went backwards, before it starts again as a wiped replica (docs/identity.md).
+   */
+  void discardRecords();
+
+  /**
+   * A number that grows with every write and survives restarts (RocksDB's sequence number; 0 for
+   * an engine that keeps nothing): a process that opens storage below a number an earlier
+   * process reported runs on state that went backwards (docs/identity.md).
+   */
+  long sequence();
+
   /** Makes every write so far durable (used by {@code fsync = periodic}). */
   void sync();
 

@@ -45,6 +45,7 @@ public final class ClockFence {
   private final LongSupplier nanoTime;
   private final Map<String, Measurement> measurements = new ConcurrentHashMap<>();
   private volatile boolean confirmed;
+  private volatile String halted;
 
   /**
    * @param peers how many peers this replica has (N - 1)
@@ -77,8 +78,19 @@ public final class ClockFence {
     measurements.remove(peer);
   }
 
+  /**
+   * Holds the fence for good: the replica is stopping (its identity rules found its state went
+   * backwards) and must serve nothing meanwhile.
+   */
+  public void halt(String reason) {
+    halted = reason;
+  }
+
   /** Why this replica is fenced, or empty while it may coordinate. */
   public Optional<String> reason() {
+    if (halted != null) {
+      return Optional.of(halted);
+    }
     long lead = clock.aheadOfWallMillis(clock.peek());
     if (lead > clock.maxOffsetMillis() + HybridLogicalClock.millisOf(clock.markStep())) {
       return Optional.of("this replica's hybrid clock runs " + lead + " ms ahead of its wall clock (was the wall"

@@ -59,7 +59,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
     Message reply = Source.from(messages)
         .map(bytes -> (Message) BinaryMessage.create(bytes))
         .concat(Source.never())
-        .via(stream.flow("test"))
+        .via(stream.flow(Sender.UNKNOWN))
         .runWith(Sink.head(), materializer)
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     List<ByteString> frames = reply.asBinaryMessage().getStreamedData()
@@ -122,7 +122,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
     try {
       reply = Source.single((Message) BinaryMessage.create(bytes))
           .concat(Source.never())
-          .via(stream.flow("fuzz"))
+          .via(stream.flow(Sender.UNKNOWN))
           .runWith(Sink.head(), materializer)
           .toCompletableFuture().get(5, TimeUnit.SECONDS);
     } catch (ExecutionException | java.util.concurrent.TimeoutException e) {

@@ -7,8 +7,6 @@ import static org.junit.Assert.assertTrue;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
-import akka.http.javadsl.Http;
-import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.testkit.JUnitRouteTest;
 import io.quorumkv.config.PeerAddress;
 import io.quorumkv.replication.InternalWire;
@@ -44,7 +42,9 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
   public void bindAReplica() throws Exception {
     peerSystem = akka.actor.ActorSystem.create("peer");
     RouteFixture fixture = new RouteFixture(peerSystem, "", 0);
-    ServerBinding binding = Http.get(peerSystem).newServerAt("127.0.0.1", 0).bind(fixture.route)
+    // The replica's own listener, so the stream's WebSocket upgrade is tested through it.
+    GuardedServer binding = GuardedServer.bind(Adapter.toTyped(peerSystem), "127.0.0.1", 0, fixture.route,
+            new GuardedServer.Limits(100, 100, 10, Duration.ofSeconds(10), Duration.ofSeconds(60), java.util.Set.of()))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     ActorSystem<Void> system = Adapter.toTyped(system());
     peerPort = binding.localAddress().getPort();

@@ -37,6 +37,7 @@ final class RouteFixture {
   final HybridLogicalClock clock;
   final io.quorumkv.version.ClockFence fence;
   final StoreAdmission admission;
+  final io.quorumkv.membership.Identity identity;
   final ActorRef<StoreActor.Command> store;
   final Route route;
 
@@ -51,6 +52,10 @@ final class RouteFixture {
     fence = new io.quorumkv.version.ClockFence(0, clock, Duration.ofMinutes(1));
     ReplicaStats stats = new ReplicaStats();
     admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());
+    KnownPeerIds knownPeerIds = new KnownPeerIds(Map.of(), (name, id) -> { });
+    identity = new io.quorumkv.membership.Identity(REPLICA_ID, Long.MAX_VALUE, () -> 0L, READY, knownPeerIds,
+        new io.quorumkv.membership.PeerSequences(new byte[0]), new io.quorumkv.membership.DuplicateDetector(),
+        new io.quorumkv.membership.IdentityAlarm(REPLICA_ID), reason -> { });
     store = Adapter.spawnAnonymous(classic,
         StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
             READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5), () -> true),
@@ -63,13 +68,14 @@ final class RouteFixture {
     }
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
-            settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), fence, java.util.Set.of())));
+            settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), fence,
+            () -> identity.alarm().reason(), java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
-        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence);
+        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence, identity);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
         new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission));
     InternalRoutes internalRoutes = new InternalRoutes(store, admission, system, settings, clock, fence, REPLICA_ID,
-        new KnownPeerIds(Map.of(), (name, id) -> { }));
+        knownPeerIds, identity, java.util.Set.of());
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())
         .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
   }

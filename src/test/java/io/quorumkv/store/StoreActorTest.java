@@ -77,7 +77,7 @@ public class StoreActorTest {
   }
 
   private void vouch() {
-    incarnation.heardFrom("b", java.util.Map.of("a", List.of(), "c", List.of(5L)));
+    incarnation.heardFrom("b", new Incarnation.PeerView(Incarnation.State.READY, List.of())); // a ready peer vouches
   }
 
   @Test

@@ -1,0 +1,255 @@
+package io.quorumkv.http;
+
+import akka.Done;
+import akka.NotUsed;
+import akka.actor.Cancellable;
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.headers.Connection;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.settings.ServerSettings;
+import akka.stream.KillSwitches;
+import akka.stream.Materializer;
+import akka.stream.SharedKillSwitch;
+import akka.stream.TLSProtocol;
+import akka.stream.javadsl.BidiFlow;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLSPlacebo;
+import akka.stream.javadsl.Tcp;
+import akka.util.ByteString;
+import io.quorumkv.logging.RateLimitedLog;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The replica's HTTP server: akka-http's own server layer (parsing, rendering, request timeout,
+ * WebSocket upgrades, the remote-address attribute) over plain TCP connections that this class
+ * accepts itself, so it can add what akka-http 10.2 lacks (akka-http issue #813: no deadline for
+ * a request head, and its idle timeout restarts with every byte):
+ * <ul>
+ *   <li>a <b>head deadline</b>: once the first byte of a request arrives, its whole head must
+ *       arrive within {@code headTimeout}, or the connection is closed. Idle keep-alive
+ *       connections between requests are left to the idle timeout;
+ *   <li>a <b>per-address cap</b>: at most {@code perAddressMax} open connections from one source
+ *       address; more are closed at once;
+ *   <li><b>connections kept for peers</b>: of {@code connectionsMax}, the last
+ *       {@code reservedForPeers} are only for the addresses the configured peers resolve to.
+ * </ul>
+ * So more slow or half-sent connections from one address than the limits cannot stop a replica
+ * from serving other clients and its peers. Graceful termination is this class's too: unbinding
+ * stops accepting, then idle connections close at once and busy ones after their response
+ * ({@code Connection: close}), and whatever is left is cut at the hard deadline.
+ */
+public final class GuardedServer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GuardedServer.class);
+
+  /** The connection limits, see the class comment. */
+  public record Limits(
+      int connectionsMax, int perAddressMax, int reservedForPeers, Duration headTimeout, Duration idleTimeout,
+      Set<InetAddress> peerAddresses) {
+    public Limits {
+      if (connectionsMax < 1 || perAddressMax < 1 || reservedForPeers < 0 || reservedForPeers >= connectionsMax
+          || headTimeout.isNegative() || headTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
+        throw new IllegalArgumentException("connection limits must be positive, with fewer reserved than allowed");
+      }
+      peerAddresses = Set.copyOf(peerAddresses);
+    }
+  }
+
+  private final Tcp.ServerBinding binding;
+  private final Set<Guard> live;
+  private final ActorSystem<?> system;
+
+  private GuardedServer(Tcp.ServerBinding binding, Set<Guard> live, ActorSystem<?> system) {
+    this.binding = binding;
+    this.live = live;
+    this.system = system;
+  }
+
+  /** Binds {@code host:port} and serves {@code route} on every connection the limits admit. */
+  public static CompletionStage<GuardedServer> bind(
+      ActorSystem<?> system, String host, int port, Route route, Limits limits) {
+    Materializer materializer = Materializer.matFromSystem(system);
+    ServerSettings settings = ServerSettings.create(system.classicSystem());
+    Set<Guard> live = ConcurrentHashMap.newKeySet();
+    Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    AtomicInteger open = new AtomicInteger();
+    RateLimitedLog refusals = new RateLimitedLog(LOG, Duration.ofSeconds(10));
+    return Tcp.get(system).bind(host, port, settings.getBacklog(), List.of(), false, Optional.empty())
+        .to(Sink.foreach(connection -> {
+          InetAddress address = connection.remoteAddress().getAddress();
+          boolean peer = limits.peerAddresses().contains(address);
+          AtomicInteger fromAddress = perAddress.computeIfAbsent(address, key -> new AtomicInteger());
+          int total = open.incrementAndGet();
+          int mine = fromAddress.incrementAndGet();
+          if (mine > limits.perAddressMax() && !peer
+              || total > limits.connectionsMax() - (peer ? 0 : limits.reservedForPeers())) {
+            release(perAddress, address, fromAddress, open);
+            refusals.warn("Refused a connection from {}: {} open from that address (at most {}), {} in all (at most"
+                + " {}, {} of them kept for peers)", address.getHostAddress(), mine - 1, limits.perAddressMax(),
+                total - 1, limits.connectionsMax(), limits.reservedForPeers());
+            connection.handleWith(Flow.fromSinkAndSource(Sink.<ByteString>cancelled(), Source.<ByteString>empty()),
+                materializer);
+            return;
+          }
+          Guard guard = new Guard(system, limits.headTimeout());
+          live.add(guard);
+          connection.handleWith(connectionFlow(system, settings, route, connection.remoteAddress(), guard, limits),
+                  materializer)
+              .whenComplete((done, failure) -> { // a failed connection never fails the binding
+                live.remove(guard);
+                guard.closed.complete(Done.getInstance());
+                release(perAddress, address, fromAddress, open);
+              });
+        }))
+        .run(materializer)
+        .thenApply(binding -> new GuardedServer(binding, live, system));
+  }
+
+  private static void release(
+      Map<InetAddress, AtomicInteger> perAddress, InetAddress address, AtomicInteger fromAddress, AtomicInteger open) {
+    open.decrementAndGet();
+    if (fromAddress.decrementAndGet() <= 0) {
+      perAddress.remove(address, fromAddress);
+      if (fromAddress.get() > 0) { // raced with a new connection from the same address
+        perAddress.putIfAbsent(address, fromAddress);
+      }
+    }
+  }
+
+  /** One connection's bytes: akka-http's server layer, guarded, with the route on top. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Flow<ByteString, ByteString, CompletionStage<Done>> connectionFlow(
+      ActorSystem<?> system, ServerSettings settings, Route route, InetSocketAddress remote, Guard guard,
+      Limits limits) {
+    BidiFlow<HttpResponse, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, HttpRequest, NotUsed> server =
+        Http.get(system).serverLayer(settings, Optional.of(remote), system.classicSystem().log());
+    // Plain TCP: the placebo turns bytes into "session bytes" for the server layer (Java's
+    // generics cannot see that SessionBytes is an SslTlsInbound).
+    BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> plain =
+        (BidiFlow) TLSPlacebo.getInstance();
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> guarded = BidiFlow.fromFlows(
+        Flow.<ByteString>create().via(guard.killSwitch.flow()),
+        Flow.<ByteString>create().via(guard.killSwitch.flow()).map(guard::bytesIn));
+    BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> idle =
+        BidiFlow.bidirectionalIdleTimeout(limits.idleTimeout());
+    Flow<HttpRequest, HttpResponse, NotUsed> handler = Flow.<HttpRequest>create()
+        .map(guard::headIn)
+        .via(route.flow(system))
+        .map(guard::responseOut);
+    return handler.join(server.atop(plain).atop(guarded).atop(idle)).watchTermination((notUsed, done) -> done);
+  }
+
+  public InetSocketAddress localAddress() {
+    return binding.localAddress();
+  }
+
+  /** Stops accepting connections; those open go on. */
+  public CompletionStage<Done> unbind() {
+    return binding.unbind().thenApply(unit -> Done.getInstance());
+  }
+
+  /**
+   * Stops accepting, closes idle connections at once and busy ones after their response, and
+   * cuts the rest at {@code hardDeadline}; completes once every connection is closed.
+   */
+  public CompletionStage<Done> terminate(Duration hardDeadline) {
+    return unbind().thenCompose(unbound -> {
+      List<Guard> open = List.copyOf(live);
+      open.forEach(Guard::beginTermination);
+      Cancellable cut = system.scheduler().scheduleOnce(hardDeadline,
+          () -> open.forEach(guard -> guard.killSwitch.abort(new IllegalStateException("the server stopped"))),
+          system.executionContext());
+      return CompletableFuture.allOf(open.stream().map(guard -> guard.closed).toArray(CompletableFuture[]::new))
+          .thenApply(all -> {
+            cut.cancel();
+            return Done.getInstance();
+          });
+    });
+  }
+
+  /**
+   * What one connection is doing, for the head deadline: idle between requests, reading a head
+   * (the deadline runs), serving a request, or upgraded to a WebSocket (never guarded again).
+   */
+  private static final class Guard {
+    private enum State { IDLE, HEAD, BUSY, UPGRADED }
+
+    private static final AtomicInteger NEXT = new AtomicInteger();
+
+    final SharedKillSwitch killSwitch = KillSwitches.shared("connection-" + NEXT.incrementAndGet());
+    final CompletableFuture<Done> closed = new CompletableFuture<>();
+    private final ActorSystem<?> system;
+    private final Duration headTimeout;
+    private State state = State.IDLE;
+    private Cancellable deadline;
+    private boolean closing;
+
+    Guard(ActorSystem<?> system, Duration headTimeout) {
+      this.system = system;
+      this.headTimeout = headTimeout;
+    }
+
+    /** Bytes from the client: the first of a new request starts the head deadline. */
+    synchronized ByteString bytesIn(ByteString bytes) {
+      if (state == State.IDLE && !bytes.isEmpty()) {
+        state = State.HEAD;
+        deadline = system.scheduler().scheduleOnce(headTimeout, this::headTooLate, system.executionContext());
+      }
+      return bytes;
+    }
+
+    private synchronized void headTooLate() {
+      if (state == State.HEAD) {
+        killSwitch.abort(new IllegalStateException("the request head did not arrive within " + headTimeout));
+      }
+    }
+
+    /** The server layer parsed a whole request head. */
+    synchronized HttpRequest headIn(HttpRequest request) {
+      if (deadline != null) {
+        deadline.cancel();
+      }
+      state = State.BUSY;
+      return request;
+    }
+
+    /** A response leaves for the client; after a 101 the connection carries WebSocket frames. */
+    synchronized HttpResponse responseOut(HttpResponse response) {
+      if (response.status().intValue() == 101) {
+        state = State.UPGRADED;
+        return response;
+      }
+      state = State.IDLE;
+      return closing ? response.addHeader(Connection.create("close")) : response;
+    }
+
+    /**
+     * Idle connections, half-read heads and WebSockets (a peer's replication stream, which
+     * falls back to HTTP and reconnects elsewhere) close at once; a request being served gets
+     * its response first, with {@code Connection: close}.
+     */
+    synchronized void beginTermination() {
+      closing = true;
+      if (state != State.BUSY) {
+        killSwitch.shutdown();
+      }
+    }
+  }
+}
