@@ -91,6 +91,9 @@ public final class GuardedServer {
     Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     AtomicInteger open = new AtomicInteger();
     RateLimitedLog refusals = new RateLimitedLog(LOG, Duration.ofSeconds(10));
+    // One blueprint of the route for every connection: sealing it per connection costs every new
+    // connection (a peer's pool opens dozens) a noticeable delay on its first request.
+    Flow<HttpRequest, HttpResponse, NotUsed> routeFlow = route.flow(system);
     return Tcp.get(system).bind(host, port, settings.getBacklog(), List.of(), false, Optional.empty())
         .to(Sink.foreach(connection -> {
           InetAddress address = connection.remoteAddress().getAddress();
@@ -110,7 +113,7 @@ public final class GuardedServer {
           }
           Guard guard = new Guard(system, limits.headTimeout());
           live.add(guard);
-          connection.handleWith(connectionFlow(system, settings, route, connection.remoteAddress(), guard, limits),
+          connection.handleWith(connectionFlow(system, settings, routeFlow, connection.remoteAddress(), guard, limits),
                   materializer)
               .whenComplete((done, failure) -> { // a failed connection never fails the binding
                 live.remove(guard);
@@ -136,8 +139,8 @@ public final class GuardedServer {
   /** One connection's bytes: akka-http's server layer, guarded, with the route on top. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static Flow<ByteString, ByteString, CompletionStage<Done>> connectionFlow(
-      ActorSystem<?> system, ServerSettings settings, Route route, InetSocketAddress remote, Guard guard,
-      Limits limits) {
+      ActorSystem<?> system, ServerSettings settings, Flow<HttpRequest, HttpResponse, NotUsed> routeFlow,
+      InetSocketAddress remote, Guard guard, Limits limits) {
     BidiFlow<HttpResponse, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, HttpRequest, NotUsed> server =
         Http.get(system).serverLayer(settings, Optional.of(remote), system.classicSystem().log());
     // Plain TCP: the placebo turns bytes into "session bytes" for the server layer (Java's
@@ -151,7 +154,7 @@ public final class GuardedServer {
         BidiFlow.bidirectionalIdleTimeout(limits.idleTimeout());
     Flow<HttpRequest, HttpResponse, NotUsed> handler = Flow.<HttpRequest>create()
         .map(guard::headIn)
-        .via(route.flow(system))
+        .via(routeFlow)
         .map(guard::responseOut);
     return handler.join(server.atop(plain).atop(guarded).atop(idle)).watchTermination((notUsed, done) -> done);
   }
