@@ -54,9 +54,10 @@ public final class Nemesis {
      */
     CLOCK("clock"),
     /**
-     * One replica restarted with its clock far beyond max-clock-offset, ahead or behind: the
-     * others refuse its readings and it fences itself, so they serve on as two; no version may
-     * run ahead of real time by more than the offset.
+     * One replica restarted with its clock far beyond max-clock-offset, ahead or behind, for a
+     * few seconds, then restarted with its clock right: meanwhile the others refuse its readings
+     * and it fences itself, so they serve on as two; no version may run ahead of real time by
+     * more than the offset.
      */
     FAR_CLOCK("far-clock");
 
@@ -273,6 +274,9 @@ public final class Nemesis {
         cluster.kill(target);
         cluster.restart(target, skew);
         sleep(hold(4_000, 6_000));
+        announce("restart " + name + " with its clock right (the next faults go on while it starts)");
+        cluster.kill(target);
+        cluster.startAgain(target);
       }
     }
     current = "none";
