@@ -285,6 +285,8 @@ public final class ReplicaMain {
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
           settings.requestsInFlightMax(), settings.fanout(), fence, () -> identity.alarm().reason(),
+          name -> peerStatuses.stream().filter(status -> status.snapshot().peer().name().equals(name))
+              .allMatch(status -> status.snapshot().reachable()),
           settings.deliberateBugs())), "coordinators");
 
       int n = settings.replicas();

@@ -56,6 +56,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       Fanout fanout,
       ClockFence fence,
       java.util.function.Supplier<Optional<String>> writeRefusal, // why writes may not start now (identity)
+      java.util.function.Predicate<String> reachable, // whether the pings find a peer up now
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
@@ -136,9 +137,14 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     turn = (turn + 1) % peers;
     List<ReplicaHandle> order = new ArrayList<>(all.size());
     order.add(all.get(0));
+    List<ReplicaHandle> unreachable = new ArrayList<>();
     for (int i = 0; i < peers; i++) {
-      order.add(all.get(1 + (turn + i) % peers));
+      ReplicaHandle peer = all.get(1 + (turn + i) % peers);
+      (settings.reachable().test(peer.name()) ? order : unreachable).add(peer);
     }
+    // Peers the pings find down go last: a quorum-first round asks a live one first instead of
+    // waiting for its hedge delay on a dead one (they are still asked, on failure or hedge).
+    order.addAll(unreachable);
     return order;
   }
 
