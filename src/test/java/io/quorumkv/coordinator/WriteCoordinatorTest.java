@@ -189,15 +189,28 @@ public class WriteCoordinatorTest {
     assertEquals(OWN_ID, chosen.replicaId());
   }
 
-  @Test
-  public void aVersionQueryAnswerFromBeyondTheClockOffsetCountsAsFailedAndIsNeverObserved() {
+  /** A year ahead of this test's wall clock: far beyond the 5 s offset. */
+  private Version yearAhead() {
+    return new Version(HybridLogicalClock.fromMillis(wallMillis.get() + 365L * 86_400_000L), 99L);
+  }
+
+  /**
+   * Starts a quorum write, lets all three version queries arrive, and answers a's (absent) and
+   * b's (a year ahead); returns where the answers go.
+   */
+  private ActorRef<Answer> queryAnsweredByAAndAYearAheadB() {
     start(Consistency.QUORUM);
-    Version yearAhead = new Version(HybridLogicalClock.fromMillis(wallMillis.get() + 365L * 86_400_000L), 99L);
     ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
     versionQueryReplyTo(replicas.b);
     versionQueryReplyTo(replicas.c);
     replyTo.tell(holds("a", Version.ZERO));
-    replyTo.tell(holds("b", yearAhead));
+    replyTo.tell(holds("b", yearAhead()));
+    return replyTo;
+  }
+
+  @Test
+  public void aVersionQueryAnswerFromBeyondTheClockOffsetCountsAsFailedAndIsNeverObserved() {
+    ActorRef<Answer> replyTo = queryAnsweredByAAndAYearAheadB();
     replicas.a.expectNoMessage(QUIET); // one acceptable answer is not a quorum
     replyTo.tell(holds("c", Version.ZERO));
     Version chosen = replicas.a.expectMessageClass(Apply.class).record().version();
@@ -208,14 +221,8 @@ public class WriteCoordinatorTest {
 
   @Test
   public void aVersionQueryWithTwoAnswersFromBeyondTheOffsetFailsAsNotApplied() {
-    start(Consistency.QUORUM);
-    Version yearAhead = new Version(HybridLogicalClock.fromMillis(wallMillis.get() + 365L * 86_400_000L), 99L);
-    ActorRef<Answer> replyTo = versionQueryReplyTo(replicas.a);
-    versionQueryReplyTo(replicas.b);
-    versionQueryReplyTo(replicas.c);
-    replyTo.tell(holds("a", Version.ZERO));
-    replyTo.tell(holds("b", yearAhead));
-    replyTo.tell(holds("c", yearAhead));
+    ActorRef<Answer> replyTo = queryAnsweredByAAndAYearAheadB();
+    replyTo.tell(holds("c", yearAhead()));
     QuorumNotReached failed = client.expectMessageClass(QuorumNotReached.class);
     assertEquals(Phase.VERSION_QUERY, failed.phase());
     replicas.a.expectNoMessage(QUIET);
