@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the torture command RUNS times in a row and prints one line per run (verdict, operations,
-# faults), for the README's figures. Extra arguments go to every run, e.g.
+# faults), for the figures in docs/testing.md. Extra arguments go to every run, e.g.
 #   bin/torture-runs.sh 5 60s --consistency one
 #   bin/torture-runs.sh 5 60s --deliberate-bugs no-read-write-back --stop-at-first-violation
 # Histories and full outputs are kept in run/torture/. Exit status: 0 when every run was linearizable.

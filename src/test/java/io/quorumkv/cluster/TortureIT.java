@@ -18,7 +18,7 @@ import org.junit.Test;
 /**
  * The short torture run of CI: the client launcher's {@code torture} command against real
  * replica processes, 20 s with kill, pause and partition faults, must end linearizable; its
- * saved history must check linearizable again. The long runs with every fault are in the README.
+ * saved history must check linearizable again. The long runs with every fault are in docs/testing.md.
  */
 public class TortureIT {
 

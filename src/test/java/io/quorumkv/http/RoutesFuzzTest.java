@@ -49,7 +49,7 @@ import org.junit.Test;
  * read back and compared.
  *
  * <p>The seed is printed; {@code -Dquorumkv.test.seed=N} replays a run and
- * {@code -Dquorumkv.test.fuzz.iterations=N} makes it longer (CI runs 1,500; see README, Tests).
+ * {@code -Dquorumkv.test.fuzz.iterations=N} makes it longer (CI runs 1,500; see docs/testing.md).
  */
 public class RoutesFuzzTest extends JUnitRouteTest {
 
