@@ -21,8 +21,8 @@ final class ClockCheck {
    */
   static Optional<InternalCalls.Refused> refusal(
       HybridLogicalClock clock, String from, String what, long senderReplicaId, long... readings) {
-    String detail = what + " from " + from + ", sender replica id " + String.format("%016x", senderReplicaId);
-    if (clock.admit(HybridLogicalClock.INBOUND, detail, readings)) {
+    if (clock.admit(HybridLogicalClock.INBOUND,
+        () -> what + " from " + from + ", sender replica id " + String.format("%016x", senderReplicaId), readings)) {
       return Optional.empty();
     }
     long aheadMillis = Long.MIN_VALUE;

@@ -57,16 +57,8 @@ public final class Identity {
     this.wentBackwards = wentBackwards;
   }
 
-  public PeerSequences sequences() {
-    return sequences;
-  }
-
   public IdentityAlarm alarm() {
     return alarm;
-  }
-
-  public DuplicateDetector duplicates() {
-    return duplicates;
   }
 
   /** The time call to {@code peer}: who this replica is and what it saw in the peer's place. */

@@ -490,7 +490,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    * request from further ahead than max-clock-offset is answered unavailable and changes nothing.
    */
   private boolean admitted(ReplicaProtocol.Request request, long... readings) {
-    if (clock.admit(STORE_SOURCE, request.getClass().getSimpleName() + " of key [" + request.key() + "]", readings)) {
+    if (clock.admit(STORE_SOURCE, () -> request.getClass().getSimpleName() + " of key [" + request.key() + "]",
+        readings)) {
       return true;
     }
     request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "clock reading beyond max-clock-offset refused"));

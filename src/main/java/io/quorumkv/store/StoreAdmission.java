@@ -71,10 +71,6 @@ public final class StoreAdmission {
     return refusals.get();
   }
 
-  public long countMax() {
-    return countMax;
-  }
-
   public long bytesMax() {
     return bytesMax;
   }

@@ -174,9 +174,14 @@ public final class HybridLogicalClock {
    * @param detail what the message was, for the log line (never from a metric label)
    */
   public boolean admit(String source, String detail, long... readings) {
+    return admit(source, () -> detail, readings);
+  }
+
+  /** As {@link #admit(String, String, long...)}, the detail built only for a refusal (hot paths). */
+  public boolean admit(String source, java.util.function.Supplier<String> detail, long... readings) {
     for (long reading : readings) {
       if (!accepts(reading)) {
-        refused(source, detail, reading);
+        refused(source, detail.get(), reading);
         return false;
       }
     }
