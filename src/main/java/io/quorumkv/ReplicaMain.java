@@ -48,6 +48,7 @@ import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;
 import io.quorumkv.store.StorageUnusableException;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StorageAlarm;
 import io.quorumkv.store.StoreAdmission;
 import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
@@ -220,11 +221,12 @@ public final class ReplicaMain {
         }
       }, ctx.getSystem().executionContext());
       StoreAdmission admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());
+      StorageAlarm storageAlarm = new StorageAlarm(settings.storageBytesMax());
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
               settings.maxMessageAge(), incarnation, new StoreActor.PurgeRule(settings.tombstoneGrace(),
                   settings.maxMessageAge(), settings.tombstones().purgeCheckInterval(), clockTrusted(fence)),
-              admission, settings.deliberateBugs()),
+              admission, storageAlarm, settings.deliberateBugs()),
           "store",
           DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
       ctx.watch(storeActor);
@@ -238,7 +240,8 @@ public final class ReplicaMain {
       List<PeerClient> peerClients = new ArrayList<>();
       Map<String, HintStatus> hintStatuses = new HashMap<>(); // filled below, read by metrics once serving
       Map<String, java.util.function.BooleanSupplier> streams = new HashMap<>(); // likewise
-      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses, streams, clock, fence, admission);
+      ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses, streams, clock, fence, admission,
+          storageAlarm);
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
             settings.peerRequestsInFlightMax(), settings.peerStream(),
@@ -284,7 +287,7 @@ public final class ReplicaMain {
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
           List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
-          settings.requestsInFlightMax(), settings.fanout(), fence, () -> identity.alarm().reason(),
+          settings.requestsInFlightMax(), settings.fanout(), fence, () -> identity.alarm().reason(), storageAlarm,
           name -> peerStatuses.stream().filter(status -> status.snapshot().peer().name().equals(name))
               .allMatch(status -> status.snapshot().reachable()),
           settings.deliberateBugs())), "coordinators");
@@ -292,7 +295,7 @@ public final class ReplicaMain {
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
-          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity);
+          Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity, storageAlarm);
       Route routes = concatRoutes(ctx, settings, storeActor, admission, coordinators, clock, fence, identity, replicaId,
           membership, view, metrics)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());

@@ -36,6 +36,7 @@ public record Settings(
     int storeQueueMax,
     long storeQueueBytesMax,
     String storageEngine,
+    long storageBytesMax,
     FsyncMode fsync,
     Duration maxMessageAge,
     Duration maxClockOffset,
@@ -86,6 +87,8 @@ public record Settings(
     check(valueBytesMax >= 0, "quorumkv.limits.value-bytes-max must not be negative");
     check(requestsInFlightMax >= 1, "quorumkv.limits.requests-in-flight-max must be at least 1");
     check(storeQueueMax >= 1, "quorumkv.limits.store-queue-max must be at least 1");
+    check(storageBytesMax == 0 || storageBytesMax >= 64L << 20,
+        "quorumkv.storage.bytes-max (STORAGE_BYTES_MAX) must be 0 (no quota) or at least 64MiB");
     check(storeQueueBytesMax >= 2L * valueBytesMax + 65_536,
         "quorumkv.limits.store-queue-bytes-max must hold at least two of the largest values");
     check(storageEngine.equals(ENGINE_ROCKSDB) || storageEngine.equals(ENGINE_MEMORY),
@@ -150,6 +153,7 @@ public record Settings(
           q.getInt("limits.store-queue-max"),
           q.getBytes("limits.store-queue-bytes-max"),
           q.getString("storage.engine"),
+          q.getBytes("storage.bytes-max"),
           FsyncMode.parse(q.getString("storage.fsync")).orElseThrow(() -> new IllegalArgumentException(
               "quorumkv.storage.fsync (FSYNC) must be always, periodic or never, not '"
                   + q.getString("storage.fsync") + "'")),

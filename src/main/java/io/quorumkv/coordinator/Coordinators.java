@@ -56,6 +56,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       Fanout fanout,
       ClockFence fence,
       java.util.function.Supplier<Optional<String>> writeRefusal, // why writes may not start now (identity)
+      io.quorumkv.store.StorageAlarm storage, // whether this replica's storage takes writes now
       java.util.function.Predicate<String> reachable, // whether the pings find a peer up now
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
@@ -95,6 +96,13 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     Optional<String> duplicated = settings.writeRefusal().get();
     if (duplicated.isPresent()) {
       replyTo.tell(new NotStarted(duplicated.get(), NotStarted.IDENTITY));
+      return this;
+    }
+    // Refused here, where the answer is clear (not applied, try another replica), rather than
+    // left to fail the apply round, whose outcome would be indeterminate.
+    Optional<String> noRoom = settings.storage().refusal(value.isEmpty());
+    if (noRoom.isPresent()) {
+      replyTo.tell(new NotStarted(noRoom.get(), NotStarted.STORAGE));
       return this;
     }
     if (inFlight >= settings.inFlightMax()) {

@@ -9,4 +9,5 @@ public record NotStarted(String reason, String phase) implements WriteCoordinato
 
   public static final String CLOCK = "clock";
   public static final String IDENTITY = "identity";
+  public static final String STORAGE = "storage";
 }

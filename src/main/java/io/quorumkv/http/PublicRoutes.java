@@ -220,6 +220,8 @@ public final class PublicRoutes extends AllDirectives {
     body.put("replicaId", ClusterView.hex(cluster.replicaId()));
     body.put("incarnation", cluster.incarnation().state().name().toLowerCase(java.util.Locale.ROOT));
     body.put("clock", cluster.clockFence().reason().isPresent() ? "fenced" : "ok");
+    body.put("storage", cluster.storage().isDiskFull() ? "full"
+        : cluster.storage().refusesWrites() ? "over-quota" : "ok");
     return body;
   }
 }

@@ -17,7 +17,8 @@ public record ClusterView(
     Map<String, HintStatus> hints,
     Incarnation incarnation,
     RetiredPeers retired,
-    ReplicaStats stats, int writeQuorum, int readQuorum, ClockFence clockFence, Identity identity) {
+    ReplicaStats stats, int writeQuorum, int readQuorum, ClockFence clockFence, Identity identity,
+    io.quorumkv.store.StorageAlarm storage) {
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
   public Map<String, Object> render() {
@@ -30,6 +31,7 @@ public record ClusterView(
     body.put("incarnation", incarnation.render());
     body.put("clock", clockFence.render());
     body.put("identity", identity.render());
+    body.put("storage", storage.render());
     List<Map<String, Object>> peerList = new ArrayList<>();
     for (PeerStatus status : peers) {
       PeerStatus.Snapshot snapshot = status.snapshot();

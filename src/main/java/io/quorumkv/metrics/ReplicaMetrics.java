@@ -46,7 +46,7 @@ public final class ReplicaMetrics implements PeerTraffic {
    */
   public ReplicaMetrics(
       ReplicaStats stats, Map<String, HintStatus> hints, Map<String, BooleanSupplier> streams,
-      HybridLogicalClock clock, ClockFence fence, StoreAdmission admission) {
+      HybridLogicalClock clock, ClockFence fence, StoreAdmission admission, io.quorumkv.store.StorageAlarm storage) {
     requests = Counter.builder().name("quorumkv_requests_total")
         .help("Client requests by operation (get, put, delete), consistency and outcome "
             + "(ok, not_found, rejected, unavailable, error)")
@@ -96,6 +96,17 @@ public final class ReplicaMetrics implements PeerTraffic {
     CounterWithCallback.builder().name("quorumkv_store_queue_refusals_total")
         .help("Requests answered unavailable because the store's queue was full")
         .callback(callback -> callback.call(admission.refusals())).register(registry);
+    GaugeWithCallback.builder().name("quorumkv_storage_writes_refused")
+        .help("Whether this replica's storage refuses writes: 0 no, 1 values (the data directory is over"
+            + " storage.bytes-max; deletes are taken), 2 every write (the disk is full)")
+        .callback(callback -> callback.call(storage.isDiskFull() ? 2 : storage.refusesWrites() ? 1 : 0))
+        .register(registry);
+    CounterWithCallback.builder().name("quorumkv_storage_write_refusals_total")
+        .help("Writes refused for want of space (disk full or storage.bytes-max), client and peer writes")
+        .callback(callback -> callback.call(storage.refusals())).register(registry);
+    GaugeWithCallback.builder().name("quorumkv_storage_bytes")
+        .help("Bytes the data directory takes on disk (measured every second)")
+        .callback(callback -> callback.call(storage.bytesOnDisk())).register(registry);
     GaugeWithCallback.builder().name("quorumkv_clock_fenced")
         .help("1 while this replica's clock is off from most peers' and it coordinates nothing")
         .callback(callback -> callback.call(fence.reason().isPresent() ? 1 : 0)).register(registry);

@@ -108,7 +108,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     for (Hint hint : storage.allHints()) { // count what survived the last run
       Peer peer = this.peers.get(hint.target());
       if (peer == null) {
-        storage.deleteHint(hint.target(), hint.key()); // a peer no longer configured
+        deleteIfRoom(hint); // a peer no longer configured
       } else {
         hinted.get(hint.target()).put(hint.key(), hint.createdMillis());
         peer.hintStatus().stored(bytesOf(hint.key()), false);
@@ -145,7 +145,12 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
       // (see forget) can tell them apart.
       Long previous = hinted.get(target).get(record.key());
       long now = previous == null ? nowMillis.getAsLong() : Math.max(nowMillis.getAsLong(), previous + 1);
-      storage.putHint(new Hint(target, record.key(), now));
+      try {
+        storage.putHint(new Hint(target, record.key(), now));
+      } catch (io.quorumkv.store.StorageFullException e) {
+        status.dropped(); // the disk is full: anti-entropy brings the peer this write instead
+        continue;
+      }
       status.stored(bytes, hinted.get(target).put(record.key(), now) != null);
     }
     return this;
@@ -249,8 +254,20 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
    */
   private void forget(Peer peer, Hint hint) {
     if (hinted.get(hint.target()).remove(hint.key(), hint.createdMillis())) {
-      storage.deleteHint(hint.target(), hint.key());
+      deleteIfRoom(hint);
       peer.hintStatus().removed(bytesOf(hint.key()));
+    }
+  }
+
+  /**
+   * A hint that cannot be deleted on a full disk stays stored and is replayed once more after a
+   * restart: replaying a hint is idempotent.
+   */
+  private void deleteIfRoom(Hint hint) {
+    try {
+      storage.deleteHint(hint.target(), hint.key());
+    } catch (io.quorumkv.store.StorageFullException e) {
+      // Left for later, see above.
     }
   }
 

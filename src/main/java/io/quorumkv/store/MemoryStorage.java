@@ -26,6 +26,40 @@ public final class MemoryStorage implements Storage {
   private final Map<String, byte[]> meta = new HashMap<>();
   private final NavigableMap<String, Hint> hints = new TreeMap<>();
   private final Map<String, SettledTombstone> settled = new HashMap<>();
+  private long clockMark;
+  private boolean full; // tests only: every write throws StorageFullException, as on a full disk
+  private long bytesOnDisk; // tests only: what bytesOnDisk() reports
+
+  /** Tests only: makes every write but the clock mark's fail as on a full disk (or stop failing). */
+  public synchronized void setFullForTests(boolean full) {
+    this.full = full;
+  }
+
+  /** Tests only: the size {@link #bytesOnDisk()} reports, to exercise the storage quota. */
+  public synchronized void setBytesOnDiskForTests(long bytes) {
+    this.bytesOnDisk = bytes;
+  }
+
+  private void checkRoom() {
+    if (full) {
+      throw new StorageFullException("no space left on device (simulated)", null);
+    }
+  }
+
+  @Override
+  public synchronized long clockMark() {
+    return clockMark;
+  }
+
+  @Override
+  public synchronized void putClockMark(long mark) {
+    clockMark = mark;
+  }
+
+  @Override
+  public synchronized long bytesOnDisk() {
+    return bytesOnDisk;
+  }
 
   @Override
   public synchronized Optional<Record> get(String key) {
@@ -34,6 +68,7 @@ public final class MemoryStorage implements Storage {
 
   @Override
   public synchronized List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
+    checkRoom();
     List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
     for (KeyedRecord entry : batch) {
       Optional<Record> before = Optional.ofNullable(records.get(entry.key()));
@@ -98,11 +133,13 @@ public final class MemoryStorage implements Storage {
 
   @Override
   public synchronized void putMeta(String name, byte[] value) {
+    checkRoom();
     meta.put(name, value.clone());
   }
 
   @Override
   public synchronized void putHint(Hint hint) {
+    checkRoom();
     hints.put(hintKey(hint.target(), hint.key()), hint);
   }
 
@@ -119,6 +156,7 @@ public final class MemoryStorage implements Storage {
 
   @Override
   public synchronized void deleteHint(String target, String key) {
+    checkRoom();
     hints.remove(hintKey(target, key));
   }
 
@@ -128,11 +166,13 @@ public final class MemoryStorage implements Storage {
 
   @Override
   public synchronized void putSettled(SettledTombstone tombstone) {
+    checkRoom();
     settled.put(tombstone.key(), tombstone);
   }
 
   @Override
   public synchronized void deleteSettled(String key) {
+    checkRoom();
     settled.remove(key);
   }
 
@@ -143,6 +183,7 @@ public final class MemoryStorage implements Storage {
 
   @Override
   public synchronized boolean deleteIfHeld(String key, io.quorumkv.version.Version version) {
+    checkRoom();
     Record held = records.get(key);
     if (held == null || !held.version().equals(version)) {
       return false;

@@ -13,7 +13,6 @@ import java.util.Optional;
 public final class ReplicaMetadata {
 
   static final String REPLICA_ID = "replica-id";
-  static final String CLOCK_MARK = "clock-mark";
   static final String UNPROVEN = "incarnation-unproven";
   static final String STOPPED_CLEANLY = "stopped-cleanly";
   static final String PEER_ID_PREFIX = "peer-id/";
@@ -157,11 +156,11 @@ public final class ReplicaMetadata {
 
   /** The last durable clock mark, 0 for a new data directory. */
   public static long clockMark(Storage storage) {
-    return storage.getMeta(CLOCK_MARK).map(bytes -> decode(bytes, CLOCK_MARK)).orElse(0L);
+    return storage.clockMark();
   }
 
   public static void saveClockMark(Storage storage, long mark) {
-    storage.putMeta(CLOCK_MARK, encode(mark));
+    storage.putClockMark(mark);
   }
 
   private static byte[] encode(long value) {

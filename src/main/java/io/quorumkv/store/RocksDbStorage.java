@@ -15,9 +15,12 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.Env;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SstFileManager;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -37,6 +40,8 @@ public final class RocksDbStorage implements Storage {
   /** The layout this code reads and writes; a directory with another one is refused. */
   public static final int FORMAT_VERSION = 1;
   private static final String FORMAT_KEY = "format-version";
+  /** Where the previous release kept the clock mark (now {@link ClockMarkFile}). */
+  static final String LEGACY_CLOCK_MARK = "clock-mark";
 
   static {
     RocksDB.loadLibrary();
@@ -44,6 +49,13 @@ public final class RocksDbStorage implements Storage {
 
   private final Path directory;
   private final DBOptions options;
+  /**
+   * Tracks the files so RocksDB recovers by itself from a full disk: once free space is back
+   * (at least one write buffer's worth, 64 MiB by default), it clears the error and writes
+   * resume, within about five seconds (its polling interval).
+   */
+  private final SstFileManager files;
+  private final ClockMarkFile clockMarkFile;
   private final ColumnFamilyOptions familyOptions;
   private final RocksDB db;
   private final List<ColumnFamilyHandle> handles;
@@ -66,8 +78,9 @@ public final class RocksDbStorage implements Storage {
       throws RocksDBException {
     this.directory = directory;
     this.corruption = corruption;
+    this.files = new SstFileManager(Env.getDefault());
     this.options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-        .setKeepLogFileNum(3);
+        .setKeepLogFileNum(3).setSstFileManager(files);
     this.familyOptions = new ColumnFamilyOptions();
     List<ColumnFamilyDescriptor> families = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
@@ -83,6 +96,7 @@ public final class RocksDbStorage implements Storage {
     this.settled = handles.get(4);
     this.recordWrites = new WriteOptions().setSync(mode == FsyncMode.ALWAYS);
     this.syncedWrites = new WriteOptions().setSync(true);
+    this.clockMarkFile = ClockMarkFile.open(directory);
   }
 
   /**
@@ -156,9 +170,72 @@ public final class RocksDbStorage implements Storage {
       checkOpen();
       return call.run();
     } catch (RocksDBException e) {
+      if (isNoSpace(e)) {
+        throw new StorageFullException("storage " + what + " refused, the disk is full: " + e.getMessage(), e);
+      }
       throw new IllegalStateException("storage " + what + " failed: " + e.getMessage(), e);
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * ENOSPC, as RocksDB reports it for the write that hit it and for every write after it until
+   * it has recovered (its background error stays set meanwhile).
+   */
+  private static boolean isNoSpace(RocksDBException e) {
+    Status status = e.getStatus();
+    if (status != null && status.getSubCode() == Status.SubCode.NoSpace) {
+      return true;
+    }
+    return String.valueOf(e.getMessage()).contains("No space left on device");
+  }
+
+  /**
+   * The mark file's mark; for a data directory of the previous release, which kept the mark in
+   * the metadata, that one until the first new mark is written.
+   */
+  @Override
+  public long clockMark() {
+    if (!clockMarkFile.isEmpty()) {
+      return clockMarkFile.mark();
+    }
+    return getMeta(LEGACY_CLOCK_MARK).map(bytes -> ByteBuffer.wrap(bytes).getLong()).orElse(0L);
+  }
+
+  /**
+   * Writes the mark file; then, best effort, the metadata entry the previous release reads, so a
+   * replica rolled back to it still starts above every version issued (unless the disk was full
+   * at the last mark: docs/operating.md, "Disk full").
+   */
+  @Override
+  public void putClockMark(long mark) {
+    lock.readLock().lock();
+    try {
+      checkOpen();
+      clockMarkFile.write(mark);
+    } finally {
+      lock.readLock().unlock();
+    }
+    try {
+      putMeta(LEGACY_CLOCK_MARK, ByteBuffer.allocate(Long.BYTES).putLong(mark).array());
+    } catch (StorageFullException e) {
+      // The mark file holds it; only a rollback to the previous release would miss it.
+    }
+  }
+
+  @Override
+  public long bytesOnDisk() {
+    try (java.util.stream.Stream<Path> paths = Files.list(directory)) {
+      return paths.mapToLong(path -> {
+        try {
+          return Files.isRegularFile(path) ? Files.size(path) : 0L;
+        } catch (java.io.IOException e) {
+          return 0L; // deleted meanwhile (a compaction's input)
+        }
+      }).sum();
+    } catch (java.io.IOException e) {
+      return 0L;
     }
   }
 
@@ -466,6 +543,8 @@ public final class RocksDbStorage implements Storage {
     syncedWrites.close();
     familyOptions.close();
     options.close();
+    files.close();
+    clockMarkFile.close();
   }
 
   private static byte[] bytes(String text) {

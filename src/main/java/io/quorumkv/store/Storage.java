@@ -7,7 +7,9 @@ import java.util.Optional;
  * The storage engine under one replica. The {@link StoreActor} is the only caller of the
  * record methods; {@link #putMeta} may also be called by the clock from another thread, and
  * the hint methods are called by the hinted-handoff actor, so engines make those thread-safe.
- * Calls may block (the StoreActor runs on a dedicated dispatcher).
+ * Calls may block (the StoreActor runs on a dedicated dispatcher). Any write may throw
+ * {@link StorageFullException} when the disk is full; the engine refuses writes until space
+ * returns, and reads go on.
  *
  * <p>Contract, tested for every engine by {@code StorageContractTest}:
  * <ul>
@@ -44,6 +46,19 @@ public interface Storage extends AutoCloseable {
    * any thread, concurrently with the StoreActor's calls.
    */
   void putMeta(String name, byte[] value);
+
+  /** The clock's durable mark; 0 when never written. */
+  long clockMark();
+
+  /**
+   * Stores the clock's mark durably before returning. Unlike the other writes it keeps working
+   * on a full disk where the engine can (it overwrites bytes already allocated), so a replica
+   * whose disk is full still observes clocks and serves reads. May be called from any thread.
+   */
+  void putClockMark(long mark);
+
+  /** Bytes the engine's files take on disk now (0 for an engine that keeps nothing there). */
+  long bytesOnDisk();
 
   /** Stores (or refreshes) the hint for {@code (target, key)}, as durably as records. */
   void putHint(Hint hint);

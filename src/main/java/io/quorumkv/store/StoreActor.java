@@ -46,7 +46,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** The replica protocol, the anti-entropy queries, and the actor's own timers. */
   public sealed interface Command
       permits ReplicaProtocol.Request, AdmittedRequest, GetBuckets, ListEntries, ListUnsettledTombstones,
-          CheckTombstone, SettleTombstone, Flush, SyncTick, PurgeTick, LateFlushTick {}
+          CheckTombstone, SettleTombstone, Flush, SyncTick, PurgeTick, LateFlushTick, DiskTick {}
 
   /**
    * A request that passed the {@link StoreAdmission} bound; its {@code weight} is released once
@@ -127,6 +127,13 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** {@code fsync = periodic}: make everything written so far durable. */
   enum SyncTick implements Command { INSTANCE }
 
+  /** Measure the data directory against the quota; after a full disk, probe whether writes work again. */
+  enum DiskTick implements Command { INSTANCE }
+
+  static final Duration DISK_CHECK_INTERVAL = Duration.ofSeconds(1);
+  /** The metadata entry the disk probe writes: one small synced write a second while the disk is full. */
+  static final String WRITE_PROBE = "write-probe";
+
   static final Duration PERIODIC_SYNC_INTERVAL = Duration.ofMillis(100);
   static final Duration LATE_FLUSH_INTERVAL = Duration.ofSeconds(1);
   private static final int SCAN_PAGE = 1024;
@@ -144,6 +151,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private final ReplicaStats stats;
   private final List<QueuedApply> queued = new ArrayList<>();
   private final StoreAdmission admission;
+  private final StorageAlarm alarm;
   private final java.util.concurrent.Semaphore scans = new java.util.concurrent.Semaphore(SCANS_MAX);
   /** Where listings scan: Akka's dispatcher for blocking work, never this actor's thread. */
   private final java.util.concurrent.Executor scanExecutor;
@@ -165,10 +173,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   public static Behavior<Command> create(
       String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats, FsyncMode fsync,
       Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule, StoreAdmission admission,
-      Set<DeliberateBug> bugs) {
+      StorageAlarm alarm, Set<DeliberateBug> bugs) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new StoreActor(ctx, timers, name, replicaId, storage, clock, stats, fsync, maxMessageAge, incarnation, purgeRule,
-            admission, bugs)));
+            admission, alarm, bugs)));
   }
 
   private StoreActor(
@@ -184,9 +192,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       Incarnation incarnation,
       PurgeRule purgeRule,
       StoreAdmission admission,
+      StorageAlarm alarm,
       Set<DeliberateBug> bugs) {
     super(ctx);
     this.admission = admission;
+    this.alarm = alarm;
     this.scanExecutor = ctx.getSystem().dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking());
     this.readsSeeQueued = bugs.contains(DeliberateBug.UNSYNCED_READS);
     this.purgeOnTimer = bugs.contains(DeliberateBug.TIMER_PURGE);
@@ -212,6 +222,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       return true;
     });
     timers.startTimerWithFixedDelay(PurgeTick.INSTANCE, purgeRule.checkInterval());
+    timers.startTimerWithFixedDelay(DiskTick.INSTANCE, DISK_CHECK_INTERVAL);
+    alarm.measured(storage.bytesOnDisk());
     if (fsync == FsyncMode.PERIODIC) {
       timers.startTimerWithFixedDelay(SyncTick.INSTANCE, PERIODIC_SYNC_INTERVAL);
     }
@@ -239,9 +251,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         .onMessageEquals(Flush.INSTANCE, () -> readsSeeQueued ? this : onFlush())
         .onMessageEquals(LateFlushTick.INSTANCE, () -> queued.isEmpty() ? this : onFlush())
         .onMessageEquals(SyncTick.INSTANCE, () -> {
-          storage.sync();
+          unlessFull(storage::sync);
           return this;
         })
+        .onMessageEquals(DiskTick.INSTANCE, this::onDiskTick)
         .onSignal(PostStop.class, signal -> onStop())
         .build();
   }
@@ -322,6 +335,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       request.replyTo().tell(new Applied(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
       return this;
     }
+    Optional<String> refused = alarm.refusal(request.record().isTombstone());
+    if (refused.isPresent()) {
+      request.replyTo().tell(new ReplicaProtocol.Unavailable(name, refused.get()));
+      return this; // not applied: the admitted weight is released by onAdmitted
+    }
     queued.add(new QueuedApply(request, admittedWeight));
     admittedWeight = 0; // released once the batch is answered
     if (queued.size() == 1) {
@@ -345,12 +363,33 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     if (!queued.isEmpty()) {
       getContext().getSelf().tell(Flush.INSTANCE);
     }
+    // Queued before the disk filled (or the quota was reached): refused now, not written.
+    taken.removeIf(queuedApply -> {
+      Optional<String> refused = alarm.refusal(queuedApply.apply().record().isTombstone());
+      refused.ifPresent(reason -> answer(queuedApply, new ReplicaProtocol.Unavailable(name, reason)));
+      return refused.isPresent();
+    });
+    if (taken.isEmpty()) {
+      return this;
+    }
     List<KeyedRecord> batch = new ArrayList<>(taken.size());
     for (QueuedApply queuedApply : taken) {
       batch.add(new KeyedRecord(queuedApply.apply().key(), queuedApply.apply().record()));
     }
     long began = System.nanoTime();
-    List<ApplyOutcome> outcomes = storage.applyIfNewer(batch);
+    List<ApplyOutcome> outcomes;
+    try {
+      outcomes = storage.applyIfNewer(batch);
+    } catch (StorageFullException e) {
+      diskFull(e);
+      // Unavailable, never "not applied": the batch may still surface from the log when the
+      // store recovers. A coordinator counts no ack here, and its apply round is indeterminate.
+      String reason = alarm.refusal(false).orElse("storage full");
+      for (QueuedApply queuedApply : taken) {
+        answer(queuedApply, new ReplicaProtocol.Unavailable(name, reason));
+      }
+      return this;
+    }
     stats.committed(System.nanoTime() - began);
     Stamp stamp = stamp();
     for (int i = 0; i < taken.size(); i++) {
@@ -363,13 +402,61 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
         stats.digestConflict(apply.key(), now.version(), "apply on " + name);
       }
-      if (taken.get(i).weight() > 0) {
-        admission.release(taken.get(i).weight());
-      }
       // Not ready: the record is kept, but this replica does not count toward W yet.
-      apply.replyTo().tell(incarnation.isReady() ? new Applied(name, stamp, now.version(), now.digest()) : notReady());
+      answer(taken.get(i), incarnation.isReady() ? new Applied(name, stamp, now.version(), now.digest()) : notReady());
     }
     return this;
+  }
+
+  /** Releases a queued apply's admitted weight, then answers it: its caller finds the bound freed. */
+  private void answer(QueuedApply queuedApply, ReplicaProtocol.Answer answer) {
+    if (queuedApply.weight() > 0) {
+      admission.release(queuedApply.weight());
+    }
+    queuedApply.apply().replyTo().tell(answer);
+  }
+
+  /**
+   * Every second: the data directory's size against the quota, and, while the disk is full, one
+   * probe write (RocksDB takes writes again once it has recovered, after room was made).
+   */
+  private Behavior<Command> onDiskTick() {
+    if (alarm.isDiskFull()) {
+      try {
+        storage.putMeta(WRITE_PROBE, new byte[] {1});
+        if (alarm.diskWritable()) {
+          getContext().getLog().warn("Storage takes writes again: the disk under the data directory has room");
+        }
+      } catch (StorageFullException e) {
+        // Still full: the alarm stays.
+      }
+    }
+    long bytes = storage.bytesOnDisk();
+    if (alarm.measured(bytes)) {
+      if (alarm.refusesWrites() && !alarm.isDiskFull()) {
+        getContext().getLog().warn("Storage quota reached: the data directory takes {} bytes, storage.bytes-max is {};"
+            + " values are refused, deletes are taken", bytes, alarm.bytesMax());
+      } else if (!alarm.refusesWrites()) {
+        getContext().getLog().warn("Storage below its quota again ({} bytes): values are taken", bytes);
+      }
+    }
+    return this;
+  }
+
+  private void diskFull(StorageFullException e) {
+    if (alarm.diskFull(e.getMessage())) {
+      getContext().getLog().error("Storage refuses writes: the disk under the data directory is full ({}). Reads go on;"
+          + " writes are refused (503, phase storage) until there is room again, then resume by themselves", e.getMessage());
+    }
+  }
+
+  /** Runs a background write (settling, purging, syncing) unless the disk is full, which it notes. */
+  private void unlessFull(Runnable write) {
+    try {
+      write.run();
+    } catch (StorageFullException e) {
+      diskFull(e); // tried again on its next occasion
+    }
   }
 
   /**
@@ -433,7 +520,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     if (before.isPresent() && isSettled(key, before.get().version())) {
       before = Optional.empty(); // a settled tombstone was already out of the hashes
       settled.remove(key);
-      storage.deleteSettled(key);
+      // On a full disk the stale marker stays; it names an older version, so it settles nothing.
+      unlessFull(() -> storage.deleteSettled(key));
     }
     buckets.replace(key, before, outcome.held());
     if (outcome.held().isTombstone()) {
@@ -490,9 +578,17 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    * request from further ahead than max-clock-offset is answered unavailable and changes nothing.
    */
   private boolean admitted(ReplicaProtocol.Request request, long... readings) {
-    if (clock.admit(STORE_SOURCE, () -> request.getClass().getSimpleName() + " of key [" + request.key() + "]",
-        readings)) {
-      return true;
+    try {
+      if (clock.admit(STORE_SOURCE, () -> request.getClass().getSimpleName() + " of key [" + request.key() + "]",
+          readings)) {
+        return true;
+      }
+    } catch (StorageFullException | java.io.UncheckedIOException e) {
+      // The clock could not record its next mark (a copy-on-write file system that is full, say):
+      // it observes nothing past the last one, so this request is not served.
+      request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "the clock's mark cannot be recorded: "
+          + e.getMessage()));
+      return false;
     }
     request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "clock reading beyond max-clock-offset refused"));
     return false;
@@ -513,7 +609,12 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       return this; // superseded, or settled already
     }
     SettledTombstone tombstone = new SettledTombstone(request.key(), request.version(), System.currentTimeMillis());
-    storage.putSettled(tombstone);
+    try {
+      storage.putSettled(tombstone);
+    } catch (StorageFullException e) {
+      diskFull(e);
+      return this; // not settled: the sweeper asks again later
+    }
     settled.put(request.key(), tombstone);
     unsettledTombstones.remove(request.key());
     buckets.toggle(request.key(), held.get()); // out of the hashes: it now equals absence
@@ -529,6 +630,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     if (!purgeRule.clockTrusted().getAsBoolean()) {
       return this; // the purge rule reads this replica's clock: not while the clock fence holds
     }
+    if (alarm.isDiskFull()) {
+      return this; // a purge is a write too
+    }
     long clockMillis = HybridLogicalClock.millisOf(clock.peek());
     long nowMillis = System.currentTimeMillis();
     List<SettledTombstone> due = new ArrayList<>();
@@ -539,14 +643,18 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       }
     }
     if (purgeOnTimer) {
-      purgeUnsettled(clockMillis);
+      unlessFull(() -> purgeUnsettled(clockMillis));
     }
-    for (SettledTombstone tombstone : due) {
-      if (storage.deleteIfHeld(tombstone.key(), tombstone.version())) {
-        stats.tombstonePurged();
+    try {
+      for (SettledTombstone tombstone : due) {
+        if (storage.deleteIfHeld(tombstone.key(), tombstone.version())) {
+          stats.tombstonePurged();
+        }
+        storage.deleteSettled(tombstone.key());
+        settled.remove(tombstone.key());
       }
-      storage.deleteSettled(tombstone.key());
-      settled.remove(tombstone.key());
+    } catch (StorageFullException e) {
+      diskFull(e); // the rest are purged on a later tick
     }
     return this;
   }
@@ -593,8 +701,13 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private Behavior<Command> onStop() {
     // Queued Applies were never acknowledged: dropping them loses nothing anyone was promised.
-    storage.sync();
-    ReplicaMetadata.markStoppedCleanly(storage);
+    try {
+      storage.sync();
+      ReplicaMetadata.markStoppedCleanly(storage);
+    } catch (StorageFullException e) {
+      // The next start counts this stop as a crash: it loses nothing, only the shortcut.
+      getContext().getLog().warn("Could not record a clean stop: the disk is full");
+    }
     storage.close();
     getContext().getLog().info("Storage closed");
     return this;

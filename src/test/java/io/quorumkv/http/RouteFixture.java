@@ -39,6 +39,8 @@ final class RouteFixture {
   final StoreAdmission admission;
   final io.quorumkv.membership.Identity identity;
   final ActorRef<StoreActor.Command> store;
+  final MemoryStorage storage = new MemoryStorage();
+  final io.quorumkv.store.StorageAlarm storageAlarm;
   final Route route;
 
   RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
@@ -56,10 +58,11 @@ final class RouteFixture {
     identity = new io.quorumkv.membership.Identity(REPLICA_ID, Long.MAX_VALUE, () -> 0L, READY, knownPeerIds,
         new io.quorumkv.membership.PeerSequences(new byte[0]), new io.quorumkv.membership.DuplicateDetector(),
         new io.quorumkv.membership.IdentityAlarm(REPLICA_ID), reason -> { });
+    storageAlarm = new io.quorumkv.store.StorageAlarm(settings.storageBytesMax());
     store = Adapter.spawnAnonymous(classic,
-        StoreActor.create("self", REPLICA_ID, new MemoryStorage(), clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
+        StoreActor.create("self", REPLICA_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
             READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5), () -> true),
-            admission, java.util.Set.of()));
+            admission, storageAlarm, java.util.Set.of()));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(ReplicaHandle.local("self", store, admission));
     for (int i = 1; i <= deadPeers; i++) {
@@ -69,11 +72,13 @@ final class RouteFixture {
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), fence,
-            () -> identity.alarm().reason(), name -> true, java.util.Set.of())));
+            () -> identity.alarm().reason(), storageAlarm, name -> true, java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
-        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence, identity);
+        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence, identity,
+        storageAlarm);
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
-        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission));
+        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission,
+            storageAlarm));
     InternalRoutes internalRoutes = new InternalRoutes(store, admission, system, settings, clock, fence, REPLICA_ID,
         knownPeerIds, identity, java.util.Set.of());
     route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())

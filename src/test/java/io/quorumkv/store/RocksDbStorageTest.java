@@ -53,6 +53,41 @@ public class RocksDbStorageTest extends StorageContractTest {
   }
 
   @Test
+  public void theClockMarkOfThePreviousReleaseIsReadUntilANewOneIsWrittenAndIsKeptForARollback() throws Exception {
+    // The previous release kept the mark in the metadata and had no mark file.
+    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(5_000L).array());
+    storage.close();
+    Files.delete(directory.resolve(ClockMarkFile.FILE_NAME));
+
+    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    assertEquals(5_000L, storage.clockMark());
+    storage.putClockMark(6_000L);
+    assertEquals(6_000L, storage.clockMark());
+    assertEquals(6_000L, ByteBuffer.wrap(storage.getMeta(RocksDbStorage.LEGACY_CLOCK_MARK).orElseThrow()).getLong());
+    storage.putClockMark(0L); // a new replica id's fresh clock: the file's mark wins, even when lower
+    storage.close();
+    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    assertEquals(0L, storage.clockMark());
+  }
+
+  @Test
+  public void aTornClockMarkSlotFallsBackToThePreviousMark() throws Exception {
+    storage.putClockMark(100L); // slot 1
+    storage.putClockMark(200L); // slot 0
+    storage.close();
+    try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(
+        directory.resolve(ClockMarkFile.FILE_NAME), java.nio.file.StandardOpenOption.WRITE)) {
+      file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 8); // the last write, torn by a crash
+    }
+    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    assertEquals(100L, storage.clockMark()); // no version at or past 100 was issued before 200 was durable
+    storage.putClockMark(300L);
+    storage.close();
+    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    assertEquals(300L, storage.clockMark());
+  }
+
+  @Test
   public void secondOpenOfTheSameDirectoryIsRefusedAsLocked() {
     StorageUnusableException e = assertThrows(StorageUnusableException.class,
         () -> RocksDbStorage.open(directory, FsyncMode.ALWAYS));

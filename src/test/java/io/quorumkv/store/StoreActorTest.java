@@ -44,7 +44,7 @@ public class StoreActorTest {
   private final ActorRef<StoreActor.Command> storeActor =
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
           incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1), () -> true),
-          new StoreAdmission(100_000, 1L << 30), Set.of()));
+          new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
   private final ActorRef<Request> store = storeActor.narrow();
   private final TestProbe<Answer> probe = testKit.createTestProbe();
 
@@ -89,6 +89,46 @@ public class StoreActorTest {
     probe.expectMessageClass(ReplicaProtocol.Unavailable.class);
     vouch();
     assertEquals(Optional.of(record), read()); // the record was kept all along
+  }
+
+  @Test
+  public void aFullDiskRefusesAppliesUnavailableKeepsServingReadsAndTakesWritesOnceThereIsRoom() throws Exception {
+    MemoryStorage disk = new MemoryStorage();
+    StorageAlarm alarm = new StorageAlarm(StorageAlarm.NO_QUOTA);
+    ActorRef<StoreActor.Command> fullActor = testKit.spawn(StoreActor.create("a", OWN_ID, disk, clock, stats,
+        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO,
+            Duration.ofHours(1), () -> true), new StoreAdmission(100_000, 1L << 30), alarm, Set.of()));
+    ActorRef<Request> full = fullActor.narrow();
+    vouch();
+    Record first = Record.of(new Version(1_100, 1), Value.ofUtf8("kept"));
+    Record deleted = Record.tombstone(new Version(1_150, 1));
+    full.tell(new Apply("k", first, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    full.tell(new Apply("gone", deleted, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    probe.expectMessageClass(Applied.class);
+    probe.expectMessageClass(Applied.class);
+
+    disk.setFullForTests(true);
+    Record refused = Record.of(new Version(1_200, 1), Value.ofUtf8("refused"));
+    for (Record record : List.of(refused, Record.tombstone(new Version(1_300, 1)))) {
+      full.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+      String reason = probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason();
+      assertTrue(reason, reason.startsWith("storage full"));
+    }
+    assertTrue(alarm.isDiskFull());
+    full.tell(new Read("k", SENDER, probe.getRef()));
+    assertEquals(Optional.of(first), probe.expectMessageClass(RecordHeld.class).record());
+    fullActor.tell(new StoreActor.SettleTombstone("gone", deleted.version())); // a write: refused, no crash
+    full.tell(new Read("k", SENDER, probe.getRef()));
+    probe.expectMessageClass(RecordHeld.class);
+
+    disk.setFullForTests(false);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (alarm.isDiskFull()) {
+      assertTrue("the disk probe did not find room within 30 s", System.nanoTime() < deadline);
+      Thread.sleep(20);
+    }
+    full.tell(new Apply("k", refused, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    assertEquals(refused.version(), probe.expectMessageClass(Applied.class).version());
   }
 
   @Test
@@ -233,7 +273,7 @@ public class StoreActorTest {
     ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
         FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
         new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), () -> true),
-          new StoreAdmission(100_000, 1L << 30), Set.of())); // no grace in this test
+          new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of())); // no grace in this test
     vouch();
     Version deleted = new Version(800, 1);
     purging.tell(new Apply("k", Record.tombstone(deleted), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
@@ -266,7 +306,7 @@ public class StoreActorTest {
   private ActorRef<StoreActor.Command> storeWithBug(MemoryStorage storage, Duration purgeCheck, DeliberateBug bug) {
     return testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
         incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, purgeCheck, () -> true),
-          new StoreAdmission(100_000, 1L << 30), Set.of(bug)));
+          new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of(bug)));
   }
 
   @Test

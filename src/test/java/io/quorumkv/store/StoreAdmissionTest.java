@@ -62,7 +62,7 @@ public class StoreAdmissionTest {
     return testKit.spawn(StoreActor.create("a", 1L, storage, new HybridLogicalClock(System::currentTimeMillis, 0L),
         new ReplicaStats(), FsyncMode.ALWAYS, Duration.ofMinutes(1), ready,
         new StoreActor.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
-        admission, Set.of()));
+        admission, new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
   }
 
   private static Apply apply(String key, int valueBytes, TestProbe<Answer> probe) {

@@ -1,0 +1,115 @@
+package io.quorumkv.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * The clock's durable mark, in a small file of its own that is overwritten in place.
+ *
+ * <p>Why not in RocksDB with the rest of the metadata: when the disk is full, RocksDB refuses
+ * every write, and a clock that cannot record a new mark can observe nothing past the old one,
+ * so the replica could not even answer reads. Overwriting bytes that are already allocated
+ * needs no free space (ext4, xfs and tmpfs; a copy-on-write file system such as btrfs or ZFS
+ * may still need some), so the mark keeps moving on a full disk.
+ *
+ * <p>Layout: two 32-byte slots (sequence, mark, CRC32C of both, padding), written in turn, each
+ * synced before {@link #write} returns. A write torn by a crash spoils only the slot being
+ * written; the other still holds the previous mark, and no version at or above that one was
+ * issued, since the clock passes a mark only once its successor is durable. At open the valid
+ * slot with the higher sequence wins.
+ */
+final class ClockMarkFile implements AutoCloseable {
+
+  static final String FILE_NAME = "QUORUMKV-CLOCK-MARK";
+  private static final int SLOT_BYTES = 32;
+
+  private final FileChannel channel;
+  private long sequence;
+  private long mark;
+
+  private ClockMarkFile(FileChannel channel, long sequence, long mark) {
+    this.channel = channel;
+    this.sequence = sequence;
+    this.mark = mark;
+  }
+
+  /** Opens (creating, with both slots allocated) the mark file in {@code directory}. */
+  static ClockMarkFile open(Path directory) {
+    try {
+      FileChannel channel = FileChannel.open(directory.resolve(FILE_NAME),
+          StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      if (channel.size() < 2L * SLOT_BYTES) {
+        // Allocated once, while there is room: later writes only overwrite these bytes.
+        channel.write(ByteBuffer.allocate(2 * SLOT_BYTES), 0);
+        channel.force(true);
+      }
+      long bestSequence = 0;
+      long bestMark = 0;
+      for (int slot = 0; slot < 2; slot++) {
+        ByteBuffer bytes = ByteBuffer.allocate(SLOT_BYTES);
+        channel.read(bytes, (long) slot * SLOT_BYTES);
+        bytes.flip();
+        long slotSequence = bytes.getLong();
+        long slotMark = bytes.getLong();
+        long checksum = bytes.getLong();
+        if (slotSequence > bestSequence && checksum == checksum(slotSequence, slotMark)) {
+          bestSequence = slotSequence;
+          bestMark = slotMark;
+        }
+      }
+      return new ClockMarkFile(channel, bestSequence, bestMark);
+    } catch (IOException e) {
+      throw new StorageUnusableException("cannot open the clock mark file in " + directory + ": " + e, e);
+    }
+  }
+
+  /** The last mark written; 0 when none was. */
+  synchronized long mark() {
+    return mark;
+  }
+
+  /** Whether a mark was ever written (a data directory of an earlier release has none). */
+  synchronized boolean isEmpty() {
+    return sequence == 0;
+  }
+
+  /** Writes {@code newMark} durably (synced) before returning. */
+  synchronized void write(long newMark) {
+    long next = sequence + 1;
+    ByteBuffer bytes = ByteBuffer.allocate(SLOT_BYTES);
+    bytes.putLong(next).putLong(newMark).putLong(checksum(next, newMark)).flip();
+    try {
+      channel.write(bytes, (next % 2) * SLOT_BYTES);
+      channel.force(false);
+    } catch (IOException e) {
+      throw isNoSpace(e) ? new StorageFullException("cannot write the clock mark: " + e.getMessage(), e)
+          : new UncheckedIOException("cannot write the clock mark", e);
+    }
+    sequence = next;
+    mark = newMark;
+  }
+
+  private static boolean isNoSpace(IOException e) {
+    return String.valueOf(e.getMessage()).contains("No space left");
+  }
+
+  private static long checksum(long sequence, long mark) {
+    CRC32C crc = new CRC32C();
+    crc.update(ByteBuffer.allocate(16).putLong(sequence).putLong(mark).flip());
+    return crc.getValue();
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // Closing after a synced write loses nothing.
+    }
+  }
+}
