@@ -218,6 +218,9 @@ public final class ReplicaMain {
           membership.sequences().saveIfChanged(saved -> ReplicaMetadata.savePeerSequences(storage, saved));
         } catch (IllegalStateException e) {
           // the storage closed: the replica is stopping
+        } catch (io.quorumkv.store.StorageFullException e) {
+          // the disk is full: still unsaved, so tried again in five seconds (a throw here would
+          // end the schedule)
         }
       }, ctx.getSystem().executionContext());
       StoreAdmission admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());

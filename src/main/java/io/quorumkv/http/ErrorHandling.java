@@ -62,6 +62,10 @@ public final class ErrorHandling {
       return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "request body too large",
           "limitBytes", size.limit());
     }
+    if (failure instanceof io.quorumkv.store.StorageFullException full) {
+      return JsonResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "storage full: " + full.getMessage(),
+          "phase", "storage", "outcome", "not-applied");
+    }
     if (failure instanceof AskTimeoutException || failure instanceof TimeoutException) {
       // The coordinators' own deadlines answer first; this is a replica too busy to answer.
       return JsonResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "the replica did not answer in time");

@@ -37,7 +37,11 @@ public final class KnownPeerIds {
     if (updated.size() > HISTORY_MAX) {
       updated.remove(0);
     }
-    persist.accept(peerName, List.copyOf(updated));
+    try {
+      persist.accept(peerName, List.copyOf(updated));
+    } catch (io.quorumkv.store.StorageFullException e) {
+      return; // the disk is full: not shown to anyone before it is durable; the next ping tries again
+    }
     ids.put(peerName, List.copyOf(updated));
   }
 

@@ -127,8 +127,23 @@ public final class Incarnation {
   }
 
   private void rebuild() {
-    onChange.accept(State.REBUILDING);
-    current = new Snapshot(State.REBUILDING, current.pulledFrom());
+    if (persisted(State.REBUILDING)) {
+      current = new Snapshot(State.REBUILDING, current.pulledFrom());
+    }
+  }
+
+  /**
+   * Persists a change before it takes effect. On a full disk it cannot: the state stays as it
+   * was (the safe side, a replica that counts toward fewer quorums), and the next message that
+   * calls for the change tries again.
+   */
+  private boolean persisted(State next) {
+    try {
+      onChange.accept(next);
+      return true;
+    } catch (StorageFullException e) {
+      return false;
+    }
   }
 
   /** A complete anti-entropy pull from {@code peer} finished. */
@@ -146,8 +161,7 @@ public final class Incarnation {
   }
 
   private void becomeReady() {
-    if (current.state() != State.READY) {
-      onChange.accept(State.READY);
+    if (current.state() != State.READY && persisted(State.READY)) {
       current = new Snapshot(State.READY, Set.of());
     }
   }

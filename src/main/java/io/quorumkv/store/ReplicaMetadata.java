@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The replica's identity and clock mark, kept in the storage's metadata so they survive
- * restarts: a random 64-bit replica id created with the data directory and never reused, and
- * the durable clock mark no version may reach without a new mark (DESIGN.md section 5).
+ * The replica's identity and clock mark, kept by the storage so they survive restarts: a random
+ * 64-bit replica id created with the data directory and never reused (in the metadata), and the
+ * durable clock mark no version may reach without a new mark ({@link Storage#putClockMark}).
  */
 public final class ReplicaMetadata {
 
