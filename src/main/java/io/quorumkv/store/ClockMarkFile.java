@@ -2,10 +2,9 @@ package io.quorumkv.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
@@ -22,38 +21,43 @@ import java.util.zip.CRC32C;
  * written; the other still holds the previous mark, and no version at or above that one was
  * issued, since the clock passes a mark only once its successor is durable. At open the valid
  * slot with the higher sequence wins.
+ *
+ * <p>Plain {@link RandomAccessFile} I/O, not a {@code FileChannel}: a channel closes for good
+ * when a thread writing to it is interrupted, and any thread that moves the clock writes here.
  */
 final class ClockMarkFile implements AutoCloseable {
 
   static final String FILE_NAME = "QUORUMKV-CLOCK-MARK";
   private static final int SLOT_BYTES = 32;
 
-  private final FileChannel channel;
+  private final RandomAccessFile file;
   private long sequence;
   private long mark;
 
-  private ClockMarkFile(FileChannel channel, long sequence, long mark) {
-    this.channel = channel;
+  private ClockMarkFile(RandomAccessFile file, long sequence, long mark) {
+    this.file = file;
     this.sequence = sequence;
     this.mark = mark;
   }
 
   /** Opens (creating, with both slots allocated) the mark file in {@code directory}. */
   static ClockMarkFile open(Path directory) {
+    RandomAccessFile file = null;
     try {
-      FileChannel channel = FileChannel.open(directory.resolve(FILE_NAME),
-          StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      if (channel.size() < 2L * SLOT_BYTES) {
+      file = new RandomAccessFile(directory.resolve(FILE_NAME).toFile(), "rw");
+      if (file.length() < 2L * SLOT_BYTES) {
         // Allocated once, while there is room: later writes only overwrite these bytes.
-        channel.write(ByteBuffer.allocate(2 * SLOT_BYTES), 0);
-        channel.force(true);
+        file.seek(0);
+        file.write(new byte[2 * SLOT_BYTES]);
+        file.getFD().sync();
       }
       long bestSequence = 0;
       long bestMark = 0;
       for (int slot = 0; slot < 2; slot++) {
-        ByteBuffer bytes = ByteBuffer.allocate(SLOT_BYTES);
-        channel.read(bytes, (long) slot * SLOT_BYTES);
-        bytes.flip();
+        byte[] raw = new byte[SLOT_BYTES];
+        file.seek((long) slot * SLOT_BYTES);
+        file.readFully(raw);
+        ByteBuffer bytes = ByteBuffer.wrap(raw);
         long slotSequence = bytes.getLong();
         long slotMark = bytes.getLong();
         long checksum = bytes.getLong();
@@ -62,8 +66,9 @@ final class ClockMarkFile implements AutoCloseable {
           bestMark = slotMark;
         }
       }
-      return new ClockMarkFile(channel, bestSequence, bestMark);
+      return new ClockMarkFile(file, bestSequence, bestMark);
     } catch (IOException e) {
+      closeQuietly(file);
       throw new StorageUnusableException("cannot open the clock mark file in " + directory + ": " + e, e);
     }
   }
@@ -82,10 +87,11 @@ final class ClockMarkFile implements AutoCloseable {
   synchronized void write(long newMark) {
     long next = sequence + 1;
     ByteBuffer bytes = ByteBuffer.allocate(SLOT_BYTES);
-    bytes.putLong(next).putLong(newMark).putLong(checksum(next, newMark)).flip();
+    bytes.putLong(next).putLong(newMark).putLong(checksum(next, newMark));
     try {
-      channel.write(bytes, (next % 2) * SLOT_BYTES);
-      channel.force(false);
+      file.seek((next % 2) * SLOT_BYTES);
+      file.write(bytes.array());
+      file.getFD().sync();
     } catch (IOException e) {
       throw isNoSpace(e) ? new StorageFullException("cannot write the clock mark: " + e.getMessage(), e)
           : new UncheckedIOException("cannot write the clock mark", e);
@@ -106,8 +112,14 @@ final class ClockMarkFile implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closeQuietly(file);
+  }
+
+  private static void closeQuietly(RandomAccessFile file) {
     try {
-      channel.close();
+      if (file != null) {
+        file.close();
+      }
     } catch (IOException e) {
       // Closing after a synced write loses nothing.
     }

@@ -144,6 +144,12 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** The refusal source of requests refused here rather than at the routes. */
   static final String STORE_SOURCE = "store";
 
+  /**
+   * A logger of its own: Akka's context logger takes its name from the call stack of its first
+   * use, which named it {@code akka.actor.ActorCell} (filtered at WARN) for some paths.
+   */
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreActor.class);
+
   private final String name;
   private final long replicaId;
   private final Storage storage;
@@ -425,7 +431,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       try {
         storage.putMeta(WRITE_PROBE, new byte[] {1});
         if (alarm.diskWritable()) {
-          getContext().getLog().warn("Storage takes writes again: the disk under the data directory has room");
+          log.warn("Storage takes writes again: the disk under the data directory has room");
         }
       } catch (StorageFullException e) {
         // Still full: the alarm stays.
@@ -434,10 +440,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     long bytes = storage.bytesOnDisk();
     if (alarm.measured(bytes)) {
       if (alarm.refusesWrites() && !alarm.isDiskFull()) {
-        getContext().getLog().warn("Storage quota reached: the data directory takes {} bytes, storage.bytes-max is {};"
+        log.warn("Storage quota reached: the data directory takes {} bytes, storage.bytes-max is {};"
             + " values are refused, deletes are taken", bytes, alarm.bytesMax());
       } else if (!alarm.refusesWrites()) {
-        getContext().getLog().warn("Storage below its quota again ({} bytes): values are taken", bytes);
+        log.warn("Storage below its quota again ({} bytes): values are taken", bytes);
       }
     }
     return this;
@@ -445,7 +451,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private void diskFull(StorageFullException e) {
     if (alarm.diskFull(e.getMessage())) {
-      getContext().getLog().error("Storage refuses writes: the disk under the data directory is full ({}). Reads go on;"
+      log.error("Storage refuses writes: the disk under the data directory is full ({}). Reads go on;"
           + " writes are refused (503, phase storage) until there is room again, then resume by themselves", e.getMessage());
     }
   }
@@ -706,10 +712,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       ReplicaMetadata.markStoppedCleanly(storage);
     } catch (StorageFullException e) {
       // The next start counts this stop as a crash: it loses nothing, only the shortcut.
-      getContext().getLog().warn("Could not record a clean stop: the disk is full");
+      log.warn("Could not record a clean stop: the disk is full");
     }
     storage.close();
-    getContext().getLog().info("Storage closed");
+    log.info("Storage closed");
     return this;
   }
 }

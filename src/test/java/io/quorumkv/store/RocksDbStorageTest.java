@@ -75,9 +75,10 @@ public class RocksDbStorageTest extends StorageContractTest {
     storage.putClockMark(100L); // slot 1
     storage.putClockMark(200L); // slot 0
     storage.close();
-    try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(
-        directory.resolve(ClockMarkFile.FILE_NAME), java.nio.file.StandardOpenOption.WRITE)) {
-      file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 8); // the last write, torn by a crash
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(
+        directory.resolve(ClockMarkFile.FILE_NAME).toFile(), "rw")) {
+      file.seek(8);
+      file.write(new byte[] {1, 2, 3}); // the last write, torn by a crash
     }
     storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
     assertEquals(100L, storage.clockMark()); // no version at or past 100 was issued before 200 was durable
