@@ -83,6 +83,8 @@ public final class ReplicaMain {
    * incarnation is recorded, and the next start discards the old records (docs/identity.md).
    */
   static final int EXIT_STATE_WENT_BACKWARDS = 6;
+  /** The disk under the data directory is full at start: nothing was changed; free space, start again. */
+  static final int EXIT_DISK_FULL = 7;
 
   private ReplicaMain() {}
 
@@ -137,6 +139,11 @@ public final class ReplicaMain {
             + " clock (docs/clock-discipline.md)", aheadMillis, settings.maxClockOffset(), ClusterView.hex(replicaId));
       }
       clock = clockOf(settings, storage);
+    } catch (io.quorumkv.store.StorageFullException e) {
+      System.err.println("quorumkv: the disk under the data directory is full (" + e.getMessage()
+          + "); nothing was changed: free space and start the replica again");
+      System.exit(EXIT_DISK_FULL);
+      return;
     } catch (StorageUnusableException e) {
       System.err.println("quorumkv: " + e.getMessage());
       System.exit(EXIT_STORAGE_UNUSABLE);
@@ -206,7 +213,15 @@ public final class ReplicaMain {
       Identity identity = new Identity(replicaId, membership.startSequence(), storage::sequence, incarnation, knownPeerIds,
           membership.sequences(), new DuplicateDetector(), new IdentityAlarm(replicaId), reason -> {
             fence.halt(reason); // serve nothing from here on
-            ReplicaMetadata.markStateWentBackwards(storage);
+            try {
+              ReplicaMetadata.markStateWentBackwards(storage);
+            } catch (io.quorumkv.store.StorageFullException e) {
+              // Without the record the next start would not discard the old records: stay halted
+              // (answering nothing) rather than exit; the operator frees space and restarts.
+              log.error("{}. Could not record a new incarnation, the disk is full: this replica stays halted and"
+                  + " serves nothing; free space and restart it", reason);
+              return;
+            }
             log.error("{}. Recorded a new incarnation; stopping (exit status {}): the next start discards the old"
                 + " records and rebuilds from the peers", reason, EXIT_STATE_WENT_BACKWARDS);
             new Thread(() -> System.exit(EXIT_STATE_WENT_BACKWARDS), "exit").start();

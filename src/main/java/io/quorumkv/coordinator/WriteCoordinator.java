@@ -223,7 +223,17 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
   }
 
   private void startApply() {
-    Version version = new Version(clock.tick(), replicaId);
+    long hlc;
+    try {
+      hlc = clock.tick();
+    } catch (RuntimeException e) {
+      // The clock's next mark could not be recorded (see HybridLogicalClock.admit): nothing was
+      // sent yet, so the write did not happen.
+      reply(new NotStarted("the clock's next durable mark cannot be recorded: " + e.getMessage(),
+          NotStarted.STORAGE));
+      return;
+    }
+    Version version = new Version(hlc, replicaId);
     record = new Record(version, write.value().orElse(null));
     getContext().getLog().debug("Write [{}] takes version [{}]", write.key(), version);
     for (ReplicaHandle replica : replicas) {

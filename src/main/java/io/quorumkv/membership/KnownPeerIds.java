@@ -40,7 +40,8 @@ public final class KnownPeerIds {
     try {
       persist.accept(peerName, List.copyOf(updated));
     } catch (io.quorumkv.store.StorageFullException e) {
-      return; // the disk is full: not shown to anyone before it is durable; the next ping tries again
+      // Shown all the same: more ids known only ever make a peer rebuild, never vouch. Saved with
+      // the next id seen; lost at a restart, as everything a crash loses here.
     }
     ids.put(peerName, List.copyOf(updated));
   }

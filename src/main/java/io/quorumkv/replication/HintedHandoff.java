@@ -108,7 +108,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     for (Hint hint : storage.allHints()) { // count what survived the last run
       Peer peer = this.peers.get(hint.target());
       if (peer == null) {
-        deleteIfRoom(hint); // a peer no longer configured
+        deleteIfRoom(hint); // a peer no longer configured (on a full disk: again at the next start)
       } else {
         hinted.get(hint.target()).put(hint.key(), hint.createdMillis());
         peer.hintStatus().stored(bytesOf(hint.key()), false);
@@ -253,16 +253,19 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
    * that write, and the refreshed hint stays for the next tick.
    */
   private void forget(Peer peer, Hint hint) {
-    if (hinted.get(hint.target()).remove(hint.key(), hint.createdMillis())) {
-      deleteIfRoom(hint);
-      peer.hintStatus().removed(bytesOf(hint.key()));
+    Long created = hinted.get(hint.target()).get(hint.key());
+    if (created == null || created != hint.createdMillis()) {
+      return; // refreshed (or gone) meanwhile
     }
+    try {
+      storage.deleteHint(hint.target(), hint.key());
+    } catch (io.quorumkv.store.StorageFullException e) {
+      return; // the disk is full: the hint stays, stored and pending, and is replayed again later
+    }
+    hinted.get(hint.target()).remove(hint.key(), hint.createdMillis());
+    peer.hintStatus().removed(bytesOf(hint.key()));
   }
 
-  /**
-   * A hint that cannot be deleted on a full disk stays stored and is replayed once more after a
-   * restart: replaying a hint is idempotent.
-   */
   private void deleteIfRoom(Hint hint) {
     try {
       storage.deleteHint(hint.target(), hint.key());

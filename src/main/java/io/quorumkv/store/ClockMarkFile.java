@@ -16,11 +16,14 @@ import java.util.zip.CRC32C;
  * needs no free space (ext4, xfs and tmpfs; a copy-on-write file system such as btrfs or ZFS
  * may still need some), so the mark keeps moving on a full disk.
  *
- * <p>Layout: two 32-byte slots (sequence, mark, CRC32C of both, padding), written in turn, each
- * synced before {@link #write} returns. A write torn by a crash spoils only the slot being
- * written; the other still holds the previous mark, and no version at or above that one was
- * issued, since the clock passes a mark only once its successor is durable. At open the valid
- * slot with the higher sequence wins.
+ * <p>Layout: two slots 4 KiB apart, so no torn sector can spoil both, each holding sequence,
+ * mark and a CRC32C of both; they are written in turn, each synced before {@link #write}
+ * returns. A write torn by a crash spoils only the slot being written; the other still holds
+ * the previous mark, and no version at or above that one was issued, since the clock passes a
+ * mark only once its successor is durable. At open the valid slot with the higher sequence
+ * wins. A file that holds bytes but no valid slot gives no mark to trust: it reads as
+ * {@link Long#MAX_VALUE}, which no wall clock is near, so the replica starts under a new
+ * replica id with a fresh clock (docs/clock-discipline.md, rule 2).
  *
  * <p>Plain {@link RandomAccessFile} I/O, not a {@code FileChannel}: a channel closes for good
  * when a thread writing to it is interrupted, and any thread that moves the clock writes here.
@@ -28,7 +31,8 @@ import java.util.zip.CRC32C;
 final class ClockMarkFile implements AutoCloseable {
 
   static final String FILE_NAME = "QUORUMKV-CLOCK-MARK";
-  private static final int SLOT_BYTES = 32;
+  private static final int SLOT_BYTES = 24;
+  private static final int SLOT_SPACING = 4096;
 
   private final RandomAccessFile file;
   private long sequence;
@@ -44,19 +48,28 @@ final class ClockMarkFile implements AutoCloseable {
   static ClockMarkFile open(Path directory) {
     RandomAccessFile file = null;
     try {
-      file = new RandomAccessFile(directory.resolve(FILE_NAME).toFile(), "rw");
-      if (file.length() < 2L * SLOT_BYTES) {
+      Path path = directory.resolve(FILE_NAME);
+      boolean created = !java.nio.file.Files.exists(path);
+      file = new RandomAccessFile(path.toFile(), "rw");
+      if (file.length() < SLOT_SPACING + SLOT_BYTES) {
         // Allocated once, while there is room: later writes only overwrite these bytes.
         file.seek(0);
-        file.write(new byte[2 * SLOT_BYTES]);
+        file.write(new byte[SLOT_SPACING + SLOT_BYTES]);
         file.getFD().sync();
+      }
+      if (created) {
+        syncDirectory(directory); // the new file's entry, so a crash cannot lose the file itself
       }
       long bestSequence = 0;
       long bestMark = 0;
+      boolean anyBytes = false;
       for (int slot = 0; slot < 2; slot++) {
         byte[] raw = new byte[SLOT_BYTES];
-        file.seek((long) slot * SLOT_BYTES);
+        file.seek((long) slot * SLOT_SPACING);
         file.readFully(raw);
+        for (byte b : raw) {
+          anyBytes |= b != 0;
+        }
         ByteBuffer bytes = ByteBuffer.wrap(raw);
         long slotSequence = bytes.getLong();
         long slotMark = bytes.getLong();
@@ -65,6 +78,9 @@ final class ClockMarkFile implements AutoCloseable {
           bestSequence = slotSequence;
           bestMark = slotMark;
         }
+      }
+      if (bestSequence == 0 && anyBytes) {
+        bestMark = Long.MAX_VALUE; // written, but no slot can be trusted: see the class comment
       }
       return new ClockMarkFile(file, bestSequence, bestMark);
     } catch (IOException e) {
@@ -78,9 +94,11 @@ final class ClockMarkFile implements AutoCloseable {
     return mark;
   }
 
-  /** Whether a mark was ever written (a data directory of an earlier release has none). */
-  synchronized boolean isEmpty() {
-    return sequence == 0;
+  private static void syncDirectory(Path directory) throws IOException {
+    try (java.nio.channels.FileChannel dir = java.nio.channels.FileChannel.open(directory,
+        java.nio.file.StandardOpenOption.READ)) {
+      dir.force(true);
+    }
   }
 
   /** Writes {@code newMark} durably (synced) before returning. */
@@ -89,7 +107,7 @@ final class ClockMarkFile implements AutoCloseable {
     ByteBuffer bytes = ByteBuffer.allocate(SLOT_BYTES);
     bytes.putLong(next).putLong(newMark).putLong(checksum(next, newMark));
     try {
-      file.seek((next % 2) * SLOT_BYTES);
+      file.seek((next % 2) * SLOT_SPACING);
       file.write(bytes.array());
       file.getFD().sync();
     } catch (IOException e) {

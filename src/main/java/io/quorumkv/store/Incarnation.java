@@ -126,16 +126,19 @@ public final class Incarnation {
     return peerNames;
   }
 
+  /**
+   * Takes effect even when it cannot be persisted (a full disk): a rebuilding replica counts
+   * toward no quorum, as an unproven one, and must never become ready by a vouch instead; after
+   * a restart the peers show the other id again and it is rebuilt once more.
+   */
   private void rebuild() {
-    if (persisted(State.REBUILDING)) {
-      current = new Snapshot(State.REBUILDING, current.pulledFrom());
-    }
+    persisted(State.REBUILDING);
+    current = new Snapshot(State.REBUILDING, current.pulledFrom());
   }
 
   /**
-   * Persists a change before it takes effect. On a full disk it cannot: the state stays as it
-   * was (the safe side, a replica that counts toward fewer quorums), and the next message that
-   * calls for the change tries again.
+   * Persists a change; false on a full disk. Readiness must be persisted before it takes
+   * effect, so it waits (the next message that calls for it tries again).
    */
   private boolean persisted(State next) {
     try {

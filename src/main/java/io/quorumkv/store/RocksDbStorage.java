@@ -127,6 +127,9 @@ public final class RocksDbStorage implements Storage {
       storage = new RocksDbStorage(directory, mode, corruption);
     } catch (RocksDBException e) {
       String message = String.valueOf(e.getMessage());
+      if (isNoSpace(e)) {
+        throw new StorageFullException("cannot open data directory " + directory + ": " + message, e);
+      }
       if (message.toLowerCase().contains("lock")) {
         throw new StorageUnusableException("data directory " + directory
             + " is locked by another process (is another replica using it?): " + message, e);
@@ -192,21 +195,25 @@ public final class RocksDbStorage implements Storage {
   }
 
   /**
-   * The mark file's mark; for a data directory of the previous release, which kept the mark in
-   * the metadata, that one until the first new mark is written.
+   * The higher of the mark file's mark and the metadata entry the previous release keeps it in:
+   * each is only ever written before a reading passes it, so each bounds every version issued.
+   * The higher one covers a data directory of the previous release (no file yet) and one that
+   * was rolled back to it and upgraded again (the file behind the entry).
    */
   @Override
   public long clockMark() {
-    if (!clockMarkFile.isEmpty()) {
-      return clockMarkFile.mark();
-    }
+    return Math.max(clockMarkFile.mark(), legacyClockMark());
+  }
+
+  private long legacyClockMark() {
     return getMeta(LEGACY_CLOCK_MARK).map(bytes -> ByteBuffer.wrap(bytes).getLong()).orElse(0L);
   }
 
   /**
-   * Writes the mark file; then, best effort, the metadata entry the previous release reads, so a
-   * replica rolled back to it still starts above every version issued (unless the disk was full
-   * at the last mark: docs/operating.md, "Disk full").
+   * Writes the mark file, which works on a full disk; then the metadata entry the previous
+   * release reads, best effort when the mark moves up (on a full disk the entry lags; the file
+   * holds the mark), required when it moves down (a fresh clock under a new replica id): the
+   * higher of the two is the mark.
    */
   @Override
   public void putClockMark(long mark) {
@@ -220,7 +227,9 @@ public final class RocksDbStorage implements Storage {
     try {
       putMeta(LEGACY_CLOCK_MARK, ByteBuffer.allocate(Long.BYTES).putLong(mark).array());
     } catch (StorageFullException e) {
-      // The mark file holds it; only a rollback to the previous release would miss it.
+      if (mark < legacyClockMark()) {
+        throw e;
+      }
     }
   }
 
@@ -234,8 +243,8 @@ public final class RocksDbStorage implements Storage {
           return 0L; // deleted meanwhile (a compaction's input)
         }
       }).sum();
-    } catch (java.io.IOException e) {
-      return 0L;
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return -1L; // unknown for now (a file vanished mid-listing): measured again in a second
     }
   }
 

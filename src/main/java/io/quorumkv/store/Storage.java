@@ -57,7 +57,10 @@ public interface Storage extends AutoCloseable {
    */
   void putClockMark(long mark);
 
-  /** Bytes the engine's files take on disk now (0 for an engine that keeps nothing there). */
+  /**
+   * Bytes the engine's files take on disk now (0 for an engine that keeps nothing there; -1 when
+   * they could not be measured this time).
+   */
   long bytesOnDisk();
 
   /** Stores (or refreshes) the hint for {@code (target, key)}, as durably as records. */

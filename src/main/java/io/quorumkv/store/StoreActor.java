@@ -229,7 +229,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     });
     timers.startTimerWithFixedDelay(PurgeTick.INSTANCE, purgeRule.checkInterval());
     timers.startTimerWithFixedDelay(DiskTick.INSTANCE, DISK_CHECK_INTERVAL);
-    alarm.measured(storage.bytesOnDisk());
+    alarm.measured(Math.max(0, storage.bytesOnDisk()));
     if (fsync == FsyncMode.PERIODIC) {
       timers.startTimerWithFixedDelay(SyncTick.INSTANCE, PERIODIC_SYNC_INTERVAL);
     }
@@ -438,7 +438,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       }
     }
     long bytes = storage.bytesOnDisk();
-    if (alarm.measured(bytes)) {
+    if (bytes >= 0 && alarm.measured(bytes)) {
       if (alarm.refusesWrites() && !alarm.isDiskFull()) {
         log.warn("Storage quota reached: the data directory takes {} bytes, storage.bytes-max is {};"
             + " values are refused, deletes are taken", bytes, alarm.bytesMax());
@@ -584,19 +584,12 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    * request from further ahead than max-clock-offset is answered unavailable and changes nothing.
    */
   private boolean admitted(ReplicaProtocol.Request request, long... readings) {
-    try {
-      if (clock.admit(STORE_SOURCE, () -> request.getClass().getSimpleName() + " of key [" + request.key() + "]",
-          readings)) {
-        return true;
-      }
-    } catch (StorageFullException | java.io.UncheckedIOException e) {
-      // The clock could not record its next mark (a copy-on-write file system that is full, say):
-      // it observes nothing past the last one, so this request is not served.
-      request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "the clock's mark cannot be recorded: "
-          + e.getMessage()));
-      return false;
+    if (clock.admit(STORE_SOURCE, () -> request.getClass().getSimpleName() + " of key [" + request.key() + "]",
+        readings)) {
+      return true;
     }
-    request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "clock reading beyond max-clock-offset refused"));
+    request.replyTo().tell(new ReplicaProtocol.Unavailable(name,
+        "clock reading refused (beyond max-clock-offset, or the clock's next mark cannot be recorded)"));
     return false;
   }
 

@@ -53,6 +53,7 @@ public final class HybridLogicalClock {
   private final long markStep;
   private final MarkStore markStore; // null: not durable
   private final Map<String, AtomicLong> refusals = new ConcurrentHashMap<>();
+  private final AtomicLong markFailures = new AtomicLong();
   private final RateLimitedLog refusalLog = new RateLimitedLog(LOG, Duration.ofSeconds(10));
   private volatile long last;
   private long mark;
@@ -185,10 +186,24 @@ public final class HybridLogicalClock {
         return false;
       }
     }
-    for (long reading : readings) {
-      observe(reading);
+    try {
+      for (long reading : readings) {
+        observe(reading);
+      }
+    } catch (RuntimeException e) {
+      // The next mark could not be recorded (a full copy-on-write file system, an I/O error):
+      // the clock stays below its last durable mark, and the message is refused like any other.
+      markFailures.incrementAndGet();
+      refusalLog.warn("Refused a message from {} ({}): the clock's next durable mark cannot be recorded: {}",
+          source, detail.get(), e.getMessage());
+      return false;
     }
     return true;
+  }
+
+  /** Messages refused because the clock's next mark could not be recorded. */
+  public long markFailures() {
+    return markFailures.get();
   }
 
   private void refused(String source, String detail, long reading) {

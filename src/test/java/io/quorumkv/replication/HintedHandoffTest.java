@@ -91,6 +91,36 @@ public class HintedHandoffTest {
   }
 
   @Test
+  public void aHintThatCannotBeDeletedOnAFullDiskStaysPendingAndIsDeliveredAgainOnceThereIsRoom() {
+    ActorRef<HintedHandoff.Command> hints = start(100);
+    hints.tell(new HintedHandoff.RecordHints("k", List.of("c")));
+    peerStatus.answered(3L);
+    local.awaitAssert(() -> {
+      assertEquals(1, storage.hints("c", 10).size());
+      return null;
+    });
+    storage.setFullForTests(true);
+    for (int delivery = 0; delivery < 2; delivery++) { // the first delivery, then the retry
+      manualTime.timePasses(TICK);
+      local.expectMessageClass(Read.class).replyTo().tell(holds("a", CURRENT));
+      Apply apply = peer.expectMessageClass(Apply.class);
+      apply.replyTo().tell(new Applied("c", new Stamp(3, 0), CURRENT.version(), CURRENT.digest()));
+      local.awaitAssert(() -> {
+        assertEquals(1L, hintStatus.render().get("pending")); // not forgotten: the delete failed
+        return null;
+      });
+      if (delivery == 0) {
+        storage.setFullForTests(false);
+      }
+    }
+    local.awaitAssert(() -> {
+      assertEquals(List.of(), storage.hints("c", 10));
+      assertEquals(0L, hintStatus.render().get("pending"));
+      return null;
+    });
+  }
+
+  @Test
   public void waitsWhileThePeerDoesNotAnswerPingsAndRetriesAfterAFailure() {
     ActorRef<HintedHandoff.Command> hints = start(100);
     hints.tell(new HintedHandoff.RecordHints("k", List.of("c")));

@@ -32,6 +32,31 @@ public class IncarnationTest {
   }
 
   @Test
+  public void onAFullDiskAReplacementStillRebuildsAndReadinessWaitsUntilItCanBePersisted() {
+    boolean[] full = {true};
+    Incarnation incarnation = new Incarnation(ID, State.UNPROVEN, List.of("a", "b"), state -> {
+      if (full[0]) {
+        throw new StorageFullException("no space left on device", null);
+      }
+      persisted.add(state);
+    });
+    // a knows another id in this place: rebuild, even though the state cannot be persisted
+    incarnation.heardFrom("a", new Incarnation.PeerView(State.READY, List.of(7L)));
+    assertEquals(State.REBUILDING, incarnation.state());
+    // ...so a vouch from b can never make the replacement ready without its rebuild
+    incarnation.heardFrom("b", new Incarnation.PeerView(State.READY, List.of()));
+    assertEquals(State.REBUILDING, incarnation.state());
+
+    incarnation.pulledEverythingFrom("a");
+    incarnation.pulledEverythingFrom("b");
+    assertEquals("readiness is never taken before it is durable", State.REBUILDING, incarnation.state());
+    full[0] = false;
+    incarnation.pulledEverythingFrom("b");
+    assertEquals(State.READY, incarnation.state());
+    assertEquals(List.of(State.READY), persisted);
+  }
+
+  @Test
   public void singleReplicaIsReadyAtOnce() {
     assertEquals(State.READY, new Incarnation(ID, State.UNPROVEN, List.of(), persisted::add).state());
   }

@@ -71,9 +71,40 @@ public class RocksDbStorageTest extends StorageContractTest {
   }
 
   @Test
+  public void rolledBackThenUpgradedAgainTheHigherOfTheTwoMarksWins() throws Exception {
+    storage.putClockMark(6_000L);
+    // The previous release, rolled back to, moved only the metadata entry.
+    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(9_000L).array());
+    storage.close();
+    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    assertEquals(9_000L, storage.clockMark());
+  }
+
+  @Test
+  public void aClockMarkFileWithNoValidSlotGivesNoMarkToTrust() throws Exception {
+    storage.putClockMark(100L);
+    storage.putClockMark(200L);
+    storage.close();
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(
+        directory.resolve(ClockMarkFile.FILE_NAME).toFile(), "rw")) {
+      for (long slot : new long[] {0, 4096}) {
+        file.seek(slot + 20);
+        file.write(new byte[] {9, 9, 9, 9}); // both checksums spoilt
+      }
+    }
+    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    // Far beyond any wall clock: the replica starts under a new replica id (clock rule 2).
+    assertEquals(Long.MAX_VALUE, storage.clockMark());
+    assertTrue(io.quorumkv.version.HybridLogicalClock.markIsTooFarAhead(storage.clockMark(),
+        System.currentTimeMillis(), java.time.Duration.ofSeconds(5)));
+  }
+
+  @Test
   public void aTornClockMarkSlotFallsBackToThePreviousMark() throws Exception {
     storage.putClockMark(100L); // slot 1
     storage.putClockMark(200L); // slot 0
+    // A crash tore the write of 200, so the metadata copy, written after the file, still says 100.
+    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(100L).array());
     storage.close();
     try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(
         directory.resolve(ClockMarkFile.FILE_NAME).toFile(), "rw")) {

@@ -15,6 +15,29 @@ public class HybridLogicalClockTest {
   private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
 
   @Test
+  public void aMarkThatCannotBeRecordedRefusesTheMessageAndTheClockStaysBelowItsLastMark() {
+    java.util.concurrent.atomic.AtomicBoolean diskFull = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicLong durable = new AtomicLong();
+    HybridLogicalClock marked = HybridLogicalClock.durable(wallMillis::get, 0L, mark -> {
+      if (diskFull.get()) {
+        throw new IllegalStateException("no space left on device");
+      }
+      durable.set(mark);
+    });
+    long issued = marked.tick();
+    diskFull.set(true);
+    long farther = durable.get() + 1; // needs a new mark
+    wallMillis.set(HybridLogicalClock.millisOf(farther) + 1);
+    assertFalse(marked.admit("peer1", "ping", farther));
+    assertEquals(1L, marked.markFailures());
+    assertThrows(IllegalStateException.class, marked::tick); // the coordinator answers "not started"
+    assertTrue(marked.peek() >= issued);
+    diskFull.set(false);
+    assertTrue(marked.admit("peer1", "ping", farther));
+    assertTrue(marked.tick() > farther);
+  }
+
+  @Test
   public void ticksFollowTheWallClockWithAnEmptyCounter() {
     assertEquals(HybridLogicalClock.fromMillis(1_000L), clock.tick());
     wallMillis.set(2_000L);
