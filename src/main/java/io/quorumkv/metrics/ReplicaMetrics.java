@@ -87,6 +87,9 @@ public final class ReplicaMetrics implements PeerTraffic {
             + " (a peer, inbound calls, or the store)").labelNames("source")
         .callback(callback -> clock.refusals().forEach((source, count) -> callback.call(count, source)))
         .register(registry);
+    CounterWithCallback.builder().name("quorumkv_clock_mark_failures_total")
+        .help("Messages refused because the clock's next durable mark could not be recorded")
+        .callback(callback -> callback.call(clock.markFailures())).register(registry);
     GaugeWithCallback.builder().name("quorumkv_store_queue_requests")
         .help("Requests waiting for the store (bounded by limits.store-queue-max)")
         .callback(callback -> callback.call(admission.queued())).register(registry);

@@ -100,16 +100,19 @@ public class HintedHandoffTest {
       return null;
     });
     storage.setFullForTests(true);
-    for (int delivery = 0; delivery < 2; delivery++) { // the first delivery, then the retry
+    for (int delivery = 1; delivery <= 2; delivery++) { // on the full disk, then once there is room
       manualTime.timePasses(TICK);
       local.expectMessageClass(Read.class).replyTo().tell(holds("a", CURRENT));
       Apply apply = peer.expectMessageClass(Apply.class);
       apply.replyTo().tell(new Applied("c", new Stamp(3, 0), CURRENT.version(), CURRENT.digest()));
+      long deliveries = delivery;
       local.awaitAssert(() -> {
-        assertEquals(1L, hintStatus.render().get("pending")); // not forgotten: the delete failed
+        assertEquals(deliveries, hintStatus.render().get("replayed")); // the answer was handled
         return null;
       });
-      if (delivery == 0) {
+      if (delivery == 1) {
+        assertEquals("not forgotten: the delete failed", 1L, hintStatus.render().get("pending"));
+        assertEquals(1, storage.hints("c", 10).size());
         storage.setFullForTests(false);
       }
     }

@@ -55,7 +55,7 @@ public class RocksDbStorageTest extends StorageContractTest {
   @Test
   public void theClockMarkOfThePreviousReleaseIsReadUntilANewOneIsWrittenAndIsKeptForARollback() throws Exception {
     // The previous release kept the mark in the metadata and had no mark file.
-    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(5_000L).array());
+    putLegacyMark(5_000L);
     storage.close();
     Files.delete(directory.resolve(ClockMarkFile.FILE_NAME));
 
@@ -64,19 +64,27 @@ public class RocksDbStorageTest extends StorageContractTest {
     storage.putClockMark(6_000L);
     assertEquals(6_000L, storage.clockMark());
     assertEquals(6_000L, ByteBuffer.wrap(storage.getMeta(RocksDbStorage.LEGACY_CLOCK_MARK).orElseThrow()).getLong());
-    storage.putClockMark(0L); // a new replica id's fresh clock: the file's mark wins, even when lower
+    storage.putClockMark(0L); // a new replica id's fresh clock: both copies are lowered
+    reopen();
+    assertEquals(0L, storage.clockMark());
+  }
+
+  /** Writes the clock mark where the previous release keeps it (it has no mark file). */
+  private void putLegacyMark(long mark) {
+    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(mark).array());
+  }
+
+  private void reopen() {
     storage.close();
     storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
-    assertEquals(0L, storage.clockMark());
   }
 
   @Test
   public void rolledBackThenUpgradedAgainTheHigherOfTheTwoMarksWins() throws Exception {
     storage.putClockMark(6_000L);
     // The previous release, rolled back to, moved only the metadata entry.
-    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(9_000L).array());
-    storage.close();
-    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    putLegacyMark(9_000L);
+    reopen();
     assertEquals(9_000L, storage.clockMark());
   }
 
@@ -104,7 +112,7 @@ public class RocksDbStorageTest extends StorageContractTest {
     storage.putClockMark(100L); // slot 1
     storage.putClockMark(200L); // slot 0
     // A crash tore the write of 200, so the metadata copy, written after the file, still says 100.
-    storage.putMeta(RocksDbStorage.LEGACY_CLOCK_MARK, ByteBuffer.allocate(8).putLong(100L).array());
+    putLegacyMark(100L);
     storage.close();
     try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(
         directory.resolve(ClockMarkFile.FILE_NAME).toFile(), "rw")) {
@@ -114,8 +122,7 @@ public class RocksDbStorageTest extends StorageContractTest {
     storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
     assertEquals(100L, storage.clockMark()); // no version at or past 100 was issued before 200 was durable
     storage.putClockMark(300L);
-    storage.close();
-    storage = RocksDbStorage.open(directory, FsyncMode.ALWAYS);
+    reopen();
     assertEquals(300L, storage.clockMark());
   }
 
