@@ -1,5 +1,6 @@
 package io.quorumkv;
 
+import io.quorumkv.version.Version;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -21,7 +22,7 @@ import io.quorumkv.http.GuardedServer;
 import io.quorumkv.http.InternalRoutes;
 import io.quorumkv.http.PublicRoutes;
 import io.quorumkv.metrics.ReplicaMetrics;
-import io.quorumkv.membership.ClusterView;
+import io.quorumkv.http.ClusterView;
 import io.quorumkv.membership.DuplicateDetector;
 import io.quorumkv.membership.Identity;
 import io.quorumkv.membership.IdentityAlarm;
@@ -35,10 +36,12 @@ import io.quorumkv.replication.AntiEntropySession;
 import io.quorumkv.replication.AntiEntropyStatus;
 import io.quorumkv.replication.HintStatus;
 import io.quorumkv.replication.HintedHandoff;
-import io.quorumkv.replication.PeerClient;
-import io.quorumkv.replication.RemoteReplica;
+import io.quorumkv.transport.PeerClient;
+import io.quorumkv.transport.RemoteReplica;
+import io.quorumkv.wire.WireCodec;
+import io.quorumkv.coordinator.MissedWrites;
 import io.quorumkv.replication.TombstoneSweeper;
-import io.quorumkv.store.FsyncMode;
+import io.quorumkv.config.FsyncMode;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaHandle;
@@ -136,7 +139,7 @@ public final class ReplicaMain {
         ReplicaMetadata.saveClockMark(storage, 0L);
         log.warn("The durable clock mark lies {} ms ahead of the wall clock, beyond max-clock-offset = {}: this"
             + " replica's clock once ran far ahead. Not adopting it: starting under a new replica id {} with a fresh"
-            + " clock (docs/clock-discipline.md)", aheadMillis, settings.maxClockOffset(), ClusterView.hex(replicaId));
+            + " clock (docs/clock-discipline.md)", aheadMillis, settings.maxClockOffset(), Version.hex(replicaId));
       }
       clock = clockOf(settings, storage);
     } catch (io.quorumkv.store.StorageFullException e) {
@@ -263,7 +266,7 @@ public final class ReplicaMain {
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
             settings.peerRequestsInFlightMax(), settings.peerStream(),
-            settings.valueBytesMax() + 64 * 1024, metrics);
+            WireCodec.messageBytesMax(settings.valueBytesMax()), metrics);
         ReplicaHandle handle = new ReplicaHandle(peer.name(),
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
@@ -280,15 +283,16 @@ public final class ReplicaMain {
         hintStatuses.put(peer.name(), hintStatus);
         hintPeers.add(new HintedHandoff.Peer(handle, status, hintStatus));
       }
-      ActorRef<HintedHandoff.Command> hints = null;
+      MissedWrites missedWrites = MissedWrites.NONE;
       Settings.Hints hintSettings = settings.hints();
       if (hintSettings.enabled() && !hintPeers.isEmpty()) {
-        hints = ctx.spawn(HintedHandoff.create(storage, replicas.get(0), List.copyOf(hintPeers), clock, replicaId,
+        ActorRef<HintedHandoff.Command> hints = ctx.spawn(HintedHandoff.create(storage, replicas.get(0), List.copyOf(hintPeers), clock, replicaId,
             new HintedHandoff.Limits(hintSettings.expiry(), hintSettings.countMaxPerTarget(),
                 hintSettings.bytesMaxPerTarget(), hintSettings.replayInterval(), hintSettings.replayPerTick(),
                 hintSettings.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2)),
             System::currentTimeMillis, incarnation, clockTrusted(fence)),
             "hinted-handoff", DispatcherSelector.fromConfig("quorumkv.storage-dispatcher"));
+        missedWrites = (key, missed) -> hints.tell(new HintedHandoff.RecordHints(key, missed));
       }
       Settings.AntiEntropy entropy = settings.antiEntropy();
       if (entropy.enabled()) {
@@ -304,7 +308,7 @@ public final class ReplicaMain {
           "tombstone-sweeper");
 
       ActorRef<Coordinators.Command> coordinators = ctx.spawn(Coordinators.create(new Coordinators.Settings(
-          List.copyOf(replicas), clock, replicaId, stats, hints, settings.writeTimeout(), settings.readTimeout(),
+          List.copyOf(replicas), clock, replicaId, stats, missedWrites, settings.writeTimeout(), settings.readTimeout(),
           settings.requestsInFlightMax(), settings.fanout(), fence, () -> identity.alarm().reason(), storageAlarm,
           name -> peerStatuses.stream().filter(status -> status.snapshot().peer().name().equals(name))
               .allMatch(status -> status.snapshot().reachable()),
@@ -392,7 +396,7 @@ public final class ReplicaMain {
           CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
               () -> binding.terminate(Duration.ofSeconds(4)));
           log.info("Replica [{}] (replica id {}) listening on {}:{}, N={}, peers {}",
-              settings.nodeId(), ClusterView.hex(replicaId), settings.listenHost(), settings.port(),
+              settings.nodeId(), Version.hex(replicaId), settings.listenHost(), settings.port(),
               settings.replicas(), settings.peers().stream().map(p -> p.name() + "@" + p.address()).toList());
         });
   }

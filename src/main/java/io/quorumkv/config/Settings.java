@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.quorumkv.coordinator.Fanout;
 import io.quorumkv.faults.DeliberateBug;
-import io.quorumkv.store.FsyncMode;
+import io.quorumkv.config.FsyncMode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -7,7 +7,6 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import io.quorumkv.faults.DeliberateBug;
-import io.quorumkv.replication.HintedHandoff;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.Value;
@@ -30,26 +29,26 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   public sealed interface Command {}
 
   /** Write {@code value} under {@code key}. */
-  public record Put(String key, Value value, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo)
+  public record Put(String key, Value value, Consistency consistency, ActorRef<WriteResult> replyTo)
       implements Command {}
 
   /** Write a tombstone under {@code key}. */
-  public record Delete(String key, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo)
+  public record Delete(String key, Consistency consistency, ActorRef<WriteResult> replyTo)
       implements Command {}
 
   /** Read {@code key}. */
-  public record Get(String key, Consistency consistency, ActorRef<ReadCoordinator.Result> replyTo)
+  public record Get(String key, Consistency consistency, ActorRef<ReadResult> replyTo)
       implements Command {}
 
   private record CoordinatorStopped() implements Command {}
 
-  /** What every coordinator of this replica shares. */
+  /** What every coordinator of this replica shares: passed whole to each coordinator. */
   public record Settings(
       List<ReplicaHandle> replicas,
       HybridLogicalClock clock,
       long replicaId,
       ReplicaStats stats,
-      ActorRef<HintedHandoff.Command> hints, // null when hinted handoff is off
+      MissedWrites missedWrites, // MissedWrites.NONE when hinted handoff is off
       Duration writeTimeout,
       Duration readTimeout,
       int inFlightMax,
@@ -87,7 +86,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   }
 
   private Behavior<Command> write(
-      String key, Optional<Value> value, Consistency consistency, ActorRef<WriteCoordinator.Result> replyTo) {
+      String key, Optional<Value> value, Consistency consistency, ActorRef<WriteResult> replyTo) {
     Optional<String> fenced = settings.fence().reason();
     if (fenced.isPresent()) {
       replyTo.tell(new NotStarted(fenced.get(), NotStarted.CLOCK));
@@ -110,9 +109,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       return this;
     }
     track(getContext().spawnAnonymous(WriteCoordinator.create(
-        new WriteCoordinator.Write(key, value), consistency, replicasInTurn(), settings.clock(),
-        settings.replicaId(), settings.stats(), settings.hints(), replyTo, settings.writeTimeout(), settings.fanout(),
-        settings.bugs())));
+        new WriteRound.Write(key, value), consistency, replicasInTurn(), settings, replyTo)));
     return this;
   }
 
@@ -127,8 +124,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       return this;
     }
     track(getContext().spawnAnonymous(ReadCoordinator.create(
-        get.key(), get.consistency(), replicasInTurn(), settings.clock(), settings.replicaId(),
-        settings.stats(), get.replyTo(), settings.readTimeout(), settings.fanout(), settings.bugs())));
+        get.key(), get.consistency(), replicasInTurn(), settings, get.replyTo())));
     return this;
   }
 

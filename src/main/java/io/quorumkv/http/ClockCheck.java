@@ -19,7 +19,7 @@ final class ClockCheck {
    *     are the sender's say-so)
    * @return the refusal, or empty when every reading was admitted (and observed)
    */
-  static Optional<InternalCalls.Refused> refusal(
+  static Optional<InternalEndpoint.Refused> refusal(
       HybridLogicalClock clock, String from, String what, long senderReplicaId, long... readings) {
     if (clock.admit(HybridLogicalClock.INBOUND,
         () -> what + " from " + from + ", sender replica id " + String.format("%016x", senderReplicaId), readings)) {
@@ -29,7 +29,7 @@ final class ClockCheck {
     for (long reading : readings) {
       aheadMillis = Math.max(aheadMillis, reading < 0 ? Long.MAX_VALUE : clock.aheadOfWallMillis(reading));
     }
-    return Optional.of(new InternalCalls.Refused(StatusCodes.BAD_REQUEST.intValue(),
+    return Optional.of(new InternalEndpoint.Refused(StatusCodes.BAD_REQUEST.intValue(),
         "clock reading ahead of this replica's clock by " + aheadMillis + " ms, beyond max-clock-offset ("
             + clock.maxOffsetMillis() + " ms)", "aheadMillis", aheadMillis, "maxClockOffsetMillis",
         clock.maxOffsetMillis()));

@@ -3,7 +3,7 @@ package io.quorumkv.http;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.Route;
-import io.quorumkv.replication.InternalWire;
+import io.quorumkv.wire.InternalHttp;
 import java.util.function.Supplier;
 
 /** The cluster-secret check shared by the internal and the admin endpoints. */
@@ -16,7 +16,7 @@ final class ClusterSecret {
     if (secret.isEmpty()) {
       return inner.get();
     }
-    return Directives.optionalHeaderValueByName(InternalWire.SECRET_HEADER, given ->
+    return Directives.optionalHeaderValueByName(InternalHttp.SECRET_HEADER, given ->
         given.filter(secret::equals).isPresent()
             ? inner.get()
             : Directives.complete(JsonResponses.error(StatusCodes.FORBIDDEN, "missing or wrong cluster secret")));

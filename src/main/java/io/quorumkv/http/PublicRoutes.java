@@ -24,9 +24,8 @@ import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
 import io.quorumkv.coordinator.Overloaded;
 import io.quorumkv.coordinator.QuorumNotReached;
-import io.quorumkv.coordinator.ReadCoordinator;
-import io.quorumkv.coordinator.WriteCoordinator;
-import io.quorumkv.membership.ClusterView;
+import io.quorumkv.coordinator.ReadResult;
+import io.quorumkv.coordinator.WriteResult;
 import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.Version;
@@ -131,27 +130,27 @@ public final class PublicRoutes extends AllDirectives {
     }
     Value value = Value.wrap(body.toArray());
     return onSuccess(
-        AskPattern.<Coordinators.Command, WriteCoordinator.Result>ask(
+        AskPattern.<Coordinators.Command, WriteResult>ask(
             coordinators, replyTo -> new Coordinators.Put(key, value, consistency, replyTo), askTimeout, scheduler),
         result -> complete(writeResponse(result, false)));
   }
 
   private Route remove(String key, Consistency consistency) {
     return onSuccess(
-        AskPattern.<Coordinators.Command, WriteCoordinator.Result>ask(
+        AskPattern.<Coordinators.Command, WriteResult>ask(
             coordinators, replyTo -> new Coordinators.Delete(key, consistency, replyTo), askTimeout, scheduler),
         result -> complete(writeResponse(result, true)));
   }
 
   private Route read(String key, Consistency consistency) {
     return onSuccess(
-        AskPattern.<Coordinators.Command, ReadCoordinator.Result>ask(
+        AskPattern.<Coordinators.Command, ReadResult>ask(
             coordinators, replyTo -> new Coordinators.Get(key, consistency, replyTo), askTimeout, scheduler),
         result -> complete(readResponse(result)));
   }
 
-  static HttpResponse writeResponse(WriteCoordinator.Result result, boolean delete) {
-    if (result instanceof WriteCoordinator.Written written) {
+  static HttpResponse writeResponse(WriteResult result, boolean delete) {
+    if (result instanceof WriteResult.Written written) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("key", written.key());
       body.put("version", written.version().toString());
@@ -174,14 +173,14 @@ public final class PublicRoutes extends AllDirectives {
     return overloaded((Overloaded) result);
   }
 
-  static HttpResponse readResponse(ReadCoordinator.Result result) {
-    if (result instanceof ReadCoordinator.Found found) {
+  static HttpResponse readResponse(ReadResult result) {
+    if (result instanceof ReadResult.Found found) {
       return HttpResponse.create()
           .withStatus(StatusCodes.OK)
           .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, found.record().value().bytes())
           .addHeader(etag(found.record().version()));
     }
-    if (result instanceof ReadCoordinator.NotFound notFound) {
+    if (result instanceof ReadResult.NotFound notFound) {
       return error(StatusCodes.NOT_FOUND, "not found", "key", notFound.key());
     }
     if (result instanceof QuorumNotReached failed) {
@@ -217,7 +216,7 @@ public final class PublicRoutes extends AllDirectives {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", "ok");
     body.put("node", cluster.nodeId());
-    body.put("replicaId", ClusterView.hex(cluster.replicaId()));
+    body.put("replicaId", Version.hex(cluster.replicaId()));
     body.put("incarnation", cluster.incarnation().state().name().toLowerCase(java.util.Locale.ROOT));
     body.put("clock", cluster.clockFence().reason().isPresent() ? "fenced" : "ok");
     body.put("storage", cluster.storage().isDiskFull() ? "full"

@@ -1,7 +1,8 @@
 package io.quorumkv.membership;
 
-import io.quorumkv.replication.InternalWire.TimeCall;
-import io.quorumkv.replication.InternalWire.TimeReply;
+import io.quorumkv.version.Version;
+import io.quorumkv.store.ReplicaProtocol.TimeCall;
+import io.quorumkv.store.ReplicaProtocol.TimeReply;
 import io.quorumkv.store.Incarnation;
 import java.security.SecureRandom;
 import java.util.List;
@@ -77,7 +78,7 @@ public final class Identity {
     long previous = sequences.reported(call.replicaId(), call.bootNonce(), call.sequence());
     if (duplicated) {
       alarmLog.error("ALARM: two live processes answer under replica id {} (a cloned data directory?); both are told"
-          + " to coordinate no write", ClusterView.hex(call.replicaId()));
+          + " to coordinate no write", Version.hex(call.replicaId()));
     }
     Optional<String> place = Incarnation.placeIn(incarnation.peerNames(), Set.copyOf(call.peerNames()));
     List<Long> idsThere = List.of();
@@ -116,7 +117,7 @@ public final class Identity {
   public Map<String, Object> render() {
     Map<String, Object> body = new java.util.LinkedHashMap<>();
     body.put("alarm", alarm.reason().orElse(null));
-    body.put("duplicatedIds", duplicates.duplicatedIds().stream().map(ClusterView::hex).toList());
+    body.put("duplicatedIds", duplicates.duplicatedIds().stream().map(Version::hex).toList());
     return body;
   }
 

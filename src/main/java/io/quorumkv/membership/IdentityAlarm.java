@@ -1,5 +1,6 @@
 package io.quorumkv.membership;
 
+import io.quorumkv.version.Version;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 
@@ -38,7 +39,7 @@ public final class IdentityAlarm {
     if (!reported || nanoTime.getAsLong() - lastReportNanos > QUIET_NANOS) {
       return Optional.empty();
     }
-    return Optional.of("another live process answers under this replica's id " + ClusterView.hex(replicaId)
+    return Optional.of("another live process answers under this replica's id " + Version.hex(replicaId)
         + " (a cloned data directory?): this replica coordinates no write until only one does");
   }
 }

@@ -6,12 +6,12 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import io.quorumkv.replication.FailureReasons;
-import io.quorumkv.replication.InternalWire.PingReply;
-import io.quorumkv.replication.InternalWire;
-import io.quorumkv.replication.PeerClient;
 import io.quorumkv.store.Incarnation;
-import io.quorumkv.replication.InternalWire.TimeReply;
+import io.quorumkv.store.ReplicaProtocol.Ping;
+import io.quorumkv.store.ReplicaProtocol.PingReply;
+import io.quorumkv.store.ReplicaProtocol.TimeReply;
+import io.quorumkv.transport.FailureReasons;
+import io.quorumkv.transport.PeerClient;
 import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
@@ -90,8 +90,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
     if (!pinging) {
       pinging = true;
       getContext().pipeToSelf(
-          client.call(InternalWire.PING_PATH, new byte[0])
-              .thenApply(bytes -> decode(bytes, PingReply.class)),
+          client.call(new Ping(), PingReply.class),
           PingCompleted::new);
     }
     if (!timing) {
@@ -99,8 +98,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       long sentWallMillis = clock.wallMillis();
       long sentNanos = System.nanoTime();
       getContext().pipeToSelf(
-          client.call(InternalWire.TIME_PATH, InternalWire.encode(identity.callFor(client.peer().name())))
-              .thenApply(bytes -> decode(bytes, TimeReply.class)),
+          client.call(identity.callFor(client.peer().name()), TimeReply.class),
           (reply, failure) -> new TimeCompleted(reply, failure, sentWallMillis, sentNanos));
     }
     return this;
@@ -141,14 +139,6 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       status.answered(reply.replicaId());
     }
     return this;
-  }
-
-  private static <T> T decode(byte[] bytes, Class<T> type) {
-    try {
-      return InternalWire.decode(bytes, type);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("malformed answer: " + e.getMessage(), e);
-    }
   }
 
 }

@@ -8,7 +8,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.quorumkv.replication.HintStatus;
-import io.quorumkv.replication.PeerTraffic;
+import io.quorumkv.transport.PeerTraffic;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreAdmission;
 import io.quorumkv.version.ClockFence;

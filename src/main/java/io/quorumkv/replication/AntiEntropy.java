@@ -7,6 +7,7 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.transport.PeerClient;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.StoreActor;

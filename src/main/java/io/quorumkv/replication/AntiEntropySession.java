@@ -7,25 +7,30 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import io.quorumkv.replication.InternalWire.BucketsReply;
-import io.quorumkv.replication.InternalWire.EntriesCall;
-import io.quorumkv.replication.InternalWire.EntriesReply;
-import io.quorumkv.replication.InternalWire.EntryWire;
 import io.quorumkv.store.BucketHashes;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Buckets;
+import io.quorumkv.store.ReplicaProtocol.Call;
 import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Entries;
+import io.quorumkv.store.ReplicaProtocol.Entry;
+import io.quorumkv.store.ReplicaProtocol.GetBuckets;
+import io.quorumkv.store.ReplicaProtocol.ListEntries;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
-import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Reply;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.StoreRequest;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.transport.FailureReasons;
+import io.quorumkv.transport.PeerClient;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -38,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * One anti-entropy round between this replica and one peer, then it stops (DESIGN.md section
@@ -51,13 +55,12 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
 
   public sealed interface Command {}
 
-  private record LocalBuckets(long[] hashes) implements Command {}
+  /** The local store answered its bucket hashes or its entries. */
+  private record LocalAnswered(Reply reply) implements Command {}
 
-  private record RemoteBuckets(BucketsReply reply, Throwable failure) implements Command {}
+  private record RemoteBuckets(Buckets buckets, Throwable failure) implements Command {}
 
-  private record LocalEntries(StoreActor.Entries entries) implements Command {}
-
-  private record RemoteEntries(EntriesReply reply, Throwable failure) implements Command {}
+  private record RemoteEntries(Entries entries, Throwable failure) implements Command {}
 
   /** A step of a move answered ({@code answer} is null when the replica did not answer in time). */
   private record MoveStepped(Move move, Answer answer) implements Command {}
@@ -79,8 +82,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   private long[] localHashes;
   private long[] remoteHashes;
   private int differingBuckets;
-  private StoreActor.Entries localEntries;
-  private EntriesReply remoteEntries;
+  private Entries localEntries;
+  private Entries remoteEntries;
   private final Deque<Move> waiting = new ArrayDeque<>();
   private final Set<String> moving = new HashSet<>();
   private int pulled;
@@ -117,40 +120,43 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     this.limits = limits;
     this.replyTo = replyTo;
     timers.startSingleTimer(DeadlinePassed.INSTANCE, limits.timeout());
-    store.tell(new StoreActor.GetBuckets(ctx.messageAdapter(StoreActor.Buckets.class, b -> new LocalBuckets(b.hashes()))));
-    ctx.pipeToSelf(client.call(InternalWire.BUCKETS_PATH, new byte[0])
-        .thenApply(bytes -> decode(bytes, BucketsReply.class)), RemoteBuckets::new);
+    askStore(new GetBuckets(stamp()));
+    ctx.pipeToSelf(client.call(new GetBuckets(stamp()), Buckets.class), RemoteBuckets::new);
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(LocalBuckets.class, message -> {
-          localHashes = message.hashes();
-          return compareBuckets();
+        .onMessage(LocalAnswered.class, message -> {
+          Answer answer = message.reply().answer();
+          if (answer instanceof Buckets buckets) {
+            localHashes = buckets.hashes();
+            return compareBuckets();
+          }
+          if (answer instanceof Entries entries) {
+            localEntries = entries;
+            return compareEntries();
+          }
+          return finish("the local store did not answer: " + answer);
         })
         .onMessage(RemoteBuckets.class, message -> {
           if (message.failure() != null) {
             return finish(FailureReasons.describe(message.failure()));
           }
-          if (!clock.admit(peer.name(), "bucket hashes", message.reply().clock())) {
+          if (!clock.admit(peer.name(), "bucket hashes", message.buckets().stamp().clock())) {
             return finish("the peer's clock reading is beyond max-clock-offset");
           }
-          remoteHashes = message.reply().hashes();
+          remoteHashes = message.buckets().hashes();
           return compareBuckets();
-        })
-        .onMessage(LocalEntries.class, message -> {
-          localEntries = message.entries();
-          return compareEntries();
         })
         .onMessage(RemoteEntries.class, message -> {
           if (message.failure() != null) {
             return finish(FailureReasons.describe(message.failure()));
           }
-          if (!clock.admit(peer.name(), "entries", message.reply().clock())) {
+          if (!clock.admit(peer.name(), "entries", message.entries().stamp().clock())) {
             return finish("the peer's clock reading is beyond max-clock-offset");
           }
-          remoteEntries = message.reply();
+          remoteEntries = message.entries();
           return compareEntries();
         })
         .onMessage(MoveStepped.class, this::onMoveStepped)
@@ -177,12 +183,9 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       incomplete = true;
       chosen = chosen.subList(0, limits.bucketsPerRound());
     }
-    int[] buckets = chosen.stream().mapToInt(Integer::intValue).toArray();
-    store.tell(new StoreActor.ListEntries(new HashSet<>(chosen), limits.keysPerRound(), pullOnly,
-        getContext().messageAdapter(StoreActor.Entries.class, LocalEntries::new)));
-    EntriesCall call = new EntriesCall(buckets, limits.keysPerRound(), pullOnly, replicaId, clock.peek());
-    getContext().pipeToSelf(client.call(InternalWire.ENTRIES_PATH, InternalWire.encode(call))
-        .thenApply(bytes -> decode(bytes, EntriesReply.class)), RemoteEntries::new);
+    askStore(new ListEntries(chosen, limits.keysPerRound(), pullOnly, stamp()));
+    getContext().pipeToSelf(client.call(new ListEntries(chosen, limits.keysPerRound(), pullOnly, stamp()),
+        Entries.class), RemoteEntries::new);
     return this;
   }
 
@@ -193,15 +196,15 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     if (localEntries.truncated() || remoteEntries.truncated()) {
       incomplete = true;
     }
-    Map<String, StoreActor.Entry> ours = new HashMap<>();
-    for (StoreActor.Entry entry : localEntries.entries()) {
+    Map<String, Entry> ours = new HashMap<>();
+    for (Entry entry : localEntries.entries()) {
       ours.put(entry.key(), entry);
     }
     Set<String> seen = new HashSet<>();
-    for (EntryWire theirs : remoteEntries.entries()) {
+    for (Entry theirs : remoteEntries.entries()) {
       seen.add(theirs.key());
-      StoreActor.Entry mine = ours.get(theirs.key());
-      Version theirVersion = new Version(theirs.hlc(), theirs.versionReplicaId());
+      Entry mine = ours.get(theirs.key());
+      Version theirVersion = theirs.version();
       if (mine == null || theirVersion.isAfter(mine.version())) {
         // A tombstone carries no value: it is applied from its entry (the peer's reads show a
         // settled one as absence).
@@ -227,27 +230,31 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       Move move = waiting.poll();
       moving.add(move.key());
       if (move.known() != null) {
-        ask(move.pull() ? local : peer, move,
-            replyTo -> new Apply(move.key(), move.known(), stamp(), replyTo, Cause.ANTI_ENTROPY));
+        ask(move.pull() ? local : peer, move, new Apply(move.key(), move.known(), stamp(), Cause.ANTI_ENTROPY));
       } else {
-        ask(move.pull() ? peer : local, move, replyTo -> new Read(move.key(), stamp(), replyTo));
+        ask(move.pull() ? peer : local, move, new Read(move.key(), stamp(), Cause.ANTI_ENTROPY));
       }
     }
     return moving.isEmpty() ? finish(null) : this;
   }
 
   /** One request of a move; the answer comes back with the move it belongs to. */
-  private void ask(ReplicaHandle replica, Move move, Function<ActorRef<Answer>, Request> request) {
-    getContext().ask(Answer.class, replica.ref(), limits.stepTimeout(), request::apply,
-        (answer, failure) -> new MoveStepped(move, answer));
+  private void ask(ReplicaHandle replica, Move move, StoreRequest request) {
+    getContext().ask(Reply.class, replica.ref(), limits.stepTimeout(), replyTo -> new Call(request, 0, replyTo),
+        (reply, failure) -> new MoveStepped(move, reply == null ? null : reply.answer()));
+  }
+
+  /** The local store's bucket hashes or entries (straight to the store: a background query is not admitted). */
+  private void askStore(StoreRequest request) {
+    store.tell(new Call(request, 0, getContext().messageAdapter(Reply.class, LocalAnswered::new)));
   }
 
   private Behavior<Command> onMoveStepped(MoveStepped step) {
     Move move = step.move();
     if (step.answer() instanceof RecordHeld held && held.record().isPresent()
-        && clock.admit(held.replica(), "anti-entropy read", held.stamp().clock(), held.record().get().version().hlc())) {
-      ask(move.pull() ? local : peer, move,
-          replyTo -> new Apply(move.key(), held.record().get(), stamp(), replyTo, Cause.ANTI_ENTROPY));
+        && clock.admit(move.pull() ? peer.name() : local.name(), "anti-entropy read", held.stamp().clock(),
+            held.record().get().version().hlc())) {
+      ask(move.pull() ? local : peer, move, new Apply(move.key(), held.record().get(), stamp(), Cause.ANTI_ENTROPY));
       return this;
     }
     if (step.answer() instanceof Applied) {
@@ -256,8 +263,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
       } else {
         pushed++;
       }
-    } else if (move.pull() && !(step.answer() instanceof io.quorumkv.store.ReplicaProtocol.Unavailable unavailable
-        && unavailable.replica().equals(local.name()) && StoreActor.appliedWhileNotReady(unavailable))) {
+    } else if (move.pull() && !(step.answer() instanceof Unavailable unavailable
+        && StoreActor.appliedWhileNotReady(unavailable))) {
       // The record did not arrive here: the peer did not hand it over, or this replica refused
       // it (a clock reading beyond max-clock-offset). A replica that is not ready answers
       // "unavailable" after applying the record all the same; only that answer counts as pulled.
@@ -276,13 +283,5 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
 
   private Stamp stamp() {
     return new Stamp(replicaId, clock.peek());
-  }
-
-  private static <T> T decode(byte[] bytes, Class<T> type) {
-    try {
-      return InternalWire.decode(bytes, type);
-    } catch (IOException e) {
-      throw new IllegalStateException("malformed answer: " + e.getMessage(), e);
-    }
   }
 }

@@ -17,7 +17,8 @@ import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
-import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Call;
+import io.quorumkv.store.ReplicaProtocol.Reply;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.Storage;
 import io.quorumkv.version.HybridLogicalClock;
@@ -28,7 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -196,7 +196,9 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
       replaying.add(hint);
       budget--;
       allowance.merge(target, -1, Integer::sum);
-      ask(local, hint, replyTo -> new Read(hint.key(), stamp(), replyTo));
+      getContext().ask(Reply.class, local.ref(), limits.stepTimeout(),
+          replyTo -> new Call(new Read(hint.key(), stamp(), ReplicaProtocol.Cause.HINT), 0, replyTo),
+          (reply, failure) -> new ReplayStepped(hint, reply == null ? null : reply.answer()));
     }
   }
 
@@ -210,24 +212,19 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     return running;
   }
 
-  private void ask(ReplicaHandle replica, Hint hint, Function<ActorRef<Answer>, Request> request) {
-    getContext().ask(Answer.class, replica.ref(), limits.stepTimeout(), request::apply,
-        (answer, failure) -> new ReplayStepped(hint, answer));
-  }
-
   private Behavior<Command> onReplayStepped(ReplayStepped step) {
     Hint hint = step.hint();
     Peer peer = peers.get(hint.target());
-    if (step.answer() instanceof RecordHeld held && held.replica().equals(local.name())) {
+    if (step.answer() instanceof RecordHeld held) {
       if (held.record().isEmpty()) {
         forget(peer, hint); // nothing here to hand off
         replaying.remove(hint);
         return this;
       }
       io.quorumkv.store.Record record = held.record().get();
-      getContext().ask(Answer.class, peer.handle().ref(), limits.stepTimeout(),
-          replyTo -> new Apply(hint.key(), record, stamp(), replyTo, ReplicaProtocol.Cause.HINT),
-          (answer, failure) -> new ReplayApplied(hint, record.version(), answer));
+      getContext().ask(Reply.class, peer.handle().ref(), limits.stepTimeout(),
+          replyTo -> new Call(new Apply(hint.key(), record, stamp(), ReplicaProtocol.Cause.HINT), 0, replyTo),
+          (reply, failure) -> new ReplayApplied(hint, record.version(), reply == null ? null : reply.answer()));
       return this;
     }
     replaying.remove(hint); // the local read failed: the next tick retries

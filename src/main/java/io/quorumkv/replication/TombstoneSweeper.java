@@ -8,11 +8,16 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.quorumkv.membership.RetiredPeers;
-import io.quorumkv.replication.InternalWire.TombstoneCall;
-import io.quorumkv.replication.InternalWire.TombstoneReply;
+import io.quorumkv.store.ReplicaProtocol.Call;
+import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
+import io.quorumkv.store.ReplicaProtocol.Entry;
+import io.quorumkv.store.ReplicaProtocol.Reply;
+import io.quorumkv.store.ReplicaProtocol.SettleTombstone;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.TombstoneHeld;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.transport.PeerClient;
 import io.quorumkv.version.HybridLogicalClock;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.ArrayDeque;
@@ -34,11 +39,10 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
 
   private enum Tick implements Command { INSTANCE }
 
-  private record Listed(List<StoreActor.Entry> tombstones) implements Command {}
+  private record Listed(List<Entry> tombstones) implements Command {}
 
-  private record LocalAnswered(boolean holds) implements Command {}
-
-  private record PeerAnswered(boolean holds) implements Command {}
+  /** A replica answered whether it holds {@code tombstone}: answers about an earlier one are ignored. */
+  private record Answered(Entry tombstone, boolean holds) implements Command {}
 
   private final ActorRef<StoreActor.Command> store;
   private final List<PeerClient> peers;
@@ -50,8 +54,8 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   private final Duration minimumAge;
   /** False while the clock fence holds: a fenced replica sends nothing stamped with its clock. */
   private final BooleanSupplier clockTrusted;
-  private final Deque<StoreActor.Entry> queue = new ArrayDeque<>();
-  private StoreActor.Entry checking;
+  private final Deque<Entry> queue = new ArrayDeque<>();
+  private Entry checking;
   private int answers;
   private boolean allHold;
 
@@ -83,8 +87,7 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
     return newReceiveBuilder()
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(Listed.class, this::onListed)
-        .onMessage(LocalAnswered.class, answer -> onAnswer(answer.holds()))
-        .onMessage(PeerAnswered.class, answer -> onAnswer(answer.holds()))
+        .onMessage(Answered.class, this::onAnswer)
         .build();
   }
 
@@ -110,24 +113,23 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
     answers = 0;
     allHold = true;
     asked = peers.stream().filter(peer -> !retired.isRetired(peer.peer().name())).toList();
-    StoreActor.Entry tombstone = checking;
-    store.tell(new StoreActor.CheckTombstone(tombstone.key(), tombstone.version(),
-        getContext().messageAdapter(StoreActor.TombstoneHeld.class, held -> new LocalAnswered(held.holds()))));
-    byte[] call = InternalWire.encode(new TombstoneCall(tombstone.key(), tombstone.version().hlc(),
-        tombstone.version().replicaId(), replicaId, clock.peek()));
+    Entry tombstone = checking;
+    CheckTombstone check = new CheckTombstone(tombstone.key(), tombstone.version(), stamp());
+    store.tell(new Call(check, 0, getContext().messageAdapter(Reply.class,
+        reply -> new Answered(tombstone, reply.answer() instanceof TombstoneHeld held && held.holds()))));
     for (PeerClient peer : asked) {
-      getContext().pipeToSelf(peer.call(InternalWire.TOMBSTONE_PATH, call).thenApply(TombstoneSweeper::decode),
-          (reply, failure) -> new PeerAnswered(failure == null && reply.holds()));
+      getContext().pipeToSelf(peer.call(check, TombstoneHeld.class),
+          (held, failure) -> new Answered(tombstone, failure == null && held.holds()));
     }
     return this;
   }
 
-  private Behavior<Command> onAnswer(boolean holds) {
-    if (checking == null) {
-      return this;
+  private Behavior<Command> onAnswer(Answered answer) {
+    if (checking == null || !checking.equals(answer.tombstone())) {
+      return this; // a late answer about a tombstone checked before
     }
     answers++;
-    allHold &= holds;
+    allHold &= answer.holds();
     if (answers < asked.size() + 1) {
       return this;
     }
@@ -137,20 +139,15 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
     return checkNext();
   }
 
-  private void settle(StoreActor.Entry tombstone) {
-    store.tell(new StoreActor.SettleTombstone(tombstone.key(), tombstone.version()));
-    byte[] call = InternalWire.encode(new TombstoneCall(tombstone.key(), tombstone.version().hlc(),
-        tombstone.version().replicaId(), replicaId, clock.peek()));
+  private void settle(Entry tombstone) {
+    SettleTombstone settle = new SettleTombstone(tombstone.key(), tombstone.version(), stamp());
+    store.tell(new Call(settle, 0, getContext().getSystem().ignoreRef()));
     for (PeerClient peer : peers) {
-      peer.call(InternalWire.SETTLE_PATH, call); // best effort: a peer that misses it settles on its own sweep
+      peer.call(settle); // best effort: a peer that misses it settles on its own sweep
     }
   }
 
-  private static TombstoneReply decode(byte[] bytes) {
-    try {
-      return InternalWire.decode(bytes, TombstoneReply.class);
-    } catch (IOException e) {
-      throw new IllegalStateException("malformed answer: " + e.getMessage(), e);
-    }
+  private Stamp stamp() {
+    return new Stamp(replicaId, clock.peek());
   }
 }

@@ -2,97 +2,401 @@ package io.quorumkv.store;
 
 import akka.actor.typed.ActorRef;
 import io.quorumkv.version.Version;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The one protocol coordinators use to reach a replica, local ({@link StoreActor}) or remote
- * ({@code RemoteReplica}, which carries it over HTTP). In protocol tests a TestProbe plays the
- * replica.
+ * Every replica-to-replica message, as one sealed family of records: what a coordinator, hinted
+ * handoff, anti-entropy, the tombstone sweeper or the peer monitor asks a replica, and every
+ * answer. The same records travel to the local {@link StoreActor} in a {@link Call} and to a peer
+ * through the wire codec ({@code io.quorumkv.wire.WireCodec}), which encodes the family once and
+ * decodes it on the peer into these records: a new message is a record here, its handler, and its
+ * sender, with nothing in the transport (docs/design.md, "Replica protocol").
  *
- * <p>Every message carries a {@link Stamp}: the sender's replica id and clock, so each
- * replica's hybrid logical clock moves past every clock it hears from (DESIGN.md section 5).
+ * <p>The records validate themselves in their constructors, so a decoded peer message that breaks
+ * a rule is malformed (a 400) before anything reads it. They hold no actor references: the
+ * {@link Call} envelope carries who waits for the answer and which round asked.
  */
 public final class ReplicaProtocol {
 
   private ReplicaProtocol() {}
 
   /** Who sent a message and its clock reading at sending. */
-  public record Stamp(long replicaId, long clock) {}
-
-  /** A request to one replica (also the public part of the StoreActor's protocol). */
-  public sealed interface Request extends StoreActor.Command permits ReadVersion, Read, Apply {
-    String key();
-
-    Stamp stamp();
-
-    ActorRef<Answer> replyTo();
+  public record Stamp(long replicaId, long clock) {
+    public Stamp {
+      if (clock < 0) {
+        throw new IllegalArgumentException("a clock reading is never negative");
+      }
+    }
   }
 
-  /** Asks which version the replica holds for a key (the first phase of a write). */
-  public record ReadVersion(String key, Stamp stamp, ActorRef<Answer> replyTo) implements Request {}
-
-  /** Asks for the record the replica holds for a key. */
-  public record Read(String key, Stamp stamp, ActorRef<Answer> replyTo) implements Request {}
+  /**
+   * How a message travels to a peer: {@code FOREGROUND} on the replication stream (a client waits
+   * for it), {@code BACKGROUND} over plain HTTP, so it never queues ahead of client requests on the
+   * stream's one connection, and a proxy can see its cause.
+   */
+  public enum Lane { FOREGROUND, BACKGROUND }
 
   /**
-   * Stores a record if it is newer than the one the replica holds (idempotent, commutative).
-   * {@code cause} says which mechanism sent it; it changes nothing in how it is applied, but it
-   * travels with the request so traffic can be told apart (metrics, targeted fault injection).
+   * Why a message is sent. It changes nothing in how the message is answered; it picks the lane
+   * and travels with the message (the {@code cause} query parameter over HTTP), so metrics and
+   * targeted fault injection can tell traffic apart.
    */
-  public record Apply(String key, Record record, Stamp stamp, ActorRef<Answer> replyTo, Cause cause)
-      implements Request {}
-
-  /** Why a record is being applied. */
   public enum Cause {
-    /** The second round of a client write. */
-    WRITE("write"),
-    /** A read's write-back or background repair of a replica that answered an older record. */
-    REPAIR("repair"),
+    /** A client write: its version query and its apply round. */
+    WRITE("write", Lane.FOREGROUND),
+    /** A client read's first round. */
+    READ("read", Lane.FOREGROUND),
+    /** A read's write-back of the newest record to W replicas: the client waits for it. */
+    WRITE_BACK("write-back", Lane.FOREGROUND),
+    /** A read repairing a replica that answered an older record after the read was decided. */
+    REPAIR("repair", Lane.BACKGROUND),
     /** Hinted handoff replaying a record to a replica that missed it. */
-    HINT("hint"),
-    /** Anti-entropy copying a record between two replicas. */
-    ANTI_ENTROPY("anti-entropy");
+    HINT("hint", Lane.BACKGROUND),
+    /** Anti-entropy comparing and copying records between two replicas. */
+    ANTI_ENTROPY("anti-entropy", Lane.BACKGROUND),
+    /** The tombstone sweeper asking whether every replica holds a tombstone, and settling it. */
+    SWEEP("sweep", Lane.BACKGROUND),
+    /** The peer monitor's pings and clock and identity exchange. */
+    MEMBERSHIP("membership", Lane.BACKGROUND);
 
     private final String label;
+    private final Lane lane;
 
-    Cause(String label) {
+    Cause(String label, Lane lane) {
       this.label = label;
+      this.lane = lane;
     }
 
     public String label() {
       return label;
     }
 
-    /** The cause with this label; {@link #WRITE} for an unknown or missing one. */
-    public static Cause parse(String label) {
-      for (Cause cause : values()) {
-        if (cause.label.equals(label)) {
-          return cause;
-        }
-      }
-      return WRITE;
+    public Lane lane() {
+      return lane;
+    }
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** A message to a replica. */
+  public sealed interface Request permits StoreRequest, MembershipRequest {
+    Cause cause();
+
+    /** Declared by the message (through its cause): where it travels. */
+    default Lane lane() {
+      return cause().lane();
     }
   }
 
   /**
-   * A replica's answer. {@code replica} is the name under which the coordinator knows the
-   * replica (its peer name, or the local node id), so the coordinator counts each replica once.
+   * A request the replica's {@link StoreActor} answers. {@link #clockReadings} are the readings the
+   * receiver must admit before it acts (clock rule 1, docs/clock-discipline.md).
    */
-  public sealed interface Answer permits VersionHeld, RecordHeld, Applied, Unavailable {
-    String replica();
+  public sealed interface StoreRequest extends Request
+      permits KeyRequest, GetBuckets, ListEntries {
+    Stamp stamp();
+
+    default long[] clockReadings() {
+      return new long[] {stamp().clock()};
+    }
+  }
+
+  /** A store request about one key: the receiver checks the key as it checks a client's. */
+  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, CheckTombstone, SettleTombstone {
+    String key();
+  }
+
+  /** A request the receiving replica's membership answers (never stamped: these lift the clock fence). */
+  public sealed interface MembershipRequest extends Request permits Ping, TimeCall {
+    @Override
+    default Cause cause() {
+      return Cause.MEMBERSHIP;
+    }
+  }
+
+  /** Which version the replica holds for a key: a write's first round. Answered {@link VersionHeld}. */
+  public record ReadVersion(String key, Stamp stamp) implements KeyRequest {
+    public ReadVersion {
+      requireKeyAndStamp(key, stamp);
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.WRITE;
+    }
+  }
+
+  /** The record the replica holds for a key, tombstones included. Answered {@link RecordHeld}. */
+  public record Read(String key, Stamp stamp, Cause cause) implements KeyRequest {
+    public Read {
+      requireKeyAndStamp(key, stamp);
+      Objects.requireNonNull(cause, "cause");
+    }
+  }
+
+  /**
+   * Stores a record if it is newer than the one the replica holds (idempotent, commutative).
+   * Answered {@link Applied} once the record is durable.
+   */
+  public record Apply(String key, Record record, Stamp stamp, Cause cause) implements KeyRequest {
+    public Apply {
+      requireKeyAndStamp(key, stamp);
+      Objects.requireNonNull(record, "record");
+      Objects.requireNonNull(cause, "cause");
+    }
+
+    @Override
+    public long[] clockReadings() {
+      return new long[] {stamp.clock(), record.version().hlc()};
+    }
+  }
+
+  /** The anti-entropy bucket hashes. Answered {@link Buckets}. */
+  public record GetBuckets(Stamp stamp) implements StoreRequest {
+    public GetBuckets {
+      Objects.requireNonNull(stamp, "stamp");
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.ANTI_ENTROPY;
+    }
+  }
+
+  /**
+   * {@code (key, version, digest)} of every record in {@code buckets}, at most {@code limit}.
+   * Settled tombstones count as absence and are left out, unless {@code includeSettled}: a
+   * rebuilding replica must learn of them, or an older value it still holds would outlive the
+   * delete. Answered {@link Entries}.
+   */
+  public record ListEntries(List<Integer> buckets, int limit, boolean includeSettled, Stamp stamp)
+      implements StoreRequest {
+    public ListEntries {
+      Objects.requireNonNull(stamp, "stamp");
+      if (buckets == null || buckets.size() > BucketHashes.BUCKETS || limit < 1) {
+        throw new IllegalArgumentException("an entries listing names at most every bucket and a positive limit");
+      }
+      for (Integer bucket : buckets) {
+        if (bucket == null || bucket < 0 || bucket >= BucketHashes.BUCKETS) {
+          throw new IllegalArgumentException("no bucket " + bucket);
+        }
+      }
+      buckets = List.copyOf(buckets);
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.ANTI_ENTROPY;
+    }
+  }
+
+  /** Whether the replica holds the tombstone of {@code key} at {@code version}. Answered {@link TombstoneHeld}. */
+  public record CheckTombstone(String key, Version version, Stamp stamp) implements KeyRequest {
+    public CheckTombstone {
+      requireKeyAndStamp(key, stamp);
+      requireTombstoneVersion(version);
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.SWEEP;
+    }
+
+    @Override
+    public long[] clockReadings() {
+      return new long[] {stamp.clock(), version.hlc()};
+    }
+  }
+
+  /**
+   * Every replica was seen holding this tombstone: it counts as absence from now on. Answered
+   * {@link TombstoneHeld}: whether it is settled here now.
+   */
+  public record SettleTombstone(String key, Version version, Stamp stamp) implements KeyRequest {
+    public SettleTombstone {
+      requireKeyAndStamp(key, stamp);
+      requireTombstoneVersion(version);
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.SWEEP;
+    }
+
+    @Override
+    public long[] clockReadings() {
+      return new long[] {stamp.clock(), version.hlc()};
+    }
+  }
+
+  /** Is the replica up, who is it, what is its clock. Answered {@link PingReply}. */
+  public record Ping() implements MembershipRequest {}
+
+  /**
+   * The clock and identity exchange: who calls (replica id, the nonce of its process, its
+   * storage's sequence number, its incarnation state, its peer names, from which the receiver
+   * finds the caller's place) and the replica ids the caller has seen in the receiver's place
+   * (docs/identity.md). Answered {@link TimeReply}.
+   */
+  public record TimeCall(long replicaId, long bootNonce, long sequence, String state, List<String> peerNames,
+      List<Long> idsInYourPlace) implements MembershipRequest {
+    public TimeCall {
+      if (state == null || peerNames == null || peerNames.size() > 64 || idsInYourPlace == null
+          || idsInYourPlace.size() > 64) {
+        throw new IllegalArgumentException("malformed time call");
+      }
+      peerNames = List.copyOf(peerNames); // throws on a null element
+      idsInYourPlace = List.copyOf(idsInYourPlace);
+    }
+  }
+
+  // ---------------------------------------------------------------- answers
+
+  /** A replica's answer. */
+  public sealed interface Answer
+      permits Stamped, Unavailable, PingReply, TimeReply {}
+
+  /** An answer stamped by the replica that gives it: the asker's clock moves past it. */
+  public sealed interface Stamped extends Answer
+      permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld {
+    Stamp stamp();
   }
 
   /** Answers {@link ReadVersion}: the version held ({@link Version#ZERO} when absent) and its digest. */
-  public record VersionHeld(String replica, Stamp stamp, Version version, long digest)
-      implements Answer {}
+  public record VersionHeld(Stamp stamp, Version version, long digest) implements Stamped {
+    public VersionHeld {
+      Objects.requireNonNull(stamp, "stamp");
+      Objects.requireNonNull(version, "version");
+    }
+  }
 
   /** Answers {@link Read}: the record held, tombstones included; empty when absent. */
-  public record RecordHeld(String replica, Stamp stamp, Optional<Record> record) implements Answer {}
+  public record RecordHeld(Stamp stamp, Optional<Record> record) implements Stamped {
+    public RecordHeld {
+      Objects.requireNonNull(stamp, "stamp");
+      record = record == null ? Optional.empty() : record;
+    }
+  }
 
   /** Answers {@link Apply}: the version the replica durably holds now, and its digest. */
-  public record Applied(String replica, Stamp stamp, Version version, long digest)
-      implements Answer {}
+  public record Applied(Stamp stamp, Version version, long digest) implements Stamped {
+    public Applied {
+      Objects.requireNonNull(stamp, "stamp");
+      Objects.requireNonNull(version, "version");
+    }
+  }
 
-  /** The replica could not be asked or did not answer in time: a failed answer. */
-  public record Unavailable(String replica, String reason) implements Answer {}
+  /** The replica could not answer, or (made by the sender's side) was not reached in time. */
+  public record Unavailable(String reason) implements Answer {
+    public Unavailable {
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /** Answers {@link GetBuckets}: 2 longs per bucket, see {@link BucketHashes#snapshot()}. */
+  public record Buckets(Stamp stamp, long[] hashes) implements Stamped {
+    public Buckets {
+      Objects.requireNonNull(stamp, "stamp");
+      if (hashes == null || hashes.length != BucketHashes.BUCKETS * 2) {
+        throw new IllegalArgumentException("malformed bucket hashes");
+      }
+    }
+  }
+
+  /** One record as anti-entropy compares it. */
+  public record Entry(String key, Version version, long digest) {
+    public Entry {
+      if (key == null || version == null || version.hlc() <= 0) {
+        throw new IllegalArgumentException("malformed entry");
+      }
+    }
+  }
+
+  /** Answers {@link ListEntries}: in key order; {@code truncated} when a limit cut them. */
+  public record Entries(Stamp stamp, List<Entry> entries, boolean truncated) implements Stamped {
+    public Entries {
+      Objects.requireNonNull(stamp, "stamp");
+      entries = List.copyOf(Objects.requireNonNull(entries, "entries"));
+    }
+  }
+
+  /**
+   * Answers {@link CheckTombstone}: this replica (ready, in its current incarnation) durably holds
+   * that very tombstone, settled or not; answers {@link SettleTombstone}: it is settled here now.
+   */
+  public record TombstoneHeld(Stamp stamp, boolean holds) implements Stamped {
+    public TombstoneHeld {
+      Objects.requireNonNull(stamp, "stamp");
+    }
+  }
+
+  /**
+   * Answers {@link Ping}: who answers, its replica id and clock, and every replica id it has seen
+   * for each of its peers (empty: never reached).
+   */
+  public record PingReply(String nodeId, long replicaId, long clock, Map<String, List<Long>> knownIds)
+      implements Answer {
+    public PingReply {
+      if (nodeId == null || clock < 0 || knownIds == null || knownIds.size() > 64) {
+        throw new IllegalArgumentException("malformed ping answer");
+      }
+      Map<String, List<Long>> copy = new java.util.LinkedHashMap<>();
+      knownIds.forEach((peer, ids) -> copy.put(Objects.requireNonNull(peer), List.copyOf(ids)));
+      knownIds = java.util.Collections.unmodifiableMap(copy);
+    }
+  }
+
+  /**
+   * Answers {@link TimeCall}: the answering replica's wall clock (not its hybrid clock), its
+   * replica id and state, the ids it has seen in the caller's place, the highest storage sequence
+   * number an earlier process of the caller's id reported, and whether another live process
+   * answers under the caller's id.
+   */
+  public record TimeReply(long wallMillis, long replicaId, String state, List<Long> idsInYourPlace,
+      long previousSequence, boolean duplicateOfYou) implements Answer {
+    public TimeReply {
+      if (state == null || idsInYourPlace == null) {
+        throw new IllegalArgumentException("malformed time answer");
+      }
+      idsInYourPlace = List.copyOf(idsInYourPlace);
+    }
+  }
+
+  // ---------------------------------------------------------------- envelope
+
+  /**
+   * A store request on its way to a replica (the local {@link StoreActor}, or a peer through its
+   * {@code RemoteReplica}), with the round that asked and who waits for the {@link Reply}.
+   *
+   * @param round chosen by the asker and echoed in the reply, so an answer is never mistaken for
+   *     another round's
+   */
+  public record Call(StoreRequest request, long round, ActorRef<Reply> replyTo) implements StoreActor.Command {
+    public Call {
+      Objects.requireNonNull(request, "request");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * The answer to a {@link Call}. {@code replica} is the name under which the asker knows the
+   * replica (its peer name, or the local node id), so each replica counts once.
+   */
+  public record Reply(String replica, long round, Answer answer) {}
+
+  private static void requireKeyAndStamp(String key, Stamp stamp) {
+    if (key == null) {
+      throw new IllegalArgumentException("the key is missing");
+    }
+    Objects.requireNonNull(stamp, "stamp");
+  }
+
+  private static void requireTombstoneVersion(Version version) {
+    if (version == null || version.hlc() <= 0) {
+      throw new IllegalArgumentException("a tombstone's version is above zero");
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import io.quorumkv.config.FsyncMode;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
@@ -8,12 +9,25 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Buckets;
+import io.quorumkv.store.ReplicaProtocol.Call;
+import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
+import io.quorumkv.store.ReplicaProtocol.Entries;
+import io.quorumkv.store.ReplicaProtocol.Entry;
+import io.quorumkv.store.ReplicaProtocol.GetBuckets;
+import io.quorumkv.store.ReplicaProtocol.ListEntries;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.ReadVersion;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Reply;
+import io.quorumkv.store.ReplicaProtocol.SettleTombstone;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.StoreRequest;
+import io.quorumkv.store.ReplicaProtocol.TombstoneHeld;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.version.HybridLogicalClock;
@@ -27,9 +41,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The replica's data: the only actor that touches its {@link Storage}. It answers the
- * {@link ReplicaProtocol} for the local coordinators and, through the internal HTTP routes,
- * for the peers' coordinators.
+ * The replica's data: the only actor that touches its {@link Storage}. It answers every
+ * {@link StoreRequest} of the {@link ReplicaProtocol}, each in a {@link Call}, for this replica's
+ * coordinators and background tasks and, through the internal endpoint, for the peers'.
  *
  * <p>Group commit: an {@link Apply} is not written at once but queued, and the first queued
  * Apply sends the actor a {@code Flush} behind everything already in its mailbox. So all
@@ -43,30 +57,28 @@ import java.util.Set;
  */
 public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
-  /** The replica protocol, the anti-entropy queries, and the actor's own timers. */
+  /** The replica protocol's calls, the tombstone sweeper's local listing, and the actor's own timers. */
   public sealed interface Command
-      permits ReplicaProtocol.Request, AdmittedRequest, GetBuckets, ListEntries, ListUnsettledTombstones,
-          CheckTombstone, SettleTombstone, Flush, SyncTick, PurgeTick, LateFlushTick, DiskTick {}
+      permits Call, AdmittedCall, ListUnsettledTombstones, Flush, SyncTick, PurgeTick, LateFlushTick, DiskTick {}
 
   /**
-   * A request that passed the {@link StoreAdmission} bound; its {@code weight} is released once
-   * it is served (an apply: once its batch is written and answered).
+   * A call that passed the {@link StoreAdmission} bound; its {@code weight} is released once it
+   * is served (an apply: once its batch is written and answered).
    */
-  public record AdmittedRequest(ReplicaProtocol.Request request, long weight) implements Command {}
+  public record AdmittedCall(Call call, long weight) implements Command {}
 
-  /** Sends {@code request} to {@code store} if its queue admits it; else answers it unavailable. */
-  public static void offer(
-      ActorRef<Command> store, StoreAdmission admission, ReplicaProtocol.Request request, String name) {
-    long weight = StoreAdmission.weightOf(request);
+  /** Sends {@code call} to {@code store} if its queue admits it; else answers it unavailable. */
+  public static void offer(ActorRef<Command> store, StoreAdmission admission, Call call, String name) {
+    long weight = StoreAdmission.weightOf(call.request());
     if (admission.tryAdmit(weight)) {
-      store.tell(new AdmittedRequest(request, weight));
+      store.tell(new AdmittedCall(call, weight));
     } else {
-      request.replyTo().tell(admission.refusal(name));
+      call.replyTo().tell(new Reply(name, call.round(), admission.refusal()));
     }
   }
 
   /** An apply waiting for its batch, and the weight to release once it is answered (0: not admitted). */
-  private record QueuedApply(Apply apply, long weight) {}
+  private record QueuedApply(Call call, Apply apply, long weight) {}
 
   /** Asks for up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}. */
   public record ListUnsettledTombstones(int limit, long olderThanHlc, ActorRef<UnsettledTombstones> replyTo)
@@ -74,45 +86,12 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   public record UnsettledTombstones(List<Entry> tombstones) {}
 
-  /** Asks whether this replica holds the tombstone of {@code key} at {@code version}. */
-  public record CheckTombstone(String key, Version version, ActorRef<TombstoneHeld> replyTo) implements Command {}
-
-  /**
-   * {@code holds}: this replica (ready, in its current incarnation) durably holds that very
-   * tombstone, settled or not.
-   */
-  public record TombstoneHeld(String key, boolean holds) {}
-
-  /** Every replica was seen holding this tombstone: it counts as absence from now on. */
-  public record SettleTombstone(String key, Version version) implements Command {}
-
   /** Purge the settled tombstones that are old enough. */
   enum PurgeTick implements Command { INSTANCE }
 
   /** When settled tombstones may be purged (DESIGN.md section 8). */
   public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval,
       java.util.function.BooleanSupplier clockTrusted) {}
-
-  /** Asks for a snapshot of the bucket hashes (anti-entropy). */
-  public record GetBuckets(ActorRef<Buckets> replyTo) implements Command {}
-
-  /** The bucket hashes, see {@link BucketHashes#snapshot()}. */
-  public record Buckets(long[] hashes) {}
-
-  /**
-   * Asks for {@code (key, version, digest)} of every record in {@code buckets}, at most
-   * {@code limit}. Settled tombstones count as absence and are left out, unless
-   * {@code includeSettled}: a rebuilding replica must learn of them, or an older value it still
-   * holds would outlive the delete.
-   */
-  public record ListEntries(Set<Integer> buckets, int limit, boolean includeSettled, ActorRef<Entries> replyTo)
-      implements Command {}
-
-  /** One record as anti-entropy compares it. */
-  public record Entry(String key, Version version, long digest) {}
-
-  /** The entries of the asked buckets in key order; {@code truncated} when the limit cut them. */
-  public record Entries(List<Entry> entries, boolean truncated) {}
 
   /** A batch holds at most this many applies, and at most {@link #BATCH_BYTES_MAX} of values. */
   static final int BATCH_COUNT_MAX = 1024;
@@ -241,18 +220,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(AdmittedRequest.class, this::onAdmitted)
-        .onMessage(ReadVersion.class, request -> quarantining(request, this::onReadVersion))
-        .onMessage(Read.class, request -> quarantining(request, this::onRead))
-        .onMessage(Apply.class, request -> quarantining(request, this::onApply))
-        .onMessage(GetBuckets.class, request -> {
-          request.replyTo().tell(new Buckets(buckets.snapshot()));
-          return this;
-        })
-        .onMessage(ListEntries.class, this::onListEntries)
+        .onMessage(AdmittedCall.class, this::onAdmitted)
+        .onMessage(Call.class, this::onCall)
         .onMessage(ListUnsettledTombstones.class, this::onListUnsettledTombstones)
-        .onMessage(CheckTombstone.class, this::onCheckTombstone)
-        .onMessage(SettleTombstone.class, this::onSettleTombstone)
         .onMessageEquals(PurgeTick.INSTANCE, this::onPurgeTick)
         .onMessageEquals(Flush.INSTANCE, () -> readsSeeQueued ? this : onFlush())
         .onMessageEquals(LateFlushTick.INSTANCE, () -> queued.isEmpty() ? this : onFlush())
@@ -266,20 +236,18 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   }
 
   /**
-   * Serves an admitted request like any other. A read leaves the queue as it is served; an
-   * apply's weight is released just before it is answered (once its batch is written), so a
-   * caller that hears the answer finds the bound already freed.
+   * Serves an admitted call like any other. A read leaves the queue as it is served; an apply's
+   * weight is released just before it is answered (once its batch is written), so a caller that
+   * hears the answer finds the bound already freed.
    */
-  private Behavior<Command> onAdmitted(AdmittedRequest admitted) {
-    ReplicaProtocol.Request request = admitted.request();
-    if (!(request instanceof Apply apply)) {
+  private Behavior<Command> onAdmitted(AdmittedCall admitted) {
+    if (!(admitted.call().request() instanceof Apply)) {
       admission.release(admitted.weight());
-      return request instanceof Read read ? quarantining(read, this::onRead)
-          : quarantining((ReadVersion) request, this::onReadVersion);
+      return onCall(admitted.call());
     }
     admittedWeight = admitted.weight();
     try {
-      return quarantining(apply, this::onApply);
+      return onCall(admitted.call());
     } finally {
       if (admittedWeight > 0) { // answered at once (refused, too old): not queued
         admission.release(admittedWeight);
@@ -289,69 +257,88 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   }
 
   /**
-   * Runs {@code handler}; a record of the key that cannot be decoded makes the answer
-   * unavailable (never absent, which could break quorum intersection), and the actor lives on.
+   * Answers one call, after its clock readings are admitted. A record of the key that cannot be
+   * decoded makes the answer unavailable (never absent, which could break quorum intersection),
+   * and the actor lives on.
    */
-  private <R extends ReplicaProtocol.Request> Behavior<Command> quarantining(
-      R request, java.util.function.Function<R, Behavior<Command>> handler) {
-    try {
-      return handler.apply(request);
-    } catch (CorruptRecordException e) {
-      request.replyTo().tell(new ReplicaProtocol.Unavailable(name, "the stored record of this key is unreadable"
-          + " (quarantined until a peer's record replaces it)"));
+  private Behavior<Command> onCall(Call call) {
+    StoreRequest request = call.request();
+    if (!clock.admit(STORE_SOURCE, () -> describe(request), request.clockReadings())) {
+      // Clock rule 1, kept here too so no path around the endpoint's checks reaches the clock.
+      answer(call, new Unavailable(
+          "clock reading refused (beyond max-clock-offset, or the clock's next mark cannot be recorded)"));
       return this;
     }
+    try {
+      if (request instanceof ReadVersion readVersion) {
+        onReadVersion(call, readVersion);
+      } else if (request instanceof Read read) {
+        onRead(call, read);
+      } else if (request instanceof Apply apply) {
+        onApply(call, apply);
+      } else if (request instanceof GetBuckets) {
+        answer(call, new Buckets(stamp(), buckets.snapshot()));
+      } else if (request instanceof ListEntries listEntries) {
+        onListEntries(call, listEntries);
+      } else if (request instanceof CheckTombstone check) {
+        onCheckTombstone(call, check);
+      } else if (request instanceof SettleTombstone settle) {
+        onSettleTombstone(call, settle);
+      } else {
+        throw new IllegalStateException("no handler for " + request.getClass().getName());
+      }
+    } catch (CorruptRecordException e) {
+      answer(call, new Unavailable("the stored record of this key is unreadable"
+          + " (quarantined until a peer's record replaces it)"));
+    }
+    return this;
   }
 
-  private Behavior<Command> onReadVersion(ReadVersion request) {
-    if (!admitted(request, request.stamp().clock())) {
-      return this;
-    }
+  private static String describe(StoreRequest request) {
+    return request.getClass().getSimpleName()
+        + (request instanceof ReplicaProtocol.KeyRequest keyed ? " of key [" + keyed.key() + "]" : "");
+  }
+
+  private void answer(Call call, Answer answer) {
+    call.replyTo().tell(new Reply(name, call.round(), answer));
+  }
+
+  private void onReadVersion(Call call, ReadVersion request) {
     if (!incarnation.isReady()) {
-      request.replyTo().tell(notReady());
-      return this;
+      answer(call, notReady());
+      return;
     }
     Optional<Record> held = visible(request.key());
-    request.replyTo().tell(
-        new VersionHeld(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
-    return this;
+    answer(call, new VersionHeld(stamp(), Record.versionOf(held), Record.digestOf(held)));
   }
 
-  private Behavior<Command> onRead(Read request) {
-    if (!admitted(request, request.stamp().clock())) {
-      return this;
-    }
+  private void onRead(Call call, Read request) {
     if (!incarnation.isReady()) {
-      request.replyTo().tell(notReady());
-      return this;
+      answer(call, notReady());
+      return;
     }
-    request.replyTo().tell(new RecordHeld(name, stamp(), visible(request.key())));
-    return this;
+    answer(call, new RecordHeld(stamp(), visible(request.key())));
   }
 
-  private Behavior<Command> onApply(Apply request) {
-    if (!admitted(request, request.stamp().clock(), request.record().version().hlc())) {
-      return this;
-    }
+  private void onApply(Call call, Apply request) {
     if (isTooOld(request.stamp())) {
       // A record that waited in some queue, retry or mailbox for longer than max-message-age
       // is not applied: only fresh messages may bring values back (DESIGN.md section 8).
       stats.staleMessageIgnored();
       Optional<Record> held = storage.get(request.key());
-      request.replyTo().tell(new Applied(name, stamp(), Record.versionOf(held), Record.digestOf(held)));
-      return this;
+      answer(call, new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));
+      return;
     }
     Optional<String> refused = alarm.refusal(request.record().isTombstone());
     if (refused.isPresent()) {
-      request.replyTo().tell(new ReplicaProtocol.Unavailable(name, refused.get()));
-      return this; // not applied: the admitted weight is released by onAdmitted
+      answer(call, new Unavailable(refused.get()));
+      return; // not applied: the admitted weight is released by onAdmitted
     }
-    queued.add(new QueuedApply(request, admittedWeight));
+    queued.add(new QueuedApply(call, request, admittedWeight));
     admittedWeight = 0; // released once the batch is answered
     if (queued.size() == 1) {
       getContext().getSelf().tell(Flush.INSTANCE);
     }
-    return this;
   }
 
   private Behavior<Command> onFlush() {
@@ -372,7 +359,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     // Queued before the disk filled (or the quota was reached): refused now, not written.
     taken.removeIf(queuedApply -> {
       Optional<String> refused = alarm.refusal(queuedApply.apply().record().isTombstone());
-      refused.ifPresent(reason -> answer(queuedApply, new ReplicaProtocol.Unavailable(name, reason)));
+      refused.ifPresent(reason -> answer(queuedApply, new Unavailable(reason)));
       return refused.isPresent();
     });
     if (taken.isEmpty()) {
@@ -392,7 +379,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       // store recovers. A coordinator counts no ack here, and its apply round is indeterminate.
       String reason = alarm.refusal(false).orElse("storage full");
       for (QueuedApply queuedApply : taken) {
-        answer(queuedApply, new ReplicaProtocol.Unavailable(name, reason));
+        answer(queuedApply, new Unavailable(reason));
       }
       return this;
     }
@@ -409,17 +396,17 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         stats.digestConflict(apply.key(), now.version(), "apply on " + name);
       }
       // Not ready: the record is kept, but this replica does not count toward W yet.
-      answer(taken.get(i), incarnation.isReady() ? new Applied(name, stamp, now.version(), now.digest()) : notReady());
+      answer(taken.get(i), incarnation.isReady() ? new Applied(stamp, now.version(), now.digest()) : notReady());
     }
     return this;
   }
 
   /** Releases a queued apply's admitted weight, then answers it: its caller finds the bound freed. */
-  private void answer(QueuedApply queuedApply, ReplicaProtocol.Answer answer) {
+  private void answer(QueuedApply queuedApply, Answer answer) {
     if (queuedApply.weight() > 0) {
       admission.release(queuedApply.weight());
     }
-    queuedApply.apply().replyTo().tell(answer);
+    answer(queuedApply.call(), answer);
   }
 
   /**
@@ -471,10 +458,10 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    * beyond that, and past {@link #ENTRIES_MAX} entries, the answer is truncated, which a round
    * counts as incomplete (it tries again, with other buckets first).
    */
-  private Behavior<Command> onListEntries(ListEntries request) {
+  private void onListEntries(Call call, ListEntries request) {
     if (!scans.tryAcquire()) {
-      request.replyTo().tell(new Entries(List.of(), true));
-      return this;
+      answer(call, new Entries(stamp(), List.of(), true));
+      return;
     }
     Storage.Snapshot snapshot;
     try {
@@ -484,20 +471,22 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       throw e;
     }
     int limit = Math.min(request.limit(), ENTRIES_MAX);
+    Set<Integer> wanted = Set.copyOf(request.buckets());
+    Stamp stamp = stamp(); // the clock covers the snapshot, taken after it observed the request
     java.util.concurrent.CompletableFuture.runAsync(() -> {
       try (snapshot) {
-        request.replyTo().tell(entriesOf(snapshot, request.buckets(), limit, request.includeSettled()));
+        answer(call, entriesOf(snapshot, wanted, limit, request.includeSettled(), stamp));
       } catch (RuntimeException e) {
-        request.replyTo().tell(new Entries(List.of(), true)); // the storage closed meanwhile
+        answer(call, new Entries(stamp, List.of(), true)); // the storage closed meanwhile
       } finally {
         scans.release();
       }
     }, scanExecutor);
-    return this;
   }
 
   /** The entries of {@code buckets} in a snapshot, in key order, at most {@code limit}. */
-  static Entries entriesOf(Storage.Snapshot snapshot, Set<Integer> buckets, int limit, boolean includeSettled) {
+  static Entries entriesOf(
+      Storage.Snapshot snapshot, Set<Integer> buckets, int limit, boolean includeSettled, Stamp stamp) {
     List<Entry> entries = new ArrayList<>();
     String from = "";
     while (true) {
@@ -508,13 +497,13 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
             && snapshot.settledVersion(record.key()).filter(version::equals).isPresent();
         if (buckets.contains(BucketHashes.bucketOf(record.key())) && (includeSettled || !settledTombstone)) {
           if (entries.size() >= limit) {
-            return new Entries(entries, true);
+            return new Entries(stamp, entries, true);
           }
           entries.add(new Entry(record.key(), version, record.record().digest()));
         }
       }
       if (page.size() < SCAN_PAGE) {
-        return new Entries(entries, false);
+        return new Entries(stamp, entries, false);
       }
       from = page.get(page.size() - 1).key() + "\0";
     }
@@ -579,45 +568,37 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     return this;
   }
 
-  /**
-   * Clock rule 1, kept here too so no path around the routes' checks reaches the clock: a
-   * request from further ahead than max-clock-offset is answered unavailable and changes nothing.
-   */
-  private boolean admitted(ReplicaProtocol.Request request, long... readings) {
-    if (clock.admit(STORE_SOURCE, () -> request.getClass().getSimpleName() + " of key [" + request.key() + "]",
-        readings)) {
-      return true;
-    }
-    request.replyTo().tell(new ReplicaProtocol.Unavailable(name,
-        "clock reading refused (beyond max-clock-offset, or the clock's next mark cannot be recorded)"));
-    return false;
-  }
-
-  private Behavior<Command> onCheckTombstone(CheckTombstone request) {
+  private void onCheckTombstone(Call call, CheckTombstone request) {
     Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
     boolean holds = incarnation.isReady() && held.isPresent() && held.get().isTombstone()
         && held.get().version().equals(request.version());
-    request.replyTo().tell(new TombstoneHeld(request.key(), holds));
-    return this;
+    answer(call, new TombstoneHeld(stamp(), holds));
   }
 
-  private Behavior<Command> onSettleTombstone(SettleTombstone request) {
+  /** Answers whether the tombstone is settled here now. */
+  private void onSettleTombstone(Call call, SettleTombstone request) {
+    answer(call, new TombstoneHeld(stamp(), settle(request)));
+  }
+
+  private boolean settle(SettleTombstone request) {
     Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
-    if (held.isEmpty() || !held.get().isTombstone() || !held.get().version().equals(request.version())
-        || isSettled(request.key(), request.version())) {
-      return this; // superseded, or settled already
+    if (held.isEmpty() || !held.get().isTombstone() || !held.get().version().equals(request.version())) {
+      return false; // superseded
+    }
+    if (isSettled(request.key(), request.version())) {
+      return true; // settled already
     }
     SettledTombstone tombstone = new SettledTombstone(request.key(), request.version(), System.currentTimeMillis());
     try {
       storage.putSettled(tombstone);
     } catch (StorageFullException e) {
       diskFull(e);
-      return this; // not settled: the sweeper asks again later
+      return false; // not settled: the sweeper asks again later
     }
     settled.put(request.key(), tombstone);
     unsettledTombstones.remove(request.key());
     buckets.toggle(request.key(), held.get()); // out of the hashes: it now equals absence
-    return this;
+    return true;
   }
 
   /**
@@ -673,8 +654,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     }
   }
 
-  private ReplicaProtocol.Unavailable notReady() {
-    return new ReplicaProtocol.Unavailable(name, "replica is " + incarnation.state().name().toLowerCase(java.util.Locale.ROOT)
+  private Unavailable notReady() {
+    return new Unavailable("replica is " + incarnation.state().name().toLowerCase(java.util.Locale.ROOT)
         + NOT_READY);
   }
 
@@ -684,7 +665,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
    * Whether an Apply's unavailable answer is the one a replica that is not ready gives after
    * applying the record all the same; any other (a refused clock, say) means it was not applied.
    */
-  public static boolean appliedWhileNotReady(ReplicaProtocol.Unavailable answer) {
+  public static boolean appliedWhileNotReady(Unavailable answer) {
     return answer.reason().endsWith(NOT_READY);
   }
 

@@ -32,8 +32,9 @@ public final class StoreAdmission {
   }
 
   /** What a request weighs against the byte bound. */
-  public static long weightOf(ReplicaProtocol.Request request) {
-    return weightOf(request.key(), request instanceof ReplicaProtocol.Apply apply && !apply.record().isTombstone()
+  public static long weightOf(ReplicaProtocol.StoreRequest request) {
+    String key = request instanceof ReplicaProtocol.KeyRequest keyed ? keyed.key() : "";
+    return weightOf(key, request instanceof ReplicaProtocol.Apply apply && !apply.record().isTombstone()
         ? apply.record().value().length() : 0);
   }
 
@@ -76,8 +77,8 @@ public final class StoreAdmission {
   }
 
   /** The answer to a request that was not admitted. */
-  public ReplicaProtocol.Unavailable refusal(String replica) {
-    return new ReplicaProtocol.Unavailable(replica, "overloaded: the store's queue is full (" + countMax
+  public ReplicaProtocol.Unavailable refusal() {
+    return new ReplicaProtocol.Unavailable("overloaded: the store's queue is full (" + countMax
         + " requests or " + bytesMax + " bytes wait already)");
   }
 }

@@ -12,6 +12,11 @@ public record Version(long hlc, long replicaId) implements Comparable<Version> {
   /** Lower than every version a clock can issue: what a replica "holds" for an absent key. */
   public static final Version ZERO = new Version(0L, 0L);
 
+  /** How a replica id is written wherever people read it: 16 hex digits. */
+  public static String hex(long replicaId) {
+    return String.format("%016x", replicaId);
+  }
+
   public Version {
     if (hlc < 0) {
       throw new IllegalArgumentException("hlc must not be negative: " + hlc);

@@ -202,7 +202,7 @@ public class ClusterIT {
       refused.add(send("PUT", peer0, "/kv/" + "k".repeat(1025), "v"));
       refused.add(send("PUT", peer0, "/kv/k", "x".repeat(1024 * 1024 + 1)));
       refused.add(send("PUT", peer0, "/kv/k?consistency=sometimes", "v"));
-      refused.add(send("POST", peer0, "/internal/v1/apply", "this is not CBOR"));
+      refused.add(send("POST", peer0, "/internal/v2/call", "this is not CBOR"));
       int[] expected = {400, 400, 413, 400, 400};
       for (int i = 0; i < expected.length; i++) {
         assertEquals(refused.get(i).body(), expected[i], refused.get(i).statusCode());

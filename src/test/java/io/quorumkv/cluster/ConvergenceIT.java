@@ -5,10 +5,16 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import io.quorumkv.replication.InternalWire.BucketsReply;
-import io.quorumkv.replication.InternalWire.KeyCall;
-import io.quorumkv.replication.InternalWire.RecordReply;
-import io.quorumkv.replication.InternalWire;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Buckets;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.GetBuckets;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.wire.InternalHttp;
+import io.quorumkv.wire.WireCodec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,20 +56,26 @@ public class ConvergenceIT {
     return Path.of("target", "cluster-it", testName.getMethodName());
   }
 
-  private static byte[] internal(String address, String endpoint, Object call) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address + "/internal/v1/" + endpoint))
+  private static Answer internal(String address, ReplicaProtocol.Request call) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address + InternalHttp.CALL_TARGET))
         .timeout(Duration.ofSeconds(10))
-        .header("Content-Type", InternalWire.CONTENT_TYPE)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(call == null ? new byte[0] : InternalWire.encode(call)))
+        .header("Content-Type", WireCodec.CONTENT_TYPE)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(WireCodec.encode(call)))
         .build();
     HttpResponse<byte[]> response = HTTP.send(request, HttpResponse.BodyHandlers.ofByteArray());
-    assertEquals(endpoint, 200, response.statusCode());
-    return response.body();
+    assertEquals(call.toString(), 200, response.statusCode());
+    return WireCodec.decode(response.body(), Answer.class);
   }
 
+  /** What one replica holds for a key, as this test judges it. */
+  private record Held(boolean found, boolean tombstone, byte[] value) {}
+
   /** What replica {@code address} itself holds for {@code key}, without any repair. */
-  private static RecordReply heldBy(String address, String key) throws Exception {
-    return InternalWire.decode(internal(address, InternalWire.READ_PATH, new KeyCall(key, 1L, 0L)), RecordReply.class);
+  private static Held heldBy(String address, String key) throws Exception {
+    RecordHeld held = (RecordHeld) internal(address, new Read(key, new Stamp(1L, 0L), Cause.READ));
+    return held.record()
+        .map(record -> new Held(true, record.isTombstone(), record.isTombstone() ? null : record.value().bytes()))
+        .orElse(new Held(false, false, null));
   }
 
   private static String key(int i) {
@@ -83,7 +95,7 @@ public class ConvergenceIT {
   private static List<String> missingOn(String address, List<Integer> candidates) throws Exception {
     List<String> missing = new ArrayList<>();
     for (int i : candidates) {
-      RecordReply held = heldBy(address, key(i));
+      Held held = heldBy(address, key(i));
       boolean ok = i < DELETED
           ? held.found() && held.tombstone()
           : held.found() && !held.tombstone() && new String(held.value(), StandardCharsets.UTF_8).equals("value-" + i);
@@ -164,11 +176,9 @@ public class ConvergenceIT {
   }
 
   private static void assertBucketHashesEqual(LocalCluster cluster) throws Exception {
-    long[] first = InternalWire.decode(internal(cluster.replica(0).address(), InternalWire.BUCKETS_PATH, null),
-        BucketsReply.class).hashes();
+    long[] first = ((Buckets) internal(cluster.replica(0).address(), new GetBuckets(new Stamp(1L, 0L)))).hashes();
     for (int replica = 1; replica < 3; replica++) {
-      long[] other = InternalWire.decode(internal(cluster.replica(replica).address(), InternalWire.BUCKETS_PATH, null),
-          BucketsReply.class).hashes();
+      long[] other = ((Buckets) internal(cluster.replica(replica).address(), new GetBuckets(new Stamp(1L, 0L)))).hashes();
       assertArrayEquals("bucket hashes of peer0 and peer" + replica, first, other);
     }
   }
@@ -269,10 +279,10 @@ public class ConvergenceIT {
         }
         assertEquals(200, send("DELETE", a, "/kv/doomed", null).statusCode());
         Thread.sleep(grace.multipliedBy(2).toMillis()); // C stays away well past the grace period
-        RecordReply stale = heldBy(c, "doomed");
+        Held stale = heldBy(c, "doomed");
         assertTrue("C, cut off, missed the delete", writeWhileCutOff ? !stale.found() : stale.found() && !stale.tombstone());
         for (int replica = 0; replica < 2; replica++) {
-          RecordReply kept = heldBy(cluster.replica(replica).address(), "doomed");
+          Held kept = heldBy(cluster.replica(replica).address(), "doomed");
           assertTrue("A and B keep the tombstone while C cannot confirm it", kept.found() && kept.tombstone());
         }
 
@@ -287,7 +297,7 @@ public class ConvergenceIT {
           purged = 0;
           for (int replica = 0; replica < 3; replica++) {
             String address = cluster.replica(replica).address();
-            RecordReply held = heldBy(address, "doomed");
+            Held held = heldBy(address, "doomed");
             boolean staleOnC = replica == 2 && held.found() && !held.tombstone();
             assertTrue("the value came back on peer" + replica, !held.found() || held.tombstone() || staleOnC);
             if (replica < 2 || !staleOnC) {
@@ -360,7 +370,7 @@ public class ConvergenceIT {
       assertEquals(200, send("DELETE", a, "/kv/gone", null).statusCode());
       Thread.sleep(Duration.ofSeconds(14).toMillis()); // twice the grace (2 s + 3 s + 2 s)
       for (String node : List.of(a, b)) {
-        RecordReply held = heldBy(node, "gone");
+        Held held = heldBy(node, "gone");
         assertTrue("the tombstone stays while peer2 cannot confirm it", held.found() && held.tombstone());
       }
 
@@ -387,10 +397,10 @@ public class ConvergenceIT {
     }
   }
 
-  private static void awaitHeldBy(String address, String key, java.util.function.Predicate<RecordReply> condition)
+  private static void awaitHeldBy(String address, String key, java.util.function.Predicate<Held> condition)
       throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    RecordReply held = heldBy(address, key);
+    Held held = heldBy(address, key);
     while (!condition.test(held) && System.nanoTime() < deadline) {
       Thread.sleep(100);
       held = heldBy(address, key);

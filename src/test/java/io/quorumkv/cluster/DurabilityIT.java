@@ -5,7 +5,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.quorumkv.store.FsyncMode;
+import io.quorumkv.config.FsyncMode;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;

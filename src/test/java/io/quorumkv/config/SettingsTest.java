@@ -6,7 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.quorumkv.store.FsyncMode;
+import io.quorumkv.config.FsyncMode;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.Test;

@@ -11,22 +11,41 @@ import akka.http.javadsl.testkit.JUnitRouteTest;
 import akka.http.javadsl.testkit.TestRoute;
 import akka.http.javadsl.testkit.TestRouteResult;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
-import io.quorumkv.replication.InternalWire.ApplyCall;
-import io.quorumkv.replication.InternalWire.KeyCall;
-import io.quorumkv.replication.InternalWire.RecordReply;
-import io.quorumkv.replication.InternalWire.VersionReply;
-import io.quorumkv.replication.InternalWire;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
+import io.quorumkv.store.ReplicaProtocol.ListEntries;
+import io.quorumkv.store.ReplicaProtocol.Ping;
+import io.quorumkv.store.ReplicaProtocol.PingReply;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import io.quorumkv.wire.InternalHttp;
+import io.quorumkv.wire.WireCodec;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.Before;
 import org.junit.Test;
 
 /**
- * Goal: the replica-to-replica endpoints answer the protocol in CBOR, refuse malformed calls
- * with a 400 JSON error without changing anything, and enforce the cluster secret when set.
+ * Goal: the replica-to-replica endpoint ({@code POST /internal/v2/call}) answers the protocol in
+ * CBOR, refuses malformed requests with a 400 JSON error without changing anything, and enforces
+ * the cluster secret when set.
  */
 public class InternalRoutesTest extends JUnitRouteTest {
 
-  private static final long HLC = io.quorumkv.version.HybridLogicalClock.fromMillis(System.currentTimeMillis());
+  private static final long HLC = HybridLogicalClock.fromMillis(System.currentTimeMillis());
+  private static final Stamp SENDER = new Stamp(9L, HLC);
+  private static final CBORMapper RAW = new CBORMapper();
 
   private TestRoute route;
 
@@ -35,18 +54,17 @@ public class InternalRoutesTest extends JUnitRouteTest {
     route = testRoute(new RouteFixture(system(), "", 0).route);
   }
 
-  private static HttpRequest post(String endpoint, byte[] body) {
-    return HttpRequest.POST("/internal/v1/" + endpoint)
-        .withEntity(ContentTypes.parse(InternalWire.CONTENT_TYPE), body);
+  private static HttpRequest post(byte[] body) {
+    return HttpRequest.POST(InternalHttp.CALL_TARGET).withEntity(ContentTypes.parse(WireCodec.CONTENT_TYPE), body);
   }
 
-  private static byte[] cbor(Object message) {
-    return InternalWire.encode(message);
+  private Answer call(Object request) throws Exception {
+    TestRouteResult result = route.run(post(WireCodec.encode(request))).assertStatusCode(200);
+    return WireCodec.decode(result.entityBytes().toArray(), Answer.class);
   }
 
-  private RecordReply read(String key) throws Exception {
-    TestRouteResult result = route.run(post("read", cbor(new KeyCall(key, 9L, 0L)))).assertStatusCode(200);
-    return InternalWire.decode(result.entityBytes().toArray(), RecordReply.class);
+  private RecordHeld read(String key) throws Exception {
+    return (RecordHeld) call(new Read(key, new Stamp(9L, 0L), Cause.READ));
   }
 
   private void assertMalformed(TestRouteResult result) {
@@ -54,105 +72,125 @@ public class InternalRoutesTest extends JUnitRouteTest {
     assertTrue(result.entityString(), result.entityString().contains("malformed internal request"));
   }
 
+  /** An apply as raw CBOR, so a test can break what the records would refuse to build. */
+  private static Map<String, Object> rawApply(String key, long hlc, long versionReplicaId, Object value) {
+    Map<String, Object> version = Map.of("hlc", hlc, "replicaId", versionReplicaId);
+    Map<String, Object> record = new HashMap<>();
+    record.put("version", version);
+    record.put("value", value);
+    return Map.of("type", "apply", "key", key, "record", record,
+        "stamp", Map.of("replicaId", 9L, "clock", HLC), "cause", "WRITE");
+  }
+
   @Test
   public void applyThenReadAndReadVersionAnswerInCbor() throws Exception {
-    ApplyCall call = new ApplyCall("k", HLC, 5L, false, "v".getBytes(), 9L, HLC);
-    TestRouteResult applied = route.run(post("apply", cbor(call))).assertStatusCode(200);
-    VersionReply held = InternalWire.decode(applied.entityBytes().toArray(), VersionReply.class);
-    assertEquals(HLC, held.hlc());
-    assertEquals(RouteFixture.REPLICA_ID, held.replicaId());
-    assertTrue("the answer carries a clock past the sender's", held.clock() >= HLC);
+    Record record = Record.of(new Version(HLC, 5L), Value.ofUtf8("v"));
+    Applied applied = (Applied) call(new Apply("k", record, SENDER, Cause.WRITE));
+    assertEquals(record.version(), applied.version());
+    assertEquals(RouteFixture.REPLICA_ID, applied.stamp().replicaId());
+    assertTrue("the answer carries a clock past the sender's", applied.stamp().clock() >= HLC);
 
-    RecordReply record = read("k");
-    assertTrue(record.found());
-    assertEquals("v", new String(record.value()));
+    assertEquals(record, read("k").record().orElseThrow());
+    assertEquals(record.version(), ((VersionHeld) call(new ReadVersion("k", SENDER))).version());
+  }
 
-    TestRouteResult version = route.run(post("read-version", cbor(new KeyCall("k", 9L, 0L)))).assertStatusCode(200);
-    assertEquals(HLC, InternalWire.decode(version.entityBytes().toArray(), VersionReply.class).hlc());
+  @Test
+  public void aRawApplyInTheDocumentedShapeIsTaken() throws Exception {
+    // The wire shape, as docs/design.md ("Replica protocol") describes it.
+    route.run(post(RAW.writeValueAsBytes(rawApply("k", HLC, 5L, "v".getBytes())))).assertStatusCode(200);
+    assertEquals(Value.ofUtf8("v"), read("k").record().orElseThrow().value());
+  }
+
+  @Test
+  public void membershipRequestsAreAnswered() throws Exception {
+    PingReply ping = (PingReply) call(new Ping());
+    assertEquals(RouteFixture.REPLICA_ID, ping.replicaId());
   }
 
   @Test
   public void garbageBodyIs400() throws Exception {
-    assertMalformed(route.run(post("apply", new byte[] {(byte) 0xff, 0x01, 0x02})));
-    assertMalformed(route.run(post("read", new byte[0])));
-    assertFalse(read("k").found());
+    assertMalformed(route.run(post(new byte[] {(byte) 0xff, 0x01, 0x02})));
+    assertMalformed(route.run(post(new byte[0])));
+    assertFalse(read("k").record().isPresent());
   }
 
   @Test
-  public void missingOrUnknownFieldsAre400AndChangeNothing() throws Exception {
-    CBORMapper mapper = new CBORMapper();
-    assertMalformed(route.run(post("apply", mapper.writeValueAsBytes(Map.of("key", "k", "hlc", HLC)))));
-    assertMalformed(route.run(post("read", mapper.writeValueAsBytes(
-        Map.of("key", "k", "senderReplicaId", 1, "senderClock", 0, "extra", true)))));
-    assertFalse(read("k").found());
+  public void missingOrUnknownFieldsAndTypesAre400AndChangeNothing() throws Exception {
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(Map.of("type", "apply", "key", "k")))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(Map.of("type", "read", "key", "k", "cause", "READ",
+        "stamp", Map.of("replicaId", 1, "clock", 0), "extra", true)))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(Map.of("type", "no-such-request", "key", "k")))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(Map.of("key", "k")))));
+    // A value as text (base64) instead of bytes.
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(rawApply("k", HLC, 5L, "dg==")))));
+    assertFalse(read("k").record().isPresent());
   }
 
   @Test
-  public void inconsistentRecordsAre400AndChangeNothing() throws Exception {
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", HLC, 5L, true, "v".getBytes(), 9L, 0L)))));
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", HLC, 5L, false, null, 9L, 0L)))));
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", 0L, 0L, true, null, 9L, 0L)))));
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", -5L, 1L, true, null, 9L, 0L)))));
+  public void invalidRecordsAre400AndChangeNothing() throws Exception {
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(rawApply("k", 0L, 0L, null)))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(rawApply("k", -5L, 1L, null)))));
     // Version 0 with a replica id: once answered 200, and the next read stopped the replica.
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", 0L, 1L, true, null, 9L, HLC)))));
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k", 0L, 1L, false, "v".getBytes(), 9L, HLC)))));
-    assertFalse(read("k").found());
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(rawApply("k", 0L, 1L, null)))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(rawApply("k", 0L, 1L, "v".getBytes())))));
+    assertFalse(read("k").record().isPresent());
   }
 
   @Test
   public void invalidKeysAndClocksAre400() throws Exception {
-    assertMalformed(route.run(post("read", cbor(new KeyCall("", 9L, 0L)))));
-    assertMalformed(route.run(post("read", cbor(new KeyCall("k".repeat(1025), 9L, 0L)))));
-    CBORMapper mapper = new CBORMapper();
-    assertMalformed(route.run(post("read", mapper.writeValueAsBytes(
-        Map.of("key", "k", "senderReplicaId", 1, "senderClock", -1)))));
-    assertMalformed(route.run(post("apply", cbor(new ApplyCall("k".repeat(1025), HLC, 5L, true, null, 9L, 0L)))));
+    assertMalformed(route.run(post(WireCodec.encode(new Read("", SENDER, Cause.READ)))));
+    assertMalformed(route.run(post(WireCodec.encode(new Read("k".repeat(1025), SENDER, Cause.READ)))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(Map.of("type", "read", "key", "k", "cause", "READ",
+        "stamp", Map.of("replicaId", 1, "clock", -1))))));
+    assertMalformed(route.run(post(RAW.writeValueAsBytes(rawApply("k".repeat(1025), HLC, 5L, null)))));
   }
 
   @Test
   public void aClockReadingBeyondMaxClockOffsetIsRefusedAndNeverObserved() throws Exception {
     // Finding: one read-version call with senderClock = 2^63-1 made every later PUT answer 503.
-    TestRouteResult refused = route.run(post("read-version", cbor(new KeyCall("k", 9L, Long.MAX_VALUE))));
+    TestRouteResult refused = route.run(post(WireCodec.encode(new ReadVersion("k", new Stamp(9L, Long.MAX_VALUE)))));
     refused.assertStatusCode(400);
     assertTrue(refused.entityString(), refused.entityString().contains("max-clock-offset"));
-    long yearAhead = io.quorumkv.version.HybridLogicalClock.fromMillis(System.currentTimeMillis() + 365L * 86_400_000L);
-    route.run(post("apply", cbor(new ApplyCall("k", yearAhead, 5L, false, "v".getBytes(), 9L, HLC))))
+    long yearAhead = HybridLogicalClock.fromMillis(System.currentTimeMillis() + 365L * 86_400_000L);
+    route.run(post(WireCodec.encode(new Apply("k", Record.of(new Version(yearAhead, 5L), Value.ofUtf8("v")), SENDER,
+        Cause.WRITE)))).assertStatusCode(400);
+    route.run(post(WireCodec.encode(new Apply("k", Record.of(new Version(HLC, 5L), Value.ofUtf8("v")),
+        new Stamp(9L, yearAhead), Cause.WRITE)))).assertStatusCode(400);
+    route.run(post(WireCodec.encode(new CheckTombstone("k", new Version(yearAhead, 5L), SENDER))))
         .assertStatusCode(400);
-    route.run(post("apply", cbor(new ApplyCall("k", HLC, 5L, false, "v".getBytes(), 9L, yearAhead))))
+    route.run(post(WireCodec.encode(new ListEntries(List.of(0), 10, false, new Stamp(9L, yearAhead)))))
         .assertStatusCode(400);
-    route.run(post("tombstone", cbor(new InternalWire.TombstoneCall("k", yearAhead, 5L, 9L, HLC))))
-        .assertStatusCode(400);
-    route.run(post("entries", cbor(new InternalWire.EntriesCall(new int[] {0}, 10, false, 9L, yearAhead))))
-        .assertStatusCode(400);
-    assertFalse(read("k").found());
+    assertFalse(read("k").record().isPresent());
 
     // Writes still work, with a version near real time.
     TestRouteResult put = route.run(HttpRequest.PUT("/kv/k").withEntity("fine")).assertStatusCode(200);
     String version = put.entityString().replaceAll(".*\"version\":\"([0-9]+)\\..*", "$1");
-    long millis = io.quorumkv.version.HybridLogicalClock.millisOf(Long.parseLong(version));
+    long millis = HybridLogicalClock.millisOf(Long.parseLong(version));
     assertTrue(put.entityString(), Math.abs(millis - System.currentTimeMillis()) < 60_000L);
   }
 
   @Test
-  public void onlyPostIsAllowed() {
-    route.run(HttpRequest.GET("/internal/v1/read")).assertStatusCode(405);
+  public void onlyPostIsAllowedAndTheOldWireIsGone() {
+    route.run(HttpRequest.GET(InternalHttp.CALL_TARGET)).assertStatusCode(405);
+    route.run(HttpRequest.POST("/internal/v1/read")).assertStatusCode(404);
   }
 
   @Test
   public void clusterSecretIsEnforcedWhenSet() throws Exception {
     TestRoute guarded = testRoute(new RouteFixture(system(), "quorumkv.cluster-secret = s3cret", 0).route);
-    byte[] body = cbor(new KeyCall("k", 9L, 0L));
-    guarded.run(post("read", body)).assertStatusCode(403);
-    guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "wrong"))).assertStatusCode(403);
-    guarded.run(post("read", body).addHeader(RawHeader.create(InternalWire.SECRET_HEADER, "s3cret"))).assertStatusCode(200);    // The replication stream's upgrade request is checked like any internal call.
-    guarded.run(HttpRequest.GET("/internal/v1/" + InternalWire.STREAM_PATH)).assertStatusCode(403);
+    byte[] body = WireCodec.encode(new Read("k", SENDER, Cause.READ));
+    guarded.run(post(body)).assertStatusCode(403);
+    guarded.run(post(body).addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, "wrong"))).assertStatusCode(403);
+    guarded.run(post(body).addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, "s3cret"))).assertStatusCode(200);
+    // The replication stream's upgrade request is checked like any internal call.
+    guarded.run(HttpRequest.GET(InternalHttp.STREAM_TARGET)).assertStatusCode(403);
   }
 
   @Test
   public void applySentLongerAgoThanMaxMessageAgeChangesNothing() throws Exception {
-    long twoMinutesAgo = io.quorumkv.version.HybridLogicalClock.fromMillis(System.currentTimeMillis() - 120_000L);
-    ApplyCall call = new ApplyCall("late", twoMinutesAgo, 5L, false, "v".getBytes(), 9L, twoMinutesAgo);
-    route.run(post("apply", cbor(call))).assertStatusCode(200);
-    assertFalse(read("late").found());
+    long twoMinutesAgo = HybridLogicalClock.fromMillis(System.currentTimeMillis() - 120_000L);
+    call(new Apply("late", Record.of(new Version(twoMinutesAgo, 5L), Value.ofUtf8("v")),
+        new Stamp(9L, twoMinutesAgo), Cause.WRITE));
+    assertFalse(read("late").record().isPresent());
   }
 }

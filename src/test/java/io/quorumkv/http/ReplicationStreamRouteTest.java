@@ -1,7 +1,7 @@
 package io.quorumkv.http;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -13,15 +13,25 @@ import akka.stream.Materializer;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.util.ByteString;
-import io.quorumkv.replication.InternalWire;
-import io.quorumkv.replication.InternalWire.ApplyCall;
-import io.quorumkv.replication.InternalWire.KeyCall;
-import io.quorumkv.replication.InternalWire.RecordReply;
-import io.quorumkv.replication.InternalWire.StreamAnswer;
-import io.quorumkv.replication.InternalWire.StreamCall;
-import io.quorumkv.replication.InternalWire.VersionReply;
 import io.quorumkv.version.HybridLogicalClock;
 import java.nio.charset.StandardCharsets;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Ping;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.Version;
+import io.quorumkv.wire.StreamFrames;
+import io.quorumkv.wire.StreamFrames.StreamAnswer;
+import io.quorumkv.wire.StreamFrames.StreamCall;
+import io.quorumkv.wire.WireCodec;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,9 +57,8 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
   public void createStream() {
     RouteFixture fixture = new RouteFixture(system(), "", 0);
     stream = new ReplicationStreamRoute(
-        new InternalCalls(fixture.store, fixture.admission, Adapter.toTyped(system()).scheduler(), fixture.settings,
-            fixture.clock,
-            fixture.fence),
+        new InternalEndpoint(fixture.store, fixture.admission, Adapter.toTyped(system()).scheduler(), fixture.settings,
+            fixture.clock, fixture.fence, RouteFixture.REPLICA_ID, fixture.knownPeerIds, fixture.identity),
         1 << 20, 16);
     materializer = Materializer.matFromSystem(system());
   }
@@ -63,53 +72,59 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
         .runWith(Sink.head(), materializer)
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     List<ByteString> frames = reply.asBinaryMessage().getStreamedData()
-        .via(InternalWire.deframer(1 << 20))
+        .via(StreamFrames.deframer(1 << 20))
         .take(count)
         .runWith(Sink.seq(), materializer)
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     Map<Long, StreamAnswer> answers = new HashMap<>();
     for (ByteString frame : frames) {
-      StreamAnswer answer = InternalWire.decode(frame.toArray(), StreamAnswer.class);
+      StreamAnswer answer = WireCodec.decode(frame.toArray(), StreamAnswer.class);
       answers.put(answer.id(), answer);
     }
     return answers;
   }
 
-  private static ByteString call(long id, String endpoint, String cause, Object body) {
-    return InternalWire.frame(new StreamCall(id, endpoint, cause, InternalWire.encode(body)));
+  private static ByteString call(long id, Request request) {
+    return StreamFrames.frame(new StreamCall(id, request));
+  }
+
+  private static final Stamp SENDER = new Stamp(9L, 0L);
+
+  private static Apply apply(String key, long hlc, byte[] value) {
+    return new Apply(key, Record.of(new Version(hlc, 5L), Value.wrap(value)), new Stamp(9L, hlc), Cause.WRITE);
+  }
+
+  private static Record recordOf(StreamAnswer answer) {
+    return ((RecordHeld) answer.answer().orElseThrow()).record().orElse(null);
   }
 
   @Test
   public void answersEveryCallByIdEvenWhenFramesAreCutAcrossMessages() throws Exception {
-    ByteString apply = call(1, InternalWire.APPLY_PATH, "write", new ApplyCall("k", HLC, 5L, false, "v".getBytes(), 9L, HLC));
-    ByteString both = apply.concat(call(2, InternalWire.READ_VERSION_PATH, "", new KeyCall("other", 9L, 0L)));
+    ByteString apply = call(1, apply("k", HLC, "v".getBytes()));
+    ByteString both = apply.concat(call(2, new ReadVersion("other", SENDER)));
     // Cut in the middle of the first frame: the byte stream, not the messages, carries the frames.
     Map<Long, StreamAnswer> answers = exchange(List.of(both.take(7), both.drop(7)), 2);
     assertEquals(200, answers.get(1L).status());
-    assertEquals(HLC, InternalWire.decode(answers.get(1L).body(), VersionReply.class).hlc());
+    assertEquals(HLC, ((Applied) answers.get(1L).answer().orElseThrow()).version().hlc());
     assertEquals(200, answers.get(2L).status());
-    assertEquals(0L, InternalWire.decode(answers.get(2L).body(), VersionReply.class).hlc());
+    assertEquals(Version.ZERO, ((VersionHeld) answers.get(2L).answer().orElseThrow()).version());
 
-    Map<Long, StreamAnswer> read = exchange(List.of(call(3, InternalWire.READ_PATH, "", new KeyCall("k", 9L, 0L))), 1);
-    RecordReply record = InternalWire.decode(read.get(3L).body(), RecordReply.class);
-    assertTrue(record.found());
-    assertEquals("v", new String(record.value(), StandardCharsets.UTF_8));
+    Map<Long, StreamAnswer> read = exchange(List.of(call(3, new Read("k", SENDER, Cause.READ))), 1);
+    assertEquals(Value.ofUtf8("v"), recordOf(read.get(3L)).value());
   }
 
   @Test
   public void refusesBadCallsLikeTheHttpEndpointAndChangesNothing() throws Exception {
+    long yearAhead = HybridLogicalClock.fromMillis(System.currentTimeMillis() + 365L * 86_400_000L);
     Map<Long, StreamAnswer> answers = exchange(List.of(
-        call(1, InternalWire.READ_PATH, "", new KeyCall("", 9L, 0L)), // an empty key
-        InternalWire.frame(new StreamCall(2, InternalWire.APPLY_PATH, "write", new byte[] {(byte) 0xff, 1})),
-        call(3, InternalWire.PING_PATH, "", new KeyCall("k", 9L, 0L))), 3); // not a stream endpoint
+        call(1, new Read("", SENDER, Cause.READ)), // an empty key
+        call(2, apply("k", yearAhead, "v".getBytes())), // from beyond max-clock-offset
+        call(3, new Ping())), 3); // any request may travel on the stream
     assertEquals(400, answers.get(1L).status());
+    assertTrue(answers.get(1L).error(), answers.get(1L).error().contains("malformed internal request"));
     assertEquals(400, answers.get(2L).status());
-    assertTrue(new String(answers.get(2L).body(), StandardCharsets.UTF_8).contains("malformed internal request"));
-    assertEquals(404, answers.get(3L).status());
-    RecordReply record = InternalWire.decode(
-        exchange(List.of(call(4, InternalWire.READ_PATH, "", new KeyCall("k", 9L, 0L))), 1).get(4L).body(),
-        RecordReply.class);
-    assertFalse(record.found());
+    assertEquals(200, answers.get(3L).status());
+    assertNull(recordOf(exchange(List.of(call(4, new Read("k", SENDER, Cause.READ))), 1).get(4L)));
   }
 
   /**
@@ -131,7 +146,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
     List<ByteString> frames;
     try {
       frames = reply.asBinaryMessage().getStreamedData()
-          .via(InternalWire.deframer(1 << 20))
+          .via(StreamFrames.deframer(1 << 20))
           .takeWithin(java.time.Duration.ofSeconds(1))
           .runWith(Sink.seq(), materializer)
           .toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -139,7 +154,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
       return answers; // the stream ended on the garbage
     }
     for (ByteString frame : frames) {
-      answers.add(InternalWire.decode(frame.toArray(), StreamAnswer.class));
+      answers.add(WireCodec.decode(frame.toArray(), StreamAnswer.class));
     }
     return answers;
   }
@@ -154,7 +169,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
       String key = "s" + round;
       byte[] value = ("v" + round).getBytes(StandardCharsets.UTF_8);
       long hlc = HybridLogicalClock.fromMillis(System.currentTimeMillis()) + round;
-      ByteString valid = call(1, InternalWire.APPLY_PATH, "write", new ApplyCall(key, hlc, 5L, false, value, 9L, hlc));
+      ByteString valid = call(1, apply(key, hlc, value));
       byte[] tail = switch (random.nextInt(4)) {
         case 0 -> {
           byte[] noise = new byte[1 + random.nextInt(64)];
@@ -163,8 +178,7 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
         }
         case 1 -> new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2}; // a 2 GiB frame
         default -> {
-          byte[] mutated = call(2, InternalWire.APPLY_PATH, "write",
-              new ApplyCall("m" + round, hlc, 5L, false, value, 9L, hlc)).toArray();
+          byte[] mutated = call(2, apply("m" + round, hlc, value)).toArray();
           mutated[4 + random.nextInt(mutated.length - 4)] ^= (byte) (1 << random.nextInt(8));
           yield mutated;
         }
@@ -178,15 +192,14 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
     }
     assertTrue("valid frames were answered", !written.isEmpty());
     for (Map.Entry<String, byte[]> entry : written.entrySet()) {
-      RecordReply held = InternalWire.decode(exchange(List.of(call(9, InternalWire.READ_PATH, "",
-          new KeyCall(entry.getKey(), 9L, 0L))), 1).get(9L).body(), RecordReply.class);
-      assertTrue(entry.getKey(), held.found() && java.util.Arrays.equals(entry.getValue(), held.value()));
+      Record held = recordOf(exchange(List.of(call(9, new Read(entry.getKey(), SENDER, Cause.READ))), 1).get(9L));
+      assertTrue(entry.getKey(), held != null && java.util.Arrays.equals(entry.getValue(), held.value().bytes()));
     }
   }
 
   @Test
   public void aFrameThatIsNotACallEndsTheStream() {
-    ByteString garbage = InternalWire.frame(Map.of("what", "ever"));
+    ByteString garbage = StreamFrames.frame(Map.of("what", "ever"));
     // Failed, not merely silent (a silent stream would time out instead).
     assertThrows(ExecutionException.class, () -> exchange(List.of(garbage), 1));
   }

@@ -9,12 +9,20 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
 import akka.http.javadsl.testkit.JUnitRouteTest;
 import io.quorumkv.config.PeerAddress;
-import io.quorumkv.replication.InternalWire;
-import io.quorumkv.replication.InternalWire.ApplyCall;
-import io.quorumkv.replication.InternalWire.KeyCall;
-import io.quorumkv.replication.InternalWire.RecordReply;
-import io.quorumkv.replication.InternalWire.VersionReply;
-import io.quorumkv.replication.PeerClient;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.store.Value;
+import io.quorumkv.transport.PeerClient;
+import io.quorumkv.version.Version;
 import io.quorumkv.torture.FaultProxy;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
@@ -59,8 +67,10 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
     peerSystem.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  private byte[] call(String endpoint, String cause, Object body) throws Exception {
-    return client.keyCall(endpoint, cause, InternalWire.encode(body)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+  private static final Stamp SENDER = new Stamp(9L, 0L);
+
+  private Answer call(Request request) throws Exception {
+    return client.call(request).toCompletableFuture().get(5, TimeUnit.SECONDS);
   }
 
   @Test
@@ -71,8 +81,8 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
       proxy.forwardTo(peerPort);
       PeerClient viaProxy = new PeerClient(Adapter.toTyped(system()), new PeerAddress("peer", "127.0.0.1", proxy.port()),
           timeout, "", 8, true, 1 << 20, (name, endpoint, succeeded, sent, received) -> { });
-      byte[] query = InternalWire.encode(new KeyCall("k", 9L, 0L));
-      viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      ReadVersion query = new ReadVersion("k", SENDER);
+      viaProxy.call(query).toCompletableFuture().get(5, TimeUnit.SECONDS);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (!viaProxy.streamOpen() && System.nanoTime() < deadline) {
         Thread.sleep(20);
@@ -80,8 +90,8 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
       assertTrue("the stream opened", viaProxy.streamOpen());
 
       proxy.stall(); // the stream's connection (and the pooled one) stop forwarding, and stay open
-      java.util.concurrent.CompletableFuture<byte[]> stuck =
-          viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture();
+      java.util.concurrent.CompletableFuture<Answer> stuck =
+          viaProxy.call(query).toCompletableFuture();
       ExecutionException failed = assertThrows(ExecutionException.class, () -> stuck.get(30, TimeUnit.SECONDS));
       deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (viaProxy.streamOpen() && System.nanoTime() < deadline) {
@@ -91,17 +101,17 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
 
       // New connections pass: the peer is answered again (a stalled pooled connection may
       // swallow a call first).
-      byte[] answer = null;
+      Answer answer = null;
       for (int attempt = 0; attempt < 10 && answer == null; attempt++) {
         try {
-          answer = viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture()
+          answer = viaProxy.call(query).toCompletableFuture()
               .get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           // timed out on a stalled connection: the next call takes another
         }
       }
       assertTrue("answered again", answer != null);
-      assertEquals(0L, InternalWire.decode(answer, VersionReply.class).hlc());
+      assertEquals(Version.ZERO, ((VersionHeld) answer).version());
     }
   }
 
@@ -115,10 +125,10 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
       proxy.blackhole();
       PeerClient viaProxy = new PeerClient(Adapter.toTyped(system()), new PeerAddress("peer", "127.0.0.1", proxy.port()),
           Duration.ofMillis(200), "", inFlightMax, false, 1 << 20, (name, endpoint, succeeded, sent, received) -> { });
-      byte[] query = InternalWire.encode(new KeyCall("k", 9L, 0L));
+      ReadVersion query = new ReadVersion("k", SENDER);
       for (int i = 0; i < 3 * inFlightMax; i++) {
         ExecutionException failed = assertThrows(ExecutionException.class,
-            () -> viaProxy.keyCall(InternalWire.READ_VERSION_PATH, "", query).toCompletableFuture()
+            () -> viaProxy.call(query).toCompletableFuture()
                 .get(30, TimeUnit.SECONDS));
         assertTrue("call " + i + ": " + failed.getCause(), failed.getCause() instanceof java.util.concurrent.TimeoutException);
       }
@@ -128,24 +138,23 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
   @Test
   public void callsTravelOverTheStreamOnceItIsOpen() throws Exception {
     assertFalse(client.streamOpen());
-    VersionReply first = InternalWire.decode(
-        call(InternalWire.READ_VERSION_PATH, "", new KeyCall("k", 9L, 0L)), VersionReply.class); // over HTTP
-    assertEquals(0L, first.hlc());
+    VersionHeld first = (VersionHeld) call(new ReadVersion("k", SENDER)); // over HTTP
+    assertEquals(Version.ZERO, first.version());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (!client.streamOpen() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
     assertTrue("the stream opened within 5 s", client.streamOpen());
 
-    VersionReply applied = InternalWire.decode(call(InternalWire.APPLY_PATH, "write",
-        new ApplyCall("k", HLC, 5L, false, "v".getBytes(), 9L, HLC)), VersionReply.class);
-    assertEquals(HLC, applied.hlc());
-    RecordReply read = InternalWire.decode(call(InternalWire.READ_PATH, "", new KeyCall("k", 9L, 0L)), RecordReply.class);
-    assertEquals("v", new String(read.value()));
+    Applied applied = (Applied) call(new Apply("k", Record.of(new Version(HLC, 5L), Value.ofUtf8("v")),
+        new Stamp(9L, HLC), Cause.WRITE));
+    assertEquals(HLC, applied.version().hlc());
+    RecordHeld read = (RecordHeld) call(new Read("k", SENDER, Cause.READ));
+    assertEquals(Value.ofUtf8("v"), read.record().orElseThrow().value());
 
     // A refusal comes back as a failed call, as over HTTP.
     ExecutionException refused = assertThrows(ExecutionException.class,
-        () -> call(InternalWire.READ_PATH, "", new KeyCall("", 9L, 0L)));
+        () -> call(new Read("", SENDER, Cause.READ)));
     assertTrue(refused.getCause().getMessage(), refused.getCause().getMessage().contains("400"));
 
     // The peer goes away: the stream closes and calls fail rather than wait forever.
@@ -156,6 +165,6 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
       Thread.sleep(20);
     }
     assertFalse("the stream closed within 5 s of the peer going away", client.streamOpen());
-    assertThrows(ExecutionException.class, () -> call(InternalWire.READ_PATH, "", new KeyCall("k", 9L, 0L)));
+    assertThrows(ExecutionException.class, () -> call(new Read("k", SENDER, Cause.READ)));
   }
 }

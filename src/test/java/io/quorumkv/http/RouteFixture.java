@@ -8,9 +8,9 @@ import akka.http.javadsl.server.Route;
 import com.typesafe.config.ConfigFactory;
 import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.Coordinators;
-import io.quorumkv.membership.ClusterView;
+import io.quorumkv.http.ClusterView;
 import io.quorumkv.membership.KnownPeerIds;
-import io.quorumkv.store.FsyncMode;
+import io.quorumkv.config.FsyncMode;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaHandle;
@@ -38,6 +38,7 @@ final class RouteFixture {
   final io.quorumkv.version.ClockFence fence;
   final StoreAdmission admission;
   final io.quorumkv.membership.Identity identity;
+  final io.quorumkv.membership.KnownPeerIds knownPeerIds;
   final ActorRef<StoreActor.Command> store;
   final MemoryStorage storage = new MemoryStorage();
   final io.quorumkv.store.StorageAlarm storageAlarm;
@@ -54,7 +55,7 @@ final class RouteFixture {
     fence = new io.quorumkv.version.ClockFence(0, clock, Duration.ofMinutes(1));
     ReplicaStats stats = new ReplicaStats();
     admission = new StoreAdmission(settings.storeQueueMax(), settings.storeQueueBytesMax());
-    KnownPeerIds knownPeerIds = new KnownPeerIds(Map.of(), (name, id) -> { });
+    knownPeerIds = new KnownPeerIds(Map.of(), (name, id) -> { });
     identity = new io.quorumkv.membership.Identity(REPLICA_ID, Long.MAX_VALUE, () -> 0L, READY, knownPeerIds,
         new io.quorumkv.membership.PeerSequences(new byte[0]), new io.quorumkv.membership.DuplicateDetector(),
         new io.quorumkv.membership.IdentityAlarm(REPLICA_ID), reason -> { });
@@ -67,10 +68,10 @@ final class RouteFixture {
     replicas.add(ReplicaHandle.local("self", store, admission));
     for (int i = 1; i <= deadPeers; i++) {
       String name = "dead" + i;
-      replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Request>ignore())));
+      replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Call>ignore())));
     }
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
-        new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, null, settings.writeTimeout(),
+        new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, io.quorumkv.coordinator.MissedWrites.NONE, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), fence,
             () -> identity.alarm().reason(), storageAlarm, name -> true, java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,

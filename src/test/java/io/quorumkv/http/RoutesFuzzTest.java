@@ -9,12 +9,14 @@ import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.testkit.JUnitRouteTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.quorumkv.replication.InternalWire;
-import io.quorumkv.replication.InternalWire.ApplyCall;
-import io.quorumkv.replication.InternalWire.EntriesCall;
-import io.quorumkv.replication.InternalWire.KeyCall;
-import io.quorumkv.replication.InternalWire.TombstoneCall;
 import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.Value;
+import io.quorumkv.wire.InternalHttp;
+import io.quorumkv.wire.WireCodec;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.io.ByteArrayOutputStream;
@@ -176,11 +178,13 @@ public class RoutesFuzzTest extends JUnitRouteTest {
     String key = keys.get(random.nextInt(keys.size()));
     boolean tombstone = random.nextInt(4) == 0;
     long hlc = freshHlc();
-    ApplyCall call = new ApplyCall(key, hlc, 77L, tombstone, tombstone ? null : randomValue(), 77L, hlc);
-    Answer answer = send(request("POST", "/internal/v1/apply?cause=write", InternalWire.encode(call),
-        InternalWire.CONTENT_TYPE));
+    Version version = new Version(hlc, 77L);
+    Record record = tombstone ? Record.tombstone(version) : Record.of(version, Value.wrap(randomValue()));
+    Apply call = new Apply(key, record, new Stamp(77L, hlc), Cause.WRITE);
+    Answer answer = send(request("POST", InternalHttp.CALL_TARGET + "?cause=write", WireCodec.encode(call),
+        WireCodec.CONTENT_TYPE));
     assertEquals(answer.text(), 200, answer.status());
-    applyToModel(key, InternalWire.recordOf(call));
+    applyToModel(key, record);
   }
 
   private void applyToModel(String key, Record record) {
@@ -237,35 +241,19 @@ public class RoutesFuzzTest extends JUnitRouteTest {
   private void mutatedInternal() throws IOException {
     String key = keys.get(random.nextInt(keys.size()));
     long hlc = freshHlc();
-    String endpoint;
-    Object call;
-    switch (random.nextInt(6)) {
-      case 0 -> {
-        endpoint = InternalWire.APPLY_PATH;
-        call = new ApplyCall(key, hlc, 78L, false, randomValue(), 78L, hlc);
-      }
-      case 1 -> {
-        endpoint = InternalWire.READ_PATH;
-        call = new KeyCall(key, 78L, hlc);
-      }
-      case 2 -> {
-        endpoint = InternalWire.READ_VERSION_PATH;
-        call = new KeyCall(key, 78L, hlc);
-      }
-      case 3 -> {
-        endpoint = InternalWire.ENTRIES_PATH;
-        call = new EntriesCall(new int[] {random.nextInt(1024)}, 1 + random.nextInt(100), random.nextBoolean(), 78L, hlc);
-      }
-      case 4 -> {
-        endpoint = InternalWire.TOMBSTONE_PATH;
-        call = new TombstoneCall(key, hlc, 78L, 78L, hlc);
-      }
-      default -> {
-        endpoint = pick(InternalWire.PING_PATH, InternalWire.TIME_PATH, InternalWire.BUCKETS_PATH, "nope", "apply/x");
-        call = new KeyCall(key, 78L, hlc);
-      }
-    }
-    byte[] body = InternalWire.encode(call);
+    Stamp stamp = new Stamp(78L, hlc);
+    Version version = new Version(hlc, 78L);
+    ReplicaProtocol.Request call = switch (random.nextInt(7)) {
+      case 0 -> new Apply(key, Record.of(version, Value.wrap(randomValue())), stamp, Cause.WRITE);
+      case 1 -> new ReplicaProtocol.Read(key, stamp, Cause.READ);
+      case 2 -> new ReplicaProtocol.ReadVersion(key, stamp);
+      case 3 -> new ReplicaProtocol.ListEntries(List.of(random.nextInt(1024)), 1 + random.nextInt(100),
+          random.nextBoolean(), stamp);
+      case 4 -> new ReplicaProtocol.CheckTombstone(key, version, stamp);
+      case 5 -> new ReplicaProtocol.GetBuckets(stamp);
+      default -> new ReplicaProtocol.Ping();
+    };
+    byte[] body = WireCodec.encode(call);
     byte[] sent = switch (random.nextInt(5)) {
       case 0 -> deepCbor(1 + random.nextInt(5_000));
       case 1 -> Arrays.copyOf(body, random.nextInt(body.length + 1));
@@ -276,29 +264,29 @@ public class RoutesFuzzTest extends JUnitRouteTest {
       }
       default -> flip(body);
     };
-    Answer answer = send(request("POST", "/internal/v1/" + endpoint + (random.nextBoolean() ? "?cause=write" : ""),
-        sent, random.nextInt(10) == 0 ? "text/plain" : InternalWire.CONTENT_TYPE));
+    Answer answer = send(request("POST", pick(InternalHttp.CALL_TARGET, InternalHttp.CALL_TARGET + "?cause=write",
+        "/internal/v2/nope", "/internal/v1/apply"),
+        sent, random.nextInt(10) == 0 ? "text/plain" : WireCodec.CONTENT_TYPE));
     assertAllowed(answer);
-    if (answer.status() == 200 && endpoint.equals(InternalWire.APPLY_PATH)) {
-      // Still a valid apply: it must change exactly what its (mutated) body says.
-      Optional<ApplyCall> decoded = decodeApply(sent);
-      assertTrue("a 200 for an apply this test cannot decode: the wire accepts what the codec refuses",
+    if (answer.status() == 200) {
+      Optional<ReplicaProtocol.Request> decoded = decodeRequest(sent);
+      assertTrue("a 200 for a request this test cannot decode: the wire accepts what the codec refuses",
           decoded.isPresent());
-      String appliedKey = decoded.get().key();
-      if (!keys.contains(appliedKey)) {
-        keys.add(appliedKey);
+      if (decoded.get() instanceof Apply applied) {
+        // Still a valid apply: it must change exactly what its (mutated) body says.
+        if (!keys.contains(applied.key())) {
+          keys.add(applied.key());
+        }
+        applyToModel(applied.key(), applied.record());
+        lastHlc = Math.max(lastHlc, applied.record().version().hlc());
       }
-      applyToModel(appliedKey, InternalWire.recordOf(decoded.get()));
-      lastHlc = Math.max(lastHlc, decoded.get().hlc());
     }
   }
 
-  private static Optional<ApplyCall> decodeApply(byte[] body) {
+  private static Optional<ReplicaProtocol.Request> decodeRequest(byte[] body) {
     try {
-      ApplyCall call = InternalWire.decode(body, ApplyCall.class);
-      InternalWire.recordOf(call);
-      return Optional.of(call);
-    } catch (IOException | IllegalArgumentException e) {
+      return Optional.of(WireCodec.decode(body, ReplicaProtocol.Request.class));
+    } catch (IOException e) {
       return Optional.empty();
     }
   }

@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 
 import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
-import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import io.quorumkv.config.PeerAddress;
 import io.quorumkv.membership.PeerStatus;
@@ -17,7 +16,7 @@ import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
-import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.CallProbe;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.Value;
@@ -49,8 +48,8 @@ public class HintedHandoffTest {
 
   private final ManualTime manualTime = ManualTime.get(testKit.system());
   private final MemoryStorage storage = new MemoryStorage();
-  private final TestProbe<Request> local = testKit.createTestProbe();
-  private final TestProbe<Request> peer = testKit.createTestProbe();
+  private final CallProbe local = new CallProbe(testKit, "a");
+  private final CallProbe peer = new CallProbe(testKit, "c");
   private final PeerStatus peerStatus = new PeerStatus(new PeerAddress("c", "127.0.0.1", 1));
   private final HintStatus hintStatus = new HintStatus();
   private final AtomicLong nowMillis = new AtomicLong(1_000_000L);
@@ -65,7 +64,7 @@ public class HintedHandoffTest {
   }
 
   private static RecordHeld holds(String replica, Record record) {
-    return new RecordHeld(replica, new Stamp(1, 0), Optional.ofNullable(record));
+    return new RecordHeld(new Stamp(1, 0), Optional.ofNullable(record));
   }
 
   @Test
@@ -74,12 +73,12 @@ public class HintedHandoffTest {
     hints.tell(new HintedHandoff.RecordHints("k", List.of("c"))); // the write of OLD missed c
     peerStatus.answered(3L);
     manualTime.timePasses(TICK);
-    Read read = local.expectMessageClass(Read.class);
+    CallProbe.Received<Read> read = local.expectMessageClass(Read.class);
     assertEquals("k", read.key());
     read.replyTo().tell(holds("a", CURRENT)); // meanwhile a newer write superseded OLD
-    Apply apply = peer.expectMessageClass(Apply.class);
+    CallProbe.Received<Apply> apply = peer.expectMessageClass(Apply.class);
     assertEquals(CURRENT, apply.record());
-    apply.replyTo().tell(new Applied("c", new Stamp(3, 0), CURRENT.version(), CURRENT.digest()));
+    apply.replyTo().tell(new Applied(new Stamp(3, 0), CURRENT.version(), CURRENT.digest()));
     local.awaitAssert(() -> {
       assertEquals(List.of(), storage.hints("c", 10));
       assertEquals(0L, hintStatus.render().get("pending"));
@@ -103,8 +102,8 @@ public class HintedHandoffTest {
     for (int delivery = 1; delivery <= 2; delivery++) { // on the full disk, then once there is room
       manualTime.timePasses(TICK);
       local.expectMessageClass(Read.class).replyTo().tell(holds("a", CURRENT));
-      Apply apply = peer.expectMessageClass(Apply.class);
-      apply.replyTo().tell(new Applied("c", new Stamp(3, 0), CURRENT.version(), CURRENT.digest()));
+      CallProbe.Received<Apply> apply = peer.expectMessageClass(Apply.class);
+      apply.replyTo().tell(new Applied(new Stamp(3, 0), CURRENT.version(), CURRENT.digest()));
       long deliveries = delivery;
       local.awaitAssert(() -> {
         assertEquals(deliveries, hintStatus.render().get("replayed")); // the answer was handled
@@ -132,7 +131,7 @@ public class HintedHandoffTest {
     peerStatus.answered(3L);
     manualTime.timePasses(TICK);
     local.expectMessageClass(Read.class).replyTo().tell(holds("a", CURRENT));
-    peer.expectMessageClass(Apply.class).replyTo().tell(new Unavailable("c", "refused"));
+    peer.expectMessageClass(Apply.class).replyTo().tell(new Unavailable("refused"));
     local.expectNoMessage(QUIET);
     assertEquals(1, storage.hints("c", 10).size()); // kept
     manualTime.timePasses(TICK);
@@ -146,9 +145,9 @@ public class HintedHandoffTest {
     peerStatus.answered(3L);
     manualTime.timePasses(TICK);
     local.expectMessageClass(Read.class).replyTo().tell(holds("a", OLD));
-    Apply apply = peer.expectMessageClass(Apply.class);
+    CallProbe.Received<Apply> apply = peer.expectMessageClass(Apply.class);
     hints.tell(new HintedHandoff.RecordHints("k", List.of("c"))); // a newer write missed c too
-    apply.replyTo().tell(new Applied("c", new Stamp(3, 0), OLD.version(), OLD.digest()));
+    apply.replyTo().tell(new Applied(new Stamp(3, 0), OLD.version(), OLD.digest()));
     local.expectMessageClass(Read.class); // the refreshed hint replays again, without waiting
     assertEquals(1, storage.hints("c", 10).size());
   }

@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import io.quorumkv.config.FsyncMode;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;

@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import io.quorumkv.config.FsyncMode;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -13,7 +14,6 @@ import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.ReadVersion;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
-import io.quorumkv.store.ReplicaProtocol.Request;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
 import io.quorumkv.version.HybridLogicalClock;
@@ -45,16 +45,16 @@ public class StoreActorTest {
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
           incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1), () -> true),
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
-  private final ActorRef<Request> store = storeActor.narrow();
-  private final TestProbe<Answer> probe = testKit.createTestProbe();
+  private final ActorRef<StoreActor.Command> store = storeActor.narrow();
+  private final ReplyProbe probe = new ReplyProbe(testKit);
 
   private Applied apply(Record record) {
-    store.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    store.tell(probe.call(new Apply("k", record, SENDER, ReplicaProtocol.Cause.WRITE)));
     return probe.expectMessageClass(Applied.class);
   }
 
   private Optional<Record> read() {
-    store.tell(new Read("k", SENDER, probe.getRef()));
+    store.tell(probe.call(new Read("k", SENDER, ReplicaProtocol.Cause.READ)));
     return probe.expectMessageClass(RecordHeld.class).record();
   }
 
@@ -64,7 +64,7 @@ public class StoreActorTest {
     List<Record> records = new ArrayList<>();
     for (int i = 1; i <= 50; i++) {
       records.add(Record.of(new Version(1_000 + i, 1), Value.ofUtf8("v" + i)));
-      store.tell(new Apply("k" + (i % 5), records.get(i - 1), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+      store.tell(probe.call(new Apply("k" + (i % 5), records.get(i - 1), SENDER, ReplicaProtocol.Cause.WRITE)));
     }
     List<Answer> answers = probe.receiveSeveralMessages(50);
     for (int i = 0; i < 50; i++) {
@@ -72,7 +72,7 @@ public class StoreActorTest {
       assertTrue(applied.version() + " >= " + records.get(i).version(),
           applied.version().compareTo(records.get(i).version()) >= 0);
     }
-    store.tell(new Read("k0", SENDER, probe.getRef()));
+    store.tell(probe.call(new Read("k0", SENDER, ReplicaProtocol.Cause.READ)));
     assertEquals(records.get(49), probe.expectMessageClass(RecordHeld.class).record().orElseThrow());
   }
 
@@ -83,9 +83,9 @@ public class StoreActorTest {
   @Test
   public void unprovenReplicaAppliesButAnswersUnavailableUntilVouchedFor() {
     Record record = Record.of(new Version(700, 1), Value.ofUtf8("v"));
-    store.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    store.tell(probe.call(new Apply("k", record, SENDER, ReplicaProtocol.Cause.WRITE)));
     assertTrue(probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason().contains("unproven"));
-    store.tell(new Read("k", SENDER, probe.getRef()));
+    store.tell(probe.call(new Read("k", SENDER, ReplicaProtocol.Cause.READ)));
     probe.expectMessageClass(ReplicaProtocol.Unavailable.class);
     vouch();
     assertEquals(Optional.of(record), read()); // the record was kept all along
@@ -98,27 +98,27 @@ public class StoreActorTest {
     ActorRef<StoreActor.Command> fullActor = testKit.spawn(StoreActor.create("a", OWN_ID, disk, clock, stats,
         FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO,
             Duration.ofHours(1), () -> true), new StoreAdmission(100_000, 1L << 30), alarm, Set.of()));
-    ActorRef<Request> full = fullActor.narrow();
+    ActorRef<StoreActor.Command> full = fullActor.narrow();
     vouch();
     Record first = Record.of(new Version(1_100, 1), Value.ofUtf8("kept"));
     Record deleted = Record.tombstone(new Version(1_150, 1));
-    full.tell(new Apply("k", first, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
-    full.tell(new Apply("gone", deleted, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    full.tell(probe.call(new Apply("k", first, SENDER, ReplicaProtocol.Cause.WRITE)));
+    full.tell(probe.call(new Apply("gone", deleted, SENDER, ReplicaProtocol.Cause.WRITE)));
     probe.expectMessageClass(Applied.class);
     probe.expectMessageClass(Applied.class);
 
     disk.setFullForTests(true);
     Record refused = Record.of(new Version(1_200, 1), Value.ofUtf8("refused"));
     for (Record record : List.of(refused, Record.tombstone(new Version(1_300, 1)))) {
-      full.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+      full.tell(probe.call(new Apply("k", record, SENDER, ReplicaProtocol.Cause.WRITE)));
       String reason = probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason();
       assertTrue(reason, reason.startsWith("storage full"));
     }
     assertTrue(alarm.isDiskFull());
-    full.tell(new Read("k", SENDER, probe.getRef()));
+    full.tell(probe.call(new Read("k", SENDER, ReplicaProtocol.Cause.READ)));
     assertEquals(Optional.of(first), probe.expectMessageClass(RecordHeld.class).record());
-    fullActor.tell(new StoreActor.SettleTombstone("gone", deleted.version())); // a write: refused, no crash
-    full.tell(new Read("k", SENDER, probe.getRef()));
+    fullActor.tell(new ReplyProbe(testKit).call(new ReplicaProtocol.SettleTombstone("gone", deleted.version(), SENDER))); // a write: refused, no crash
+    full.tell(probe.call(new Read("k", SENDER, ReplicaProtocol.Cause.READ)));
     probe.expectMessageClass(RecordHeld.class);
 
     disk.setFullForTests(false);
@@ -127,17 +127,18 @@ public class StoreActorTest {
       assertTrue("the disk probe did not find room within 30 s", System.nanoTime() < deadline);
       Thread.sleep(20);
     }
-    full.tell(new Apply("k", refused, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    full.tell(probe.call(new Apply("k", refused, SENDER, ReplicaProtocol.Cause.WRITE)));
     assertEquals(refused.version(), probe.expectMessageClass(Applied.class).version());
   }
 
   @Test
   public void absentKeyHoldsVersionZero() {
     vouch();
-    store.tell(new ReadVersion("nothing", SENDER, probe.getRef()));
-    VersionHeld held = probe.expectMessageClass(VersionHeld.class);
+    store.tell(probe.call(new ReadVersion("nothing", SENDER)));
+    ReplicaProtocol.Reply reply = probe.receiveReply();
+    VersionHeld held = (VersionHeld) reply.answer();
     assertEquals(Version.ZERO, held.version());
-    assertEquals("a", held.replica());
+    assertEquals("a", reply.replica());
     assertEquals(OWN_ID, held.stamp().replicaId());
   }
 
@@ -174,7 +175,7 @@ public class StoreActorTest {
   public void clockMovesPastSenderClockAndAppliedVersions() {
     vouch();
     long senderClock = HybridLogicalClock.fromMillis(4_000L); // the wall clock reads 1 s; the offset is 5 s
-    store.tell(new ReadVersion("k", new Stamp(9L, senderClock), probe.getRef()));
+    store.tell(probe.call(new ReadVersion("k", new Stamp(9L, senderClock))));
     assertTrue(probe.expectMessageClass(VersionHeld.class).stamp().clock() >= senderClock);
     Version far = new Version(HybridLogicalClock.fromMillis(5_500L), 1);
     Applied applied = apply(Record.of(far, Value.ofUtf8("v")));
@@ -186,10 +187,10 @@ public class StoreActorTest {
   public void anApplyFromBeyondTheClockOffsetIsRefusedAndChangesNothing() {
     vouch();
     Version yearAhead = new Version(HybridLogicalClock.fromMillis(1_000L + 365L * 86_400_000L), 1);
-    store.tell(new Apply("k", Record.of(yearAhead, Value.ofUtf8("v")), SENDER, probe.getRef(),
-        ReplicaProtocol.Cause.ANTI_ENTROPY));
+    store.tell(probe.call(new Apply("k", Record.of(yearAhead, Value.ofUtf8("v")), SENDER,
+        ReplicaProtocol.Cause.ANTI_ENTROPY)));
     assertTrue(probe.expectMessageClass(ReplicaProtocol.Unavailable.class).reason().contains("max-clock-offset"));
-    store.tell(new Read("k", new Stamp(9L, Long.MAX_VALUE), probe.getRef()));
+    store.tell(probe.call(new Read("k", new Stamp(9L, Long.MAX_VALUE), ReplicaProtocol.Cause.READ)));
     probe.expectMessageClass(ReplicaProtocol.Unavailable.class);
     assertEquals(Optional.empty(), read());
     assertTrue(clock.tick() < HybridLogicalClock.fromMillis(1_001L));
@@ -210,10 +211,10 @@ public class StoreActorTest {
     vouch();
     wallMillis.set(10 * 60_000L); // this replica's clock: 10 minutes
     Stamp ancient = new Stamp(9L, HybridLogicalClock.fromMillis(60_000L)); // sent at 1 minute
-    store.tell(new Apply("old", Record.of(new Version(HybridLogicalClock.fromMillis(60_000L), 1), Value.ofUtf8("v")),
-        ancient, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    store.tell(probe.call(new Apply("old", Record.of(new Version(HybridLogicalClock.fromMillis(60_000L), 1),
+        Value.ofUtf8("v")), ancient, ReplicaProtocol.Cause.WRITE)));
     assertEquals(Version.ZERO, probe.expectMessageClass(Applied.class).version());
-    store.tell(new Read("old", SENDER, probe.getRef()));
+    store.tell(probe.call(new Read("old", SENDER, ReplicaProtocol.Cause.READ)));
     assertEquals(Optional.empty(), probe.expectMessageClass(RecordHeld.class).record());
     assertEquals(1L, (long) stats.snapshot().get("staleMessagesIgnored"));
   }
@@ -224,24 +225,24 @@ public class StoreActorTest {
     Version deleted = new Version(800, 1);
     apply(Record.of(new Version(799, 1), Value.ofUtf8("v")));
     apply(Record.tombstone(deleted));
-    TestProbe<StoreActor.TombstoneHeld> held = testKit.createTestProbe();
-    storeActor.tell(new StoreActor.CheckTombstone("k", deleted, held.getRef()));
-    assertTrue(held.expectMessageClass(StoreActor.TombstoneHeld.class).holds());
-    TestProbe<StoreActor.Buckets> buckets = testKit.createTestProbe();
-    storeActor.tell(new StoreActor.GetBuckets(buckets.getRef()));
-    long[] withTombstone = buckets.expectMessageClass(StoreActor.Buckets.class).hashes();
+    ReplyProbe held = new ReplyProbe(testKit);
+    storeActor.tell(held.call(new ReplicaProtocol.CheckTombstone("k", deleted, SENDER)));
+    assertTrue(held.expectMessageClass(ReplicaProtocol.TombstoneHeld.class).holds());
+    ReplyProbe buckets = new ReplyProbe(testKit);
+    storeActor.tell(buckets.call(new ReplicaProtocol.GetBuckets(SENDER)));
+    long[] withTombstone = buckets.expectMessageClass(ReplicaProtocol.Buckets.class).hashes();
 
-    storeActor.tell(new StoreActor.SettleTombstone("k", deleted));
+    storeActor.tell(new ReplyProbe(testKit).call(new ReplicaProtocol.SettleTombstone("k", deleted, SENDER)));
     assertEquals(Optional.empty(), read()); // a settled tombstone is absence
-    TestProbe<StoreActor.Entries> entries = testKit.createTestProbe();
+    ReplyProbe entries = new ReplyProbe(testKit);
     java.util.Set<Integer> bucket = java.util.Set.of(BucketHashes.bucketOf("k"));
-    storeActor.tell(new StoreActor.ListEntries(bucket, 10, false, entries.getRef()));
-    assertEquals(List.of(), entries.expectMessageClass(StoreActor.Entries.class).entries());
-    storeActor.tell(new StoreActor.ListEntries(bucket, 10, true, entries.getRef())); // for a rebuilding peer
-    assertEquals(List.of(new StoreActor.Entry("k", deleted, Record.TOMBSTONE_DIGEST)),
-        entries.expectMessageClass(StoreActor.Entries.class).entries());
-    storeActor.tell(new StoreActor.GetBuckets(buckets.getRef()));
-    long[] settledHashes = buckets.expectMessageClass(StoreActor.Buckets.class).hashes();
+    storeActor.tell(entries.call(new ReplicaProtocol.ListEntries(List.copyOf(bucket), 10, false, SENDER)));
+    assertEquals(List.of(), entries.expectMessageClass(ReplicaProtocol.Entries.class).entries());
+    storeActor.tell(entries.call(new ReplicaProtocol.ListEntries(List.copyOf(bucket), 10, true, SENDER))); // for a rebuilding peer
+    assertEquals(List.of(new ReplicaProtocol.Entry("k", deleted, Record.TOMBSTONE_DIGEST)),
+        entries.expectMessageClass(ReplicaProtocol.Entries.class).entries());
+    storeActor.tell(buckets.call(new ReplicaProtocol.GetBuckets(SENDER)));
+    long[] settledHashes = buckets.expectMessageClass(ReplicaProtocol.Buckets.class).hashes();
     assertEquals(List.of(BucketHashes.bucketOf("k")), BucketHashes.differing(withTombstone, settledHashes));
     assertEquals(List.of(), BucketHashes.differing(settledHashes, new BucketHashes().snapshot()));
 
@@ -260,9 +261,9 @@ public class StoreActorTest {
     for (int bucket = 0; bucket < BucketHashes.BUCKETS; bucket++) {
       all.add(bucket);
     }
-    TestProbe<StoreActor.Entries> entries = testKit.createTestProbe();
-    storeActor.tell(new StoreActor.ListEntries(all, Integer.MAX_VALUE, true, entries.getRef()));
-    StoreActor.Entries listed = entries.expectMessageClass(StoreActor.Entries.class, Duration.ofSeconds(30));
+    ReplyProbe entries = new ReplyProbe(testKit);
+    storeActor.tell(entries.call(new ReplicaProtocol.ListEntries(List.copyOf(all), Integer.MAX_VALUE, true, SENDER)));
+    ReplicaProtocol.Entries listed = entries.expectMessageClass(ReplicaProtocol.Entries.class, Duration.ofSeconds(30));
     assertEquals(StoreActor.ENTRIES_MAX, listed.entries().size());
     assertTrue(listed.truncated());
   }
@@ -276,16 +277,16 @@ public class StoreActorTest {
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of())); // no grace in this test
     vouch();
     Version deleted = new Version(800, 1);
-    purging.tell(new Apply("k", Record.tombstone(deleted), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    purging.tell(probe.call(new Apply("k", Record.tombstone(deleted), SENDER, ReplicaProtocol.Cause.WRITE)));
     probe.expectMessageClass(Applied.class);
-    purging.tell(new StoreActor.SettleTombstone("k", deleted));
+    purging.tell(new ReplyProbe(testKit).call(new ReplicaProtocol.SettleTombstone("k", deleted, SENDER)));
     probe.awaitAssert(() -> {
       assertEquals(Optional.empty(), purgingStorage.get("k"));
       return null;
     });
     assertEquals(1L, (long) stats.snapshot().get("tombstonesPurged"));
     Record later = Record.of(new Version(900, 1), Value.ofUtf8("again"));
-    purging.tell(new Apply("k", later, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    purging.tell(probe.call(new Apply("k", later, SENDER, ReplicaProtocol.Cause.WRITE)));
     assertEquals(later.version(), probe.expectMessageClass(Applied.class).version());
   }
 
@@ -293,12 +294,12 @@ public class StoreActorTest {
   public void tombstoneThatIsNotHeldOrIsSupersededIsNotSettled() {
     vouch();
     Version deleted = new Version(800, 1);
-    TestProbe<StoreActor.TombstoneHeld> held = testKit.createTestProbe();
-    storeActor.tell(new StoreActor.CheckTombstone("k", deleted, held.getRef()));
-    assertEquals(false, held.expectMessageClass(StoreActor.TombstoneHeld.class).holds()); // holds nothing
+    ReplyProbe held = new ReplyProbe(testKit);
+    storeActor.tell(held.call(new ReplicaProtocol.CheckTombstone("k", deleted, SENDER)));
+    assertEquals(false, held.expectMessageClass(ReplicaProtocol.TombstoneHeld.class).holds()); // holds nothing
     apply(Record.tombstone(deleted));
     apply(Record.of(new Version(801, 1), Value.ofUtf8("newer")));
-    storeActor.tell(new StoreActor.SettleTombstone("k", deleted)); // superseded: ignored
+    storeActor.tell(new ReplyProbe(testKit).call(new ReplicaProtocol.SettleTombstone("k", deleted, SENDER))); // superseded: ignored
     assertEquals(Value.ofUtf8("newer"), read().orElseThrow().value());
   }
 
@@ -315,8 +316,8 @@ public class StoreActorTest {
     ActorRef<StoreActor.Command> late = storeWithBug(lateStorage, Duration.ofHours(1), DeliberateBug.UNSYNCED_READS);
     vouch();
     Record record = Record.of(new Version(500, 1), Value.ofUtf8("not yet durable"));
-    late.tell(new Apply("k", record, SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
-    late.tell(new Read("k", SENDER, probe.getRef()));
+    late.tell(probe.call(new Apply("k", record, SENDER, ReplicaProtocol.Cause.WRITE)));
+    late.tell(probe.call(new Read("k", SENDER, ReplicaProtocol.Cause.READ)));
     assertEquals(Optional.of(record), probe.expectMessageClass(RecordHeld.class).record()); // the bug
     assertEquals(Optional.empty(), lateStorage.get("k"));
     assertEquals(record.version(), probe.expectMessageClass(Applied.class).version()); // acknowledged once written
@@ -328,7 +329,7 @@ public class StoreActorTest {
     MemoryStorage purgingStorage = new MemoryStorage();
     ActorRef<StoreActor.Command> purging = storeWithBug(purgingStorage, Duration.ofMillis(50), DeliberateBug.TIMER_PURGE);
     vouch();
-    purging.tell(new Apply("k", Record.tombstone(new Version(800, 1)), SENDER, probe.getRef(), ReplicaProtocol.Cause.WRITE));
+    purging.tell(probe.call(new Apply("k", Record.tombstone(new Version(800, 1)), SENDER, ReplicaProtocol.Cause.WRITE)));
     probe.expectMessageClass(Applied.class);
     probe.awaitAssert(() -> {
       assertEquals(Optional.empty(), purgingStorage.get("k")); // never settled, purged all the same

@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import io.quorumkv.config.FsyncMode;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -65,17 +66,17 @@ public class StoreAdmissionTest {
         admission, new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
   }
 
-  private static Apply apply(String key, int valueBytes, TestProbe<Answer> probe) {
+  private static ReplicaProtocol.Call apply(String key, int valueBytes, ReplyProbe probe) {
     long now = HybridLogicalClock.fromMillis(System.currentTimeMillis());
-    return new Apply(key, Record.of(new Version(now, 7L), Value.wrap(new byte[valueBytes])), new Stamp(7L, now),
-        probe.getRef(), ReplicaProtocol.Cause.WRITE);
+    return probe.call(new Apply(key, Record.of(new Version(now, 7L), Value.wrap(new byte[valueBytes])),
+        new Stamp(7L, now), ReplicaProtocol.Cause.WRITE));
   }
 
   @Test
   public void beyondTheCountBoundARequestIsRefusedAtOnceAndTheBoundFreesAsTheStoreCatchesUp() throws Exception {
     StoreAdmission admission = new StoreAdmission(2, 1L << 30);
     ActorRef<StoreActor.Command> store = store(stalledStorage(), admission);
-    TestProbe<Answer> probe = testKit.createTestProbe();
+    ReplyProbe probe = new ReplyProbe(testKit);
     StoreActor.offer(store, admission, apply("k1", 10, probe), "a");
     assertTrue(writing.await(30, TimeUnit.SECONDS)); // the first write is stuck on the disk
     StoreActor.offer(store, admission, apply("k2", 10, probe), "a");
@@ -96,7 +97,7 @@ public class StoreAdmissionTest {
   public void theByteBoundRefusesLargeValuesBeforeTheHeapFills() throws Exception {
     StoreAdmission admission = new StoreAdmission(1_000, 3 * 1024 * 1024);
     ActorRef<StoreActor.Command> store = store(stalledStorage(), admission);
-    TestProbe<Answer> probe = testKit.createTestProbe();
+    ReplyProbe probe = new ReplyProbe(testKit);
     StoreActor.offer(store, admission, apply("big1", 1024 * 1024, probe), "a");
     assertTrue(writing.await(30, TimeUnit.SECONDS));
     StoreActor.offer(store, admission, apply("big2", 1024 * 1024, probe), "a");
@@ -113,7 +114,7 @@ public class StoreAdmissionTest {
   public void aGroupCommitBatchIsCappedAndTheRestFollows() throws Exception {
     StoreAdmission admission = new StoreAdmission(100_000, 1L << 30);
     ActorRef<StoreActor.Command> store = store(stalledStorage(), admission);
-    TestProbe<Answer> probe = testKit.createTestProbe();
+    ReplyProbe probe = new ReplyProbe(testKit);
     StoreActor.offer(store, admission, apply("first", 1, probe), "a");
     assertTrue(writing.await(30, TimeUnit.SECONDS));
     int queued = StoreActor.BATCH_COUNT_MAX + 500;

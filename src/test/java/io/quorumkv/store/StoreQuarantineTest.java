@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import io.quorumkv.config.FsyncMode;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -59,19 +60,19 @@ public class StoreQuarantineTest {
         FsyncMode.ALWAYS, Duration.ofMinutes(1), ready,
         new StoreActor.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
-    TestProbe<Answer> probe = testKit.createTestProbe();
+    ReplyProbe probe = new ReplyProbe(testKit);
     Stamp sender = new Stamp(9L, now);
 
-    store.tell(new Read("k", sender, probe.getRef()));
+    store.tell(probe.call(new Read("k", sender, ReplicaProtocol.Cause.READ)));
     assertTrue(probe.expectMessageClass(Unavailable.class).reason().contains("unreadable"));
-    store.tell(new ReadVersion("k", sender, probe.getRef()));
+    store.tell(probe.call(new ReadVersion("k", sender)));
     probe.expectMessageClass(Unavailable.class);
     assertTrue("found at the start-up scan and at each read", stats.corruptRecords() >= 2);
 
     Record fromPeer = Record.of(new Version(now, 7L), Value.ofUtf8("healed"));
-    store.tell(new Apply("k", fromPeer, sender, probe.getRef(), ReplicaProtocol.Cause.ANTI_ENTROPY));
+    store.tell(probe.call(new Apply("k", fromPeer, sender, ReplicaProtocol.Cause.ANTI_ENTROPY)));
     assertEquals(fromPeer.version(), probe.expectMessageClass(Applied.class).version());
-    store.tell(new Read("k", sender, probe.getRef()));
+    store.tell(probe.call(new Read("k", sender, ReplicaProtocol.Cause.READ)));
     assertEquals(fromPeer, probe.expectMessageClass(RecordHeld.class).record().orElseThrow());
   }
 }

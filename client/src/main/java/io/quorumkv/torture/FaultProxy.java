@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@link #blackhole()}: connections are accepted but requests vanish (the sender times out);
  *   <li>{@link #delay(long)}: every request, and every answer, waits before it is passed on;
  *   <li>{@link #lose(double)}: each request drops its connection with this probability;
- *   <li>{@link #dropCauses(Set)}: requests applying records for one of these causes (the
- *       {@code cause} query parameter of {@code /internal/v1/apply}: hint, repair,
+ *   <li>{@link #dropCauses(Set)}: replica-to-replica requests sent for one of these causes (the
+ *       {@code cause} query parameter of {@code /internal/v2/call}: hint, repair,
  *       anti-entropy, write) drop their connection, the rest pass.
  * </ul>
  * It understands just enough HTTP/1.1 to see each request's target and length (replicas send
@@ -101,7 +101,7 @@ public final class FaultProxy implements AutoCloseable {
     lossProbability = probability;
   }
 
-  /** Drops the connection of every apply request with one of these causes (labels). */
+  /** Drops the connection of every internal request with one of these causes (labels). */
   public void dropCauses(Set<String> causes) {
     droppedCauses = Set.copyOf(causes);
   }
@@ -235,7 +235,8 @@ public final class FaultProxy implements AutoCloseable {
    * not requests: they are passed on as they come, with the current faults applied to each
    * piece read: delayed, swallowed (black hole), or, with the loss probability, the whole
    * connection dropped (every call in flight on it fails, as a lossy link breaks connections).
-   * Causes are not visible inside the stream; replicas send only cause=write applies there.
+   * Causes are not visible inside the stream; replicas send only foreground requests there (a
+   * client's write, read and write-back), never a repair, hint or anti-entropy request.
    */
   private void tunnel(InputStream in, OutputStream out, Socket from) throws IOException, InterruptedException {
     byte[] buffer = new byte[16 * 1024];

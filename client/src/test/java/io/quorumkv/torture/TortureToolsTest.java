@@ -127,7 +127,7 @@ public class TortureToolsTest {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     try (FaultProxy proxy = new FaultProxy()) {
       proxy.forwardTo(server.getAddress().getPort());
-      String base = "http://127.0.0.1:" + proxy.port() + "/internal/v1/apply?cause=";
+      String base = "http://127.0.0.1:" + proxy.port() + "/internal/v2/call?cause=";
       assertEquals("hello", post(http, base + "hint", "hello"));
 
       proxy.dropCauses(Set.of("hint"));

@@ -1,4 +1,4 @@
-package io.quorumkv.replication;
+package io.quorumkv.transport;
 
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
@@ -10,7 +10,12 @@ import akka.http.javadsl.model.headers.RawHeader;
 import akka.stream.Materializer;
 import akka.util.ByteString;
 import io.quorumkv.config.PeerAddress;
-import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Lane;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
+import io.quorumkv.wire.InternalHttp;
+import io.quorumkv.wire.WireCodec;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -18,15 +23,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Calls one peer's internal endpoints: over HTTP (akka-http's pooled client: connections to the
- * peer are reused, and the pool bounds how many requests may wait), and the per-key foreground
- * calls over the peer's replication stream ({@link PeerStream}) while it is open. Every call
+ * Sends the replica protocol to one peer: over HTTP (akka-http's pooled client: connections to the
+ * peer are reused, and the pool bounds how many requests may wait), and the foreground
+ * requests over the peer's replication stream ({@link PeerStream}) while it is open. Every call
  * has a deadline and counts against one in-flight bound, whichever way it travels. Not an
  * actor: {@link RemoteReplica}, the peer monitor and anti-entropy share it.
  */
 public final class PeerClient {
 
-  private static final ContentType CBOR = ContentTypes.parse(InternalWire.CONTENT_TYPE);
+  private static final ContentType CBOR = ContentTypes.parse(WireCodec.CONTENT_TYPE);
 
   private final PeerAddress peer;
   private final Http http;
@@ -62,55 +67,73 @@ public final class PeerClient {
   }
 
   /**
-   * POSTs {@code body} to {@code /internal/v1/<endpoint>}; completes with the answer's bytes,
-   * or exceptionally (a {@link PeerCallFailed} for an unexpected status, a timeout, a refused
-   * connection).
+   * Sends one request to the peer: on the replication stream when it is on and open and the
+   * request's lane is foreground, over HTTP ({@code POST /internal/v2/call}) otherwise. Completes
+   * with the peer's answer, or exceptionally (a {@link PeerCallFailed} for a refusal or a
+   * malformed answer, a timeout, a refused connection).
    */
-  public CompletionStage<byte[]> call(String endpoint, byte[] body) {
-    return call(endpoint, "", body, false);
-  }
-
-  /**
-   * One per-key call ({@code read-version}, {@code read}, {@code apply} with its cause label,
-   * empty for the reads): on the replication stream when it is on and open and the call is
-   * foreground ({@code apply} only for cause {@code write}), over HTTP otherwise.
-   */
-  public CompletionStage<byte[]> keyCall(String endpoint, String cause, byte[] body) {
-    boolean foreground = !endpoint.equals(InternalWire.APPLY_PATH) || cause.equals(ReplicaProtocol.Cause.WRITE.label());
-    return call(endpoint, cause, body, stream != null && foreground);
-  }
-
-  private CompletionStage<byte[]> call(String endpoint, String cause, byte[] body, boolean streamed) {
+  public CompletionStage<Answer> call(Request request) {
+    String type = WireCodec.typeName(request.getClass());
     if (inFlight.incrementAndGet() > inFlightMax) {
       inFlight.decrementAndGet();
-      traffic.called(peer.name(), endpoint, false, 0, 0);
+      traffic.called(peer.name(), type, false, 0, 0);
       return CompletableFuture.failedFuture(new PeerCallFailed(
           "more than " + inFlightMax + " requests to peer " + peer.name() + " are outstanding"));
     }
-    CompletableFuture<byte[]> answer = streamed ? stream.call(endpoint, cause, body) : null;
-    if (answer == null) {
-      answer = httpCall(endpoint, cause, body);
+    boolean streamed = stream != null && request.lane() == Lane.FOREGROUND;
+    CompletableFuture<Received> received = streamed ? stream.call(request) : null;
+    if (received == null) {
+      received = httpCall(request);
     }
     // The deadline completes the call itself, so a call that timed out frees its slot at once
     // (and is forgotten by the stream). An HTTP request the pool still holds past its deadline
     // stays bounded by the pool's own max-open-requests, beyond which new requests fail at once.
-    CompletableFuture<byte[]> bounded = answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    bounded.whenComplete((bytes, failure) -> {
+    CompletableFuture<Received> bounded = received.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    bounded.whenComplete((answer, failure) -> {
       inFlight.decrementAndGet();
-      traffic.called(peer.name(), endpoint, failure == null, body.length, bytes == null ? 0 : bytes.length);
+      traffic.called(peer.name(), type, failure == null, answer == null ? 0 : answer.bytesSent(),
+          answer == null ? 0 : answer.bytesReceived());
     });
-    return bounded;
+    return bounded.thenApply(Received::answer);
   }
 
-  private CompletableFuture<byte[]> httpCall(String endpoint, String cause, byte[] body) {
+  /** An answer, and the bytes its call took each way. */
+  record Received(Answer answer, long bytesSent, long bytesReceived) {}
+
+  /** {@link #call}, failing unless the answer is an {@code expected} (or {@link Unavailable}: a failure too). */
+  public <T extends Answer> CompletionStage<T> call(Request request, Class<T> expected) {
+    return call(request).thenApply(answer -> {
+      if (expected.isInstance(answer)) {
+        return expected.cast(answer);
+      }
+      if (answer instanceof Unavailable unavailable) {
+        throw new PeerCallFailed("peer " + peer.name() + " is unavailable: " + unavailable.reason());
+      }
+      throw new PeerCallFailed("peer " + peer.name() + " answered a " + WireCodec.typeName(answer.getClass())
+          + " to a " + WireCodec.typeName(request.getClass()));
+    });
+  }
+
+  private CompletableFuture<Received> httpCall(Request request) {
+    byte[] body = WireCodec.encode(request);
     // The cause rides in the query string, where a proxy can see it without decoding the body.
-    String target = cause.isEmpty() ? endpoint : endpoint + "?" + InternalWire.CAUSE_PARAMETER + "=" + cause;
-    HttpRequest request = HttpRequest.POST("http://" + peer.address() + "/internal/v1/" + target)
+    HttpRequest http = HttpRequest.POST("http://" + peer.address() + InternalHttp.CALL_TARGET + "?"
+            + InternalHttp.CAUSE_PARAMETER + "=" + request.cause().label())
         .withEntity(CBOR, body);
     if (!secret.isEmpty()) {
-      request = request.addHeader(RawHeader.create(InternalWire.SECRET_HEADER, secret));
+      http = http.addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, secret));
     }
-    return http.singleRequest(request).thenCompose(this::bodyOf).toCompletableFuture();
+    return this.http.singleRequest(http).thenCompose(this::bodyOf)
+        .thenApply(bytes -> new Received(decode(bytes), body.length, bytes.length))
+        .toCompletableFuture();
+  }
+
+  private Answer decode(byte[] bytes) {
+    try {
+      return WireCodec.decode(bytes, Answer.class);
+    } catch (WireCodec.MalformedMessage e) {
+      throw new PeerCallFailed("peer " + peer.name() + " sent a malformed answer: " + e.getMessage());
+    }
   }
 
   private CompletionStage<byte[]> bodyOf(HttpResponse response) {

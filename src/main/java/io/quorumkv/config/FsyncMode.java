@@ -1,4 +1,4 @@
-package io.quorumkv.store;
+package io.quorumkv.config;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -1,10 +1,9 @@
-package io.quorumkv.replication;
+package io.quorumkv.transport;
 
 import akka.Done;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.model.headers.RawHeader;
-import akka.http.javadsl.model.ws.BinaryMessage;
 import akka.http.javadsl.model.ws.Message;
 import akka.http.javadsl.model.ws.WebSocketRequest;
 import akka.http.javadsl.model.ws.WebSocketUpgradeResponse;
@@ -18,9 +17,12 @@ import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.util.ByteString;
 import io.quorumkv.config.PeerAddress;
-import io.quorumkv.replication.InternalWire.StreamAnswer;
-import io.quorumkv.replication.InternalWire.StreamCall;
-import java.nio.charset.StandardCharsets;
+import io.quorumkv.store.ReplicaProtocol.Request;
+import io.quorumkv.wire.InternalHttp;
+import io.quorumkv.wire.StreamFrames;
+import io.quorumkv.wire.StreamFrames.StreamAnswer;
+import io.quorumkv.wire.StreamFrames.StreamCall;
+import io.quorumkv.wire.WireCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.time.Duration;
@@ -34,9 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The replication stream to one peer: one long-lived WebSocket ({@code /internal/v1/stream})
- * that carries the per-key calls (version queries, reads, write applies) as length-prefixed
- * CBOR frames with correlation ids, instead of one HTTP request each. Calls waiting while the
+ * The replication stream to one peer: one long-lived WebSocket ({@code /internal/v2/stream})
+ * that carries the foreground requests (a client's version queries, reads, applies and
+ * write-backs) as length-prefixed CBOR frames with correlation ids, instead of one HTTP request each. Calls waiting while the
  * connection is busy go out together (batching sized by what is waiting, never by a timer),
  * and answers come back the same way, in completion order.
  *
@@ -103,13 +105,13 @@ final class PeerStream {
    * Never times out by itself: the caller bounds it (completing or cancelling the stage
    * forgets the call at once); a stream whose answers stop coming is abandoned (see above).
    */
-  CompletableFuture<byte[]> call(String endpoint, String cause, byte[] body) {
+  CompletableFuture<PeerClient.Received> call(Request request) {
     Connection connection = open.get();
     if (connection == null) {
       connectSoon();
       return null;
     }
-    return connection.send(endpoint, cause, body);
+    return connection.send(request);
   }
 
   boolean isOpen() {
@@ -124,28 +126,21 @@ final class PeerStream {
     lastAttemptNanos = now;
     Connection connection = new Connection();
     WebSocketRequest request = WebSocketRequest.create(
-        "ws://" + peer.address() + "/internal/v1/" + InternalWire.STREAM_PATH);
+        "ws://" + peer.address() + InternalHttp.STREAM_TARGET);
     if (!secret.isEmpty()) {
-      request = request.addHeader(RawHeader.create(InternalWire.SECRET_HEADER, secret));
+      request = request.addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, secret));
     }
-    // One endless binary message each way, carrying frames (see ReplicationStreamRoute for why).
-    Flow<Message, Message, Pair<CompletionStage<Done>, BoundedSourceQueue<StreamCall>>> flow =
+    // One endless binary message each way, carrying frames (see StreamFrames for why). Calls
+    // ready while the connection is busy go out together, up to a bound; beyond it the queue
+    // backs up and new calls fail at once.
+    Flow<Message, Message, Pair<CompletionStage<Done>, BoundedSourceQueue<ByteString>>> flow =
         Flow.fromSinkAndSourceCoupledMat(
-            Flow.<Message>create()
-                .flatMapConcat(PeerStream::dataOf)
-                .via(InternalWire.deframer(frameBytesMax))
-                .toMat(Sink.foreach(connection::onFrame), Keep.right()),
-            Source.<StreamCall>queue(QUEUE_CAPACITY)
+            StreamFrames.framesIn(frameBytesMax).toMat(Sink.foreach(connection::onFrame), Keep.right()),
+            Source.<ByteString>queue(QUEUE_CAPACITY)
                 .map(connection::taken)
-                // Calls that are ready while the connection is busy go out together, up to a
-                // bound; beyond it the queue backs up and new calls fail at once.
-                .batchWeighted(BATCH_BYTES_MAX, frame -> (long) frame.size(), frame -> frame, ByteString::concat)
-                .prefixAndTail(0)
-                .map(endless -> (Message) BinaryMessage.create(endless.second()))
-                // The message stream itself must not complete: that would close the connection.
-                .concat(Source.never()),
+                .via(StreamFrames.framesOut(BATCH_BYTES_MAX)),
             Keep.both());
-    Pair<CompletionStage<WebSocketUpgradeResponse>, Pair<CompletionStage<Done>, BoundedSourceQueue<StreamCall>>> started;
+    Pair<CompletionStage<WebSocketUpgradeResponse>, Pair<CompletionStage<Done>, BoundedSourceQueue<ByteString>>> started;
     try {
       started = Http.get(system).singleWebSocketRequest(request, flow, materializer);
     } catch (RuntimeException e) {
@@ -178,19 +173,14 @@ final class PeerStream {
     });
   }
 
-  private static Source<ByteString, ?> dataOf(Message message) {
-    if (message.isText()) {
-      return Source.failed(new IllegalStateException("the replication stream is binary"));
-    }
-    return message.asBinaryMessage().getStreamedData();
-  }
-
   /** One WebSocket connection and the calls waiting for their answers on it. */
   private final class Connection {
     private final AtomicLong nextId = new AtomicLong();
-    private final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, CompletableFuture<PeerClient.Received>> pending = new ConcurrentHashMap<>();
     private final AtomicLong queuedBytes = new AtomicLong();
-    private volatile BoundedSourceQueue<StreamCall> queue;
+    /** The frame size of each call in {@link #pending}, for the traffic metrics. */
+    private final Map<Long, Long> sentBytes = new ConcurrentHashMap<>();
+    private volatile BoundedSourceQueue<ByteString> queue;
     private volatile String closedReason;
     private volatile long lastFrameNanos = System.nanoTime();
     /**
@@ -200,22 +190,27 @@ final class PeerStream {
     private final AtomicLong awaitingSince = new AtomicLong();
     private volatile akka.actor.Cancellable watchdog;
 
-    CompletableFuture<byte[]> send(String endpoint, String cause, byte[] body) {
-      CompletableFuture<byte[]> answer = new CompletableFuture<>();
-      long bytes = body.length + 64L;
+    CompletableFuture<PeerClient.Received> send(Request request) {
+      CompletableFuture<PeerClient.Received> answer = new CompletableFuture<>();
+      long id = nextId.incrementAndGet();
+      ByteString frame = StreamFrames.frame(new StreamCall(id, request));
+      long bytes = frame.size();
       if (queuedBytes.addAndGet(bytes) > queuedBytesMax) {
         queuedBytes.addAndGet(-bytes);
         answer.completeExceptionally(new PeerClient.PeerCallFailed("more than " + queuedBytesMax
             + " bytes wait to be sent to peer " + peer.name() + ": it is not keeping up"));
         return answer;
       }
-      long id = nextId.incrementAndGet();
       long now = System.nanoTime();
       pending.put(id, answer);
+      sentBytes.put(id, bytes);
       awaitingSince.compareAndSet(0, now);
       // However the call ends (answered, failed, or given up by the caller), it is forgotten.
-      answer.whenComplete((result, failure) -> pending.remove(id));
-      QueueOfferResult offered = queue.offer(new StreamCall(id, endpoint, cause, body));
+      answer.whenComplete((result, failure) -> {
+        pending.remove(id);
+        sentBytes.remove(id);
+      });
+      QueueOfferResult offered = queue.offer(frame);
       if (offered != QueueOfferResult.enqueued()) {
         queuedBytes.addAndGet(-bytes);
         if (offered != QueueOfferResult.dropped()) {
@@ -230,9 +225,9 @@ final class PeerStream {
     }
 
     /** A call leaves the queue for the connection: its bytes no longer count as waiting. */
-    ByteString taken(StreamCall call) {
-      queuedBytes.addAndGet(-(call.body().length + 64L));
-      return InternalWire.frame(call);
+    ByteString taken(ByteString frame) {
+      queuedBytes.addAndGet(-frame.size());
+      return frame;
     }
 
     /** Checks for a stall a few times per timeout while the stream is open. */
@@ -260,18 +255,19 @@ final class PeerStream {
     void onFrame(ByteString frame) throws java.io.IOException {
       long now = System.nanoTime();
       lastFrameNanos = now;
-      StreamAnswer answer = InternalWire.decode(frame.toArray(), StreamAnswer.class);
-      CompletableFuture<byte[]> waiting = pending.remove(answer.id());
+      StreamAnswer answer = WireCodec.decode(frame.toArray(), StreamAnswer.class);
+      CompletableFuture<PeerClient.Received> waiting = pending.remove(answer.id());
+      Long sent = sentBytes.remove(answer.id());
       // Answers flow: what still waits is timed from now.
       awaitingSince.set(pending.isEmpty() ? 0 : now);
       if (waiting == null) {
         return; // not ours, or given up by its caller: ignored
       }
-      if (answer.status() == 200) {
-        waiting.complete(answer.body());
+      if (answer.answer().isPresent()) {
+        waiting.complete(new PeerClient.Received(answer.answer().get(), sent == null ? 0 : sent, frame.size()));
       } else {
         waiting.completeExceptionally(new PeerClient.PeerCallFailed("peer " + peer.name() + " answered "
-            + answer.status() + ": " + new String(answer.body(), StandardCharsets.UTF_8)));
+            + answer.status() + ": " + answer.error()));
       }
     }
 
@@ -290,7 +286,8 @@ final class PeerStream {
     }
 
     private void fail(long id, String reason) {
-      CompletableFuture<byte[]> waiting = pending.remove(id);
+      CompletableFuture<PeerClient.Received> waiting = pending.remove(id);
+      sentBytes.remove(id);
       if (waiting != null) {
         waiting.completeExceptionally(new PeerClient.PeerCallFailed(reason));
       }

@@ -1,4 +1,4 @@
-package io.quorumkv.replication;
+package io.quorumkv.transport;
 
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;

@@ -1,10 +1,14 @@
-package io.quorumkv.membership;
+package io.quorumkv.http;
 
+import io.quorumkv.membership.Identity;
+import io.quorumkv.membership.PeerStatus;
+import io.quorumkv.membership.RetiredPeers;
 import io.quorumkv.replication.AntiEntropyStatus;
 import io.quorumkv.replication.HintStatus;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.version.ClockFence;
+import io.quorumkv.version.Version;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,7 +28,7 @@ public record ClusterView(
   public Map<String, Object> render() {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("node", nodeId);
-    body.put("replicaId", hex(replicaId));
+    body.put("replicaId", Version.hex(replicaId));
     body.put("replicas", peers.size() + 1);
     body.put("writeQuorum", writeQuorum);
     body.put("readQuorum", readQuorum);
@@ -44,7 +48,7 @@ public record ClusterView(
       peer.put("lastSeenMillisAgo", snapshot.lastSeen() == null
           ? null : Instant.now().toEpochMilli() - snapshot.lastSeen().toEpochMilli());
       peer.put("lastError", snapshot.lastError());
-      peer.put("replicaId", snapshot.replicaId() == null ? null : hex(snapshot.replicaId()));
+      peer.put("replicaId", snapshot.replicaId() == null ? null : Version.hex(snapshot.replicaId()));
       AntiEntropyStatus entropy = antiEntropy.get(snapshot.peer().name());
       peer.put("antiEntropy", entropy == null ? null : entropy.render());
       HintStatus hintStatus = hints.get(snapshot.peer().name());
@@ -54,9 +58,5 @@ public record ClusterView(
     body.put("peers", peerList);
     body.put("stats", stats.snapshot());
     return body;
-  }
-
-  public static String hex(long replicaId) {
-    return String.format("%016x", replicaId);
   }
 }

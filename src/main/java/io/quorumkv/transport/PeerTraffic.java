@@ -1,4 +1,4 @@
-package io.quorumkv.replication;
+package io.quorumkv.transport;
 
 /** Told of every replica-to-replica call a {@link PeerClient} makes (for metrics). */
 public interface PeerTraffic {

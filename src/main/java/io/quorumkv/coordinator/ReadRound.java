@@ -1,0 +1,317 @@
+package io.quorumkv.coordinator;
+
+import io.quorumkv.coordinator.RoundEffect.Reply;
+import io.quorumkv.coordinator.RoundEffect.Send;
+import io.quorumkv.coordinator.RoundEffect.StartHedgeTimer;
+import io.quorumkv.coordinator.RoundEvent.Answered;
+import io.quorumkv.coordinator.RoundEvent.DeadlinePassed;
+import io.quorumkv.coordinator.RoundEvent.HedgeDelayPassed;
+import io.quorumkv.coordinator.RoundEvent.Started;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One read as pure code (docs/design.md, "Request flow"). {@link ReadCoordinator} drives it; the
+ * scenario tests and the simulation drive it directly.
+ *
+ * <p>{@link State#READING}: {@link Read} to the replicas (all, or R first: see {@link Fanout});
+ * after R answers the newest record among them is chosen. If W replicas already hold it (the
+ * common case: the answers agree) the read replies at once. Otherwise, {@link State#WRITING_BACK}:
+ * it writes the record back to the stale replicas (cause {@code write-back}, foreground: the
+ * client waits for it) and replies only when W hold it, so no later read can return an older
+ * record: that is what makes a quorum read linearizable. Answers arriving after the reply are
+ * repaired in the background (cause {@code repair}); the round ends when every replica asked has
+ * answered and no write-back is outstanding, or at the deadline.
+ */
+public final class ReadRound {
+
+  public enum State { READING, WRITING_BACK, REPLIED, FINISHED }
+
+  /** The round tag of the reads. */
+  public static final long READ = 1;
+  /** The round tag of a write-back sent before the reply (the client waits for it). */
+  public static final long WRITE_BACK = 2;
+  /** The round tag of a repair sent after the reply (nobody waits for it). */
+  public static final long REPAIR = 3;
+
+  private final String key;
+  private final List<String> targets;
+  private final HybridLogicalClock clock;
+  private final long replicaId;
+  private final ReplicaStats stats;
+  private final Fanout fanout;
+  private final boolean skipWriteBack; // DeliberateBug.NO_READ_WRITE_BACK
+
+  private final QuorumTracker read;
+  private final int holdersRequired;
+  /** The admitted answers of the read round, in arrival order. */
+  private final Map<String, Optional<Record>> held = new LinkedHashMap<>();
+  private final Set<String> asked = new HashSet<>();
+  private final Set<String> unreachable = new HashSet<>();
+  /** Replicas a write-back or repair was sent to and has not answered. */
+  private final Set<String> repairing = new HashSet<>();
+  private State state = State.READING;
+  /** The newest record among the first R answers (empty: absent); meaningful once not READING. */
+  private Optional<Record> newest = Optional.empty();
+  private QuorumTracker holders; // of the newest record, once chosen (null under NO_READ_WRITE_BACK)
+  private boolean replied;
+
+  /**
+   * @param replicas the names of all N replicas of the key, the local one first; {@code ONE}
+   *     reads only the local one
+   * @param skipWriteBack {@code DeliberateBug.NO_READ_WRITE_BACK}
+   */
+  public ReadRound(
+      String key, Consistency consistency, List<String> replicas, HybridLogicalClock clock, long replicaId,
+      ReplicaStats stats, Fanout fanout, boolean skipWriteBack) {
+    this.key = key;
+    this.targets = List.copyOf(consistency == Consistency.ONE ? replicas.subList(0, 1) : replicas);
+    this.clock = clock;
+    this.replicaId = replicaId;
+    this.stats = stats;
+    this.fanout = fanout;
+    this.skipWriteBack = skipWriteBack;
+    this.read = new QuorumTracker(targets.size(), consistency.required(targets.size()));
+    this.holdersRequired = consistency.required(targets.size());
+  }
+
+  public State state() {
+    return state;
+  }
+
+  /** Replied, and nothing is left to hear: the actor may stop. */
+  public boolean finished() {
+    return state == State.FINISHED;
+  }
+
+  public List<RoundEffect<ReadResult>> step(RoundEvent event) {
+    List<RoundEffect<ReadResult>> effects = new ArrayList<>();
+    if (state == State.FINISHED) {
+      return effects;
+    }
+    if (event instanceof Started) {
+      int first = fanout.firstAsked(targets.size(), read.required());
+      targets.subList(0, first).forEach(replica -> ask(replica, effects));
+      if (first < targets.size()) {
+        effects.add(new StartHedgeTimer<>(fanout.hedgeDelay()));
+      }
+    } else if (event instanceof Answered answered) {
+      if (answered.round() == READ) {
+        onReadAnswer(answered, effects);
+      } else if (answered.round() == WRITE_BACK || answered.round() == REPAIR) {
+        onWriteBackAnswer(answered, effects);
+      }
+    } else if (event instanceof HedgeDelayPassed) {
+      if (!replied) {
+        askTheRest(effects);
+      }
+    } else if (event instanceof DeadlinePassed) {
+      if (state == State.READING) {
+        reply(new QuorumNotReached(Phase.READ, read.successes(), read.required(), read.replicas()), effects);
+      } else if (holders != null) {
+        reply(new QuorumNotReached(Phase.WRITE_BACK, holders.successes(), holders.required(), holders.replicas()),
+            effects);
+      }
+      state = State.FINISHED;
+      return effects;
+    } else {
+      throw new IllegalArgumentException("not a round event: " + event);
+    }
+    if (replied && everyAskedAnswered() && repairing.isEmpty()) {
+      state = State.FINISHED;
+    }
+    return effects;
+  }
+
+  private void ask(String replica, List<RoundEffect<ReadResult>> effects) {
+    asked.add(replica);
+    effects.add(new Send<>(replica, new Read(key, stamp(), Cause.READ), READ));
+  }
+
+  /** Asks the replicas not asked yet; their answers count like any other (late ones repair). */
+  private void askTheRest(List<RoundEffect<ReadResult>> effects) {
+    targets.stream().filter(replica -> !asked.contains(replica)).forEach(replica -> ask(replica, effects));
+  }
+
+  private void onReadAnswer(Answered answered, List<RoundEffect<ReadResult>> effects) {
+    String replica = answered.replica();
+    if (!asked.contains(replica) || held.containsKey(replica) || unreachable.contains(replica)) {
+      return; // not asked, or a duplicate: changes nothing
+    }
+    if (!(answered.answer() instanceof RecordHeld answer)
+        || !clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc())) {
+      // Unavailable, not a record, or from further ahead than max-clock-offset: a failed answer.
+      onFailed(replica, effects);
+      return;
+    }
+    held.put(replica, answer.record());
+    if (state == State.READING) {
+      if (read.succeeded(replica) == QuorumTracker.Outcome.REACHED) {
+        choose(effects);
+      }
+    } else if (holders != null) { // null only under NO_READ_WRITE_BACK: replied at once
+      judgeLateAnswer(replica, answer.record(), effects);
+    }
+  }
+
+  /** The first R answers are in: take the newest, reply if W hold it, else write it back. */
+  private void choose(List<RoundEffect<ReadResult>> effects) {
+    newest = newest(held.values());
+    if (skipWriteBack) {
+      state = State.REPLIED;
+      reply(resultOf(newest), effects);
+      return;
+    }
+    state = State.WRITING_BACK;
+    holders = new QuorumTracker(targets.size(), holdersRequired);
+    for (Map.Entry<String, Optional<Record>> answer : held.entrySet()) {
+      if (holdsNewestOrNewer(answer.getValue())) {
+        holders.succeeded(answer.getKey());
+      } else {
+        writeBack(answer.getKey(), effects);
+      }
+    }
+    if (!repairing.isEmpty()) {
+      stats.readWroteBack();
+    }
+    replyIfHeld(effects);
+  }
+
+  private void judgeLateAnswer(String replica, Optional<Record> record, List<RoundEffect<ReadResult>> effects) {
+    if (holdsNewestOrNewer(record)) {
+      holders.succeeded(replica);
+      replyIfHeld(effects);
+    } else {
+      stats.readRepaired();
+      writeBack(replica, effects);
+    }
+  }
+
+  private void onWriteBackAnswer(Answered answered, List<RoundEffect<ReadResult>> effects) {
+    String replica = answered.replica();
+    if (!repairing.contains(replica)) {
+      return;
+    }
+    if (!(answered.answer() instanceof Applied applied)
+        || !clock.admit(replica, "write-back answer", applied.stamp().clock(), applied.version().hlc())) {
+      onFailed(replica, effects);
+      return;
+    }
+    repairing.remove(replica);
+    if (holdsNewestOrNewer(applied.version(), applied.digest())) {
+      holders.succeeded(replica);
+    } else {
+      holders.failed(replica);
+    }
+    replyIfHeld(effects);
+  }
+
+  /** {@code replica} did not answer usefully: as unreachable for this read. */
+  private void onFailed(String replica, List<RoundEffect<ReadResult>> effects) {
+    unreachable.add(replica);
+    if (!replied) {
+      askTheRest(effects); // its answer may still be needed for R, or as a holder of the newest record
+    }
+    if (state == State.READING) {
+      if (read.failed(replica) == QuorumTracker.Outcome.FAILED) {
+        reply(new QuorumNotReached(Phase.READ, read.successes(), read.required(), read.replicas()), effects);
+      }
+    } else if (holders != null) {
+      repairing.remove(replica);
+      holders.failed(replica);
+      if (holders.outcome() == QuorumTracker.Outcome.FAILED) {
+        reply(new QuorumNotReached(Phase.WRITE_BACK, holders.successes(), holders.required(), holders.replicas()),
+            effects);
+      }
+    }
+  }
+
+  private void writeBack(String replica, List<RoundEffect<ReadResult>> effects) {
+    Record record = newest.orElseThrow(() -> new IllegalStateException(
+        "nothing is older than absence, so an absent newest record needs no write-back"));
+    repairing.add(replica);
+    // Before the reply the client waits for it: foreground. After it, a background repair.
+    effects.add(replied
+        ? new Send<>(replica, new Apply(key, record, stamp(), Cause.REPAIR), REPAIR)
+        : new Send<>(replica, new Apply(key, record, stamp(), Cause.WRITE_BACK), WRITE_BACK));
+  }
+
+  private void replyIfHeld(List<RoundEffect<ReadResult>> effects) {
+    if (holders.outcome() == QuorumTracker.Outcome.REACHED) {
+      reply(resultOf(newest), effects);
+    }
+  }
+
+  private ReadResult resultOf(Optional<Record> record) {
+    return record.filter(value -> !value.isTombstone())
+        .<ReadResult>map(value -> new ReadResult.Found(key, value))
+        .orElse(new ReadResult.NotFound(key));
+  }
+
+  private boolean holdsNewestOrNewer(Optional<Record> record) {
+    return holdsNewestOrNewer(Record.versionOf(record), Record.digestOf(record));
+  }
+
+  private boolean holdsNewestOrNewer(Version version, long digest) {
+    int order = version.compareTo(Record.versionOf(newest));
+    if (order == 0 && digest != Record.digestOf(newest)) {
+      stats.digestConflict(key, version, "read agreement");
+      return false;
+    }
+    return order >= 0;
+  }
+
+  /**
+   * The answer with the highest version. Of two at one version with different digests (an
+   * alarm, see {@link ReplicaStats#digestConflict}), the higher digest wins so every
+   * coordinator picks the same one.
+   */
+  private static Optional<Record> newest(Iterable<Optional<Record>> candidates) {
+    Optional<Record> newest = Optional.empty();
+    for (Optional<Record> candidate : candidates) {
+      int order = Record.versionOf(candidate).compareTo(Record.versionOf(newest));
+      if (order > 0 || (order == 0 && Record.digestOf(candidate) > Record.digestOf(newest))) {
+        newest = candidate;
+      }
+    }
+    return newest;
+  }
+
+  private boolean everyAskedAnswered() {
+    for (String replica : asked) {
+      if (!held.containsKey(replica) && !unreachable.contains(replica)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void reply(ReadResult result, List<RoundEffect<ReadResult>> effects) {
+    if (!replied) {
+      replied = true;
+      if (state != State.READING) {
+        state = State.REPLIED;
+      }
+      effects.add(new Reply<>(result));
+    }
+  }
+
+  private Stamp stamp() {
+    return new Stamp(replicaId, clock.peek());
+  }
+}

@@ -1,0 +1,154 @@
+package io.quorumkv.wire;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.PropertyAccessor;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.NamedType;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.Value;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The one encoding of the {@link ReplicaProtocol} between replicas: CBOR (values travel as raw
+ * bytes, not base64), each request and answer an object whose {@code type} names its record
+ * ({@code read-version}, {@code applied}, ...). The types are found from the sealed family itself,
+ * so a record added to {@link ReplicaProtocol} travels without a change here. Decoding is strict:
+ * a missing, null or unknown field, an unknown type, or a record whose own constructor refuses
+ * the values is malformed ({@link MalformedMessage}), never a default.
+ */
+public final class WireCodec {
+
+  public static final String CONTENT_TYPE = "application/cbor";
+  /**
+   * Bytes a message may carry besides its value (key, versions, stamps, field names), so a
+   * request body, a stream frame and a stored hint are bounded by {@code value-bytes-max} plus
+   * this.
+   */
+  public static final int ENVELOPE_BYTES_MAX = 64 * 1024;
+
+  private static final ObjectMapper CBOR = mapper();
+
+  private WireCodec() {}
+
+  /** The most bytes one encoded message may take, given the largest value. */
+  public static int messageBytesMax(int valueBytesMax) {
+    return valueBytesMax + ENVELOPE_BYTES_MAX;
+  }
+
+  public static byte[] encode(Object message) {
+    try {
+      return CBOR.writeValueAsBytes(message);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
+    }
+  }
+
+  /** @throws MalformedMessage when {@code bytes} is not one well-formed {@code type} */
+  public static <T> T decode(byte[] bytes, Class<T> type) throws MalformedMessage {
+    T message;
+    try {
+      message = CBOR.readValue(bytes, type);
+    } catch (IOException | RuntimeException e) {
+      throw new MalformedMessage(firstLine(e.getMessage()), e);
+    }
+    if (message == null) {
+      throw new MalformedMessage("empty body", null);
+    }
+    return message;
+  }
+
+  /** The wire name of a message type: its simple name in kebab case ({@code ReadVersion} is {@code read-version}). */
+  public static String typeName(Class<?> type) {
+    return type.getSimpleName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+  }
+
+  /** Thrown for bytes that are not a well-formed message. */
+  public static final class MalformedMessage extends IOException {
+    public MalformedMessage(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** Polymorphic by a {@code type} property; the subtypes are registered by name below. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  private interface Typed {}
+
+  private static ObjectMapper mapper() {
+    SimpleModule module = new SimpleModule("quorumkv-wire");
+    module.addSerializer(Value.class, new ValueSerializer());
+    module.addDeserializer(Value.class, new ValueDeserializer());
+    module.setMixInAnnotation(ReplicaProtocol.Request.class, Typed.class);
+    module.setMixInAnnotation(ReplicaProtocol.Answer.class, Typed.class);
+    List<NamedType> types = new ArrayList<>();
+    collect(ReplicaProtocol.Request.class, types);
+    collect(ReplicaProtocol.Answer.class, types);
+    module.registerSubtypes(types.toArray(NamedType[]::new));
+    return CBORMapper.builder()
+        .addModule(new Jdk8Module())
+        .addModule(module)
+        // Records are written by their components only: no derived getter (isTombstone, lane, ...)
+        // may become a field that the reader then refuses as unknown.
+        .visibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)
+        .visibility(PropertyAccessor.GETTER, JsonAutoDetect.Visibility.NONE)
+        .visibility(PropertyAccessor.IS_GETTER, JsonAutoDetect.Visibility.NONE)
+        .disable(MapperFeature.AUTO_DETECT_GETTERS, MapperFeature.AUTO_DETECT_IS_GETTERS)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .disable(DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+        .build();
+  }
+
+  /** Every record under a sealed interface, each under its wire name. */
+  private static void collect(Class<?> sealed, List<NamedType> into) {
+    for (Class<?> type : sealed.getPermittedSubclasses()) {
+      if (type.isInterface()) {
+        collect(type, into);
+      } else if (into.stream().noneMatch(named -> named.getType().equals(type))) {
+        into.add(new NamedType(type, typeName(type)));
+      }
+    }
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable body";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+
+  private static final class ValueSerializer extends JsonSerializer<Value> {
+    @Override
+    public void serialize(Value value, JsonGenerator generator, SerializerProvider provider) throws IOException {
+      generator.writeBinary(value.bytes());
+    }
+  }
+
+  private static final class ValueDeserializer extends JsonDeserializer<Value> {
+    @Override
+    public Value deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+      if (parser.currentToken() != JsonToken.VALUE_EMBEDDED_OBJECT) { // CBOR bytes, never base64 text
+        return (Value) context.handleUnexpectedToken(Value.class, parser);
+      }
+      return Value.wrap(parser.getBinaryValue());
+    }
+  }
+}
