@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * When a replica's writes reach the disk (DESIGN.md section 7). The guarantees of the README
+ * When a replica's writes reach the disk (docs/design.md, "Storage"). The guarantees of the README
  * (linearizable, no acknowledged write lost while at most N - W replicas fail) assume
  * {@code ALWAYS}.
  */

@@ -2,7 +2,6 @@ package io.quorumkv.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import io.quorumkv.coordinator.Fanout;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.config.FsyncMode;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * How many replicas a request waits for (DESIGN.md section 6). {@code QUORUM} is the default
+ * How many replicas a request waits for (docs/design.md, "Request flow"). {@code QUORUM} is the default
  * and the only level, with {@code ALL}, under which reads and writes of a key are linearizable.
  */
 public enum Consistency {

@@ -6,6 +6,7 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import io.quorumkv.config.Fanout;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaStats;

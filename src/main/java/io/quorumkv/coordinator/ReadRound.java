@@ -1,5 +1,6 @@
 package io.quorumkv.coordinator;
 
+import io.quorumkv.config.Fanout;
 import io.quorumkv.coordinator.RoundEffect.Reply;
 import io.quorumkv.coordinator.RoundEffect.Send;
 import io.quorumkv.coordinator.RoundEffect.StartHedgeTimer;

@@ -11,7 +11,7 @@ public sealed interface RoundEvent {
   /** {@code replica} answered a request that round {@code round} of the request sent. */
   record Answered(String replica, long round, Answer answer) implements RoundEvent {}
 
-  /** The hedge delay passed (see {@link Fanout}). */
+  /** The hedge delay passed (see {@link io.quorumkv.config.Fanout}). */
   record HedgeDelayPassed() implements RoundEvent {}
 
   /** The request's deadline passed: the round replies now if it has not, and ends. */

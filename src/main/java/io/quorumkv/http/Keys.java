@@ -3,7 +3,7 @@ package io.quorumkv.http;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
-/** The rule for keys (DESIGN.md section 9): 1..key-bytes-max bytes of UTF-8. */
+/** The rule for keys (docs/design.md, "Limits and bad input"): 1..key-bytes-max bytes of UTF-8. */
 public final class Keys {
 
   private Keys() {}

@@ -37,7 +37,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The public API (DESIGN.md section 4): {@code PUT/GET/DELETE /kv/{key}}, {@code /health},
+ * The public API (docs/design.md, "Public API"): {@code PUT/GET/DELETE /kv/{key}}, {@code /health},
  * {@code /cluster}. Routes validate (400/413), ask {@link Coordinators}, and map the sealed
  * reply to a status; the coordinator's deadline, not the ask's, decides the answer.
  */

@@ -45,8 +45,8 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * One anti-entropy round between this replica and one peer, then it stops (DESIGN.md section
- * 8): compare bucket hashes; for the buckets that differ, compare {@code (key, version)}
+ * One anti-entropy round between this replica and one peer, then it stops (docs/design.md,
+ * "Convergence"): compare bucket hashes; for the buckets that differ, compare {@code (key, version)}
  * lists; then pull the records the peer holds newer and push the ones this replica holds
  * newer, each through the replica protocol (Read on the holder, Apply on the other), with at
  * most {@code inFlightMax} records moving at once. Reports an {@link AntiEntropyStatus.Round}.

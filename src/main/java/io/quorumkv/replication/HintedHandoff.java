@@ -33,7 +33,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * Hinted handoff (DESIGN.md section 8). Coordinators report the peers that did not acknowledge
+ * Hinted handoff (docs/design.md, "Convergence"). Coordinators report the peers that did not acknowledge
  * a write's Apply; this actor keeps one durable hint per (peer, key) and, while the peer
  * answers pings again, replays them: it reads the record this replica holds *now* (never the
  * superseded one of the original write), applies it on the peer, and drops the hint once the

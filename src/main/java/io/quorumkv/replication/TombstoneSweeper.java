@@ -25,7 +25,7 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * Settles tombstones (DESIGN.md section 8). Every {@code interval} it takes the tombstones this
+ * Settles tombstones (docs/design.md, "Convergence"). Every {@code interval} it takes the tombstones this
  * replica holds that are not settled yet and, one at a time, asks every replica whether it
  * durably holds that very tombstone in its current incarnation (a replica that is not ready
  * says no). Only when all N say yes does it tell all of them that the tombstone is settled —

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The anti-entropy summary of one replica (DESIGN.md section 8): 1024 buckets by key hash,
+ * The anti-entropy summary of one replica (docs/design.md, "Convergence"): 1024 buckets by key hash,
  * each the XOR of a 128-bit hash of {@code (key, version, value digest)} over the bucket's
  * records. XOR makes it incremental — applying a record XORs the old record's hash out and the
  * new one's in — and independent of the order in which records arrived, so two replicas

@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Whether this replica's answers may count toward quorums (DESIGN.md section 8, incarnations).
+ * Whether this replica's answers may count toward quorums (docs/design.md, "Convergence", incarnations).
  *
  * <p>A replica whose data directory is new (empty, or replaced) may have lost writes it once
  * acknowledged under its old identity: if it counted at once, a quorum formed with it could

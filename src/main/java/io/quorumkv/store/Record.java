@@ -4,7 +4,7 @@ import io.quorumkv.version.Version;
 import java.util.Optional;
 
 /**
- * What a replica holds for a key: a value or a tombstone, at a version (DESIGN.md section 5).
+ * What a replica holds for a key: a value or a tombstone, at a version (docs/design.md, "Versions").
  *
  * @param value the value, or {@code null} for a tombstone (use {@link #tombstone})
  */

@@ -50,7 +50,7 @@ import java.util.Set;
  * Applies that arrived together become one storage batch and (with {@code fsync = always})
  * one sync, and only then are they answered — the batch is sized by what is waiting, not by
  * a timer. Reads answer from storage, which never shows a queued record: a replica answers
- * only from what it durably holds (DESIGN.md section 6).
+ * only from what it durably holds (docs/design.md, "Request flow").
  *
  * <p>It runs on the dedicated {@code quorumkv.storage-dispatcher} because storage calls
  * block. Every message moves the clock past the sender's clock and every version it carries.
@@ -89,7 +89,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   /** Purge the settled tombstones that are old enough. */
   enum PurgeTick implements Command { INSTANCE }
 
-  /** When settled tombstones may be purged (DESIGN.md section 8). */
+  /** When settled tombstones may be purged (docs/design.md, "Convergence"). */
   public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval,
       java.util.function.BooleanSupplier clockTrusted) {}
 
@@ -323,7 +323,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   private void onApply(Call call, Apply request) {
     if (isTooOld(request.stamp())) {
       // A record that waited in some queue, retry or mailbox for longer than max-message-age
-      // is not applied: only fresh messages may bring values back (DESIGN.md section 8).
+      // is not applied: only fresh messages may bring values back (docs/design.md, "Convergence").
       stats.staleMessageIgnored();
       Optional<Record> held = storage.get(request.key());
       answer(call, new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));

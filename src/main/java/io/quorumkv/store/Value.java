@@ -8,7 +8,7 @@ import java.util.Arrays;
 /**
  * The bytes of a value with value semantics ({@code byte[]} in a record compares by identity)
  * and its 64-bit digest, which acknowledgements and read agreement compare next to the version
- * (DESIGN.md section 5).
+ * (docs/design.md, "Versions").
  *
  * <p>Immutable: {@link #copyOf} copies bytes that come from outside; {@link #bytes()} hands out
  * the internal array, which callers must not modify.

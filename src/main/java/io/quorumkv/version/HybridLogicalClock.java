@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A hybrid logical clock in one 64-bit number: wall-clock milliseconds in the high 48 bits,
- * a logical counter in the low 16 (DESIGN.md section 5).
+ * a logical counter in the low 16 (docs/design.md, "Versions").
  *
  * <p>A tick is {@code max(wall << 16, last + 1)}: when the counter is full, {@code last + 1}
  * carries into the milliseconds, so the clock never wraps and never goes backwards, also

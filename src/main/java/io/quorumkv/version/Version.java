@@ -3,7 +3,7 @@ package io.quorumkv.version;
 /**
  * The version of a record: a hybrid-logical-clock reading and the random id of the replica
  * that issued it. Ordered by {@code hlc}, then {@code replicaId}, so two replicas can never
- * issue equal versions (DESIGN.md section 5).
+ * issue equal versions (docs/design.md, "Versions").
  *
  * <p>The text form, used in ETags and logs, is {@code <hlc>.<replicaId as 16 hex digits>}.
  */

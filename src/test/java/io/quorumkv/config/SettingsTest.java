@@ -29,7 +29,7 @@ public class SettingsTest {
     assertEquals("rocksdb", settings.storageEngine());
     assertEquals(FsyncMode.ALWAYS, settings.fsync());
     assertEquals(1, settings.replicas());
-    assertEquals(io.quorumkv.coordinator.Fanout.quorumFirst(Duration.ofMillis(50)), settings.fanout());
+    assertEquals(io.quorumkv.config.Fanout.quorumFirst(Duration.ofMillis(50)), settings.fanout());
   }
 
   @Test

@@ -7,6 +7,7 @@ import akka.actor.testkit.typed.javadsl.ManualTime;
 import akka.actor.testkit.typed.javadsl.TestKitJunitResource;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import io.quorumkv.config.Fanout;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Applied;

@@ -3,6 +3,7 @@ package io.quorumkv.coordinator;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
 
+import io.quorumkv.config.Fanout;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Answer;

@@ -1,4 +1,4 @@
-package io.quorumkv.coordinator;
+package io.quorumkv.config;
 
 import java.time.Duration;
 
@@ -12,7 +12,7 @@ import java.time.Duration;
  *       the round is still open after {@code hedgeDelay} (a slow or paused peer). In the common
  *       case a round then costs R-1 peer messages instead of N-1, and a quorum read or a version
  *       query is just as linearizable: the rule is on how many answers are used, not on how many
- *       were asked (DESIGN.md section 6). Applies always go to all N, so every replica gets every
+ *       were asked (docs/design.md, "Request flow"). Applies always go to all N, so every replica gets every
  *       write.
  * </ul>
  */
@@ -31,7 +31,7 @@ public record Fanout(boolean quorumFirst, Duration hedgeDelay) {
   }
 
   /** How many of {@code targets} replicas to ask first, for a round that needs {@code required}. */
-  int firstAsked(int targets, int required) {
+  public int firstAsked(int targets, int required) {
     return quorumFirst ? required : targets;
   }
 }

@@ -1,0 +1,136 @@
+package io.quorumkv.wire;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.quorumkv.store.BucketHashes;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaProtocol.*;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.Version;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.Test;
+
+/**
+ * Goal: every message of the replica protocol survives the codec unchanged, and the decoder
+ * refuses what the records refuse. The samples must cover the whole sealed family, so a message
+ * added to {@link ReplicaProtocol} is round-tripped here too.
+ */
+public class WireCodecTest {
+
+  private static final Stamp STAMP = new Stamp(9L, 1L << 30);
+  private static final Version VERSION = new Version(1L << 30, 5L);
+  private static final Record VALUE = Record.of(VERSION, Value.ofUtf8("v"));
+
+  private static List<Object> samples() {
+    return List.of(
+        new ReadVersion("k", STAMP),
+        new Read("k", STAMP, Cause.READ),
+        new Apply("k", VALUE, STAMP, Cause.WRITE_BACK),
+        new Apply("k", Record.tombstone(VERSION), STAMP, Cause.HINT),
+        new GetBuckets(STAMP),
+        new ListEntries(List.of(0, 7), 100, true, STAMP),
+        new CheckTombstone("k", VERSION, STAMP),
+        new SettleTombstone("k", VERSION, STAMP),
+        new Ping(),
+        new TimeCall(9L, 3L, 12L, "ready", List.of("peer1"), List.of(4L)),
+        new VersionHeld(STAMP, Version.ZERO, 0L),
+        new RecordHeld(STAMP, Optional.of(VALUE)),
+        new RecordHeld(STAMP, Optional.empty()),
+        new Applied(STAMP, VERSION, VALUE.digest()),
+        new Unavailable("storage full"),
+        new Buckets(STAMP, new long[BucketHashes.BUCKETS * 2]),
+        new Entries(STAMP, List.of(new Entry("k", VERSION, 1L)), false),
+        new TombstoneHeld(STAMP, true),
+        new PingReply("peer0", 9L, 5L, Map.of("peer1", List.of(1L, 2L))),
+        new TimeReply(1000L, 9L, "ready", List.of(), 0L, false));
+  }
+
+  @Test
+  public void everyMessageRoundTrips() throws Exception {
+    for (Object message : samples()) {
+      Class<?> family = message instanceof Request ? Request.class : Answer.class;
+      Object decoded = WireCodec.decode(WireCodec.encode(message), family);
+      if (message instanceof Buckets buckets) {
+        assertArrayEquals(buckets.hashes(), ((Buckets) decoded).hashes());
+      } else {
+        assertEquals(message, decoded);
+      }
+    }
+  }
+
+  @Test
+  public void theSamplesCoverTheWholeFamily() {
+    Set<Class<?>> records = new HashSet<>();
+    collect(Request.class, records);
+    collect(Answer.class, records);
+    Set<Class<?>> sampled = new HashSet<>();
+    samples().forEach(sample -> sampled.add(sample.getClass()));
+    records.removeAll(sampled);
+    assertEquals("protocol records without a sample here", Set.of(), records);
+  }
+
+  private static void collect(Class<?> sealed, Set<Class<?>> into) {
+    for (Class<?> type : sealed.getPermittedSubclasses()) {
+      if (type.isInterface()) {
+        collect(type, into);
+      } else {
+        into.add(type);
+      }
+    }
+  }
+
+  @Test
+  public void streamFramesRoundTrip() throws Exception {
+    StreamFrames.StreamCall call = new StreamFrames.StreamCall(4L, new Read("k", STAMP, Cause.READ));
+    assertEquals(call, WireCodec.decode(WireCodec.encode(call), StreamFrames.StreamCall.class));
+    StreamFrames.StreamAnswer refused = StreamFrames.StreamAnswer.refused(4L, 400, "malformed");
+    assertEquals(refused, WireCodec.decode(WireCodec.encode(refused), StreamFrames.StreamAnswer.class));
+    StreamFrames.StreamAnswer answered = StreamFrames.StreamAnswer.answered(5L, new Unavailable("x"));
+    assertEquals(answered, WireCodec.decode(WireCodec.encode(answered), StreamFrames.StreamAnswer.class));
+  }
+
+  @Test
+  public void typeNamesAreTheRecordNamesInKebabCase() {
+    assertEquals("read-version", WireCodec.typeName(ReadVersion.class));
+    assertEquals("settle-tombstone", WireCodec.typeName(SettleTombstone.class));
+    assertEquals("ping", WireCodec.typeName(Ping.class));
+  }
+
+  @Test
+  public void malformedMessagesAreRefused() throws Exception {
+    CBORMapper raw = new CBORMapper();
+    List<Object> bad = new ArrayList<>(List.of(
+        Map.of("type", "ping", "extra", 1), // an unknown field
+        Map.of("type", "read", "key", "k", "cause", "READ"), // a missing field
+        Map.of("type", "no-such", "key", "k"), // an unknown type
+        Map.of("key", "k"), // no type
+        Map.of("type", "read", "key", "k", "cause", "READ", "stamp", Map.of("replicaId", 1, "clock", -1)),
+        Map.of("type", "ping-reply", "nodeId", "p", "replicaId", 1, "clock", -5, "knownIds", Map.of()),
+        Map.of("type", "buckets", "stamp", Map.of("replicaId", 1, "clock", 1), "hashes", List.of(1L, 2L))));
+    for (Object message : bad) {
+      byte[] bytes = raw.writeValueAsBytes(message);
+      Class<?> family = message.toString().contains("reply") || message.toString().contains("buckets")
+          ? Answer.class : Request.class;
+      assertThrows(message.toString(), WireCodec.MalformedMessage.class, () -> WireCodec.decode(bytes, family));
+    }
+    assertThrows(WireCodec.MalformedMessage.class, () -> WireCodec.decode(new byte[0], Request.class));
+    assertThrows(WireCodec.MalformedMessage.class, () -> WireCodec.decode(new byte[] {(byte) 0xff}, Request.class));
+  }
+
+  @Test
+  public void anAnswerIsNotARequest() {
+    byte[] answer = WireCodec.encode(new Unavailable("x"));
+    assertThrows(WireCodec.MalformedMessage.class, () -> WireCodec.decode(answer, Request.class));
+    assertTrue(WireCodec.messageBytesMax(1024) > 1024);
+  }
+}
