@@ -105,8 +105,7 @@ public final class ReplicaProtocol {
   }
 
   /** A store request about one key: the receiver checks the key as it checks a client's. */
-  public sealed interface KeyRequest extends StoreRequest
-      permits ReadVersion, Read, Apply, CheckTombstone, SettleTombstone, KeyStat {
+  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, CheckTombstone, SettleTombstone {
     String key();
   }
 
@@ -233,18 +232,6 @@ public final class ReplicaProtocol {
     }
   }
 
-  /** TRIAL: the version and value size the replica holds for a key. Answered {@link KeyStatHeld}. */
-  public record KeyStat(String key, Stamp stamp) implements KeyRequest {
-    public KeyStat {
-      requireKeyAndStamp(key, stamp);
-    }
-
-    @Override
-    public Cause cause() {
-      return Cause.READ;
-    }
-  }
-
   /** Is the replica up, who is it, what is its clock. Answered {@link PingReply}. */
   public record Ping() implements MembershipRequest {}
 
@@ -274,7 +261,7 @@ public final class ReplicaProtocol {
 
   /** An answer stamped by the replica that gives it: the asker's clock moves past it. */
   public sealed interface Stamped extends Answer
-      permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld, KeyStatHeld {
+      permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld {
     Stamp stamp();
   }
 
@@ -301,9 +288,6 @@ public final class ReplicaProtocol {
       Objects.requireNonNull(version, "version");
     }
   }
-
-  /** TRIAL: answers {@link KeyStat}. */
-  public record KeyStatHeld(Stamp stamp, Version version, int valueBytes) implements Stamped {}
 
   /** The replica could not answer, or (made by the sender's side) was not reached in time. */
   public record Unavailable(String reason) implements Answer {

@@ -284,10 +284,6 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         onCheckTombstone(call, check);
       } else if (request instanceof SettleTombstone settle) {
         onSettleTombstone(call, settle);
-      } else if (request instanceof ReplicaProtocol.KeyStat stat) {
-        Optional<Record> held = visible(stat.key());
-        answer(call, new ReplicaProtocol.KeyStatHeld(stamp(), Record.versionOf(held),
-            held.filter(record -> !record.isTombstone()).map(record -> record.value().length()).orElse(0)));
       } else {
         throw new IllegalStateException("no handler for " + request.getClass().getName());
       }

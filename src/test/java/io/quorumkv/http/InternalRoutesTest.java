@@ -102,14 +102,6 @@ public class InternalRoutesTest extends JUnitRouteTest {
   }
 
   @Test
-  public void aTrialMessageTravelsWithNoChangeInTheTransport() throws Exception {
-    call(new Apply("k", Record.of(new Version(HLC, 5L), Value.ofUtf8("vvv")), SENDER, Cause.WRITE));
-    io.quorumkv.store.ReplicaProtocol.KeyStatHeld stat =
-        (io.quorumkv.store.ReplicaProtocol.KeyStatHeld) call(new io.quorumkv.store.ReplicaProtocol.KeyStat("k", SENDER));
-    assertEquals(3, stat.valueBytes());
-  }
-
-  @Test
   public void membershipRequestsAreAnswered() throws Exception {
     PingReply ping = (PingReply) call(new Ping());
     assertEquals(RouteFixture.REPLICA_ID, ping.replicaId());

@@ -42,8 +42,6 @@ public class WireCodecTest {
         new CheckTombstone("k", VERSION, STAMP),
         new SettleTombstone("k", VERSION, STAMP),
         new Ping(),
-        new KeyStat("k", STAMP),
-        new KeyStatHeld(STAMP, VERSION, 1),
         new TimeCall(9L, 3L, 12L, "ready", List.of("peer1"), List.of(4L)),
         new VersionHeld(STAMP, Version.ZERO, 0L),
         new RecordHeld(STAMP, Optional.of(VALUE)),
