@@ -32,7 +32,7 @@ import java.util.function.LongSupplier;
  */
 public final class ClockFence {
 
-  /** The fence, as a fraction of max-clock-offset: 0.6 + the mark step's 0.2 stays below 1. */
+  /** The fence, as a fraction of max-clock-offset: 0.35 + the mark step of 0.1 stays well below 1. */
   public static final double FENCE_FRACTION = 0.35;
 
   /** One measurement of a peer's wall clock against ours. */
