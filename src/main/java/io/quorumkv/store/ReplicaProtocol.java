@@ -105,8 +105,23 @@ public final class ReplicaProtocol {
   }
 
   /** A store request about one key: the receiver checks the key as it checks a client's. */
-  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, CheckTombstone, SettleTombstone {
+  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, TombstoneRequest {
     String key();
+  }
+
+  /** A tombstone sweeper's request about one tombstone: its version is a clock reading too. */
+  public sealed interface TombstoneRequest extends KeyRequest permits CheckTombstone, SettleTombstone {
+    Version version();
+
+    @Override
+    default Cause cause() {
+      return Cause.SWEEP;
+    }
+
+    @Override
+    default long[] clockReadings() {
+      return new long[] {stamp().clock(), version().hlc()};
+    }
   }
 
   /** A request the receiving replica's membership answers (never stamped: these lift the clock fence). */
@@ -194,20 +209,10 @@ public final class ReplicaProtocol {
   }
 
   /** Whether the replica holds the tombstone of {@code key} at {@code version}. Answered {@link TombstoneHeld}. */
-  public record CheckTombstone(String key, Version version, Stamp stamp) implements KeyRequest {
+  public record CheckTombstone(String key, Version version, Stamp stamp) implements TombstoneRequest {
     public CheckTombstone {
       requireKeyAndStamp(key, stamp);
       requireTombstoneVersion(version);
-    }
-
-    @Override
-    public Cause cause() {
-      return Cause.SWEEP;
-    }
-
-    @Override
-    public long[] clockReadings() {
-      return new long[] {stamp.clock(), version.hlc()};
     }
   }
 
@@ -215,20 +220,10 @@ public final class ReplicaProtocol {
    * Every replica was seen holding this tombstone: it counts as absence from now on. Answered
    * {@link TombstoneHeld}: whether it is settled here now.
    */
-  public record SettleTombstone(String key, Version version, Stamp stamp) implements KeyRequest {
+  public record SettleTombstone(String key, Version version, Stamp stamp) implements TombstoneRequest {
     public SettleTombstone {
       requireKeyAndStamp(key, stamp);
       requireTombstoneVersion(version);
-    }
-
-    @Override
-    public Cause cause() {
-      return Cause.SWEEP;
-    }
-
-    @Override
-    public long[] clockReadings() {
-      return new long[] {stamp.clock(), version.hlc()};
     }
   }
 
