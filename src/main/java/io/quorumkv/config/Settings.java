@@ -80,6 +80,15 @@ public record Settings(
     check(isPositive(writeTimeout), "quorumkv.write-timeout must be positive");
     check(isPositive(readTimeout), "quorumkv.read-timeout must be positive");
     check(isPositive(peerRequestTimeout), "quorumkv.peer-request-timeout must be positive");
+    // A peer call that may outlive its request would answer nobody: a dead peer must fail fast
+    // enough for the request to ask another.
+    check(peerRequestTimeout.compareTo(readTimeout) < 0 && peerRequestTimeout.compareTo(writeTimeout) < 0,
+        "quorumkv.peer-request-timeout (" + peerRequestTimeout + ") must be shorter than quorumkv.read-timeout ("
+            + readTimeout + ") and quorumkv.write-timeout (" + writeTimeout + ")");
+    // A hedge that waits longer than a peer call's deadline never fires before that call fails.
+    check(!fanout.quorumFirst() || fanout.hedgeDelay().compareTo(peerRequestTimeout) < 0,
+        "quorumkv.fanout.hedge-delay (" + fanout.hedgeDelay() + ") must be shorter than quorumkv.peer-request-timeout ("
+            + peerRequestTimeout + ")");
     check(isPositive(peerPingInterval), "quorumkv.peer-ping-interval must be positive");
     check(peerRequestsInFlightMax >= 1, "quorumkv.peer-requests-in-flight-max must be at least 1");
     check(keyBytesMax >= 1, "quorumkv.limits.key-bytes-max must be at least 1");

@@ -49,7 +49,9 @@ public class SettingsTest {
         "quorumkv.read-timeout = soon", "read-timeout",
         "quorumkv.storage.fsync = sometimes", "storage.fsync",
         "quorumkv.fanout.mode = everyone", "fanout.mode",
-        "quorumkv.fanout.hedge-delay = 0s", "fanout.hedge-delay");
+        "quorumkv.fanout.hedge-delay = 0s", "fanout.hedge-delay",
+        "quorumkv.peer-request-timeout = 2s", "must be shorter than quorumkv.read-timeout",
+        "quorumkv.fanout.hedge-delay = 1500ms", "must be shorter than quorumkv.peer-request-timeout");
     cases.forEach((override, mentioned) -> {
       IllegalArgumentException e = assertThrows(override, IllegalArgumentException.class,
           () -> Settings.load(config(override), Map.of()));

@@ -37,7 +37,7 @@ public class PublicRoutesTest extends JUnitRouteTest {
   public void createRoutes() {
     single = testRoute(new RouteFixture(system(), "quorumkv.limits.value-bytes-max = 16", 0).route);
     peersDown = testRoute(new RouteFixture(system(),
-        "quorumkv.write-timeout = 300ms\nquorumkv.read-timeout = 300ms", 2).route);
+        "quorumkv.write-timeout = 300ms\nquorumkv.read-timeout = 300ms\nquorumkv.peer-request-timeout = 200ms", 2).route);
   }
 
   private static JsonNode json(TestRouteResult result) {
