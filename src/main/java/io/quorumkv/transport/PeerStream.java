@@ -38,9 +38,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The replication stream to one peer: one long-lived WebSocket ({@code /internal/v2/stream})
  * that carries the foreground requests (a client's version queries, reads, applies and
- * write-backs) as length-prefixed CBOR frames with correlation ids, instead of one HTTP request each. Calls waiting while the
- * connection is busy go out together (batching sized by what is waiting, never by a timer),
- * and answers come back the same way, in completion order.
+ * write-backs) as length-prefixed CBOR frames with correlation ids, instead of one HTTP request
+ * each. Calls waiting while the connection is busy go out together (batching sized by what is
+ * waiting, never by a timer), and answers come back the same way, in completion order.
  *
  * <p>Why: one HTTP request per replica-to-replica message cost more CPU than everything else a
  * quorum write does (the profile was flat inside akka-http's request handling); a stream pays
@@ -173,13 +173,14 @@ final class PeerStream {
     });
   }
 
+  /** A call waiting for its answer, and the size of its frame (for the traffic metrics). */
+  private record Pending(CompletableFuture<PeerClient.Received> answer, long bytesSent) {}
+
   /** One WebSocket connection and the calls waiting for their answers on it. */
   private final class Connection {
     private final AtomicLong nextId = new AtomicLong();
-    private final Map<Long, CompletableFuture<PeerClient.Received>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final AtomicLong queuedBytes = new AtomicLong();
-    /** The frame size of each call in {@link #pending}, for the traffic metrics. */
-    private final Map<Long, Long> sentBytes = new ConcurrentHashMap<>();
     private volatile BoundedSourceQueue<ByteString> queue;
     private volatile String closedReason;
     private volatile long lastFrameNanos = System.nanoTime();
@@ -202,14 +203,10 @@ final class PeerStream {
         return answer;
       }
       long now = System.nanoTime();
-      pending.put(id, answer);
-      sentBytes.put(id, bytes);
+      pending.put(id, new Pending(answer, bytes));
       awaitingSince.compareAndSet(0, now);
       // However the call ends (answered, failed, or given up by the caller), it is forgotten.
-      answer.whenComplete((result, failure) -> {
-        pending.remove(id);
-        sentBytes.remove(id);
-      });
+      answer.whenComplete((result, failure) -> pending.remove(id));
       QueueOfferResult offered = queue.offer(frame);
       if (offered != QueueOfferResult.enqueued()) {
         queuedBytes.addAndGet(-bytes);
@@ -256,17 +253,16 @@ final class PeerStream {
       long now = System.nanoTime();
       lastFrameNanos = now;
       StreamAnswer answer = WireCodec.decode(frame.toArray(), StreamAnswer.class);
-      CompletableFuture<PeerClient.Received> waiting = pending.remove(answer.id());
-      Long sent = sentBytes.remove(answer.id());
+      Pending waiting = pending.remove(answer.id());
       // Answers flow: what still waits is timed from now.
       awaitingSince.set(pending.isEmpty() ? 0 : now);
       if (waiting == null) {
         return; // not ours, or given up by its caller: ignored
       }
       if (answer.answer().isPresent()) {
-        waiting.complete(new PeerClient.Received(answer.answer().get(), sent == null ? 0 : sent, frame.size()));
+        waiting.answer().complete(new PeerClient.Received(answer.answer().get(), waiting.bytesSent(), frame.size()));
       } else {
-        waiting.completeExceptionally(new PeerClient.PeerCallFailed("peer " + peer.name() + " answered "
+        waiting.answer().completeExceptionally(new PeerClient.PeerCallFailed("peer " + peer.name() + " answered "
             + answer.status() + ": " + answer.error()));
       }
     }
@@ -286,10 +282,9 @@ final class PeerStream {
     }
 
     private void fail(long id, String reason) {
-      CompletableFuture<PeerClient.Received> waiting = pending.remove(id);
-      sentBytes.remove(id);
+      Pending waiting = pending.remove(id);
       if (waiting != null) {
-        waiting.completeExceptionally(new PeerClient.PeerCallFailed(reason));
+        waiting.answer().completeExceptionally(new PeerClient.PeerCallFailed(reason));
       }
     }
   }
