@@ -51,6 +51,7 @@ import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;
 import io.quorumkv.store.StorageUnusableException;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreCore;
 import io.quorumkv.store.StorageAlarm;
 import io.quorumkv.store.StoreAdmission;
 import io.quorumkv.version.ClockFence;
@@ -245,7 +246,7 @@ public final class ReplicaMain {
       StorageAlarm storageAlarm = new StorageAlarm(settings.storageBytesMax());
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
-              settings.maxMessageAge(), incarnation, new StoreActor.PurgeRule(settings.tombstoneGrace(),
+              settings.maxMessageAge(), incarnation, new StoreCore.PurgeRule(settings.tombstoneGrace(),
                   settings.maxMessageAge(), settings.tombstones().purgeCheckInterval(), clockTrusted(fence)),
               admission, storageAlarm, settings.deliberateBugs()),
           "store",

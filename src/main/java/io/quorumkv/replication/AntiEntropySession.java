@@ -27,6 +27,7 @@ import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.StoreRequest;
 import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreCore;
 import io.quorumkv.transport.FailureReasons;
 import io.quorumkv.transport.PeerClient;
 import io.quorumkv.version.HybridLogicalClock;
@@ -264,7 +265,7 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
         pushed++;
       }
     } else if (move.pull() && !(step.answer() instanceof Unavailable unavailable
-        && StoreActor.appliedWhileNotReady(unavailable))) {
+        && StoreCore.appliedWhileNotReady(unavailable))) {
       // The record did not arrive here: the peer did not hand it over, or this replica refused
       // it (a clock reading beyond max-clock-offset). A replica that is not ready answers
       // "unavailable" after applying the record all the same; only that answer counts as pulled.

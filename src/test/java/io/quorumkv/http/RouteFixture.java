@@ -17,6 +17,7 @@ import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaStats;
 import io.quorumkv.store.StoreActor;
+import io.quorumkv.store.StoreCore;
 import io.quorumkv.store.StoreAdmission;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
@@ -62,7 +63,7 @@ final class RouteFixture {
     storageAlarm = new io.quorumkv.store.StorageAlarm(settings.storageBytesMax());
     store = Adapter.spawnAnonymous(classic,
         StoreActor.create("self", REPLICA_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-            READY, new StoreActor.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5), () -> true),
+            READY, new StoreCore.PurgeRule(Duration.ofHours(3), Duration.ofMinutes(1), Duration.ofSeconds(5), () -> true),
             admission, storageAlarm, java.util.Set.of()));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(ReplicaHandle.local("self", store, admission));

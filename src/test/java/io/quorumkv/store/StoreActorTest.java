@@ -43,7 +43,7 @@ public class StoreActorTest {
   private final MemoryStorage storage = new MemoryStorage();
   private final ActorRef<StoreActor.Command> storeActor =
       testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-          incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1), () -> true),
+          incarnation, new StoreCore.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofHours(1), () -> true),
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
   private final ActorRef<StoreActor.Command> store = storeActor.narrow();
   private final ReplyProbe probe = new ReplyProbe(testKit);
@@ -96,7 +96,7 @@ public class StoreActorTest {
     MemoryStorage disk = new MemoryStorage();
     StorageAlarm alarm = new StorageAlarm(StorageAlarm.NO_QUOTA);
     ActorRef<StoreActor.Command> fullActor = testKit.spawn(StoreActor.create("a", OWN_ID, disk, clock, stats,
-        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO,
+        FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation, new StoreCore.PurgeRule(Duration.ZERO, Duration.ZERO,
             Duration.ofHours(1), () -> true), new StoreAdmission(100_000, 1L << 30), alarm, Set.of()));
     ActorRef<StoreActor.Command> full = fullActor.narrow();
     vouch();
@@ -253,7 +253,7 @@ public class StoreActorTest {
   public void aListingIsCappedWhateverTheCallerAsksFor() {
     // Finding: entries took any limit and scanned the whole database on the store thread.
     List<KeyedRecord> many = new ArrayList<>();
-    for (int i = 0; i < StoreActor.ENTRIES_MAX + 50; i++) {
+    for (int i = 0; i < StoreCore.ENTRIES_MAX + 50; i++) {
       many.add(new KeyedRecord("key-" + i, Record.of(new Version(700, 1), Value.ofUtf8("v"))));
     }
     storage.applyIfNewer(many);
@@ -264,7 +264,7 @@ public class StoreActorTest {
     ReplyProbe entries = new ReplyProbe(testKit);
     storeActor.tell(entries.call(new ReplicaProtocol.ListEntries(List.copyOf(all), Integer.MAX_VALUE, true, SENDER)));
     ReplicaProtocol.Entries listed = entries.expectMessageClass(ReplicaProtocol.Entries.class, Duration.ofSeconds(30));
-    assertEquals(StoreActor.ENTRIES_MAX, listed.entries().size());
+    assertEquals(StoreCore.ENTRIES_MAX, listed.entries().size());
     assertTrue(listed.truncated());
   }
 
@@ -273,7 +273,7 @@ public class StoreActorTest {
     MemoryStorage purgingStorage = new MemoryStorage();
     ActorRef<StoreActor.Command> purging = testKit.spawn(StoreActor.create("a", OWN_ID, purgingStorage, clock, stats,
         FsyncMode.ALWAYS, Duration.ofMinutes(1), incarnation,
-        new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), () -> true),
+        new StoreCore.PurgeRule(Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), () -> true),
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of())); // no grace in this test
     vouch();
     Version deleted = new Version(800, 1);
@@ -306,7 +306,7 @@ public class StoreActorTest {
   /** A second store on {@code storage}, purge checks every {@code purgeCheck}, no grace, with one deliberate bug. */
   private ActorRef<StoreActor.Command> storeWithBug(MemoryStorage storage, Duration purgeCheck, DeliberateBug bug) {
     return testKit.spawn(StoreActor.create("a", OWN_ID, storage, clock, stats, FsyncMode.ALWAYS, Duration.ofMinutes(1),
-        incarnation, new StoreActor.PurgeRule(Duration.ZERO, Duration.ZERO, purgeCheck, () -> true),
+        incarnation, new StoreCore.PurgeRule(Duration.ZERO, Duration.ZERO, purgeCheck, () -> true),
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of(bug)));
   }
 

@@ -62,7 +62,7 @@ public class StoreAdmissionTest {
     Incarnation ready = new Incarnation(1L, Incarnation.State.READY, List.of(), state -> { });
     return testKit.spawn(StoreActor.create("a", 1L, storage, new HybridLogicalClock(System::currentTimeMillis, 0L),
         new ReplicaStats(), FsyncMode.ALWAYS, Duration.ofMinutes(1), ready,
-        new StoreActor.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
+        new StoreCore.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
         admission, new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
   }
 
@@ -117,7 +117,7 @@ public class StoreAdmissionTest {
     ReplyProbe probe = new ReplyProbe(testKit);
     StoreActor.offer(store, admission, apply("first", 1, probe), "a");
     assertTrue(writing.await(30, TimeUnit.SECONDS));
-    int queued = StoreActor.BATCH_COUNT_MAX + 500;
+    int queued = StoreCore.BATCH_COUNT_MAX + 500;
     for (int i = 0; i < queued; i++) {
       StoreActor.offer(store, admission, apply("key-" + i, 1, probe), "a");
     }
@@ -125,7 +125,7 @@ public class StoreAdmissionTest {
     for (int i = 0; i < queued + 1; i++) {
       probe.expectMessageClass(Applied.class);
     }
-    assertEquals(List.of(1, StoreActor.BATCH_COUNT_MAX, 500), batchSizes);
+    assertEquals(List.of(1, StoreCore.BATCH_COUNT_MAX, 500), batchSizes);
     assertEquals(0, admission.queued());
   }
 }

@@ -58,7 +58,7 @@ public class StoreQuarantineTest {
     Incarnation ready = new Incarnation(42L, Incarnation.State.READY, List.of(), state -> { });
     ActorRef<StoreActor.Command> store = testKit.spawn(StoreActor.create("a", 42L, storage, clock, stats,
         FsyncMode.ALWAYS, Duration.ofMinutes(1), ready,
-        new StoreActor.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
+        new StoreCore.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
           new StoreAdmission(100_000, 1L << 30), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of()));
     ReplyProbe probe = new ReplyProbe(testKit);
     Stamp sender = new Stamp(9L, now);

@@ -1,0 +1,635 @@
+package io.quorumkv.store;
+
+import io.quorumkv.faults.DeliberateBug;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Buckets;
+import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
+import io.quorumkv.store.ReplicaProtocol.Entries;
+import io.quorumkv.store.ReplicaProtocol.Entry;
+import io.quorumkv.store.ReplicaProtocol.GetBuckets;
+import io.quorumkv.store.ReplicaProtocol.ListEntries;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.ReadVersion;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.SettleTombstone;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.StoreRequest;
+import io.quorumkv.store.ReplicaProtocol.TombstoneHeld;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
+import io.quorumkv.store.ReplicaProtocol.VersionHeld;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * A replica's request handling as pure code: every {@link StoreRequest} of the
+ * {@link ReplicaProtocol} answered from its {@link Storage}, group commit, the tombstone
+ * bookkeeping and the purge rule (docs/design.md, "Request flow" and "Convergence"). It has no
+ * thread, timer or mailbox of its own: {@link StoreActor} drives it in a replica, and the
+ * deterministic simulation drives it directly, as the coordinators drive the rounds.
+ *
+ * <p>{@code C} is whatever the driver needs to answer a caller (the actor's {@code Call}); the
+ * core hands it back through the {@link Outbox}, with the answer.
+ *
+ * <p>Group commit: an {@link Apply} is not written at once but queued, and the first queued
+ * Apply asks the driver for a {@link #flush()} behind everything already waiting. So all
+ * Applies that arrived together become one storage batch and (with {@code fsync = always})
+ * one sync, and only then are they answered. Reads answer from storage, which never shows a
+ * queued record: a replica answers only from what it durably holds.
+ *
+ * <p>Not thread-safe: one driver thread at a time, except for the listing scans it hands out.
+ */
+public final class StoreCore<C> {
+
+  /** What the core asks of its driver. */
+  public interface Outbox<C> {
+    /** Answer {@code caller}; may be called from a scan's thread. */
+    void answer(C caller, Answer answer);
+
+    /** Call {@link #flush()} once what is already waiting has been handled. */
+    void flushSoon();
+
+    /**
+     * Run {@code scan} (it answers by itself), on any thread; false when too many run already,
+     * and the listing is then answered as truncated.
+     */
+    boolean startScan(Runnable scan);
+  }
+
+  /** When settled tombstones may be purged (docs/design.md, "Convergence"). */
+  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval, BooleanSupplier clockTrusted) {}
+
+  /** A batch holds at most this many applies, and at most {@link #BATCH_BYTES_MAX} of values. */
+  public static final int BATCH_COUNT_MAX = 1024;
+  static final long BATCH_BYTES_MAX = 16L << 20;
+  /** The metadata entry the disk probe writes: one small synced write a second while the disk is full. */
+  static final String WRITE_PROBE = "write-probe";
+  private static final int SCAN_PAGE = 1024;
+  /** The most entries one listing answers, whatever the caller asks for. */
+  public static final int ENTRIES_MAX = 10_000;
+  /** The refusal source of requests refused here rather than at the routes. */
+  static final String STORE_SOURCE = "store";
+  private static final String NOT_READY = ": a new data directory counts toward no quorum until it has caught up";
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreCore.class);
+
+  /** An apply waiting for its batch, and the weight to release once it is answered (0: not admitted). */
+  private record QueuedApply<C>(C caller, Apply apply, long weight) {}
+
+  private final String name;
+  private final long replicaId;
+  private final Storage storage;
+  private final HybridLogicalClock clock;
+  private final ReplicaStats stats;
+  private final Incarnation incarnation;
+  private final PurgeRule purgeRule;
+  private final StoreAdmission admission;
+  private final StorageAlarm alarm;
+  private final Outbox<C> outbox;
+  /** The wall clock settlement and purging read; {@code System::currentTimeMillis} in a replica. */
+  private final LongSupplier nowMillis;
+  private final long maxMessageAgeMillis;
+  private final List<QueuedApply<C>> queued = new ArrayList<>();
+  private final BucketHashes buckets;
+  private final Map<String, SettledTombstone> settled = new HashMap<>();
+  private final Map<String, Version> unsettledTombstones = new HashMap<>();
+  private final boolean readsSeeQueued; // DeliberateBug.UNSYNCED_READS
+  private final boolean purgeOnTimer; // DeliberateBug.TIMER_PURGE
+
+  /**
+   * Rebuilds the bucket hashes and the tombstone bookkeeping from {@code storage} (one full scan).
+   *
+   * @param name the name this replica's coordinators know it by (the node id)
+   * @param replicaId this replica's random 64-bit id
+   */
+  public StoreCore(
+      String name, long replicaId, Storage storage, HybridLogicalClock clock, ReplicaStats stats,
+      Duration maxMessageAge, Incarnation incarnation, PurgeRule purgeRule, StoreAdmission admission,
+      StorageAlarm alarm, Set<DeliberateBug> bugs, LongSupplier nowMillis, Outbox<C> outbox) {
+    this.name = name;
+    this.replicaId = replicaId;
+    this.storage = storage;
+    this.clock = clock;
+    this.stats = stats;
+    this.incarnation = incarnation;
+    this.purgeRule = purgeRule;
+    this.admission = admission;
+    this.alarm = alarm;
+    this.outbox = outbox;
+    this.nowMillis = nowMillis;
+    this.maxMessageAgeMillis = maxMessageAge.toMillis();
+    this.readsSeeQueued = bugs.contains(DeliberateBug.UNSYNCED_READS);
+    this.purgeOnTimer = bugs.contains(DeliberateBug.TIMER_PURGE);
+    for (SettledTombstone tombstone : storage.allSettled()) {
+      settled.put(tombstone.key(), tombstone);
+    }
+    // One full scan at start: settled tombstones count as absence; the others are remembered.
+    this.buckets = BucketHashes.rebuild(storage, entry -> {
+      if (isSettled(entry.key(), entry.record().version())) {
+        return false;
+      }
+      if (entry.record().isTombstone()) {
+        unsettledTombstones.put(entry.key(), entry.record().version());
+      }
+      return true;
+    });
+    alarm.measured(Math.max(0, storage.bytesOnDisk()));
+  }
+
+  /** {@link DeliberateBug#UNSYNCED_READS}: the driver calls {@link #lateFlush()} on a timer instead of flushing. */
+  public boolean flushesLate() {
+    return readsSeeQueued;
+  }
+
+  public PurgeRule purgeRule() {
+    return purgeRule;
+  }
+
+  /**
+   * Handles a request that passed the {@link StoreAdmission} bound with {@code weight} (0: not
+   * admitted through it). A read's weight is released as it is served; an apply's just before it
+   * is answered (once its batch is written), so a caller that hears the answer finds the bound
+   * already freed.
+   */
+  public void handle(C caller, StoreRequest request, long weight) {
+    if (!(request instanceof Apply apply)) {
+      release(weight);
+      handleNow(caller, request);
+      return;
+    }
+    if (!admitClock(caller, request)) {
+      release(weight);
+      return;
+    }
+    try {
+      if (!queue(caller, apply, weight)) {
+        release(weight); // answered at once (refused, too old): not queued
+      }
+    } catch (CorruptRecordException e) {
+      release(weight);
+      outbox.answer(caller, unreadable());
+    }
+  }
+
+  /** Handles a request that did not pass through the admission bound. */
+  public void handle(C caller, StoreRequest request) {
+    handle(caller, request, 0);
+  }
+
+  private void release(long weight) {
+    if (weight > 0) {
+      admission.release(weight);
+    }
+  }
+
+  /**
+   * Answers one request, after its clock readings are admitted. A record of the key that cannot
+   * be decoded makes the answer unavailable (never absent, which could break quorum
+   * intersection), and the replica lives on.
+   */
+  private void handleNow(C caller, StoreRequest request) {
+    if (!admitClock(caller, request)) {
+      return;
+    }
+    try {
+      if (request instanceof ReadVersion readVersion) {
+        outbox.answer(caller, readVersion(readVersion));
+      } else if (request instanceof Read read) {
+        outbox.answer(caller, incarnation.isReady() ? new RecordHeld(stamp(), visible(read.key())) : notReady());
+      } else if (request instanceof GetBuckets) {
+        outbox.answer(caller, new Buckets(stamp(), buckets.snapshot()));
+      } else if (request instanceof ListEntries listEntries) {
+        listEntries(caller, listEntries);
+      } else if (request instanceof CheckTombstone check) {
+        outbox.answer(caller, new TombstoneHeld(stamp(), holds(check)));
+      } else if (request instanceof SettleTombstone settle) {
+        outbox.answer(caller, new TombstoneHeld(stamp(), settle(settle)));
+      } else {
+        throw new IllegalStateException("no handler for " + request.getClass().getName());
+      }
+    } catch (CorruptRecordException e) {
+      outbox.answer(caller, unreadable());
+    }
+  }
+
+  /** Clock rule 1, kept here too so no path around the endpoint's checks reaches the clock. */
+  private boolean admitClock(C caller, StoreRequest request) {
+    if (clock.admit(STORE_SOURCE, () -> describe(request), request.clockReadings())) {
+      return true;
+    }
+    outbox.answer(caller, new Unavailable(
+        "clock reading refused (beyond max-clock-offset, or the clock's next mark cannot be recorded)"));
+    return false;
+  }
+
+  private static Unavailable unreadable() {
+    return new Unavailable("the stored record of this key is unreadable"
+        + " (quarantined until a peer's record replaces it)");
+  }
+
+  private static String describe(StoreRequest request) {
+    return request.getClass().getSimpleName()
+        + (request instanceof ReplicaProtocol.KeyRequest keyed ? " of key [" + keyed.key() + "]" : "");
+  }
+
+  private Answer readVersion(ReadVersion request) {
+    if (!incarnation.isReady()) {
+      return notReady();
+    }
+    Optional<Record> held = visible(request.key());
+    return new VersionHeld(stamp(), Record.versionOf(held), Record.digestOf(held));
+  }
+
+  /** Queues an apply for the next batch; false when it was answered at once instead. */
+  private boolean queue(C caller, Apply request, long weight) {
+    if (isTooOld(request.stamp())) {
+      // A record that waited in some queue, retry or mailbox for longer than max-message-age
+      // is not applied: only fresh messages may bring values back (docs/design.md, "Convergence").
+      stats.staleMessageIgnored();
+      Optional<Record> held = storage.get(request.key());
+      outbox.answer(caller, new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));
+      return false;
+    }
+    Optional<String> refused = alarm.refusal(request.record().isTombstone());
+    if (refused.isPresent()) {
+      outbox.answer(caller, new Unavailable(refused.get()));
+      return false;
+    }
+    queued.add(new QueuedApply<>(caller, request, weight));
+    if (queued.size() == 1) {
+      outbox.flushSoon();
+    }
+    return true;
+  }
+
+  /** Whether applies wait for a {@link #flush()}. */
+  public boolean hasQueued() {
+    return !queued.isEmpty();
+  }
+
+  /**
+   * Writes the queued applies as one batch (at most {@link #BATCH_COUNT_MAX} of them and
+   * {@link #BATCH_BYTES_MAX} of values; the rest go in the next batch, right behind whatever
+   * arrived meanwhile) and answers them. Under {@link DeliberateBug#UNSYNCED_READS} it does
+   * nothing: only {@link #lateFlush()} writes.
+   */
+  public void flush() {
+    if (!readsSeeQueued) {
+      writeBatch();
+    }
+  }
+
+  /** {@link DeliberateBug#UNSYNCED_READS}: the only time queued applies are written. */
+  public void lateFlush() {
+    if (!queued.isEmpty()) {
+      writeBatch();
+    }
+  }
+
+  private void writeBatch() {
+    int size = 0;
+    long bytes = 0;
+    while (size < queued.size() && size < BATCH_COUNT_MAX && (size == 0 || bytes < BATCH_BYTES_MAX)) {
+      Record record = queued.get(size).apply().record();
+      bytes += record.isTombstone() ? 0 : record.value().length();
+      size++;
+    }
+    List<QueuedApply<C>> taken = new ArrayList<>(queued.subList(0, size));
+    queued.subList(0, size).clear();
+    if (!queued.isEmpty()) {
+      outbox.flushSoon();
+    }
+    // Queued before the disk filled (or the quota was reached): refused now, not written.
+    taken.removeIf(queuedApply -> {
+      Optional<String> refused = alarm.refusal(queuedApply.apply().record().isTombstone());
+      refused.ifPresent(reason -> answer(queuedApply, new Unavailable(reason)));
+      return refused.isPresent();
+    });
+    if (taken.isEmpty()) {
+      return;
+    }
+    List<KeyedRecord> batch = new ArrayList<>(taken.size());
+    for (QueuedApply<C> queuedApply : taken) {
+      batch.add(new KeyedRecord(queuedApply.apply().key(), queuedApply.apply().record()));
+    }
+    long began = System.nanoTime();
+    List<ApplyOutcome> outcomes;
+    try {
+      outcomes = storage.applyIfNewer(batch);
+    } catch (StorageFullException e) {
+      diskFull(e);
+      // Unavailable, never "not applied": the batch may still surface from the log when the
+      // store recovers. A coordinator counts no ack here, and its apply round is indeterminate.
+      String reason = alarm.refusal(false).orElse("storage full");
+      for (QueuedApply<C> queuedApply : taken) {
+        answer(queuedApply, new Unavailable(reason));
+      }
+      return;
+    }
+    stats.committed(System.nanoTime() - began);
+    Stamp stamp = stamp();
+    for (int i = 0; i < taken.size(); i++) {
+      Apply apply = taken.get(i).apply();
+      ApplyOutcome outcome = outcomes.get(i);
+      if (outcome.changed()) {
+        accountFor(apply.key(), outcome);
+      }
+      Record now = outcome.held();
+      if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
+        stats.digestConflict(apply.key(), now.version(), "apply on " + name);
+      }
+      // Not ready: the record is kept, but this replica does not count toward W yet.
+      answer(taken.get(i), incarnation.isReady() ? new Applied(stamp, now.version(), now.digest()) : notReady());
+    }
+  }
+
+  /** Releases a queued apply's admitted weight, then answers it: its caller finds the bound freed. */
+  private void answer(QueuedApply<C> queuedApply, Answer answer) {
+    release(queuedApply.weight());
+    outbox.answer(queuedApply.caller(), answer);
+  }
+
+  /** {@code fsync = periodic}: makes everything written so far durable. */
+  public void sync() {
+    unlessFull(storage::sync);
+  }
+
+  /**
+   * The data directory's size against the quota, and, while the disk is full, one probe write
+   * (RocksDB takes writes again once it has recovered, after room was made).
+   */
+  public void checkDisk() {
+    if (alarm.isDiskFull()) {
+      try {
+        storage.putMeta(WRITE_PROBE, new byte[] {1});
+        if (alarm.diskWritable()) {
+          log.warn("Storage takes writes again: the disk under the data directory has room");
+        }
+      } catch (StorageFullException e) {
+        // Still full: the alarm stays.
+      }
+    }
+    long bytes = storage.bytesOnDisk();
+    if (bytes >= 0 && alarm.measured(bytes)) {
+      if (alarm.refusesWrites() && !alarm.isDiskFull()) {
+        log.warn("Storage quota reached: the data directory takes {} bytes, storage.bytes-max is {};"
+            + " values are refused, deletes are taken", bytes, alarm.bytesMax());
+      } else if (!alarm.refusesWrites()) {
+        log.warn("Storage below its quota again ({} bytes): values are taken", bytes);
+      }
+    }
+  }
+
+  private void diskFull(StorageFullException e) {
+    if (alarm.diskFull(e.getMessage())) {
+      log.error("Storage refuses writes: the disk under the data directory is full ({}). Reads go on;"
+          + " writes are refused (503, phase storage) until there is room again, then resume by themselves", e.getMessage());
+    }
+  }
+
+  /** Runs a background write (settling, purging, syncing) unless the disk is full, which it notes. */
+  private void unlessFull(Runnable write) {
+    try {
+      write.run();
+    } catch (StorageFullException e) {
+      diskFull(e); // tried again on its next occasion
+    }
+  }
+
+  /**
+   * Lists entries from a snapshot taken now, scanned by the driver's scan (a listing visits
+   * every record, so a replica scans off its store's thread). Past {@link #ENTRIES_MAX}
+   * entries, or when the driver runs too many scans, the answer is truncated, which a round
+   * counts as incomplete (it tries again, with other buckets first).
+   */
+  private void listEntries(C caller, ListEntries request) {
+    Storage.Snapshot snapshot = storage.snapshot();
+    int limit = Math.min(request.limit(), ENTRIES_MAX);
+    Set<Integer> wanted = Set.copyOf(request.buckets());
+    Stamp stamp = stamp(); // the clock covers the snapshot, taken after it observed the request
+    Runnable scan = () -> {
+      try (snapshot) {
+        outbox.answer(caller, entriesOf(snapshot, wanted, limit, request.includeSettled(), stamp));
+      } catch (RuntimeException e) {
+        outbox.answer(caller, new Entries(stamp, List.of(), true)); // the storage closed meanwhile
+      }
+    };
+    if (!outbox.startScan(scan)) {
+      snapshot.close();
+      outbox.answer(caller, new Entries(stamp, List.of(), true));
+    }
+  }
+
+  /** The entries of {@code buckets} in a snapshot, in key order, at most {@code limit}. */
+  static Entries entriesOf(
+      Storage.Snapshot snapshot, Set<Integer> buckets, int limit, boolean includeSettled, Stamp stamp) {
+    List<Entry> entries = new ArrayList<>();
+    String from = "";
+    while (true) {
+      List<KeyedRecord> page = snapshot.scan(from, SCAN_PAGE);
+      for (KeyedRecord record : page) {
+        Version version = record.record().version();
+        boolean settledTombstone = record.record().isTombstone()
+            && snapshot.settledVersion(record.key()).filter(version::equals).isPresent();
+        if (buckets.contains(BucketHashes.bucketOf(record.key())) && (includeSettled || !settledTombstone)) {
+          if (entries.size() >= limit) {
+            return new Entries(stamp, entries, true);
+          }
+          entries.add(new Entry(record.key(), version, record.record().digest()));
+        }
+      }
+      if (page.size() < SCAN_PAGE) {
+        return new Entries(stamp, entries, false);
+      }
+      from = page.get(page.size() - 1).key() + "\0";
+    }
+  }
+
+  /** Keeps the bucket hashes and the tombstone bookkeeping in step with an apply that changed a key. */
+  private void accountFor(String key, ApplyOutcome outcome) {
+    Optional<Record> before = outcome.before();
+    if (before.isPresent() && isSettled(key, before.get().version())) {
+      before = Optional.empty(); // a settled tombstone was already out of the hashes
+      settled.remove(key);
+      // On a full disk the stale marker stays; it names an older version, so it settles nothing.
+      unlessFull(() -> storage.deleteSettled(key));
+    }
+    buckets.replace(key, before, outcome.held());
+    if (outcome.held().isTombstone()) {
+      unsettledTombstones.put(key, outcome.held().version());
+    } else {
+      unsettledTombstones.remove(key);
+    }
+  }
+
+  /** For the tombstone bookkeeping only: a corrupt record holds no tombstone anyone asks about. */
+  private Optional<Record> heldOrEmptyIfCorrupt(String key) {
+    try {
+      return storage.get(key);
+    } catch (CorruptRecordException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** What reads see: the record held, except that a settled tombstone is absence. */
+  private Optional<Record> visible(String key) {
+    Optional<Record> held = storage.get(key);
+    if (readsSeeQueued) {
+      for (QueuedApply<C> queuedApply : queued) {
+        Apply apply = queuedApply.apply();
+        if (apply.key().equals(key) && apply.record().version().compareTo(Record.versionOf(held)) > 0) {
+          held = Optional.of(apply.record()); // the deliberate bug: not durable yet
+        }
+      }
+    }
+    return held.filter(record -> !isSettled(key, record.version()));
+  }
+
+  private boolean isSettled(String key, Version version) {
+    SettledTombstone tombstone = settled.get(key);
+    return tombstone != null && tombstone.version().equals(version);
+  }
+
+  /** Up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}: the sweeper's work. */
+  public List<Entry> unsettledTombstones(int limit, long olderThanHlc) {
+    List<Entry> found = new ArrayList<>();
+    for (Map.Entry<String, Version> tombstone : unsettledTombstones.entrySet()) {
+      if (found.size() >= limit) {
+        break;
+      }
+      if (tombstone.getValue().hlc() < olderThanHlc) {
+        found.add(new Entry(tombstone.getKey(), tombstone.getValue(), Record.TOMBSTONE_DIGEST));
+      }
+    }
+    return found;
+  }
+
+  private boolean holds(CheckTombstone request) {
+    Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
+    return incarnation.isReady() && held.isPresent() && held.get().isTombstone()
+        && held.get().version().equals(request.version());
+  }
+
+  /** Settles the tombstone here if it is still the one held; answers whether it is settled now. */
+  private boolean settle(SettleTombstone request) {
+    Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
+    if (held.isEmpty() || !held.get().isTombstone() || !held.get().version().equals(request.version())) {
+      return false; // superseded
+    }
+    if (isSettled(request.key(), request.version())) {
+      return true; // settled already
+    }
+    SettledTombstone tombstone = new SettledTombstone(request.key(), request.version(), nowMillis.getAsLong());
+    try {
+      storage.putSettled(tombstone);
+    } catch (StorageFullException e) {
+      diskFull(e);
+      return false; // not settled: the sweeper asks again later
+    }
+    settled.put(request.key(), tombstone);
+    unsettledTombstones.remove(request.key());
+    buckets.toggle(request.key(), held.get()); // out of the hashes: it now equals absence
+    return true;
+  }
+
+  /**
+   * Purges a settled tombstone once this replica's clock is past its version by the grace
+   * (hint expiry + max-message-age + skew margin: no hint or message can still bring an older
+   * value), and max-message-age has passed here since it settled.
+   */
+  public void purge() {
+    if (!purgeRule.clockTrusted().getAsBoolean()) {
+      return; // the purge rule reads this replica's clock: not while the clock fence holds
+    }
+    if (alarm.isDiskFull()) {
+      return; // a purge is a write too
+    }
+    long clockMillis = HybridLogicalClock.millisOf(clock.peek());
+    long now = nowMillis.getAsLong();
+    List<SettledTombstone> due = new ArrayList<>();
+    for (SettledTombstone tombstone : settled.values()) {
+      if (clockMillis >= HybridLogicalClock.millisOf(tombstone.version().hlc()) + purgeRule.grace().toMillis()
+          && now >= tombstone.settledAtMillis() + purgeRule.maxMessageAge().toMillis()) {
+        due.add(tombstone);
+      }
+    }
+    if (purgeOnTimer) {
+      unlessFull(() -> purgeUnsettled(clockMillis));
+    }
+    try {
+      for (SettledTombstone tombstone : due) {
+        if (storage.deleteIfHeld(tombstone.key(), tombstone.version())) {
+          stats.tombstonePurged();
+        }
+        storage.deleteSettled(tombstone.key());
+        settled.remove(tombstone.key());
+      }
+    } catch (StorageFullException e) {
+      diskFull(e); // the rest are purged on a later check
+    }
+  }
+
+  /** {@link DeliberateBug#TIMER_PURGE}: every tombstone past the grace goes, settled by all replicas or not. */
+  private void purgeUnsettled(long clockMillis) {
+    List<Map.Entry<String, Version>> due = unsettledTombstones.entrySet().stream()
+        .filter(tombstone -> clockMillis >= HybridLogicalClock.millisOf(tombstone.getValue().hlc())
+            + purgeRule.grace().toMillis())
+        .toList();
+    for (Map.Entry<String, Version> tombstone : due) {
+      if (storage.deleteIfHeld(tombstone.getKey(), tombstone.getValue())) {
+        stats.tombstonePurged();
+        buckets.toggle(tombstone.getKey(), Record.tombstone(tombstone.getValue()));
+      }
+      unsettledTombstones.remove(tombstone.getKey());
+    }
+  }
+
+  private Unavailable notReady() {
+    return new Unavailable("replica is " + incarnation.state().name().toLowerCase(java.util.Locale.ROOT)
+        + NOT_READY);
+  }
+
+  /**
+   * Whether an Apply's unavailable answer is the one a replica that is not ready gives after
+   * applying the record all the same; any other (a refused clock, say) means it was not applied.
+   */
+  public static boolean appliedWhileNotReady(Unavailable answer) {
+    return answer.reason().endsWith(NOT_READY);
+  }
+
+  /** Whether the message was sent longer than max-message-age ago, by the sender's clock. */
+  private boolean isTooOld(Stamp sender) {
+    return HybridLogicalClock.millisOf(clock.peek()) - HybridLogicalClock.millisOf(sender.clock()) > maxMessageAgeMillis;
+  }
+
+  /** Stamped after the clock observed the request, so the reading covers everything held. */
+  private Stamp stamp() {
+    return new Stamp(replicaId, clock.peek());
+  }
+
+  /**
+   * A clean stop: queued applies were never acknowledged, so dropping them loses nothing anyone
+   * was promised; everything written is synced and the stop recorded.
+   */
+  public void close() {
+    try {
+      storage.sync();
+      ReplicaMetadata.markStoppedCleanly(storage);
+    } catch (StorageFullException e) {
+      // The next start counts this stop as a crash: it loses nothing, only the shortcut.
+      log.warn("Could not record a clean stop: the disk is full");
+    }
+    storage.close();
+    log.info("Storage closed");
+  }
+}

@@ -1,0 +1,472 @@
+package io.quorumkv.simulation;
+
+import io.quorumkv.coordinator.Consistency;
+import io.quorumkv.coordinator.ReadResult;
+import io.quorumkv.coordinator.ReadRound;
+import io.quorumkv.coordinator.RoundEffect;
+import io.quorumkv.coordinator.RoundEvent;
+import io.quorumkv.coordinator.WriteResult;
+import io.quorumkv.coordinator.WriteRound;
+import io.quorumkv.faults.DeliberateBug;
+import io.quorumkv.store.BucketHashes;
+import io.quorumkv.store.Hint;
+import io.quorumkv.store.Incarnation;
+import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
+import io.quorumkv.store.ReplicaProtocol.Entries;
+import io.quorumkv.store.ReplicaProtocol.Entry;
+import io.quorumkv.store.ReplicaProtocol.ListEntries;
+import io.quorumkv.store.ReplicaProtocol.Read;
+import io.quorumkv.store.ReplicaProtocol.RecordHeld;
+import io.quorumkv.store.ReplicaProtocol.Reply;
+import io.quorumkv.store.ReplicaProtocol.SettleTombstone;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.StoreRequest;
+import io.quorumkv.store.ReplicaProtocol.TombstoneHeld;
+import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.StorageAlarm;
+import io.quorumkv.store.StoreAdmission;
+import io.quorumkv.store.StoreCore;
+import io.quorumkv.store.Value;
+import io.quorumkv.version.HybridLogicalClock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+
+/**
+ * One replica of the simulation: the production {@link StoreCore} on a {@link SimDisk}, the
+ * production {@link WriteRound} and {@link ReadRound} for its coordinators, and the background
+ * work (hinted handoff, the tombstone sweeper, anti-entropy), all driven by the simulation's
+ * event loop instead of actors and timers.
+ *
+ * <p>The background drivers here follow the production actors' protocol and rules message for
+ * message (which request, to whom, what answer lets a hint go, when a tombstone settles, which
+ * record moves where), but they are the simulation's own code: those three actors are not pure
+ * code yet (docs/testing.md, "The deterministic simulation").
+ */
+final class SimReplica {
+
+  /** Whom an answer goes back to: a task (a round or a background step) on some replica. */
+  record Caller(String replica, long task, long round) {}
+
+  private final Simulation world;
+  final String name;
+  final long replicaId;
+  final SimDisk disk;
+  private final long clockOffsetMillis;
+  private final List<String> peers;
+  private final Set<DeliberateBug> bugs;
+
+  private boolean up;
+  private int epoch;
+  private HybridLogicalClock clock;
+  private StoreCore<Caller> core;
+  private ReplicaStats stats;
+  /** The tasks of this process waiting for answers; a crash forgets them all. */
+  private final Map<Long, Consumer<Reply>> tasks = new HashMap<>();
+  private final Set<String> replaying = new HashSet<>();
+  private boolean sweeping;
+  private boolean antiEntropyRunning;
+
+  SimReplica(Simulation world, String name, long replicaId, long clockOffsetMillis, List<String> peers,
+      Set<DeliberateBug> bugs) {
+    this.world = world;
+    this.name = name;
+    this.replicaId = replicaId;
+    this.clockOffsetMillis = clockOffsetMillis;
+    this.peers = List.copyOf(peers);
+    this.bugs = Set.copyOf(bugs);
+    this.disk = new SimDisk(true);
+  }
+
+  boolean isUp() {
+    return up;
+  }
+
+  long wallMillis() {
+    return world.now() + clockOffsetMillis;
+  }
+
+  /** Starts the process on what its disk durably holds; its clock starts above the durable mark. */
+  void start() {
+    Simulation.Config config = world.config();
+    up = true;
+    epoch++;
+    clock = HybridLogicalClock.durable(this::wallMillis, disk.clockMark(), disk::putClockMark, config.maxClockOffset());
+    stats = new ReplicaStats();
+    Incarnation incarnation = new Incarnation(replicaId, Incarnation.State.READY, peers, state -> {});
+    StoreCore.PurgeRule purgeRule = new StoreCore.PurgeRule(config.tombstoneGrace(), config.maxMessageAge(),
+        config.purgeInterval(), () -> true);
+    core = new StoreCore<>(name, replicaId, disk, clock, stats, config.maxMessageAge(), incarnation, purgeRule,
+        new StoreAdmission(Long.MAX_VALUE, Long.MAX_VALUE), new StorageAlarm(StorageAlarm.NO_QUOTA), bugs,
+        this::wallMillis, new StoreCore.Outbox<>() {
+          @Override
+          public void answer(Caller caller, Answer answer) {
+            SimReplica asker = world.replica(caller.replica());
+            Reply reply = new Reply(name, caller.round(), answer);
+            world.network().send(name, caller.replica(), () -> asker.receiveReply(caller.task(), reply));
+          }
+
+          @Override
+          public void flushSoon() {
+            whileUp(0, () -> core.flush());
+          }
+
+          @Override
+          public boolean startScan(Runnable scan) {
+            scan.run();
+            return true;
+          }
+        });
+    every(config.purgeInterval().toMillis(), () -> core.purge());
+    every(config.hintInterval().toMillis(), this::replayHints);
+    every(config.sweepInterval().toMillis(), this::sweep);
+    every(config.antiEntropyInterval().toMillis(), this::antiEntropy);
+    if (core.flushesLate()) {
+      every(1000, () -> core.lateFlush());
+    }
+  }
+
+  /** The process dies: no clean stop, and what was not synced is lost. */
+  void crash() {
+    world.counted("tombstones purged", stats.tombstonesPurged());
+    up = false;
+    tasks.clear();
+    replaying.clear();
+    sweeping = false;
+    antiEntropyRunning = false;
+    core = null;
+    disk.crash();
+  }
+
+  private void whileUp(long delayMillis, Runnable action) {
+    int started = epoch;
+    world.loop().after(delayMillis, () -> {
+      if (up && epoch == started) {
+        action.run();
+      }
+    });
+  }
+
+  private void every(long intervalMillis, Runnable action) {
+    int started = epoch;
+    long first = 1 + world.random().nextLong(intervalMillis);
+    world.loop().after(first, new Runnable() {
+      @Override
+      public void run() {
+        if (up && epoch == started) {
+          action.run();
+          world.loop().after(intervalMillis, this);
+        }
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** A request arrives (from the network, or from this replica itself). */
+  void receive(Caller caller, StoreRequest request) {
+    if (up) {
+      core.handle(caller, request);
+    }
+  }
+
+  void receiveReply(long task, Reply reply) {
+    if (up) {
+      Consumer<Reply> waiting = tasks.get(task);
+      if (waiting != null) {
+        waiting.accept(reply);
+      }
+    }
+  }
+
+  private void send(long task, String to, StoreRequest request, long round) {
+    SimReplica target = world.replica(to);
+    Caller caller = new Caller(name, task, round);
+    world.network().send(name, to, () -> target.receive(caller, request));
+  }
+
+  /** Registers a task's answer handler, forgotten after {@code timeoutMillis} (then {@code onTimeout} runs). */
+  private long task(Consumer<Reply> onAnswer, long timeoutMillis, Runnable onTimeout) {
+    long id = world.nextTaskId();
+    tasks.put(id, onAnswer);
+    whileUp(timeoutMillis, () -> {
+      if (tasks.remove(id) != null) {
+        onTimeout.run();
+      }
+    });
+    return id;
+  }
+
+  private Stamp stamp() {
+    return new Stamp(replicaId, clock.peek());
+  }
+
+  // ---------------------------------------------------------------- coordinators
+
+  /** This replica first, then its peers in an order of the seed's choosing (the coordinators rotate them). */
+  private List<String> replicaOrder() {
+    List<String> order = new ArrayList<>(peers);
+    java.util.Collections.shuffle(order, world.random());
+    order.add(0, name);
+    return order;
+  }
+
+  void write(String key, Optional<Value> value, Consumer<WriteResult> done) {
+    Simulation.Config config = world.config();
+    WriteRound round = new WriteRound(new WriteRound.Write(key, value), Consistency.QUORUM, replicaOrder(), clock,
+        replicaId, stats, config.fanout(), bugs.contains(DeliberateBug.ONE_ROUND_WRITES));
+    drive(round::step, round::finished, key, config.writeTimeout().toMillis(), done);
+  }
+
+  void read(String key, Consumer<ReadResult> done) {
+    Simulation.Config config = world.config();
+    ReadRound round = new ReadRound(key, Consistency.QUORUM, replicaOrder(), clock, replicaId, stats,
+        config.fanout(), bugs.contains(DeliberateBug.NO_READ_WRITE_BACK));
+    drive(round::step, round::finished, key, config.readTimeout().toMillis(), done);
+  }
+
+  /** What a coordinator actor and its RoundDriver do, on the event loop. */
+  private <R> void drive(Function<RoundEvent, List<RoundEffect<R>>> step, BooleanSupplier finished, String key,
+      long deadlineMillis, Consumer<R> done) {
+    long id = world.nextTaskId();
+    Consumer<RoundEvent> handle = new Consumer<>() {
+      @Override
+      public void accept(RoundEvent event) {
+        for (RoundEffect<R> effect : step.apply(event)) {
+          if (effect instanceof RoundEffect.Send<R> send) {
+            send(id, send.replica(), send.request(), send.round());
+          } else if (effect instanceof RoundEffect.Reply<R> reply) {
+            done.accept(reply.result());
+          } else if (effect instanceof RoundEffect.Unacknowledged<R> missed) {
+            missed(missed.key(), missed.replicas());
+          } else if (effect instanceof RoundEffect.StartHedgeTimer<R> hedge) {
+            whileUp(hedge.delay().toMillis(), () -> {
+              if (tasks.containsKey(id)) {
+                accept(new RoundEvent.HedgeDelayPassed());
+              }
+            });
+          } else {
+            throw new IllegalStateException("no way to carry out " + effect);
+          }
+        }
+        if (finished.getAsBoolean()) {
+          tasks.remove(id);
+        }
+      }
+    };
+    tasks.put(id, reply -> handle.accept(new RoundEvent.Answered(reply.replica(), reply.round(), reply.answer())));
+    whileUp(deadlineMillis, () -> {
+      if (tasks.containsKey(id)) {
+        handle.accept(new RoundEvent.DeadlinePassed());
+        tasks.remove(id);
+      }
+    });
+    handle.accept(new RoundEvent.Started());
+  }
+
+  // ---------------------------------------------------------------- hinted handoff
+
+  private void missed(String key, List<String> replicas) {
+    for (String replica : replicas) {
+      if (!replica.equals(name)) {
+        disk.putHint(new Hint(replica, key, wallMillis()));
+      }
+    }
+  }
+
+  /** As HintedHandoff: read the record held now, apply it on the peer, drop the hint once it holds it. */
+  private void replayHints() {
+    Simulation.Config config = world.config();
+    for (String peer : peers) {
+      for (Hint hint : disk.hints(peer, config.hintsPerTick())) {
+        String id = peer + "\u0000" + hint.key();
+        if (replaying.contains(id)) {
+          continue;
+        }
+        if (wallMillis() - hint.createdMillis() > config.hintExpiry().toMillis()) {
+          disk.deleteHint(peer, hint.key());
+          world.counted("hints expired");
+          continue;
+        }
+        replaying.add(id);
+        long step = config.stepTimeout().toMillis();
+        long[] task = new long[1];
+        task[0] = task(reply -> {
+          if (reply.round() == 1 && reply.answer() instanceof RecordHeld held) {
+            if (held.record().isEmpty()) {
+              finishHint(task[0], id, hint, true);
+              return;
+            }
+            Record record = held.record().get();
+            send(task[0], peer, new Apply(hint.key(), record, stamp(), Cause.HINT), 2);
+            tasks.put(task[0], applied -> {
+              boolean holds = applied.answer() instanceof Applied answer && !record.version().isAfter(answer.version());
+              finishHint(task[0], id, hint, holds);
+              if (holds) {
+                world.counted("hints replayed");
+              }
+            });
+          } else {
+            finishHint(task[0], id, hint, false);
+          }
+        }, step, () -> replaying.remove(id));
+        send(task[0], name, new Read(hint.key(), stamp(), Cause.HINT), 1);
+      }
+    }
+  }
+
+  private void finishHint(long task, String id, Hint hint, boolean delivered) {
+    tasks.remove(task);
+    replaying.remove(id);
+    if (delivered) {
+      disk.deleteHint(hint.target(), hint.key());
+    }
+  }
+
+  // ---------------------------------------------------------------- tombstone sweeper
+
+  /** As TombstoneSweeper: settle a tombstone only once every replica says it holds that very one. */
+  private void sweep() {
+    if (sweeping) {
+      return;
+    }
+    long olderThan = clock.peek() - HybridLogicalClock.fromMillis(world.config().sweepInterval().toMillis());
+    List<Entry> tombstones = core.unsettledTombstones(100, olderThan);
+    if (!tombstones.isEmpty()) {
+      sweeping = true;
+      sweepNext(new ArrayList<>(tombstones));
+    }
+  }
+
+  private void sweepNext(List<Entry> left) {
+    if (left.isEmpty()) {
+      sweeping = false;
+      return;
+    }
+    Entry tombstone = left.remove(0);
+    List<String> all = new ArrayList<>(peers);
+    all.add(name);
+    Set<String> holding = new HashSet<>();
+    long step = world.config().stepTimeout().toMillis();
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      if (reply.round() != 1) {
+        return;
+      }
+      if (!(reply.answer() instanceof TombstoneHeld held && held.holds())) {
+        tasks.remove(task[0]);
+        sweepNext(left);
+        return;
+      }
+      holding.add(reply.replica());
+      if (holding.size() == all.size()) {
+        tasks.remove(task[0]);
+        for (String replica : all) {
+          send(0, replica, new SettleTombstone(tombstone.key(), tombstone.version(), stamp()), 2);
+        }
+        world.counted("tombstones settled");
+        sweepNext(left);
+      }
+    }, step, () -> sweepNext(left));
+    for (String replica : all) {
+      send(task[0], replica, new CheckTombstone(tombstone.key(), tombstone.version(), stamp()), 1);
+    }
+  }
+
+  // ---------------------------------------------------------------- anti-entropy
+
+  private static final List<Integer> ALL_BUCKETS = IntStream.range(0, BucketHashes.BUCKETS).boxed().toList();
+
+  /** As AntiEntropySession: list both sides, then move each record from the newer side to the other. */
+  private void antiEntropy() {
+    if (antiEntropyRunning) {
+      return;
+    }
+    antiEntropyRunning = true;
+    String peer = peers.get(world.random().nextInt(peers.size()));
+    Map<String, Entries> listed = new HashMap<>();
+    long step = world.config().stepTimeout().toMillis();
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      if (!(reply.answer() instanceof Entries entries)) {
+        tasks.remove(task[0]);
+        antiEntropyRunning = false;
+        return;
+      }
+      listed.put(reply.replica(), entries);
+      if (listed.size() == 2) {
+        tasks.remove(task[0]);
+        compare(peer, listed.get(name), listed.get(peer));
+      }
+    }, step, () -> antiEntropyRunning = false);
+    ListEntries list = new ListEntries(ALL_BUCKETS, StoreCore.ENTRIES_MAX, false, stamp());
+    send(task[0], name, list, 1);
+    send(task[0], peer, list, 1);
+  }
+
+  private void compare(String peer, Entries local, Entries remote) {
+    Map<String, Entry> ours = new HashMap<>();
+    local.entries().forEach(entry -> ours.put(entry.key(), entry));
+    List<Runnable> moves = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (Entry theirs : remote.entries()) {
+      seen.add(theirs.key());
+      Entry mine = ours.get(theirs.key());
+      if (mine == null || theirs.version().isAfter(mine.version())) {
+        Record known = theirs.digest() == Record.TOMBSTONE_DIGEST ? Record.tombstone(theirs.version()) : null;
+        moves.add(() -> move(theirs.key(), peer, name, known));
+      } else if (mine.version().isAfter(theirs.version())) {
+        moves.add(() -> move(theirs.key(), name, peer, null));
+      }
+    }
+    if (!remote.truncated()) {
+      for (String key : ours.keySet()) {
+        if (!seen.contains(key)) {
+          moves.add(() -> move(key, name, peer, null));
+        }
+      }
+    }
+    moves.forEach(Runnable::run);
+    antiEntropyRunning = false;
+  }
+
+  /** Copies {@code key}'s record from {@code holder} to {@code other}: read it there first unless it is known. */
+  private void move(String key, String holder, String other, Record known) {
+    long step = world.config().stepTimeout().toMillis();
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      if (reply.round() == 1 && reply.answer() instanceof RecordHeld held && held.record().isPresent()
+          && clock.admit(holder, "anti-entropy read", held.stamp().clock(), held.record().get().version().hlc())) {
+        send(task[0], other, new Apply(key, held.record().get(), stamp(), Cause.ANTI_ENTROPY), 2);
+      } else {
+        if (reply.round() == 2 && reply.answer() instanceof Applied) {
+          world.counted("anti-entropy moves");
+        }
+        tasks.remove(task[0]);
+      }
+    }, step, () -> {});
+    if (known != null) {
+      send(task[0], other, new Apply(key, known, stamp(), Cause.ANTI_ENTROPY), 2);
+    } else {
+      send(task[0], holder, new Read(key, stamp(), Cause.ANTI_ENTROPY), 1);
+    }
+  }
+
+  /** Tombstones purged since this process started. */
+  long tombstonesPurged() {
+    return stats.tombstonesPurged();
+  }
+}

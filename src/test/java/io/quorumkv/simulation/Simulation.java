@@ -1,0 +1,337 @@
+package io.quorumkv.simulation;
+
+import io.quorumkv.config.Fanout;
+import io.quorumkv.coordinator.QuorumNotReached;
+import io.quorumkv.coordinator.ReadResult;
+import io.quorumkv.coordinator.WriteResult;
+import io.quorumkv.faults.DeliberateBug;
+import io.quorumkv.store.Value;
+import io.quorumkv.torture.LinearizabilityChecker;
+import io.quorumkv.torture.Operation;
+import io.quorumkv.torture.Operation.Kind;
+import io.quorumkv.torture.Operation.Outcome;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The deterministic simulation (docs/testing.md, "The deterministic simulation"): three replicas
+ * in one thread, on simulated time and a seeded network, with crashes and partitions, and
+ * clients whose history the torture run's {@link LinearizabilityChecker} judges. Everything a
+ * run does follows from its seed, so a failing seed replays exactly.
+ */
+final class Simulation {
+
+  /** Everything a run depends on, chosen from the seed (each seed tries other timings and fault rates). */
+  record Config(
+      long seed, Set<DeliberateBug> bugs, int clients, int keys, long workloadMillis, long quiesceMillis,
+      Duration maxClockOffset, Duration maxMessageAge, Duration tombstoneGrace, Duration purgeInterval,
+      Duration hintInterval, Duration hintExpiry, int hintsPerTick, Duration sweepInterval,
+      Duration antiEntropyInterval, Duration stepTimeout, Duration writeTimeout, Duration readTimeout,
+      Fanout fanout, SimNetwork.Faults faults, long faultGapMaxMillis, long faultLengthMaxMillis) {
+
+    static Config of(long seed, Set<DeliberateBug> bugs) {
+      Random random = new Random(seed ^ 0x5DEECE66DL);
+      Duration maxClockOffset = Duration.ofSeconds(1);
+      // The production relations (Settings checks them): max-message-age >= 3 x the offset,
+      // skew margin >= 2 x, and the grace is hint expiry + max-message-age + skew margin.
+      Duration maxMessageAge = maxClockOffset.multipliedBy(3);
+      Duration skewMargin = maxClockOffset.multipliedBy(2);
+      Duration hintExpiry = Duration.ofMillis(1_000 + random.nextInt(4_000));
+      Duration grace = hintExpiry.plus(maxMessageAge).plus(skewMargin);
+      SimNetwork.Faults faults = new SimNetwork.Faults(
+          random.nextDouble() * 0.15, random.nextDouble() * 0.05, 2 + random.nextInt(20),
+          random.nextDouble() * 0.05, 500 + random.nextInt(4_000));
+      Fanout fanout = random.nextBoolean() ? Fanout.ALL : Fanout.quorumFirst(Duration.ofMillis(20 + random.nextInt(60)));
+      Duration timeout = Duration.ofMillis(1_500 + random.nextInt(2_500));
+      return new Config(seed, Set.copyOf(bugs), 2 + random.nextInt(3), 2 + random.nextInt(12),
+          10_000 + random.nextInt(20_000), 15_000, maxClockOffset, maxMessageAge, grace,
+          Duration.ofMillis(200 + random.nextInt(800)), Duration.ofMillis(100 + random.nextInt(900)), hintExpiry,
+          1 + random.nextInt(8), Duration.ofMillis(500 + random.nextInt(2_500)),
+          Duration.ofMillis(500 + random.nextInt(6_000)), Duration.ofMillis(500), timeout, timeout, fanout, faults,
+          500 + random.nextInt(3_000), 200 + random.nextInt(random.nextBoolean() ? 6_000 : 15_000));
+    }
+  }
+
+  /** How a run went: its history, the checker's verdict, and what it exercised. */
+  record Result(Config config, List<Operation> history, LinearizabilityChecker.Result verdict,
+      Map<String, Long> counters) {
+
+    boolean linearizable() {
+      return verdict.verdict() == LinearizabilityChecker.Verdict.LINEARIZABLE;
+    }
+
+    String describe() {
+      StringBuilder text = new StringBuilder("seed " + config.seed() + " " + verdict.verdict()
+          + (config.bugs().isEmpty() ? "" : " with " + config.bugs()) + ": " + history.size() + " operations, "
+          + counters + "\n  " + config + "\n");
+      verdict.smallestViolation().ifPresent(violation -> {
+        text.append("  key ").append(violation.key()).append(": no linearization fits ")
+            .append(violation.stuck().map(Operation::describe).orElse("?")).append('\n');
+        violation.window().forEach(operation -> text.append("    ").append(operation.describe()).append('\n'));
+      });
+      return text.toString();
+    }
+  }
+
+  static final List<String> NAMES = List.of("peer0", "peer1", "peer2");
+  /** A bound on one run's work: a run that needs more is a livelock, reported as a failure. */
+  private static final long STEPS_MAX = 20_000_000;
+  private static final int FINAL_READ_ATTEMPTS = 10;
+
+  private final Config config;
+  private final Random random;
+  private final EventLoop loop = new EventLoop();
+  private final SimNetwork network;
+  private final List<SimReplica> replicas = new ArrayList<>();
+  private final List<Operation> history = new ArrayList<>();
+  private final Map<String, Long> counters = new TreeMap<>();
+  private long nextTaskId = 1;
+  private long workloadEnd;
+  private boolean faultActive;
+
+  private Simulation(Config config) {
+    this.config = config;
+    this.random = new Random(config.seed());
+    this.network = new SimNetwork(loop, random, config.faults());
+    long offsetRange = config.maxClockOffset().toMillis() * 3 / 10; // skew within the discipline
+    for (String name : NAMES) {
+      List<String> peers = NAMES.stream().filter(other -> !other.equals(name)).toList();
+      long offset = random.nextLong(2 * offsetRange + 1) - offsetRange;
+      replicas.add(new SimReplica(this, name, random.nextLong() | 1, offset, peers, config.bugs()));
+    }
+  }
+
+  static Result run(long seed, Set<DeliberateBug> bugs) {
+    return new Simulation(Config.of(seed, bugs)).run();
+  }
+
+  private Result run() {
+    replicas.forEach(SimReplica::start);
+    workloadEnd = config.workloadMillis();
+    for (int client = 0; client < config.clients(); client++) {
+      int id = client;
+      loop.after(random.nextInt(50), () -> nextOperation(id, 0));
+    }
+    loop.after(random.nextLong(config.faultGapMaxMillis()), this::nextFault);
+    loop.runUntil(workloadEnd, STEPS_MAX);
+    // Heal everything, let hints and anti-entropy converge, then read every key once more.
+    network.heal();
+    replicas.stream().filter(replica -> !replica.isUp()).forEach(SimReplica::start);
+    loop.runUntil(workloadEnd + config.quiesceMillis(), STEPS_MAX);
+    for (int key = 0; key < config.keys(); key++) {
+      finalRead("k" + key, FINAL_READ_ATTEMPTS);
+      loop.runUntil(loop.now() + 20_000, STEPS_MAX);
+    }
+    replicas.forEach(replica -> counted("crashes", replica.disk.crashes()));
+    replicas.stream().filter(SimReplica::isUp).forEach(replica -> counted("tombstones purged", replica.tombstonesPurged()));
+    counted("messages", network.sent());
+    counted("dropped", network.dropped());
+    counted("duplicated", network.duplicated());
+    counted("steps", loop.steps());
+    LinearizabilityChecker.Result verdict = new LinearizabilityChecker(64L << 20).check(history);
+    return new Result(config, List.copyOf(history), verdict, Map.copyOf(counters));
+  }
+
+  // ---------------------------------------------------------------- the world, for the replicas
+
+  long now() {
+    return loop.now();
+  }
+
+  EventLoop loop() {
+    return loop;
+  }
+
+  SimNetwork network() {
+    return network;
+  }
+
+  Random random() {
+    return random;
+  }
+
+  Config config() {
+    return config;
+  }
+
+  long nextTaskId() {
+    return nextTaskId++;
+  }
+
+  SimReplica replica(String name) {
+    return replicas.get(NAMES.indexOf(name));
+  }
+
+  void counted(String what) {
+    counted(what, 1);
+  }
+
+  void counted(String what, long count) {
+    counters.merge(what, count, Long::sum);
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  private void nextOperation(int client, int sequence) {
+    if (loop.now() >= workloadEnd) {
+      return;
+    }
+    List<SimReplica> up = replicas.stream().filter(SimReplica::isUp).toList();
+    if (up.isEmpty()) {
+      loop.after(50, () -> nextOperation(client, sequence));
+      return;
+    }
+    SimReplica coordinator = up.get(random.nextInt(up.size()));
+    // Most operations go to two hot keys; the others are cold, so a key can stay untouched for
+    // longer than the tombstone grace (which is what a purge rule needs to be tested).
+    String key = "k" + (random.nextDouble() < 0.7 ? random.nextInt(2) : random.nextInt(config.keys()));
+    double pick = random.nextDouble();
+    Runnable next = () -> loop.after(random.nextInt(100), () -> nextOperation(client, sequence + 1));
+    if (pick < 0.5) {
+      read(client, coordinator, key, next);
+    } else {
+      String value = pick < 0.85 ? "c" + client + "-" + sequence : null;
+      write(client, coordinator, key, value, next);
+    }
+  }
+
+  /** A client gives up this long after sending: its coordinator may have died with the request. */
+  private long clientTimeoutMillis() {
+    return Math.max(config.writeTimeout().toMillis(), config.readTimeout().toMillis()) + 1_000;
+  }
+
+  private void write(int client, SimReplica coordinator, String key, String value, Runnable next) {
+    long invoked = loop.historyNanos();
+    boolean[] done = new boolean[1];
+    Optional<Value> written = Optional.ofNullable(value).map(Value::ofUtf8);
+    coordinator.write(key, written, result -> {
+      if (!done[0]) {
+        done[0] = true;
+        history.add(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), outcomeOf(result)));
+        next.run();
+      }
+    });
+    loop.after(clientTimeoutMillis(), () -> {
+      if (!done[0]) {
+        done[0] = true;
+        history.add(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), Outcome.UNKNOWN));
+        next.run();
+      }
+    });
+  }
+
+  private static Outcome outcomeOf(WriteResult result) {
+    if (result instanceof WriteResult.Written) {
+      return Outcome.OK;
+    }
+    if (result instanceof QuorumNotReached failed) {
+      return failed.phase().indeterminate() ? Outcome.UNKNOWN : Outcome.FAIL;
+    }
+    return Outcome.FAIL; // refused before any replica was asked (the rounds never give these)
+  }
+
+  private void read(int client, SimReplica coordinator, String key, Runnable next) {
+    long invoked = loop.historyNanos();
+    boolean[] done = new boolean[1];
+    coordinator.read(key, result -> {
+      if (!done[0]) {
+        done[0] = true;
+        readAnswered(client, key, invoked, result);
+        next.run();
+      }
+    });
+    loop.after(clientTimeoutMillis(), () -> {
+      if (!done[0]) {
+        done[0] = true; // an unanswered read constrains nothing
+        next.run();
+      }
+    });
+  }
+
+  private boolean readAnswered(int client, String key, long invoked, ReadResult result) {
+    if (result instanceof ReadResult.Found found) {
+      String value = new String(found.record().value().bytes(), StandardCharsets.UTF_8);
+      history.add(new Operation(client, key, Kind.READ, value, invoked, loop.historyNanos(), Outcome.OK));
+      return true;
+    }
+    if (result instanceof ReadResult.NotFound) {
+      history.add(new Operation(client, key, Kind.READ, null, invoked, loop.historyNanos(), Outcome.OK));
+      return true;
+    }
+    return false; // a read that failed constrains nothing
+  }
+
+  /** After healing: a quorum read of {@code key}, tried again until it answers. */
+  private void finalRead(String key, int attemptsLeft) {
+    if (attemptsLeft == 0) {
+      counted("final reads unanswered");
+      return;
+    }
+    long invoked = loop.historyNanos();
+    replicas.get(0).read(key, result -> {
+      if (!readAnswered(Operation.FINAL_READER, key, invoked, result)) {
+        loop.after(100, () -> finalRead(key, attemptsLeft - 1));
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /**
+   * One fault at a time, then a gap: one replica crashes, all of them crash at once, one replica
+   * is cut off both ways, or one link is cut one way.
+   */
+  private void nextFault() {
+    if (loop.now() >= workloadEnd) {
+      return;
+    }
+    long length = 100 + random.nextLong(config.faultLengthMaxMillis());
+    double pick = random.nextDouble();
+    if (!faultActive && pick < 0.4) {
+      SimReplica victim = replicas.get(random.nextInt(replicas.size()));
+      faultActive = true;
+      victim.crash();
+      loop.after(length, () -> {
+        if (!victim.isUp()) { // the end of the workload may have restarted it already
+          victim.start();
+        }
+        faultActive = false;
+      });
+    } else if (!faultActive && pick < 0.5) {
+      // A power cut: every replica dies at once and restarts on what its disk holds.
+      faultActive = true;
+      replicas.forEach(SimReplica::crash);
+      loop.after(length, () -> {
+        replicas.stream().filter(replica -> !replica.isUp()).forEach(SimReplica::start);
+        faultActive = false;
+      });
+    } else if (!faultActive && pick < 0.75) {
+      String isolated = NAMES.get(random.nextInt(NAMES.size()));
+      faultActive = true;
+      NAMES.stream().filter(other -> !other.equals(isolated)).forEach(other -> {
+        network.cut(isolated, other);
+        network.cut(other, isolated);
+      });
+      loop.after(length, this::healNetwork);
+    } else if (!faultActive && pick < 0.9) {
+      int from = random.nextInt(NAMES.size());
+      int to = (from + 1 + random.nextInt(NAMES.size() - 1)) % NAMES.size();
+      faultActive = true;
+      network.cut(NAMES.get(from), NAMES.get(to));
+      loop.after(length, this::healNetwork);
+    }
+    loop.after(length + random.nextLong(config.faultGapMaxMillis()), this::nextFault);
+  }
+
+  private void healNetwork() {
+    network.heal();
+    faultActive = false;
+  }
+}
