@@ -1,6 +1,6 @@
 package io.quorumkv.config;
 
-import java.util.Locale;
+import io.quorumkv.labels.Labels;
 import java.util.Optional;
 
 /**
@@ -16,11 +16,8 @@ public enum FsyncMode {
   /** Acknowledged once written to the OS; synced only when the OS decides. */
   NEVER;
 
+  /** Parses {@code always|periodic|never} in any case; empty for anything else. */
   public static Optional<FsyncMode> parse(String text) {
-    try {
-      return Optional.of(valueOf(text.trim().toUpperCase(Locale.ROOT)));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
+    return Labels.parse(FsyncMode.class, text);
   }
 }

@@ -3,6 +3,7 @@ package io.quorumkv.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.quorumkv.faults.DeliberateBug;
+import io.quorumkv.labels.Labels;
 import io.quorumkv.config.FsyncMode;
 import java.time.Duration;
 import java.util.List;
@@ -162,9 +163,7 @@ public record Settings(
           q.getBytes("limits.store-queue-bytes-max"),
           q.getString("storage.engine"),
           q.getBytes("storage.bytes-max"),
-          FsyncMode.parse(q.getString("storage.fsync")).orElseThrow(() -> new IllegalArgumentException(
-              "quorumkv.storage.fsync (FSYNC) must be always, periodic or never, not '"
-                  + q.getString("storage.fsync") + "'")),
+          Labels.parseOrThrow(FsyncMode.class, q.getString("storage.fsync"), "quorumkv.storage.fsync (FSYNC)"),
           q.getDuration("max-message-age"),
           q.getDuration("max-clock-offset"),
           new AntiEntropy(

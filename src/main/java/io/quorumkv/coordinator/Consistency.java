@@ -1,6 +1,6 @@
 package io.quorumkv.coordinator;
 
-import java.util.Locale;
+import io.quorumkv.labels.Labels;
 import java.util.Optional;
 
 /**
@@ -17,11 +17,7 @@ public enum Consistency {
 
   /** Parses {@code one|quorum|all} in any case; empty for anything else. */
   public static Optional<Consistency> parse(String text) {
-    try {
-      return Optional.of(valueOf(text.trim().toUpperCase(Locale.ROOT)));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
+    return Labels.parse(Consistency.class, text);
   }
 
   /** Answers required out of {@code replicas}. */
@@ -34,6 +30,6 @@ public enum Consistency {
   }
 
   public String label() {
-    return name().toLowerCase(Locale.ROOT);
+    return Labels.of(this);
   }
 }

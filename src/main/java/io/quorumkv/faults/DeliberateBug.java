@@ -1,7 +1,7 @@
 package io.quorumkv.faults;
 
 import java.util.EnumSet;
-import java.util.Locale;
+import io.quorumkv.labels.Labels;
 import java.util.Set;
 
 /**
@@ -12,46 +12,29 @@ import java.util.Set;
  */
 public enum DeliberateBug {
   /** Reads reply with the newest of R answers without writing it back to W replicas first. */
-  NO_READ_WRITE_BACK("no-read-write-back"),
+  NO_READ_WRITE_BACK,
   /** Writes skip the version query: one round, the version stamped by the local clock alone. */
-  ONE_ROUND_WRITES("one-round-writes"),
+  ONE_ROUND_WRITES,
   /**
    * Applies are made durable only once a second, but reads and version queries see them at
    * once (Applies are still acknowledged only when durable): a crash loses values already read.
    */
-  UNSYNCED_READS("unsynced-reads"),
+  UNSYNCED_READS,
   /** Tombstones are purged once the grace has passed, settled by every replica or not. */
-  TIMER_PURGE("timer-purge");
+  TIMER_PURGE;
 
-  private final String label;
-
-  DeliberateBug(String label) {
-    this.label = label;
-  }
-
+  /** {@code no-read-write-back} and so on: how settings and {@code DELIBERATE_BUGS} name it. */
   public String label() {
-    return label;
+    return Labels.of(this);
   }
 
   /** Parses a comma-separated list of labels; blank means none. */
   public static Set<DeliberateBug> parseList(String list) {
     Set<DeliberateBug> bugs = EnumSet.noneOf(DeliberateBug.class);
     for (String item : list.split(",")) {
-      String label = item.trim().toLowerCase(Locale.ROOT);
-      if (label.isEmpty()) {
-        continue;
+      if (!item.isBlank()) {
+        bugs.add(Labels.parseOrThrow(DeliberateBug.class, item, "a deliberate bug"));
       }
-      DeliberateBug bug = null;
-      for (DeliberateBug candidate : values()) {
-        if (candidate.label.equals(label)) {
-          bug = candidate;
-        }
-      }
-      if (bug == null) {
-        throw new IllegalArgumentException("unknown deliberate bug '" + label + "' (known: no-read-write-back, "
-            + "one-round-writes, unsynced-reads, timer-purge)");
-      }
-      bugs.add(bug);
     }
     return bugs;
   }

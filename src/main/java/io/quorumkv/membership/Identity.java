@@ -6,7 +6,7 @@ import io.quorumkv.store.ReplicaProtocol.TimeReply;
 import io.quorumkv.store.Incarnation;
 import java.security.SecureRandom;
 import java.util.List;
-import java.util.Locale;
+import io.quorumkv.labels.Labels;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -122,15 +122,10 @@ public final class Identity {
   }
 
   private static String label(Incarnation.State state) {
-    return state.name().toLowerCase(Locale.ROOT);
+    return Labels.of(state);
   }
 
   private static Optional<Incarnation.State> parse(String label) {
-    for (Incarnation.State state : Incarnation.State.values()) {
-      if (label(state).equals(label)) {
-        return Optional.of(state);
-      }
-    }
-    return Optional.empty();
+    return Labels.parse(Incarnation.State.class, label);
   }
 }

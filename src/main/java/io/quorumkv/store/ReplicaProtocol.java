@@ -12,8 +12,8 @@ import java.util.Optional;
  * handoff, anti-entropy, the tombstone sweeper or the peer monitor asks a replica, and every
  * answer. The same records travel to the local {@link StoreActor} in a {@link Call} and to a peer
  * through the wire codec ({@code io.quorumkv.wire.WireCodec}), which encodes the family once and
- * decodes it on the peer into these records: a new message is a record here, its handler, and its
- * sender, with nothing in the transport (docs/design.md, "Replica protocol").
+ * decodes it on the peer into these records: a new message is a record here, its handler (in
+ * {@link StoreCore}), and its sender, with nothing in the transport (docs/design.md, "Replica protocol").
  *
  * <p>The records validate themselves in their constructors, so a decoded peer message that breaks
  * a rule is malformed (a 400) before anything reads it. They hold no actor references: the
@@ -46,32 +46,31 @@ public final class ReplicaProtocol {
    */
   public enum Cause {
     /** A client write: its version query and its apply round. */
-    WRITE("write", Lane.FOREGROUND),
+    WRITE(Lane.FOREGROUND),
     /** A client read's first round. */
-    READ("read", Lane.FOREGROUND),
+    READ(Lane.FOREGROUND),
     /** A read's write-back of the newest record to W replicas: the client waits for it. */
-    WRITE_BACK("write-back", Lane.FOREGROUND),
+    WRITE_BACK(Lane.FOREGROUND),
     /** A read repairing a replica that answered an older record after the read was decided. */
-    REPAIR("repair", Lane.BACKGROUND),
+    REPAIR(Lane.BACKGROUND),
     /** Hinted handoff replaying a record to a replica that missed it. */
-    HINT("hint", Lane.BACKGROUND),
+    HINT(Lane.BACKGROUND),
     /** Anti-entropy comparing and copying records between two replicas. */
-    ANTI_ENTROPY("anti-entropy", Lane.BACKGROUND),
+    ANTI_ENTROPY(Lane.BACKGROUND),
     /** The tombstone sweeper asking whether every replica holds a tombstone, and settling it. */
-    SWEEP("sweep", Lane.BACKGROUND),
+    SWEEP(Lane.BACKGROUND),
     /** The peer monitor's pings and clock and identity exchange. */
-    MEMBERSHIP("membership", Lane.BACKGROUND);
+    MEMBERSHIP(Lane.BACKGROUND);
 
-    private final String label;
     private final Lane lane;
 
-    Cause(String label, Lane lane) {
-      this.label = label;
+    Cause(Lane lane) {
       this.lane = lane;
     }
 
+    /** {@code write-back} and so on: as the {@code cause} query parameter and the metrics name it. */
     public String label() {
-      return label;
+      return io.quorumkv.labels.Labels.of(this);
     }
 
     public Lane lane() {
@@ -92,7 +91,7 @@ public final class ReplicaProtocol {
   }
 
   /**
-   * A request the replica's {@link StoreActor} answers. {@link #clockReadings} are the readings the
+   * A request the replica's {@link StoreCore} answers (driven by its {@link StoreActor}). {@link #clockReadings} are the readings the
    * receiver must admit before it acts (clock rule 1, docs/clock-discipline.md).
    */
   public sealed interface StoreRequest extends Request
