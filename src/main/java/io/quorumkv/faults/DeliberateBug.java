@@ -7,7 +7,8 @@ import java.util.Set;
 /**
  * TEST ONLY. Correctness rules that can be switched off one at a time
  * ({@code quorumkv.test.deliberate-bugs}, env {@code DELIBERATE_BUGS}), to prove that the
- * torture run's linearizability checker notices when each of them is missing. A replica with
+ * deterministic simulation and the torture run notice when each of them is missing
+ * (docs/testing.md). A replica with
  * any of them logs a warning at startup; never set one on a cluster that holds real data.
  */
 public enum DeliberateBug {

@@ -121,8 +121,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
           }
 
           @Override
-          public boolean startScan(Runnable scan) {
-            return startScanOffThread(scan);
+          public boolean startScan(java.util.function.Supplier<Runnable> prepare) {
+            return startScanOffThread(prepare);
           }
         });
     timers.startTimerWithFixedDelay(PurgeTick.INSTANCE, purgeRule.checkInterval());
@@ -135,9 +135,16 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     }
   }
 
-  private boolean startScanOffThread(Runnable scan) {
+  private boolean startScanOffThread(java.util.function.Supplier<Runnable> prepare) {
     if (!scans.tryAcquire()) {
       return false;
+    }
+    Runnable scan;
+    try {
+      scan = prepare.get();
+    } catch (RuntimeException e) {
+      scans.release();
+      throw e;
     }
     CompletableFuture.runAsync(() -> {
       try {

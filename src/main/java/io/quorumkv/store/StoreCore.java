@@ -60,10 +60,12 @@ public final class StoreCore<C> {
     void flushSoon();
 
     /**
-     * Run {@code scan} (it answers by itself), on any thread; false when too many run already,
-     * and the listing is then answered as truncated.
+     * Takes a scan slot, then calls {@code prepare} at once (it takes the snapshot) and runs the
+     * scan it returns (which answers by itself) on any thread, freeing the slot when it ends or
+     * when {@code prepare} throws. False, with nothing called, when every slot is taken: the
+     * listing is then answered as truncated.
      */
-    boolean startScan(Runnable scan);
+    boolean startScan(java.util.function.Supplier<Runnable> prepare);
   }
 
   /** When settled tombstones may be purged (docs/design.md, "Convergence"). */
@@ -167,17 +169,15 @@ public final class StoreCore<C> {
       handleNow(caller, request);
       return;
     }
-    if (!admitClock(caller, request)) {
-      release(weight);
-      return;
-    }
+    boolean queued = false;
     try {
-      if (!queue(caller, apply, weight)) {
-        release(weight); // answered at once (refused, too old): not queued
-      }
+      queued = admitClock(caller, request) && queue(caller, apply, weight);
     } catch (CorruptRecordException e) {
-      release(weight);
       outbox.answer(caller, unreadable());
+    } finally {
+      if (!queued) {
+        release(weight); // answered at once (refused, too old, unreadable) or failed: not queued
+      }
     }
   }
 
@@ -413,20 +413,21 @@ public final class StoreCore<C> {
    * counts as incomplete (it tries again, with other buckets first).
    */
   private void listEntries(C caller, ListEntries request) {
-    Storage.Snapshot snapshot = storage.snapshot();
     int limit = Math.min(request.limit(), ENTRIES_MAX);
     Set<Integer> wanted = Set.copyOf(request.buckets());
-    Stamp stamp = stamp(); // the clock covers the snapshot, taken after it observed the request
-    Runnable scan = () -> {
-      try (snapshot) {
-        outbox.answer(caller, entriesOf(snapshot, wanted, limit, request.includeSettled(), stamp));
-      } catch (RuntimeException e) {
-        outbox.answer(caller, new Entries(stamp, List.of(), true)); // the storage closed meanwhile
-      }
-    };
-    if (!outbox.startScan(scan)) {
-      snapshot.close();
-      outbox.answer(caller, new Entries(stamp, List.of(), true));
+    boolean started = outbox.startScan(() -> {
+      Storage.Snapshot snapshot = storage.snapshot();
+      Stamp stamp = stamp(); // the clock covers the snapshot, taken after it observed the request
+      return () -> {
+        try (snapshot) {
+          outbox.answer(caller, entriesOf(snapshot, wanted, limit, request.includeSettled(), stamp));
+        } catch (RuntimeException e) {
+          outbox.answer(caller, new Entries(stamp, List.of(), true)); // the storage closed meanwhile
+        }
+      };
+    });
+    if (!started) {
+      outbox.answer(caller, new Entries(stamp(), List.of(), true));
     }
   }
 

@@ -122,7 +122,11 @@ public class CoordinatorShellTest {
     manualTime.expectNoMessageFor(QUIET, client);
     manualTime.timePasses(TIMEOUT);
     assertEquals(new QuorumNotReached(Phase.APPLY, 1, 2, 3), client.expectMessageClass(QuorumNotReached.class));
-    assertEquals(List.of(List.of("b", "c")), List.copyOf(missed));
+    // Reported just after the reply, on the coordinator's thread: waited for, not raced.
+    client.awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(List.of(List.of("b", "c")), List.copyOf(missed));
+      return null;
+    });
   }
 
   @Test

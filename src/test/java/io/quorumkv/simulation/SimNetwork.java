@@ -12,12 +12,21 @@ import java.util.Set;
  */
 final class SimNetwork {
 
-  /** The seed's choice of how bad the network is. */
-  record Faults(double drop, double duplicate, long delayMaxMillis, double slow, long slowMaxMillis) {}
+  /**
+   * The seed's choice of how bad the network is: {@code slow} messages take up to
+   * {@code slowMaxMillis}, and one in {@link #VERY_LATE_ONE_IN} takes up to
+   * {@link #VERY_LATE_MAX_MILLIS}, longer than any tombstone grace here.
+   */
+  record Faults(double drop, double duplicate, long delayMaxMillis, double slow, long slowMaxMillis) {
+    static final Faults CALM = new Faults(0, 0, 5, 0, 1);
+  }
+
+  static final int VERY_LATE_ONE_IN = 500;
+  static final long VERY_LATE_MAX_MILLIS = 20_000;
 
   private final EventLoop loop;
   private final Random random;
-  private final Faults faults;
+  private Faults faults;
   private final Set<String> cut = new HashSet<>();
   private long sent;
   private long dropped;
@@ -29,13 +38,24 @@ final class SimNetwork {
     this.faults = faults;
   }
 
-  void send(String from, String to, Runnable deliver) {
+  /**
+   * Sends a message; {@code refused} runs instead, at once, when the link is cut and the seed
+   * makes the connection fail fast (the other half of the time it hangs, and the message is lost).
+   */
+  void send(String from, String to, Runnable deliver, Runnable refused) {
     if (from.equals(to)) {
       loop.after(0, deliver);
       return;
     }
     sent++;
-    if (cut.contains(link(from, to)) || random.nextDouble() < faults.drop()) {
+    if (cut.contains(link(from, to))) {
+      dropped++;
+      if (random.nextBoolean()) {
+        loop.after(1, refused);
+      }
+      return;
+    }
+    if (random.nextDouble() < faults.drop()) {
       dropped++;
       return;
     }
@@ -47,6 +67,9 @@ final class SimNetwork {
   }
 
   private long delay() {
+    if (faults != Faults.CALM && random.nextInt(VERY_LATE_ONE_IN) == 0) {
+      return 1 + random.nextLong(VERY_LATE_MAX_MILLIS);
+    }
     if (random.nextDouble() < faults.slow()) {
       return 1 + random.nextLong(faults.slowMaxMillis());
     }
@@ -60,6 +83,12 @@ final class SimNetwork {
 
   void heal() {
     cut.clear();
+  }
+
+  /** From now on nothing is lost, duplicated or slow: for the end of a run, when the replicas must converge. */
+  void calm() {
+    heal();
+    faults = Faults.CALM;
   }
 
   boolean isCut() {

@@ -7,6 +7,7 @@ import io.quorumkv.coordinator.RoundEffect;
 import io.quorumkv.coordinator.RoundEvent;
 import io.quorumkv.coordinator.WriteResult;
 import io.quorumkv.coordinator.WriteRound;
+import io.quorumkv.config.FsyncMode;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.BucketHashes;
 import io.quorumkv.store.Hint;
@@ -18,6 +19,9 @@ import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
 import io.quorumkv.store.ReplicaProtocol.Entries;
+import io.quorumkv.store.ReplicaProtocol.Buckets;
+import io.quorumkv.store.ReplicaProtocol.GetBuckets;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.store.ReplicaProtocol.Entry;
 import io.quorumkv.store.ReplicaProtocol.ListEntries;
 import io.quorumkv.store.ReplicaProtocol.Read;
@@ -33,6 +37,7 @@ import io.quorumkv.store.StoreAdmission;
 import io.quorumkv.store.StoreCore;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -43,7 +48,6 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.IntStream;
 
 /**
  * One replica of the simulation: the production {@link StoreCore} on a {@link SimDisk}, the
@@ -65,7 +69,9 @@ final class SimReplica {
   final String name;
   final long replicaId;
   final SimDisk disk;
-  private final long clockOffsetMillis;
+  private final FsyncMode fsync;
+  /** This replica's wall clock minus simulated time; a restart may find the clock set differently. */
+  private long clockOffsetMillis;
   private final List<String> peers;
   private final Set<DeliberateBug> bugs;
 
@@ -76,19 +82,25 @@ final class SimReplica {
   private ReplicaStats stats;
   /** The tasks of this process waiting for answers; a crash forgets them all. */
   private final Map<Long, Consumer<Reply>> tasks = new HashMap<>();
+  /**
+   * Requests sent to peers and not answered yet, by task, peer and round: as a
+   * {@code RemoteReplica}'s pending call, each ends with the first answer or with a failure
+   * (timeout, refused connection), and a later answer is dropped.
+   */
+  private final Map<String, Integer> awaiting = new HashMap<>();
   private final Set<String> replaying = new HashSet<>();
   private boolean sweeping;
   private boolean antiEntropyRunning;
 
-  SimReplica(Simulation world, String name, long replicaId, long clockOffsetMillis, List<String> peers,
-      Set<DeliberateBug> bugs) {
+  SimReplica(Simulation world, String name, long replicaId, List<String> peers, Set<DeliberateBug> bugs,
+      FsyncMode fsync) {
     this.world = world;
     this.name = name;
     this.replicaId = replicaId;
-    this.clockOffsetMillis = clockOffsetMillis;
     this.peers = List.copyOf(peers);
     this.bugs = Set.copyOf(bugs);
-    this.disk = new SimDisk(true);
+    this.fsync = fsync;
+    this.disk = new SimDisk(fsync == FsyncMode.ALWAYS);
   }
 
   boolean isUp() {
@@ -104,6 +116,7 @@ final class SimReplica {
     Simulation.Config config = world.config();
     up = true;
     epoch++;
+    clockOffsetMillis = world.clockOffsetMillis(); // each start reads a wall clock that may have moved
     clock = HybridLogicalClock.durable(this::wallMillis, disk.clockMark(), disk::putClockMark, config.maxClockOffset());
     stats = new ReplicaStats();
     Incarnation incarnation = new Incarnation(replicaId, Incarnation.State.READY, peers, state -> {});
@@ -116,7 +129,7 @@ final class SimReplica {
           public void answer(Caller caller, Answer answer) {
             SimReplica asker = world.replica(caller.replica());
             Reply reply = new Reply(name, caller.round(), answer);
-            world.network().send(name, caller.replica(), () -> asker.receiveReply(caller.task(), reply));
+            world.network().send(name, caller.replica(), () -> asker.receiveReply(caller.task(), reply), () -> {});
           }
 
           @Override
@@ -125,8 +138,8 @@ final class SimReplica {
           }
 
           @Override
-          public boolean startScan(Runnable scan) {
-            scan.run();
+          public boolean startScan(java.util.function.Supplier<Runnable> prepare) {
+            prepare.get().run();
             return true;
           }
         });
@@ -137,6 +150,9 @@ final class SimReplica {
     if (core.flushesLate()) {
       every(1000, () -> core.lateFlush());
     }
+    if (fsync == FsyncMode.PERIODIC) {
+      every(100, () -> core.sync()); // as StoreActor's SyncTick
+    }
   }
 
   /** The process dies: no clean stop, and what was not synced is lost. */
@@ -144,6 +160,7 @@ final class SimReplica {
     world.counted("tombstones purged", stats.tombstonesPurged());
     up = false;
     tasks.clear();
+    awaiting.clear();
     replaying.clear();
     sweeping = false;
     antiEntropyRunning = false;
@@ -184,18 +201,52 @@ final class SimReplica {
   }
 
   void receiveReply(long task, Reply reply) {
-    if (up) {
-      Consumer<Reply> waiting = tasks.get(task);
-      if (waiting != null) {
-        waiting.accept(reply);
-      }
+    if (up && (reply.replica().equals(name) || stopAwaiting(awaitKey(task, reply.replica(), reply.round())))) {
+      deliver(task, reply);
+    }
+  }
+
+  private void deliver(long task, Reply reply) {
+    Consumer<Reply> waiting = tasks.get(task);
+    if (waiting != null) {
+      waiting.accept(reply);
     }
   }
 
   private void send(long task, String to, StoreRequest request, long round) {
     SimReplica target = world.replica(to);
     Caller caller = new Caller(name, task, round);
-    world.network().send(name, to, () -> target.receive(caller, request));
+    if (to.equals(name)) { // a local call: the store's mailbox, no timeout
+      world.network().send(name, to, () -> target.receive(caller, request), () -> {});
+      return;
+    }
+    String key = awaitKey(task, to, round);
+    awaiting.merge(key, 1, Integer::sum);
+    Runnable failed = () -> {
+      if (stopAwaiting(key)) {
+        deliver(task, new Reply(to, round, new Unavailable("peer request failed (timeout or refused connection)")));
+      }
+    };
+    world.network().send(name, to, () -> target.receive(caller, request), () -> whileUp(0, failed));
+    whileUp(world.config().peerTimeout().toMillis(), failed);
+  }
+
+  private static String awaitKey(long task, String replica, long round) {
+    return task + "/" + replica + "/" + round;
+  }
+
+  /** Ends one pending request: true if it was still pending (its first answer or failure). */
+  private boolean stopAwaiting(String key) {
+    Integer count = awaiting.get(key);
+    if (count == null) {
+      return false;
+    }
+    if (count == 1) {
+      awaiting.remove(key);
+    } else {
+      awaiting.put(key, count - 1);
+    }
+    return true;
   }
 
   /** Registers a task's answer handler, forgotten after {@code timeoutMillis} (then {@code onTimeout} runs). */
@@ -331,7 +382,10 @@ final class SimReplica {
   private void finishHint(long task, String id, Hint hint, boolean delivered) {
     tasks.remove(task);
     replaying.remove(id);
-    if (delivered) {
+    // As HintedHandoff.forget: a hint a newer write refreshed meanwhile stays for the next replay.
+    boolean refreshed = disk.hints(hint.target(), Integer.MAX_VALUE).stream()
+        .anyMatch(stored -> stored.key().equals(hint.key()) && stored.createdMillis() != hint.createdMillis());
+    if (delivered && !refreshed) {
       disk.deleteHint(hint.target(), hint.key());
     }
   }
@@ -388,15 +442,41 @@ final class SimReplica {
 
   // ---------------------------------------------------------------- anti-entropy
 
-  private static final List<Integer> ALL_BUCKETS = IntStream.range(0, BucketHashes.BUCKETS).boxed().toList();
-
-  /** As AntiEntropySession: list both sides, then move each record from the newer side to the other. */
+  /**
+   * As AntiEntropySession: compare both sides' bucket hashes, list the entries of the buckets
+   * that differ on both sides, then move each record from the newer side to the other.
+   */
   private void antiEntropy() {
     if (antiEntropyRunning) {
       return;
     }
     antiEntropyRunning = true;
     String peer = peers.get(world.random().nextInt(peers.size()));
+    Map<String, Buckets> hashes = new HashMap<>();
+    long step = world.config().stepTimeout().toMillis();
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      if (!(reply.answer() instanceof Buckets buckets)) {
+        tasks.remove(task[0]);
+        antiEntropyRunning = false;
+        return;
+      }
+      hashes.put(reply.replica(), buckets);
+      if (hashes.size() == 2) {
+        tasks.remove(task[0]);
+        List<Integer> differing = BucketHashes.differing(hashes.get(name).hashes(), hashes.get(peer).hashes());
+        if (differing.isEmpty()) {
+          antiEntropyRunning = false;
+        } else {
+          listBoth(peer, differing);
+        }
+      }
+    }, step, () -> antiEntropyRunning = false);
+    send(task[0], name, new GetBuckets(stamp()), 1);
+    send(task[0], peer, new GetBuckets(stamp()), 1);
+  }
+
+  private void listBoth(String peer, List<Integer> buckets) {
     Map<String, Entries> listed = new HashMap<>();
     long step = world.config().stepTimeout().toMillis();
     long[] task = new long[1];
@@ -412,7 +492,7 @@ final class SimReplica {
         compare(peer, listed.get(name), listed.get(peer));
       }
     }, step, () -> antiEntropyRunning = false);
-    ListEntries list = new ListEntries(ALL_BUCKETS, StoreCore.ENTRIES_MAX, false, stamp());
+    ListEntries list = new ListEntries(buckets, StoreCore.ENTRIES_MAX, false, stamp());
     send(task[0], name, list, 1);
     send(task[0], peer, list, 1);
   }
@@ -463,6 +543,37 @@ final class SimReplica {
     } else {
       send(task[0], holder, new Read(key, stamp(), Cause.ANTI_ENTROPY), 1);
     }
+  }
+
+  /**
+   * Asks this replica's store for its bucket hashes (kept up to date with every change) and
+   * hands {@code check} them with the hashes computed afresh from its storage: they must agree,
+   * or anti-entropy would miss a difference.
+   */
+  void checkBucketHashes(java.util.function.BiConsumer<long[], long[]> check) {
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      tasks.remove(task[0]);
+      if (reply.answer() instanceof Buckets buckets) {
+        Map<String, Version> settled = new HashMap<>();
+        disk.allSettled().forEach(tombstone -> settled.put(tombstone.key(), tombstone.version()));
+        long[] fresh = BucketHashes.rebuild(disk,
+            entry -> !entry.record().version().equals(settled.get(entry.key()))).snapshot();
+        check.accept(buckets.hashes(), fresh);
+      }
+    }, 1_000, () -> {});
+    send(task[0], name, new GetBuckets(stamp()), 1);
+  }
+
+  /** The value each key holds here (tombstones and absence alike left out), for the convergence check. */
+  Map<String, Version> values() {
+    Map<String, Version> values = new java.util.TreeMap<>();
+    for (io.quorumkv.store.KeyedRecord record : disk.scan("", Integer.MAX_VALUE)) {
+      if (!record.record().isTombstone()) {
+        values.put(record.key(), record.record().version());
+      }
+    }
+    return values;
   }
 
   /** Tombstones purged since this process started. */

@@ -1,6 +1,7 @@
 package io.quorumkv.simulation;
 
 import io.quorumkv.config.Fanout;
+import io.quorumkv.config.FsyncMode;
 import io.quorumkv.coordinator.QuorumNotReached;
 import io.quorumkv.coordinator.ReadResult;
 import io.quorumkv.coordinator.WriteResult;
@@ -13,11 +14,14 @@ import io.quorumkv.torture.Operation.Outcome;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
@@ -34,10 +38,11 @@ final class Simulation {
       Duration maxClockOffset, Duration maxMessageAge, Duration tombstoneGrace, Duration purgeInterval,
       Duration hintInterval, Duration hintExpiry, int hintsPerTick, Duration sweepInterval,
       Duration antiEntropyInterval, Duration stepTimeout, Duration writeTimeout, Duration readTimeout,
-      Fanout fanout, SimNetwork.Faults faults, long faultGapMaxMillis, long faultLengthMaxMillis) {
+      Duration peerTimeout, Fanout fanout, SimNetwork.Faults faults, long faultGapMaxMillis,
+      long faultLengthMaxMillis, FsyncMode fsync) {
 
-    static Config of(long seed, Set<DeliberateBug> bugs) {
-      Random random = new Random(seed ^ 0x5DEECE66DL);
+    static Config of(long seed, Set<DeliberateBug> bugs, FsyncMode fsync) {
+      Random random = new Random(new SplittableRandom(seed).nextLong()); // mixed: nearby seeds differ fully
       Duration maxClockOffset = Duration.ofSeconds(1);
       // The production relations (Settings checks them): max-message-age >= 3 x the offset,
       // skew margin >= 2 x, and the grace is hint expiry + max-message-age + skew margin.
@@ -50,27 +55,40 @@ final class Simulation {
           random.nextDouble() * 0.05, 500 + random.nextInt(4_000));
       Fanout fanout = random.nextBoolean() ? Fanout.ALL : Fanout.quorumFirst(Duration.ofMillis(20 + random.nextInt(60)));
       Duration timeout = Duration.ofMillis(1_500 + random.nextInt(2_500));
-      return new Config(seed, Set.copyOf(bugs), 2 + random.nextInt(3), 2 + random.nextInt(12),
+      // As Settings requires: hedge delay < peer-request-timeout < read and write timeouts.
+      Duration peerTimeout = timeout.multipliedBy(3 + random.nextInt(6)).dividedBy(10);
+      Set<DeliberateBug> chosen = bugs.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(bugs));
+      return new Config(seed, chosen, 2 + random.nextInt(3), 2 + random.nextInt(12),
           10_000 + random.nextInt(20_000), 15_000, maxClockOffset, maxMessageAge, grace,
           Duration.ofMillis(200 + random.nextInt(800)), Duration.ofMillis(100 + random.nextInt(900)), hintExpiry,
           1 + random.nextInt(8), Duration.ofMillis(500 + random.nextInt(2_500)),
-          Duration.ofMillis(500 + random.nextInt(6_000)), Duration.ofMillis(500), timeout, timeout, fanout, faults,
-          500 + random.nextInt(3_000), 200 + random.nextInt(random.nextBoolean() ? 6_000 : 15_000));
+          Duration.ofMillis(500 + random.nextInt(6_000)), Duration.ofMillis(500), timeout, timeout, peerTimeout,
+          fanout, faults, 500 + random.nextInt(3_000), 200 + random.nextInt(random.nextBoolean() ? 6_000 : 15_000),
+          fsync);
     }
   }
 
-  /** How a run went: its history, the checker's verdict, and what it exercised. */
+  /**
+   * How a run went: its history, the checker's verdict, what else went wrong at the end (the
+   * replicas did not converge, a final read found no quorum, a replica's bucket hashes disagree
+   * with its records), and what it exercised.
+   */
   record Result(Config config, List<Operation> history, LinearizabilityChecker.Result verdict,
-      Map<String, Long> counters) {
+      List<String> problems, Map<String, Long> counters) {
 
     boolean linearizable() {
       return verdict.verdict() == LinearizabilityChecker.Verdict.LINEARIZABLE;
+    }
+
+    boolean passed() {
+      return linearizable() && problems.isEmpty();
     }
 
     String describe() {
       StringBuilder text = new StringBuilder("seed " + config.seed() + " " + verdict.verdict()
           + (config.bugs().isEmpty() ? "" : " with " + config.bugs()) + ": " + history.size() + " operations, "
           + counters + "\n  " + config + "\n");
+      problems.forEach(problem -> text.append("  ").append(problem).append('\n'));
       verdict.smallestViolation().ifPresent(violation -> {
         text.append("  key ").append(violation.key()).append(": no linearization fits ")
             .append(violation.stuck().map(Operation::describe).orElse("?")).append('\n');
@@ -84,6 +102,8 @@ final class Simulation {
   /** A bound on one run's work: a run that needs more is a livelock, reported as a failure. */
   private static final long STEPS_MAX = 20_000_000;
   private static final int FINAL_READ_ATTEMPTS = 10;
+  /** How long, in simulated time, the healed replicas may take to hold the same values. */
+  private static final long CONVERGENCE_MAX_MILLIS = 120_000;
 
   private final Config config;
   private final Random random;
@@ -91,6 +111,7 @@ final class Simulation {
   private final SimNetwork network;
   private final List<SimReplica> replicas = new ArrayList<>();
   private final List<Operation> history = new ArrayList<>();
+  private final List<String> problems = new ArrayList<>();
   private final Map<String, Long> counters = new TreeMap<>();
   private long nextTaskId = 1;
   private long workloadEnd;
@@ -98,18 +119,24 @@ final class Simulation {
 
   private Simulation(Config config) {
     this.config = config;
-    this.random = new Random(config.seed());
+    this.random = new Random(new SplittableRandom(~config.seed()).nextLong());
     this.network = new SimNetwork(loop, random, config.faults());
-    long offsetRange = config.maxClockOffset().toMillis() * 3 / 10; // skew within the discipline
     for (String name : NAMES) {
       List<String> peers = NAMES.stream().filter(other -> !other.equals(name)).toList();
-      long offset = random.nextLong(2 * offsetRange + 1) - offsetRange;
-      replicas.add(new SimReplica(this, name, random.nextLong() | 1, offset, peers, config.bugs()));
+      replicas.add(new SimReplica(this, name, random.nextLong() | 1, peers, config.bugs(), config.fsync()));
     }
   }
 
   static Result run(long seed, Set<DeliberateBug> bugs) {
-    return new Simulation(Config.of(seed, bugs)).run();
+    return run(seed, bugs, FsyncMode.ALWAYS);
+  }
+
+  static Result run(long seed, Set<DeliberateBug> bugs, FsyncMode fsync) {
+    try {
+      return new Simulation(Config.of(seed, bugs, fsync)).run();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("seed " + seed + " failed: " + e.getMessage(), e);
+    }
   }
 
   private Result run() {
@@ -121,22 +148,52 @@ final class Simulation {
     }
     loop.after(random.nextLong(config.faultGapMaxMillis()), this::nextFault);
     loop.runUntil(workloadEnd, STEPS_MAX);
-    // Heal everything, let hints and anti-entropy converge, then read every key once more.
-    network.heal();
+    // Heal everything and calm the network; the replicas must come to hold the same values,
+    // every key is read once more, and each replica's bucket hashes must match its records.
+    network.calm();
     replicas.stream().filter(replica -> !replica.isUp()).forEach(SimReplica::start);
     loop.runUntil(workloadEnd + config.quiesceMillis(), STEPS_MAX);
+    long convergedBy = loop.now() + CONVERGENCE_MAX_MILLIS;
+    while (!converged() && loop.now() < convergedBy) {
+      loop.runUntil(loop.now() + 1_000, STEPS_MAX);
+    }
+    if (!converged()) {
+      problems.add("the replicas hold different values " + CONVERGENCE_MAX_MILLIS + " ms after healing: "
+          + replicas.stream().map(replica -> replica.name + "=" + replica.values()).toList());
+    }
     for (int key = 0; key < config.keys(); key++) {
       finalRead("k" + key, FINAL_READ_ATTEMPTS);
       loop.runUntil(loop.now() + 20_000, STEPS_MAX);
     }
+    for (SimReplica replica : replicas) {
+      replica.checkBucketHashes((kept, fresh) -> {
+        if (!java.util.Arrays.equals(kept, fresh)) {
+          problems.add(replica.name + "'s bucket hashes differ from its records' in buckets "
+              + io.quorumkv.store.BucketHashes.differing(kept, fresh));
+        }
+      });
+    }
+    loop.runUntil(loop.now() + 2_000, STEPS_MAX);
     replicas.forEach(replica -> counted("crashes", replica.disk.crashes()));
     replicas.stream().filter(SimReplica::isUp).forEach(replica -> counted("tombstones purged", replica.tombstonesPurged()));
     counted("messages", network.sent());
     counted("dropped", network.dropped());
     counted("duplicated", network.duplicated());
     counted("steps", loop.steps());
+    counted("ok operations", history.stream().filter(operation -> operation.outcome() == Outcome.OK).count());
     LinearizabilityChecker.Result verdict = new LinearizabilityChecker(64L << 20).check(history);
-    return new Result(config, List.copyOf(history), verdict, Map.copyOf(counters));
+    return new Result(config, List.copyOf(history), verdict, List.copyOf(problems),
+        Collections.unmodifiableMap(new TreeMap<>(counters)));
+  }
+
+  private boolean converged() {
+    return replicas.stream().map(SimReplica::values).distinct().count() == 1;
+  }
+
+  /** A wall clock for a replica process: off simulated time by up to 0.3 x max-clock-offset either way. */
+  long clockOffsetMillis() {
+    long range = config.maxClockOffset().toMillis() * 3 / 10;
+    return random.nextLong(2 * range + 1) - range;
   }
 
   // ---------------------------------------------------------------- the world, for the replicas
@@ -271,7 +328,7 @@ final class Simulation {
   /** After healing: a quorum read of {@code key}, tried again until it answers. */
   private void finalRead(String key, int attemptsLeft) {
     if (attemptsLeft == 0) {
-      counted("final reads unanswered");
+      problems.add("no final read of " + key + " answered in " + FINAL_READ_ATTEMPTS + " attempts");
       return;
     }
     long invoked = loop.historyNanos();
