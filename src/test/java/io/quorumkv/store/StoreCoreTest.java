@@ -1,0 +1,152 @@
+package io.quorumkv.store;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Applied;
+import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Entries;
+import io.quorumkv.store.ReplicaProtocol.ListEntries;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
+import io.quorumkv.store.ReplicaProtocol.Unavailable;
+import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.junit.Test;
+
+/**
+ * {@link StoreCore} driven by hand, with no actor: the admission weight of an apply is released
+ * on every path (queued and written, refused, too old), and a listing that finds no scan slot is
+ * answered truncated without a snapshot being taken.
+ */
+public class StoreCoreTest {
+
+  private static final long OWN_ID = 7L;
+
+  private final AtomicLong wallMillis = new AtomicLong(1_000_000L);
+  private final HybridLogicalClock clock = new HybridLogicalClock(wallMillis::get, 0L);
+  private final StoreAdmission admission = new StoreAdmission(100, 1 << 20);
+  private final List<Answer> answers = new ArrayList<>();
+  private int flushes;
+  private boolean scanSlotFree = true;
+  private int snapshots;
+
+  private final MemoryStorage memory = new MemoryStorage();
+  private final Storage storage = new CountingSnapshots(memory);
+
+  private final StoreCore<String> core = new StoreCore<>("a", OWN_ID, storage, clock, new ReplicaStats(),
+      Duration.ofMinutes(1), new Incarnation(OWN_ID, Incarnation.State.READY, List.of("b", "c"), state -> {}),
+      new StoreCore.PurgeRule(Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofHours(1), () -> true),
+      admission, new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of(), wallMillis::get, new StoreCore.Outbox<>() {
+        @Override
+        public void answer(String caller, Answer answer) {
+          answers.add(answer);
+        }
+
+        @Override
+        public void flushSoon() {
+          flushes++;
+        }
+
+        @Override
+        public boolean startScan(Supplier<Runnable> prepare) {
+          if (!scanSlotFree) {
+            return false;
+          }
+          prepare.get().run();
+          return true;
+        }
+      });
+
+  private Apply apply(String key, long stampMillis) {
+    Version version = new Version(clock.tick(), OWN_ID);
+    return new Apply(key, Record.of(version, Value.ofUtf8("v")), new Stamp(9L, HybridLogicalClock.fromMillis(stampMillis)),
+        Cause.WRITE);
+  }
+
+  private void admitted(Apply apply) {
+    long weight = StoreAdmission.weightOf(apply);
+    assertTrue(admission.tryAdmit(weight));
+    core.handle("caller", apply, weight);
+  }
+
+  @Test
+  public void aQueuedApplyHoldsItsWeightUntilItsBatchIsAnswered() {
+    admitted(apply("k", wallMillis.get()));
+    assertEquals(1, flushes);
+    assertTrue(answers.isEmpty());
+    assertEquals(1, admission.queued());
+    core.flush();
+    assertTrue(answers.get(0) instanceof Applied);
+    assertEquals(0, admission.queued());
+    assertEquals(0, admission.queuedBytes());
+  }
+
+  @Test
+  public void anApplyAnsweredAtOnceReleasesItsWeight() {
+    admitted(apply("old", wallMillis.get() - Duration.ofMinutes(5).toMillis())); // older than max-message-age
+    admitted(apply("ahead", wallMillis.get() + Duration.ofDays(1).toMillis())); // a clock reading refused
+    assertEquals(0, flushes);
+    assertTrue(answers.get(0) instanceof Applied); // not applied: answered with what is held
+    assertTrue(answers.get(1) instanceof Unavailable);
+    assertEquals(0, admission.queued());
+    assertEquals(0, admission.queuedBytes());
+  }
+
+  @Test
+  public void aListingWithNoScanSlotIsTruncatedAndTakesNoSnapshot() {
+    ListEntries list = new ListEntries(List.of(0, 1, 2), 10, false, new Stamp(9L, clock.peek()));
+    scanSlotFree = false;
+    core.handle("caller", list);
+    assertEquals(0, snapshots);
+    assertTrue(((Entries) answers.get(0)).truncated());
+    scanSlotFree = true;
+    core.handle("caller", list);
+    assertEquals(1, snapshots);
+    assertFalse(((Entries) answers.get(1)).truncated());
+  }
+
+  /** A memory engine that counts the snapshots taken of it. */
+  private final class CountingSnapshots implements Storage {
+    private final MemoryStorage delegate;
+
+    CountingSnapshots(MemoryStorage delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public Snapshot snapshot() {
+      snapshots++;
+      return delegate.snapshot();
+    }
+
+    @Override public java.util.Optional<Record> get(String key) { return delegate.get(key); }
+    @Override public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) { return delegate.applyIfNewer(batch); }
+    @Override public List<KeyedRecord> scan(String fromKey, int limit) { return delegate.scan(fromKey, limit); }
+    @Override public java.util.Optional<byte[]> getMeta(String name) { return delegate.getMeta(name); }
+    @Override public void putMeta(String name, byte[] value) { delegate.putMeta(name, value); }
+    @Override public long clockMark() { return delegate.clockMark(); }
+    @Override public void putClockMark(long mark) { delegate.putClockMark(mark); }
+    @Override public long bytesOnDisk() { return delegate.bytesOnDisk(); }
+    @Override public void putHint(Hint hint) { delegate.putHint(hint); }
+    @Override public List<Hint> hints(String target, int limit) { return delegate.hints(target, limit); }
+    @Override public List<Hint> allHints() { return delegate.allHints(); }
+    @Override public void deleteHint(String target, String key) { delegate.deleteHint(target, key); }
+    @Override public void putSettled(SettledTombstone settled) { delegate.putSettled(settled); }
+    @Override public void deleteSettled(String key) { delegate.deleteSettled(key); }
+    @Override public List<SettledTombstone> allSettled() { return delegate.allSettled(); }
+    @Override public boolean deleteIfHeld(String key, Version version) { return delegate.deleteIfHeld(key, version); }
+    @Override public void discardRecords() { delegate.discardRecords(); }
+    @Override public long sequence() { return delegate.sequence(); }
+    @Override public void sync() { delegate.sync(); }
+    @Override public void close() { delegate.close(); }
+  }
+}
