@@ -7,8 +7,6 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
-import io.quorumkv.store.BucketHashes;
-import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
@@ -17,7 +15,6 @@ import io.quorumkv.store.ReplicaProtocol.Buckets;
 import io.quorumkv.store.ReplicaProtocol.Call;
 import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.Entries;
-import io.quorumkv.store.ReplicaProtocol.Entry;
 import io.quorumkv.store.ReplicaProtocol.GetBuckets;
 import io.quorumkv.store.ReplicaProtocol.ListEntries;
 import io.quorumkv.store.ReplicaProtocol.Read;
@@ -31,17 +28,12 @@ import io.quorumkv.store.StoreCore;
 import io.quorumkv.transport.FailureReasons;
 import io.quorumkv.transport.PeerClient;
 import io.quorumkv.version.HybridLogicalClock;
-import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -64,7 +56,7 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   private record RemoteEntries(Entries entries, Throwable failure) implements Command {}
 
   /** A step of a move answered ({@code answer} is null when the replica did not answer in time). */
-  private record MoveStepped(Move move, Answer answer) implements Command {}
+  private record MoveStepped(AntiEntropyPlan.Move move, Answer answer) implements Command {}
 
   private enum DeadlinePassed implements Command { INSTANCE }
 
@@ -85,18 +77,12 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   private int differingBuckets;
   private Entries localEntries;
   private Entries remoteEntries;
-  private final Deque<Move> waiting = new ArrayDeque<>();
+  private final Deque<AntiEntropyPlan.Move> waiting = new ArrayDeque<>();
   private final Set<String> moving = new HashSet<>();
   private int pulled;
   private int pushed;
   private final boolean pullOnly;
   private boolean incomplete;
-
-  /**
-   * A record to copy: from the peer to here ({@code pull}) or from here to the peer.
-   * {@code known}: the record itself when the entry already says all of it (a tombstone).
-   */
-  private record Move(String key, boolean pull, Record known) {}
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, ReplicaHandle local, ReplicaHandle peer, PeerClient client,
@@ -172,18 +158,14 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     if (remoteHashes.length != localHashes.length) {
       return finish("peer sent " + remoteHashes.length + " bucket hashes");
     }
-    List<Integer> differing = BucketHashes.differing(localHashes, remoteHashes);
-    differingBuckets = differing.size();
-    if (differing.isEmpty()) {
+    AntiEntropyPlan.Buckets buckets = AntiEntropyPlan.buckets(localHashes, remoteHashes, limits.bucketsPerRound(),
+        new Random());
+    differingBuckets = buckets.differing();
+    if (buckets.chosen().isEmpty()) {
       return finish(null);
     }
-    // A random subset when there are more than a round may take, so no bucket starves.
-    List<Integer> chosen = new ArrayList<>(differing);
-    Collections.shuffle(chosen, new Random());
-    if (chosen.size() > limits.bucketsPerRound()) {
-      incomplete = true;
-      chosen = chosen.subList(0, limits.bucketsPerRound());
-    }
+    incomplete |= buckets.incomplete();
+    List<Integer> chosen = buckets.chosen();
     askStore(new ListEntries(chosen, limits.keysPerRound(), pullOnly, stamp()));
     getContext().pipeToSelf(client.call(new ListEntries(chosen, limits.keysPerRound(), pullOnly, stamp()),
         Entries.class), RemoteEntries::new);
@@ -194,44 +176,18 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     if (localEntries == null || remoteEntries == null) {
       return this;
     }
-    if (localEntries.truncated() || remoteEntries.truncated()) {
-      incomplete = true;
-    }
-    Map<String, Entry> ours = new HashMap<>();
-    for (Entry entry : localEntries.entries()) {
-      ours.put(entry.key(), entry);
-    }
-    Set<String> seen = new HashSet<>();
-    for (Entry theirs : remoteEntries.entries()) {
-      seen.add(theirs.key());
-      Entry mine = ours.get(theirs.key());
-      Version theirVersion = theirs.version();
-      if (mine == null || theirVersion.isAfter(mine.version())) {
-        // A tombstone carries no value: it is applied from its entry (the peer's reads show a
-        // settled one as absence).
-        waiting.add(new Move(theirs.key(), true,
-            theirs.digest() == Record.TOMBSTONE_DIGEST ? Record.tombstone(theirVersion) : null));
-      } else if (mine.version().isAfter(theirVersion) && !pullOnly) {
-        waiting.add(new Move(theirs.key(), false, null));
-      }
-    }
-    // Keys the peer did not list: push them, unless its list was cut short by the limit.
-    if (!remoteEntries.truncated() && !pullOnly) {
-      for (String key : ours.keySet()) {
-        if (!seen.contains(key)) {
-          waiting.add(new Move(key, false, null));
-        }
-      }
-    }
+    AntiEntropyPlan.Moves moves = AntiEntropyPlan.moves(localEntries, remoteEntries, pullOnly);
+    incomplete |= moves.incomplete();
+    waiting.addAll(moves.moves());
     return moveMore();
   }
 
   private Behavior<Command> moveMore() {
     while (moving.size() < limits.inFlightMax() && !waiting.isEmpty()) {
-      Move move = waiting.poll();
+      AntiEntropyPlan.Move move = waiting.poll();
       moving.add(move.key());
-      if (move.known() != null) {
-        ask(move.pull() ? local : peer, move, new Apply(move.key(), move.known(), stamp(), Cause.ANTI_ENTROPY));
+      if (move.known().isPresent()) {
+        ask(move.pull() ? local : peer, move, new Apply(move.key(), move.known().get(), stamp(), Cause.ANTI_ENTROPY));
       } else {
         ask(move.pull() ? peer : local, move, new Read(move.key(), stamp(), Cause.ANTI_ENTROPY));
       }
@@ -240,7 +196,7 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   }
 
   /** One request of a move; the answer comes back with the move it belongs to. */
-  private void ask(ReplicaHandle replica, Move move, StoreRequest request) {
+  private void ask(ReplicaHandle replica, AntiEntropyPlan.Move move, StoreRequest request) {
     getContext().ask(Reply.class, replica.ref(), limits.stepTimeout(), replyTo -> new Call(request, 0, replyTo),
         (reply, failure) -> new MoveStepped(move, reply == null ? null : reply.answer()));
   }
@@ -251,7 +207,7 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   }
 
   private Behavior<Command> onMoveStepped(MoveStepped step) {
-    Move move = step.move();
+    AntiEntropyPlan.Move move = step.move();
     if (step.answer() instanceof RecordHeld held && held.record().isPresent()
         && clock.admit(move.pull() ? peer.name() : local.name(), "anti-entropy read", held.stamp().clock(),
             held.record().get().version().hlc())) {

@@ -13,7 +13,6 @@ import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaProtocol.Answer;
-import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
@@ -22,7 +21,6 @@ import io.quorumkv.store.ReplicaProtocol.Reply;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.Storage;
 import io.quorumkv.version.HybridLogicalClock;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -39,7 +37,9 @@ import java.util.function.LongSupplier;
  * superseded one of the original write), applies it on the peer, and drops the hint once the
  * peer holds it. Replay is rate-limited per tick; hints expire; a peer's hints are bounded in
  * count and bytes, and hints over the bound are dropped and counted — anti-entropy repairs
- * whatever hints miss. Runs on the storage dispatcher: hint storage calls block.
+ * whatever hints miss. Which hints are kept, refreshed, expired and let go is {@link HintBook},
+ * pure code; this actor keeps the timers, the pace and the messages. Runs on the storage
+ * dispatcher: hint storage calls block.
  */
 public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command> {
 
@@ -66,19 +66,17 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
   /** A peer as hints reach it. */
   public record Peer(ReplicaHandle handle, PeerStatus status, HintStatus hintStatus) {}
 
-  private final Storage storage;
   private final ReplicaHandle local;
   private final Map<String, Peer> peers = new HashMap<>();
   private final HybridLogicalClock clock;
   private final long replicaId;
   private final Limits limits;
-  private final LongSupplier nowMillis;
   private final Incarnation incarnation;
   private final Set<Hint> replaying = new HashSet<>();
   /** Replays each peer may still start in the current tick. */
   private final Map<String, Integer> allowance = new HashMap<>();
-  /** Per peer, the keys it has a stored hint for and the hint's time (bounded by countMaxPerTarget). */
-  private final Map<String, Map<String, Long>> hinted = new HashMap<>();
+  /** The stored hints and their rules: bounds, refreshing, expiry, when one may go. */
+  private final HintBook book;
 
   public static Behavior<Command> create(
       Storage storage, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId,
@@ -95,25 +93,17 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     super(ctx);
     this.clockTrusted = clockTrusted;
     this.incarnation = incarnation;
-    this.storage = storage;
     this.local = local;
     this.clock = clock;
     this.replicaId = replicaId;
     this.limits = limits;
-    this.nowMillis = nowMillis;
+    Map<String, HintStatus> statuses = new HashMap<>();
     for (Peer peer : peers) {
       this.peers.put(peer.handle().name(), peer);
-      this.hinted.put(peer.handle().name(), new HashMap<>());
+      statuses.put(peer.handle().name(), peer.hintStatus());
     }
-    for (Hint hint : storage.allHints()) { // count what survived the last run
-      Peer peer = this.peers.get(hint.target());
-      if (peer == null) {
-        deleteIfRoom(hint); // a peer no longer configured (on a full disk: again at the next start)
-      } else {
-        hinted.get(hint.target()).put(hint.key(), hint.createdMillis());
-        peer.hintStatus().stored(bytesOf(hint.key()), false);
-      }
-    }
+    this.book = new HintBook(storage, statuses,
+        new HintBook.Bounds(limits.expiry(), limits.countMaxPerTarget(), limits.bytesMaxPerTarget()), nowMillis);
     timers.startTimerWithFixedDelay(Tick.INSTANCE, limits.replayInterval());
   }
 
@@ -128,31 +118,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
   }
 
   private Behavior<Command> onRecordHints(RecordHints record) {
-    long bytes = bytesOf(record.key());
-    for (String target : record.targets()) {
-      Peer peer = peers.get(target);
-      if (peer == null) {
-        continue;
-      }
-      HintStatus status = peer.hintStatus();
-      boolean known = hinted.get(target).containsKey(record.key());
-      if (!known && (status.pending() >= limits.countMaxPerTarget()
-          || status.pendingBytes() + bytes > limits.bytesMaxPerTarget())) {
-        status.dropped();
-        continue;
-      }
-      // A refreshed hint gets a later time than the one it replaces, so a replay of the old one
-      // (see forget) can tell them apart.
-      Long previous = hinted.get(target).get(record.key());
-      long now = previous == null ? nowMillis.getAsLong() : Math.max(nowMillis.getAsLong(), previous + 1);
-      try {
-        storage.putHint(new Hint(target, record.key(), now));
-      } catch (io.quorumkv.store.StorageFullException e) {
-        status.dropped(); // the disk is full: anti-entropy brings the peer this write instead
-        continue;
-      }
-      status.stored(bytes, hinted.get(target).put(record.key(), now) != null);
-    }
+    book.record(record.key(), record.targets());
     return this;
   }
 
@@ -173,7 +139,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
    */
   private void pump(Peer peer) {
     String target = peer.handle().name();
-    if (hinted.get(target).isEmpty() || !peer.status().snapshot().reachable() || !incarnation.isReady()) {
+    if (!book.hasHints(target) || !peer.status().snapshot().reachable() || !incarnation.isReady()) {
       return;
     }
     int running = inFlightFor(target);
@@ -181,16 +147,14 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     if (budget <= 0) {
       return;
     }
-    for (Hint hint : storage.hints(target, budget + running)) {
+    for (Hint hint : book.stored(target, budget + running)) {
       if (budget <= 0) {
         break;
       }
       if (replaying.contains(hint)) {
         continue;
       }
-      if (nowMillis.getAsLong() - hint.createdMillis() > limits.expiry().toMillis()) {
-        forget(peer, hint);
-        peer.hintStatus().expired();
+      if (book.expireIfDue(hint)) {
         continue;
       }
       replaying.add(hint);
@@ -217,7 +181,7 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     Peer peer = peers.get(hint.target());
     if (step.answer() instanceof RecordHeld held) {
       if (held.record().isEmpty()) {
-        forget(peer, hint); // nothing here to hand off
+        book.nothingToHandOff(hint);
         replaying.remove(hint);
         return this;
       }
@@ -235,44 +199,11 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
     Hint hint = step.hint();
     Peer peer = peers.get(hint.target());
     replaying.remove(hint);
-    // Only a peer that now holds the replayed record (or newer) lets the hint go; one that
-    // refused it (e.g. as too old) keeps it for the next tick.
-    if (step.answer() instanceof Applied applied && applied.version().compareTo(step.sent()) >= 0) {
-      forget(peer, hint);
-      peer.hintStatus().replayed();
+    if (HintBook.holds(step.answer(), step.sent())) {
+      book.delivered(hint);
       pump(peer);
     }
     return this;
-  }
-
-  /**
-   * Deletes the hint, unless a newer write refreshed it meanwhile: then the peer may still miss
-   * that write, and the refreshed hint stays for the next tick.
-   */
-  private void forget(Peer peer, Hint hint) {
-    Long created = hinted.get(hint.target()).get(hint.key());
-    if (created == null || created != hint.createdMillis()) {
-      return; // refreshed (or gone) meanwhile
-    }
-    try {
-      storage.deleteHint(hint.target(), hint.key());
-    } catch (io.quorumkv.store.StorageFullException e) {
-      return; // the disk is full: the hint stays, stored and pending, and is replayed again later
-    }
-    hinted.get(hint.target()).remove(hint.key(), hint.createdMillis());
-    peer.hintStatus().removed(bytesOf(hint.key()));
-  }
-
-  private void deleteIfRoom(Hint hint) {
-    try {
-      storage.deleteHint(hint.target(), hint.key());
-    } catch (io.quorumkv.store.StorageFullException e) {
-      // Left for later, see above.
-    }
-  }
-
-  private static long bytesOf(String key) {
-    return key.getBytes(StandardCharsets.UTF_8).length;
   }
 
   private Stamp stamp() {

@@ -55,9 +55,7 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   /** False while the clock fence holds: a fenced replica sends nothing stamped with its clock. */
   private final BooleanSupplier clockTrusted;
   private final Deque<Entry> queue = new ArrayDeque<>();
-  private Entry checking;
-  private int answers;
-  private boolean allHold;
+  private TombstoneSettlement checking;
 
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, List<PeerClient> peers, RetiredPeers retired, HybridLogicalClock clock,
@@ -106,14 +104,13 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   }
 
   private Behavior<Command> checkNext() {
-    checking = queue.poll();
-    if (checking == null) {
+    Entry tombstone = queue.poll();
+    if (tombstone == null) {
+      checking = null;
       return this;
     }
-    answers = 0;
-    allHold = true;
     asked = peers.stream().filter(peer -> !retired.isRetired(peer.peer().name())).toList();
-    Entry tombstone = checking;
+    checking = new TombstoneSettlement(tombstone, asked.size() + 1);
     CheckTombstone check = new CheckTombstone(tombstone.key(), tombstone.version(), stamp());
     store.tell(new Call(check, 0, getContext().messageAdapter(Reply.class,
         reply -> new Answered(tombstone, reply.answer() instanceof TombstoneHeld held && held.holds()))));
@@ -125,16 +122,15 @@ public final class TombstoneSweeper extends AbstractBehavior<TombstoneSweeper.Co
   }
 
   private Behavior<Command> onAnswer(Answered answer) {
-    if (checking == null || !checking.equals(answer.tombstone())) {
+    if (checking == null || !checking.tombstone().equals(answer.tombstone())) {
       return this; // a late answer about a tombstone checked before
     }
-    answers++;
-    allHold &= answer.holds();
-    if (answers < asked.size() + 1) {
+    TombstoneSettlement.Decision decision = checking.answered(answer.holds());
+    if (decision == TombstoneSettlement.Decision.WAITING) {
       return this;
     }
-    if (allHold) {
-      settle(checking);
+    if (decision == TombstoneSettlement.Decision.SETTLE) {
+      settle(checking.tombstone());
     }
     return checkNext();
   }

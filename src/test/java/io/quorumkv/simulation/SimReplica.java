@@ -10,6 +10,10 @@ import io.quorumkv.coordinator.WriteRound;
 import io.quorumkv.config.FsyncMode;
 import io.quorumkv.faults.DeliberateBug;
 import io.quorumkv.store.BucketHashes;
+import io.quorumkv.replication.AntiEntropyPlan;
+import io.quorumkv.replication.HintBook;
+import io.quorumkv.replication.HintStatus;
+import io.quorumkv.replication.TombstoneSettlement;
 import io.quorumkv.store.Hint;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.Record;
@@ -55,10 +59,12 @@ import java.util.function.Function;
  * work (hinted handoff, the tombstone sweeper, anti-entropy), all driven by the simulation's
  * event loop instead of actors and timers.
  *
- * <p>The background drivers here follow the production actors' protocol and rules message for
- * message (which request, to whom, what answer lets a hint go, when a tombstone settles, which
- * record moves where), but they are the simulation's own code: those three actors are not pure
- * code yet (docs/testing.md, "The deterministic simulation").
+ * <p>The background work runs the same pure code as the production actors: {@link HintBook}
+ * (which hints are kept, refreshed, expired and let go), {@link TombstoneSettlement} (when a
+ * tombstone settles) and {@link AntiEntropyPlan} (which buckets to list, which records move
+ * which way). What stays the simulation's own is what those actors add around them: timers,
+ * pace, in-flight bounds, the pings that gate hint replay (docs/testing.md, "The deterministic
+ * simulation").
  */
 final class SimReplica {
 
@@ -88,7 +94,8 @@ final class SimReplica {
    * (timeout, refused connection), and a later answer is dropped.
    */
   private final Map<String, Integer> awaiting = new HashMap<>();
-  private final Set<String> replaying = new HashSet<>();
+  private final Set<Hint> replaying = new HashSet<>();
+  private HintBook hints;
   private boolean sweeping;
   private boolean antiEntropyRunning;
 
@@ -119,6 +126,10 @@ final class SimReplica {
     clockOffsetMillis = world.clockOffsetMillis(); // each start reads a wall clock that may have moved
     clock = HybridLogicalClock.durable(this::wallMillis, disk.clockMark(), disk::putClockMark, config.maxClockOffset());
     stats = new ReplicaStats();
+    Map<String, HintStatus> hintStatuses = new HashMap<>();
+    peers.forEach(peer -> hintStatuses.put(peer, new HintStatus()));
+    hints = new HintBook(disk, hintStatuses, new HintBook.Bounds(config.hintExpiry(), 10_000, 1L << 20),
+        this::wallMillis);
     Incarnation incarnation = new Incarnation(replicaId, Incarnation.State.READY, peers, state -> {});
     StoreCore.PurgeRule purgeRule = new StoreCore.PurgeRule(config.tombstoneGrace(), config.maxMessageAge(),
         config.purgeInterval(), () -> true);
@@ -331,63 +342,55 @@ final class SimReplica {
   // ---------------------------------------------------------------- hinted handoff
 
   private void missed(String key, List<String> replicas) {
-    for (String replica : replicas) {
-      if (!replica.equals(name)) {
-        disk.putHint(new Hint(replica, key, wallMillis()));
-      }
-    }
+    hints.record(key, replicas);
   }
 
-  /** As HintedHandoff: read the record held now, apply it on the peer, drop the hint once it holds it. */
+  /** As HintedHandoff: read the record held now, apply it on the peer, let the hint go once the peer holds it. */
   private void replayHints() {
     Simulation.Config config = world.config();
     for (String peer : peers) {
-      for (Hint hint : disk.hints(peer, config.hintsPerTick())) {
-        String id = peer + "\u0000" + hint.key();
-        if (replaying.contains(id)) {
+      if (!hints.hasHints(peer)) {
+        continue;
+      }
+      for (Hint hint : hints.stored(peer, config.hintsPerTick())) {
+        if (replaying.contains(hint)) {
           continue;
         }
-        if (wallMillis() - hint.createdMillis() > config.hintExpiry().toMillis()) {
-          disk.deleteHint(peer, hint.key());
+        if (hints.expireIfDue(hint)) {
           world.counted("hints expired");
           continue;
         }
-        replaying.add(id);
+        replaying.add(hint);
         long step = config.stepTimeout().toMillis();
         long[] task = new long[1];
         task[0] = task(reply -> {
           if (reply.round() == 1 && reply.answer() instanceof RecordHeld held) {
             if (held.record().isEmpty()) {
-              finishHint(task[0], id, hint, true);
+              hints.nothingToHandOff(hint);
+              finishHint(task[0], hint);
               return;
             }
             Record record = held.record().get();
             send(task[0], peer, new Apply(hint.key(), record, stamp(), Cause.HINT), 2);
             tasks.put(task[0], applied -> {
-              boolean holds = applied.answer() instanceof Applied answer && !record.version().isAfter(answer.version());
-              finishHint(task[0], id, hint, holds);
-              if (holds) {
+              if (HintBook.holds(applied.answer(), record.version())) {
+                hints.delivered(hint);
                 world.counted("hints replayed");
               }
+              finishHint(task[0], hint);
             });
           } else {
-            finishHint(task[0], id, hint, false);
+            finishHint(task[0], hint);
           }
-        }, step, () -> replaying.remove(id));
+        }, step, () -> replaying.remove(hint));
         send(task[0], name, new Read(hint.key(), stamp(), Cause.HINT), 1);
       }
     }
   }
 
-  private void finishHint(long task, String id, Hint hint, boolean delivered) {
+  private void finishHint(long task, Hint hint) {
     tasks.remove(task);
-    replaying.remove(id);
-    // As HintedHandoff.forget: a hint a newer write refreshed meanwhile stays for the next replay.
-    boolean refreshed = disk.hints(hint.target(), Integer.MAX_VALUE).stream()
-        .anyMatch(stored -> stored.key().equals(hint.key()) && stored.createdMillis() != hint.createdMillis());
-    if (delivered && !refreshed) {
-      disk.deleteHint(hint.target(), hint.key());
-    }
+    replaying.remove(hint);
   }
 
   // ---------------------------------------------------------------- tombstone sweeper
@@ -410,31 +413,27 @@ final class SimReplica {
       sweeping = false;
       return;
     }
-    Entry tombstone = left.remove(0);
     List<String> all = new ArrayList<>(peers);
     all.add(name);
-    Set<String> holding = new HashSet<>();
+    TombstoneSettlement settlement = new TombstoneSettlement(left.remove(0), all.size());
+    Entry tombstone = settlement.tombstone();
     long step = world.config().stepTimeout().toMillis();
     long[] task = new long[1];
     task[0] = task(reply -> {
-      if (reply.round() != 1) {
+      TombstoneSettlement.Decision decision =
+          settlement.answered(reply.answer() instanceof TombstoneHeld held && held.holds());
+      if (decision == TombstoneSettlement.Decision.WAITING) {
         return;
       }
-      if (!(reply.answer() instanceof TombstoneHeld held && held.holds())) {
-        tasks.remove(task[0]);
-        sweepNext(left);
-        return;
-      }
-      holding.add(reply.replica());
-      if (holding.size() == all.size()) {
-        tasks.remove(task[0]);
+      tasks.remove(task[0]);
+      if (decision == TombstoneSettlement.Decision.SETTLE) {
         for (String replica : all) {
           send(0, replica, new SettleTombstone(tombstone.key(), tombstone.version(), stamp()), 2);
         }
         world.counted("tombstones settled");
-        sweepNext(left);
       }
-    }, step, () -> sweepNext(left));
+      sweepNext(left);
+    }, step * 2, () -> sweepNext(left));
     for (String replica : all) {
       send(task[0], replica, new CheckTombstone(tombstone.key(), tombstone.version(), stamp()), 1);
     }
@@ -464,11 +463,12 @@ final class SimReplica {
       hashes.put(reply.replica(), buckets);
       if (hashes.size() == 2) {
         tasks.remove(task[0]);
-        List<Integer> differing = BucketHashes.differing(hashes.get(name).hashes(), hashes.get(peer).hashes());
-        if (differing.isEmpty()) {
+        AntiEntropyPlan.Buckets differing = AntiEntropyPlan.buckets(hashes.get(name).hashes(),
+            hashes.get(peer).hashes(), BucketHashes.BUCKETS, world.random());
+        if (differing.chosen().isEmpty()) {
           antiEntropyRunning = false;
         } else {
-          listBoth(peer, differing);
+          listBoth(peer, differing.chosen());
         }
       }
     }, step, () -> antiEntropyRunning = false);
@@ -498,28 +498,9 @@ final class SimReplica {
   }
 
   private void compare(String peer, Entries local, Entries remote) {
-    Map<String, Entry> ours = new HashMap<>();
-    local.entries().forEach(entry -> ours.put(entry.key(), entry));
-    List<Runnable> moves = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
-    for (Entry theirs : remote.entries()) {
-      seen.add(theirs.key());
-      Entry mine = ours.get(theirs.key());
-      if (mine == null || theirs.version().isAfter(mine.version())) {
-        Record known = theirs.digest() == Record.TOMBSTONE_DIGEST ? Record.tombstone(theirs.version()) : null;
-        moves.add(() -> move(theirs.key(), peer, name, known));
-      } else if (mine.version().isAfter(theirs.version())) {
-        moves.add(() -> move(theirs.key(), name, peer, null));
-      }
+    for (AntiEntropyPlan.Move move : AntiEntropyPlan.moves(local, remote, false).moves()) {
+      move(move.key(), move.pull() ? peer : name, move.pull() ? name : peer, move.known().orElse(null));
     }
-    if (!remote.truncated()) {
-      for (String key : ours.keySet()) {
-        if (!seen.contains(key)) {
-          moves.add(() -> move(key, name, peer, null));
-        }
-      }
-    }
-    moves.forEach(Runnable::run);
     antiEntropyRunning = false;
   }
 
