@@ -15,9 +15,25 @@ public final class Labels {
 
   private Labels() {}
 
+  /**
+   * Each enum's labels by ordinal, computed once: labels are written on every request (metrics,
+   * the cause of every peer call), so they must not cost a string conversion each time.
+   */
+  private static final ClassValue<String[]> LABELS = new ClassValue<>() {
+    @Override
+    protected String[] computeValue(Class<?> type) {
+      Object[] constants = type.getEnumConstants();
+      String[] labels = new String[constants.length];
+      for (int i = 0; i < constants.length; i++) {
+        labels[i] = ((Enum<?>) constants[i]).name().toLowerCase(Locale.ROOT).replace('_', '-');
+      }
+      return labels;
+    }
+  };
+
   /** The label of {@code constant}. */
   public static String of(Enum<?> constant) {
-    return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    return LABELS.get(constant.getDeclaringClass())[constant.ordinal()];
   }
 
   /** The constant of {@code type} labelled {@code text} (trimmed, any case); empty for anything else. */
@@ -25,10 +41,11 @@ public final class Labels {
     if (text == null) {
       return Optional.empty();
     }
-    String wanted = text.trim().toLowerCase(Locale.ROOT);
-    for (E constant : type.getEnumConstants()) {
-      if (of(constant).equals(wanted)) {
-        return Optional.of(constant);
+    String[] labels = LABELS.get(type);
+    String wanted = text.trim();
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i].equalsIgnoreCase(wanted)) {
+        return Optional.of(type.getEnumConstants()[i]);
       }
     }
     return Optional.empty();

@@ -15,13 +15,14 @@ import org.junit.Test;
 /**
  * Goal: the incremental bucket hashes always equal a full recomputation, and do not depend on
  * the order records arrived in. Method: random applies (values, tombstones, stale and repeated
- * records) against the memory engine, printing the seed.
+ * records) against the memory engine. The seed is printed; {@code -Dquorumkv.test.seed=N} replays it.
  */
 public class BucketHashesTest {
 
   @Test
   public void incrementalHashesEqualAFullRecomputationAfterRandomApplies() {
-    long seed = System.nanoTime();
+    long seed = Long.getLong("quorumkv.test.seed", System.nanoTime());
+    System.out.println("BucketHashesTest seed " + seed + " (replay with -Dquorumkv.test.seed=" + seed + ")");
     Random random = new Random(seed);
     MemoryStorage storage = new MemoryStorage();
     BucketHashes incremental = new BucketHashes();
@@ -36,7 +37,7 @@ public class BucketHashesTest {
         incremental.replace(key, outcome.before(), outcome.held());
       }
     }
-    assertArrayEquals("seed " + seed, BucketHashes.rebuild(storage).snapshot(), incremental.snapshot());
+    assertArrayEquals("seed " + seed + " (replay with -Dquorumkv.test.seed=" + seed + ")", BucketHashes.rebuild(storage).snapshot(), incremental.snapshot());
   }
 
   @Test
