@@ -451,50 +451,40 @@ final class SimReplica {
     }
     antiEntropyRunning = true;
     String peer = peers.get(world.random().nextInt(peers.size()));
-    Map<String, Buckets> hashes = new HashMap<>();
-    long step = world.config().stepTimeout().toMillis();
-    long[] task = new long[1];
-    task[0] = task(reply -> {
-      if (!(reply.answer() instanceof Buckets buckets)) {
-        tasks.remove(task[0]);
+    askBoth(peer, new GetBuckets(stamp()), Buckets.class, (ours, theirs) -> {
+      AntiEntropyPlan.Buckets differing =
+          AntiEntropyPlan.buckets(ours.hashes(), theirs.hashes(), BucketHashes.BUCKETS, world.random());
+      if (differing.chosen().isEmpty()) {
         antiEntropyRunning = false;
-        return;
+      } else {
+        askBoth(peer, new ListEntries(differing.chosen(), StoreCore.ENTRIES_MAX, false, stamp()), Entries.class,
+            (local, remote) -> compare(peer, local, remote));
       }
-      hashes.put(reply.replica(), buckets);
-      if (hashes.size() == 2) {
-        tasks.remove(task[0]);
-        AntiEntropyPlan.Buckets differing = AntiEntropyPlan.buckets(hashes.get(name).hashes(),
-            hashes.get(peer).hashes(), BucketHashes.BUCKETS, world.random());
-        if (differing.chosen().isEmpty()) {
-          antiEntropyRunning = false;
-        } else {
-          listBoth(peer, differing.chosen());
-        }
-      }
-    }, step, () -> antiEntropyRunning = false);
-    send(task[0], name, new GetBuckets(stamp()), 1);
-    send(task[0], peer, new GetBuckets(stamp()), 1);
+    });
   }
 
-  private void listBoth(String peer, List<Integer> buckets) {
-    Map<String, Entries> listed = new HashMap<>();
-    long step = world.config().stepTimeout().toMillis();
+  /**
+   * Sends {@code request} to this replica and {@code peer}, then hands {@code both} their two
+   * answers (this replica's first); any other answer, or none in time, ends the round.
+   */
+  private <A extends Answer> void askBoth(String peer, StoreRequest request, Class<A> type,
+      java.util.function.BiConsumer<A, A> both) {
+    Map<String, A> answers = new HashMap<>();
     long[] task = new long[1];
     task[0] = task(reply -> {
-      if (!(reply.answer() instanceof Entries entries)) {
+      if (!type.isInstance(reply.answer())) {
         tasks.remove(task[0]);
         antiEntropyRunning = false;
         return;
       }
-      listed.put(reply.replica(), entries);
-      if (listed.size() == 2) {
+      answers.put(reply.replica(), type.cast(reply.answer()));
+      if (answers.size() == 2) {
         tasks.remove(task[0]);
-        compare(peer, listed.get(name), listed.get(peer));
+        both.accept(answers.get(name), answers.get(peer));
       }
-    }, step, () -> antiEntropyRunning = false);
-    ListEntries list = new ListEntries(buckets, StoreCore.ENTRIES_MAX, false, stamp());
-    send(task[0], name, list, 1);
-    send(task[0], peer, list, 1);
+    }, world.config().stepTimeout().toMillis(), () -> antiEntropyRunning = false);
+    send(task[0], name, request, 1);
+    send(task[0], peer, request, 1);
   }
 
   private void compare(String peer, Entries local, Entries remote) {
