@@ -159,42 +159,23 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(AdmittedCall.class, admitted -> {
-          core.handle(admitted.call(), admitted.call().request(), admitted.weight());
-          return this;
-        })
-        .onMessage(Call.class, call -> {
-          core.handle(call, call.request());
-          return this;
-        })
-        .onMessage(ListUnsettledTombstones.class, request -> {
-          request.replyTo().tell(new UnsettledTombstones(core.unsettledTombstones(request.limit(), request.olderThanHlc())));
-          return this;
-        })
-        .onMessageEquals(PurgeTick.INSTANCE, () -> {
-          core.purge();
-          return this;
-        })
-        .onMessageEquals(Flush.INSTANCE, () -> {
-          core.flush();
-          return this;
-        })
-        .onMessageEquals(LateFlushTick.INSTANCE, () -> {
-          core.lateFlush();
-          return this;
-        })
-        .onMessageEquals(SyncTick.INSTANCE, () -> {
-          core.sync();
-          return this;
-        })
-        .onMessageEquals(DiskTick.INSTANCE, () -> {
-          core.checkDisk();
-          return this;
-        })
-        .onSignal(PostStop.class, signal -> {
-          core.close();
-          return this;
-        })
+        .onMessage(AdmittedCall.class, admitted ->
+            after(() -> core.handle(admitted.call(), admitted.call().request(), admitted.weight())))
+        .onMessage(Call.class, call -> after(() -> core.handle(call, call.request())))
+        .onMessage(ListUnsettledTombstones.class, request -> after(() -> request.replyTo().tell(
+            new UnsettledTombstones(core.unsettledTombstones(request.limit(), request.olderThanHlc())))))
+        .onMessageEquals(PurgeTick.INSTANCE, () -> after(core::purge))
+        .onMessageEquals(Flush.INSTANCE, () -> after(core::flush))
+        .onMessageEquals(LateFlushTick.INSTANCE, () -> after(core::lateFlush))
+        .onMessageEquals(SyncTick.INSTANCE, () -> after(core::sync))
+        .onMessageEquals(DiskTick.INSTANCE, () -> after(core::checkDisk))
+        .onSignal(PostStop.class, signal -> after(core::close))
         .build();
+  }
+
+  /** Every message is handed to the core; the actor stays as it is. */
+  private Behavior<Command> after(Runnable handled) {
+    handled.run();
+    return this;
   }
 }

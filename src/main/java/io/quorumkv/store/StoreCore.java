@@ -153,10 +153,6 @@ public final class StoreCore<C> {
     return readsSeeQueued;
   }
 
-  public PurgeRule purgeRule() {
-    return purgeRule;
-  }
-
   /**
    * Handles a request that passed the {@link StoreAdmission} bound with {@code weight} (0: not
    * admitted through it). A read's weight is released as it is served; an apply's just before it
@@ -270,11 +266,6 @@ public final class StoreCore<C> {
       outbox.flushSoon();
     }
     return true;
-  }
-
-  /** Whether applies wait for a {@link #flush()}. */
-  public boolean hasQueued() {
-    return !queued.isEmpty();
   }
 
   /**

@@ -91,10 +91,6 @@ final class SimNetwork {
     faults = Faults.CALM;
   }
 
-  boolean isCut() {
-    return !cut.isEmpty();
-  }
-
   private static String link(String from, String to) {
     return from + "->" + to;
   }

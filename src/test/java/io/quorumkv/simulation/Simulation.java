@@ -175,6 +175,7 @@ final class Simulation {
     }
     loop.runUntil(loop.now() + 2_000, STEPS_MAX);
     replicas.forEach(replica -> counted("crashes", replica.disk.crashes()));
+    replicas.forEach(replica -> counted("unsynced writes lost", replica.disk.lostWrites()));
     replicas.stream().filter(SimReplica::isUp).forEach(replica -> counted("tombstones purged", replica.tombstonesPurged()));
     counted("messages", network.sent());
     counted("dropped", network.dropped());

@@ -77,6 +77,8 @@ public class SimulationTest {
       Simulation.Result result = Simulation.run(seed, Set.of(), FsyncMode.PERIODIC);
       if (result.verdict().verdict() == LinearizabilityChecker.Verdict.NOT_LINEARIZABLE) {
         System.out.println("simulation: fsync = periodic loses a write in seed " + seed + "\n" + result.describe());
+        assertTrue("the crashes lost no unsynced write: " + result.counters(),
+            result.counters().get("unsynced writes lost") > 0);
         return;
       }
     }
