@@ -49,6 +49,7 @@ public record ClusterView(
           ? null : Instant.now().toEpochMilli() - snapshot.lastSeen().toEpochMilli());
       peer.put("lastError", snapshot.lastError());
       peer.put("replicaId", snapshot.replicaId() == null ? null : Version.hex(snapshot.replicaId()));
+      peer.put("identityChecksAnswered", snapshot.identityChecksAnswered());
       AntiEntropyStatus entropy = antiEntropy.get(snapshot.peer().name());
       peer.put("antiEntropy", entropy == null ? null : entropy.render());
       HintStatus hintStatus = hints.get(snapshot.peer().name());

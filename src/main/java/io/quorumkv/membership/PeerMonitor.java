@@ -106,11 +106,15 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
 
   private Behavior<Command> onTimeCompleted(TimeCompleted completed) {
     timing = false;
+    if (completed.failure() == null) {
+      status.identityCheckAnswered();
+    }
     if (completed.failure() != null || completed.reply().replicaId() == ownReplicaId) {
       fence.unmeasured(client.peer().name());
     } else {
       // The identity rules first: a replica whose state went backwards stops before the fence
-      // counts this answer as the confirmation that lets it serve.
+      // counts this answer as the confirmation that lets it serve, and an answer that cannot
+      // judge that yet confirms nothing.
       if (!identity.answered(client.peer().name(), completed.reply())) {
         return this;
       }

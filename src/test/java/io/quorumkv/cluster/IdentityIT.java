@@ -59,6 +59,32 @@ public class IdentityIT {
     assertEquals(put.body(), 200, put.statusCode());
   }
 
+  private static Map<String, Long> identityChecksAnswered(String address) throws Exception {
+    Map<String, Long> answered = new java.util.HashMap<>();
+    for (JsonNode peer : JSON.readTree(send("GET", address, "/cluster", null).body()).get("peers")) {
+      answered.put(peer.get("name").asText(), peer.get("identityChecksAnswered").asLong());
+    }
+    return answered;
+  }
+
+  /**
+   * Waits until every peer has answered two more identity checks from {@code address}: the
+   * first may have left before the latest write, the second left after it, so each peer has
+   * heard a storage sequence at or past that write.
+   */
+  private static void awaitIdentityChecksAfterNow(String address) throws Exception {
+    Map<String, Long> before = identityChecksAnswered(address);
+    long deadline = System.nanoTime() + CAP.toNanos();
+    while (true) {
+      Map<String, Long> now = identityChecksAnswered(address);
+      if (before.entrySet().stream().allMatch(peer -> now.get(peer.getKey()) >= peer.getValue() + 2)) {
+        return;
+      }
+      assertTrue("identity checks answered, before " + before + ", now " + now, System.nanoTime() < deadline);
+      Thread.sleep(200);
+    }
+  }
+
   @Test
   public void aRestoredBackupStopsDiscardsItsOldRecordsAndRebuilds() throws Exception {
     try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
@@ -72,6 +98,9 @@ public class IdentityIT {
       String c = cluster.replica(2).address();
       put(c, "k", "after the backup"); // C writes on: its storage moves past the backup
       assertEquals(200, send("DELETE", c, "/kv/doomed", null).statusCode());
+      // The peers notice the restore only if they heard a sequence past the backup; a process that
+      // writes and stops within one ping interval leaves no such trace (docs/identity.md, "Limits").
+      awaitIdentityChecksAfterNow(c);
       cluster.replica(2).stop(); // SIGTERM: a clean stop
 
       copy(backup, cluster.dataDirectory(2)); // the restore
