@@ -72,10 +72,10 @@ public final class Identity {
   /** Answers a peer's time call; {@code fromPeer}: it came from a peer address. */
   public TimeReply answer(TimeCall call, boolean fromPeer, long wallMillis) {
     if (!fromPeer) {
-      return new TimeReply(wallMillis, replicaId, label(incarnation.state()), List.of(), 0L, false, false);
+      return new TimeReply(wallMillis, replicaId, label(incarnation.state()), List.of(), 0L, false);
     }
     boolean duplicated = duplicates.sighted(call.replicaId(), call.bootNonce());
-    PeerSequences.Judgement previous = sequences.reported(call.replicaId(), call.bootNonce(), call.sequence());
+    long previous = sequences.reported(call.replicaId(), call.bootNonce(), call.sequence());
     if (duplicated) {
       alarmLog.error("ALARM: two live processes answer under replica id {} (a cloned data directory?); both are told"
           + " to coordinate no write", Version.hex(call.replicaId()));
@@ -89,16 +89,14 @@ public final class Identity {
         incarnation.heardFrom(place.get(), new Incarnation.PeerView(state.get(), call.idsInYourPlace()));
       }
     }
-    return new TimeReply(wallMillis, replicaId, label(incarnation.state()), idsThere,
-        previous.previousSequence(), previous.undecided(), duplicated);
+    return new TimeReply(wallMillis, replicaId, label(incarnation.state()), idsThere, previous, duplicated);
   }
 
   /**
    * What {@code peer}'s answer says: judged before the clock fence counts the answer as a
    * confirmation, so a replica whose state went backwards stops before it serves anything.
    *
-   * @return false when the answer must confirm nothing: this replica is stopping, or the peer
-   *     cannot tell yet whether an earlier process of this id ran past this one's state
+   * @return false when this replica is stopping: the answer must confirm nothing
    */
   public boolean answered(String peer, TimeReply reply) {
     if (reply.previousSequence() > startSequence) {
@@ -112,7 +110,7 @@ public final class Identity {
     }
     parse(reply.state()).ifPresent(state ->
         incarnation.heardFrom(peer, new Incarnation.PeerView(state, reply.idsInYourPlace())));
-    return !reply.previousUndecided();
+    return true;
   }
 
   /** {@code /cluster}'s view. */

@@ -113,8 +113,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       fence.unmeasured(client.peer().name());
     } else {
       // The identity rules first: a replica whose state went backwards stops before the fence
-      // counts this answer as the confirmation that lets it serve, and an answer that cannot
-      // judge that yet confirms nothing.
+      // counts this answer as the confirmation that lets it serve.
       if (!identity.answered(client.peer().name(), completed.reply())) {
         return this;
       }

@@ -346,12 +346,11 @@ public final class ReplicaProtocol {
   /**
    * Answers {@link TimeCall}: the answering replica's wall clock (not its hybrid clock), its
    * replica id and state, the ids it has seen in the caller's place, the highest storage sequence
-   * number an earlier process of the caller's id reported, whether that is still undecided
-   * (another process of the id stopped calling only just before this one started: the answer
-   * then confirms nothing yet), and whether another live process answers under the caller's id.
+   * number an earlier process of the caller's id reported, and whether another live process
+   * answers under the caller's id.
    */
   public record TimeReply(long wallMillis, long replicaId, String state, List<Long> idsInYourPlace,
-      long previousSequence, boolean previousUndecided, boolean duplicateOfYou) implements Answer {
+      long previousSequence, boolean duplicateOfYou) implements Answer {
     public TimeReply {
       if (state == null || idsInYourPlace == null) {
         throw new IllegalArgumentException("malformed time answer");

@@ -1,8 +1,6 @@
 package io.quorumkv.membership;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertTrue;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -11,8 +9,7 @@ import org.junit.Test;
 /**
  * Goal: a replica's later process is told what its earlier, stopped processes reported of their
  * storage sequence — never its own process's numbers, nor a sibling's still running alongside —
- * is told "undecided" while it cannot be known which of the two a process that just went silent
- * is, and this survives a save and is bounded.
+ * and this survives a save and is bounded.
  */
 public class PeerSequencesTest {
 
@@ -20,13 +17,7 @@ public class PeerSequencesTest {
   private final PeerSequences sequences = new PeerSequences(new byte[0], wall::get);
 
   private long reportedAfterASecond(long id, long nonce, long sequence) {
-    PeerSequences.Judgement judgement = judgedAfter(1_000L, id, nonce, sequence);
-    assertFalse(judgement.undecided());
-    return judgement.previousSequence();
-  }
-
-  private PeerSequences.Judgement judgedAfter(long millis, long id, long nonce, long sequence) {
-    wall.addAndGet(millis);
+    wall.addAndGet(1_000L);
     return sequences.reported(id, nonce, sequence);
   }
 
@@ -43,22 +34,9 @@ public class PeerSequencesTest {
   @Test
   public void aSiblingStillRunningAlongsideIsNoEarlierProcess() {
     reportedAfterASecond(7L, 1L, 100L);
-    PeerSequences.Judgement first = judgedAfter(500L, 7L, 2L, 50L);
-    assertTrue("process 1 called just before: it may still run", first.undecided());
-    reportedAfterASecond(7L, 1L, 110L); // it does
-    assertEquals(new PeerSequences.Judgement(0L, false), judgedAfter(500L, 7L, 2L, 50L));
-    wall.addAndGet(10_000L); // process 1 stops now: it ran alongside, it is still no earlier process
-    assertEquals(new PeerSequences.Judgement(0L, false), judgedAfter(1_000L, 7L, 2L, 50L));
-  }
-
-  @Test
-  public void aProcessRestartedRightAfterItsPredecessorStoppedIsJudgedOnceTheSilenceTells() {
-    reportedAfterASecond(7L, 1L, 150L); // process 1's last call
-    PeerSequences.Judgement first = judgedAfter(300L, 7L, 2L, 120L); // process 2, on a restored backup
-    assertEquals(new PeerSequences.Judgement(0L, true), first);
-    assertEquals(new PeerSequences.Judgement(0L, true), judgedAfter(1_000L, 7L, 2L, 120L));
-    assertEquals("silent long enough: process 1 was earlier",
-        new PeerSequences.Judgement(150L, false), judgedAfter(1_000L, 7L, 2L, 120L));
+    assertEquals("process 1 still calls", 0L, reportedAfterASecond(7L, 2L, 50L));
+    reportedAfterASecond(7L, 1L, 110L);
+    assertEquals(0L, reportedAfterASecond(7L, 2L, 50L));
   }
 
   @Test
@@ -72,7 +50,6 @@ public class PeerSequencesTest {
     assertEquals("the oldest processes are forgotten", PeerSequences.NONCES_MAX * 40, saved.get().length);
     PeerSequences reloaded = new PeerSequences(saved.get(), wall::get);
     wall.addAndGet(10_000L);
-    assertEquals(new PeerSequences.Judgement(10L + PeerSequences.NONCES_MAX + 2, false),
-        reloaded.reported(7L, 99L, 0L));
+    assertEquals(10L + PeerSequences.NONCES_MAX + 2, reloaded.reported(7L, 99L, 0L));
   }
 }

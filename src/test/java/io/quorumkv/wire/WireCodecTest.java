@@ -52,7 +52,7 @@ public class WireCodecTest {
         new Entries(STAMP, List.of(new Entry("k", VERSION, 1L)), false),
         new TombstoneHeld(STAMP, true),
         new PingReply("peer0", 9L, 5L, Map.of("peer1", List.of(1L, 2L))),
-        new TimeReply(1000L, 9L, "ready", List.of(), 0L, false, false));
+        new TimeReply(1000L, 9L, "ready", List.of(), 0L, false));
   }
 
   @Test
