@@ -15,8 +15,8 @@ public final class PeerStatus {
    * One observation. {@code lastSeen} is null until the peer first answered.
    * {@code identityChecksAnswered} counts the time calls (which carry this replica's storage
    * sequence, see {@link Identity}) that the peer answered: once it has grown by two after a
-   * write, the peer has heard a sequence at or past that write, which is what lets it notice a
-   * restored backup of this replica later.
+   * write, the peer has been sent a sequence at or past that write. It kept it only if it counts
+   * this replica's address as a peer's (docs/identity.md, "Known limits").
    */
   public record Snapshot(
       PeerAddress peer, boolean reachable, Instant lastSeen, String lastError, Long replicaId,
@@ -39,7 +39,7 @@ public final class PeerStatus {
         previous.identityChecksAnswered()));
   }
 
-  /** The peer answered one time call: it has heard this replica's storage sequence as sent. */
+  /** The peer answered one time call, which carried this replica's storage sequence. */
   public void identityCheckAnswered() {
     current.updateAndGet(previous -> new Snapshot(
         previous.peer(), previous.reachable(), previous.lastSeen(), previous.lastError(),
