@@ -1,9 +1,14 @@
 # Sourced by the bench scripts: a local three-replica cluster on 127.0.0.1:BASE_PORT..+2,
 # started from REPLICA_JAR (JVM options: REPLICA_JAVA_OPTS, default -Xmx1g) and stopped by PID;
-# and a median over lines of numbers; ensure_jars, ensure_wrk and wait_ready for the scripts.
+# and a median over lines of numbers; use_ports, ensure_jars, ensure_wrk and wait_ready for the scripts.
 PIDS=()
-for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
-NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
+
+use_ports() { # BASE: the next start_cluster, wait_ready and $NODES use 127.0.0.1:BASE..BASE+2
+  BASE_PORT=$1
+  for i in 0 1 2; do export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"; done
+  NODES="127.0.0.1:$BASE_PORT,127.0.0.1:$((BASE_PORT + 1)),127.0.0.1:$((BASE_PORT + 2))"
+}
+use_ports "$BASE_PORT"
 
 start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_DIR/peer$i, logs to LOG_PREFIX-peer$i.log
   local fsync=$1 data=$2 logs=$3
