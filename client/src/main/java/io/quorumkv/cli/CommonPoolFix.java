@@ -1,4 +1,4 @@
-package io.quorumkv.client;
+package io.quorumkv.cli;
 
 /**
  * On a machine with 2 cores the JDK's common ForkJoinPool gets parallelism 1, and then every

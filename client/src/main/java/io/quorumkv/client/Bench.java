@@ -34,10 +34,10 @@ import org.HdrHistogram.Recorder;
  * latency is measured from when its request <em>should</em> have been sent, so a stall shows
  * up in the latencies of every request it held back (no coordinated omission, as in wrk2).
  */
-final class Bench {
+public final class Bench {
 
   /** Everything a run is configured with. */
-  record Options(
+  public record Options(
       List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
       int valueBytes, int keys, KeyDistribution distribution, double rate, Consistency consistency,
       boolean prefill, Duration warmup, long seed, Path json, Duration timeout) {}
@@ -59,7 +59,7 @@ final class Bench {
   private final byte[] value;
   private volatile boolean measuring;
 
-  Bench(ActorSystem<?> system, Options options, PrintStream out) {
+  public Bench(ActorSystem<?> system, Options options, PrintStream out) {
     this.options = options;
     this.out = out;
     for (NodeAddress node : options.nodes()) {
@@ -74,7 +74,7 @@ final class Bench {
   }
 
   /** Runs the benchmark; returns the number of requests that failed unexpectedly. */
-  long run() throws IOException {
+  public long run() throws IOException {
     out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, %s, write=%d%%, %d-byte values, %d keys (%s), "
             + "consistency %s, seed %d%n",
         options.nodes().size(), options.concurrency(),
@@ -290,7 +290,7 @@ final class Bench {
     return String.format(Locale.ROOT, "key%05d", index);
   }
 
-  static final String USAGE = String.join("\n",
+  public static final String USAGE = String.join("\n",
       "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
       "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
       "         [--rate OPS_PER_S] [--consistency quorum] [--prefill] [--warmup 2s] [--seed N] [--timeout 5s]",
@@ -299,7 +299,7 @@ final class Bench {
       "  --rate: an open loop at that total rate, latencies measured from when each request was due");
 
   /** Parses the bench options (the words after {@code bench}). */
-  static Options parse(List<String> args, Map<String, String> environment) {
+  public static Options parse(List<String> args, Map<String, String> environment) {
     List<NodeAddress> nodes = new ArrayList<>();
     int concurrency = 16;
     Duration duration = Duration.ofSeconds(10);

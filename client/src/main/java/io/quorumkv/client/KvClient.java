@@ -89,6 +89,42 @@ public final class KvClient {
         .thenApply(answer -> written(key, answer));
   }
 
+  /** A JSON document the replica answered with, whatever its status (e.g. a 503 of {@code /health/ready}). */
+  public record JsonAnswer(int status, JsonNode body) {}
+
+  /**
+   * {@code GET path} (e.g. {@code /cluster}), its body read as JSON; fails only when the replica
+   * cannot be reached in time or its body is not JSON.
+   */
+  public CompletionStage<JsonAnswer> fetchJson(String path) {
+    return json(HttpRequest.GET("http://" + node + path), path);
+  }
+
+  /** The header that carries the cluster secret, when the replicas have one, on admin calls. */
+  public static final String SECRET_HEADER = "X-QuorumKV-Secret";
+
+  /**
+   * {@code POST path} with no body (an admin call, e.g. {@code /admin/snapshot}), its answer read
+   * as JSON; {@code clusterSecret} goes in {@link #SECRET_HEADER} when not empty.
+   */
+  public CompletionStage<JsonAnswer> postJson(String path, String clusterSecret) {
+    HttpRequest request = HttpRequest.POST("http://" + node + path);
+    if (clusterSecret != null && !clusterSecret.isEmpty()) {
+      request = request.addHeader(akka.http.javadsl.model.HttpHeader.parse(SECRET_HEADER, clusterSecret));
+    }
+    return json(request, path);
+  }
+
+  private CompletionStage<JsonAnswer> json(HttpRequest request, String path) {
+    return send(request).thenApply(answer -> {
+      try {
+        return new JsonAnswer(answer.status(), JSON.readTree(answer.body()));
+      } catch (IOException e) {
+        throw new KvException.UnexpectedResponse("answer " + answer.status() + " from " + node + path + " is not JSON");
+      }
+    });
+  }
+
   /** Completes normally when the replica answers its health check. */
   public CompletionStage<Void> health() {
     return send(HttpRequest.GET("http://" + node + "/health")).thenApply(answer -> {

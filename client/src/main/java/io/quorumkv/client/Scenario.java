@@ -15,7 +15,7 @@ import java.util.Optional;
  * via peer2, and write {@code result.txt} with what was read. Replicas that are still starting
  * are waited for, up to a bound; a failure ends the scenario with a one-line reason.
  */
-final class Scenario {
+public final class Scenario {
 
   static final String RESULT_FILE = "result.txt";
 
@@ -25,7 +25,7 @@ final class Scenario {
   private final Duration requestTimeout;
   private final PrintStream out;
 
-  Scenario(ActorSystem<?> system, Map<String, String> environment, Duration wait, Duration requestTimeout, PrintStream out) {
+  public Scenario(ActorSystem<?> system, Map<String, String> environment, Duration wait, Duration requestTimeout, PrintStream out) {
     this.system = system;
     this.environment = environment;
     this.wait = wait;
@@ -38,7 +38,7 @@ final class Scenario {
    *
    * @throws ScenarioFailed with the one-line reason
    */
-  void run(Path directory) {
+  public void run(Path directory) {
     KvClient peer0 = client("peer0");
     KvClient peer1 = client("peer1");
     KvClient peer2 = client("peer2");
@@ -96,7 +96,7 @@ final class Scenario {
   }
 
   /** The scenario did not complete; the message is the one-line reason. */
-  static final class ScenarioFailed extends RuntimeException {
+  public static final class ScenarioFailed extends RuntimeException {
     ScenarioFailed(String message) {
       super(message, null, false, false);
     }

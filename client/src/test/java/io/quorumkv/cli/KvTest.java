@@ -1,67 +1,279 @@
-package io.quorumkv.client;
+package io.quorumkv.cli;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quorumkv.client.NodeAddress;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import org.junit.After;
 import org.junit.Test;
 
-/** Goal: the launcher's command line, its exit statuses and its one-line reasons. */
-public class ClientMainTest {
+/**
+ * Goal: the CLI's commands, flags, output formats and exit statuses, against stand-in replicas
+ * ({@link StubReplica}) that can give every kind of answer on demand, including failover when
+ * the first endpoint is down. The cluster tests run the same CLI against real replicas.
+ */
+public class KvTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private byte[] stdin = new byte[0];
+  private final List<StubReplica> stubs = new java.util.ArrayList<>();
+
+  @After
+  public void stopStubs() {
+    stubs.forEach(StubReplica::close);
+  }
+
+  private StubReplica stub() throws Exception {
+    StubReplica stub = new StubReplica();
+    stubs.add(stub);
+    return stub;
+  }
 
   private int run(Map<String, String> environment, Path directory, String... args) {
-    return ClientMain.run(args, environment, directory,
+    out.reset();
+    err.reset();
+    return Kv.run(args, environment, directory, new ByteArrayInputStream(stdin),
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private int run(String... args) {
+    return run(Map.of(), Path.of("."), args);
+  }
+
+  private String stdout() {
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   private String stderr() {
     return err.toString(StandardCharsets.UTF_8);
   }
 
-  @Test
-  public void parsesCommandsAndOptions() {
-    ClientMain.Options options = ClientMain.Options.parse(
-        new String[] {"put", "k", "v", "--node", "db1:7001", "--consistency", "ALL", "--timeout", "500ms"});
-    assertEquals(List.of("put", "k", "v"), options.command());
-    assertEquals(new NodeAddress("db1", 7001), options.node().orElseThrow());
-    assertEquals(Consistency.ALL, options.consistency());
-    assertEquals(Duration.ofMillis(500), options.timeout());
-    assertTrue(ClientMain.Options.parse(new String[0]).command().isEmpty());
+  private JsonNode json() throws Exception {
+    return JSON.readTree(out.toByteArray());
   }
 
-  @Test
-  public void badUsageExits2WithAReason() {
-    for (String[] args : List.of(
-        new String[] {"put", "k"}, new String[] {"frobnicate"}, new String[] {"get", "k", "--node"},
-        new String[] {"get", "k", "--node", "nocolon"}, new String[] {"get", "k", "--consistency", "most"},
-        new String[] {"get", "k", "--timeout", "soon"}, new String[] {"get", "k", "--colour", "red"})) {
-      err.reset();
-      assertEquals(String.join(" ", args), ClientMain.EXIT_USAGE, run(Map.of(), Path.of("."), args));
-      assertTrue(stderr(), stderr().startsWith("quorumkv-client: "));
+  /** An address where nothing listens: connections to it are refused. */
+  private static String downEndpoint() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return "127.0.0.1:" + socket.getLocalPort();
     }
   }
 
   @Test
-  public void commandWithoutNodeOrPeerVariablesExits2() {
-    assertEquals(ClientMain.EXIT_USAGE, run(Map.of(), Path.of("."), "get", "k"));
-    assertTrue(stderr(), stderr().contains("PEER_PEER0_HOST"));
+  public void helpAndVersionOnEveryCommand() {
+    assertEquals(0, run("--help"));
+    for (String command : List.of("put", "get", "delete", "status", "health", "version", "snapshot", "bench", "torture")) {
+      assertTrue(command, stdout().contains(command));
+    }
+    assertTrue(stdout(), stdout().contains("Exit statuses:") && stdout().contains("3   a write's outcome is unknown"));
+    for (String command : List.of("put", "get", "delete", "status", "health", "version", "snapshot", "bench", "torture")) {
+      assertEquals(command, 0, run(command, "-h"));
+      assertTrue(command + ": " + stdout(), stdout().startsWith("Usage: kv " + command));
+    }
+    assertTrue(stdout(), stdout().contains("--duration")); // torture -h shows torture's own options
+    assertEquals(0, run("--version"));
+    assertTrue(stdout(), stdout().startsWith("quorumkv-client "));
+    assertEquals(0, run("get", "--version"));
+  }
+
+  @Test
+  public void badUsageExits2WithAReason() throws Exception {
+    String endpoint = stub().endpoint();
+    for (String[] args : List.of(
+        new String[] {"frobnicate"}, new String[] {"get"}, new String[] {"put", "k", "--endpoints", endpoint},
+        new String[] {"put", "k", "v", "--file", "f", "--endpoints", endpoint},
+        new String[] {"get", "k", "--endpoints"}, new String[] {"get", "k", "--endpoints", "nocolon"},
+        new String[] {"get", "k", "--consistency", "most", "--endpoints", endpoint},
+        new String[] {"get", "k", "--timeout", "soon", "--endpoints", endpoint},
+        new String[] {"get", "k", "--colour", "red"}, new String[] {"get", "k", "-w", "yaml"},
+        new String[] {"bench", "--concurrency", "0", "--nodes", endpoint})) {
+      assertEquals(String.join(" ", args), ExitStatus.USAGE, run(args));
+      assertTrue(String.join(" ", args) + ": " + stderr(), !stderr().isBlank());
+    }
+  }
+
+  @Test
+  public void withoutEndpointsAnywhereACommandExits2NamingWhereTheyComeFrom() {
+    assertEquals(ExitStatus.USAGE, run("get", "k"));
+    assertTrue(stderr(), stderr().contains("--endpoints") && stderr().contains("QUORUMKV_ENDPOINTS"));
+  }
+
+  @Test
+  public void putAndGetBothOptionFormsAndTheEnvironment() throws Exception {
+    StubReplica replica = stub();
+    assertEquals(0, run("put", "k1", "alpha", "--endpoints=" + replica.endpoint()));
+    assertEquals("ok version v1\n", stdout());
+    assertEquals(0, run("get", "k1", "--endpoints", replica.endpoint(), "--consistency=one"));
+    assertEquals("alpha", stdout()); // the bytes, nothing added
+    assertEquals(0, run(Map.of("QUORUMKV_ENDPOINTS", replica.endpoint()), Path.of("."), "get", "k1"));
+    assertEquals("alpha", stdout());
+    NodeAddress address = NodeAddress.parse(replica.endpoint());
+    assertEquals(0, run(Map.of("PEER_DB1_HOST", address.host(), "PEER_DB1_PORT", Integer.toString(address.port())),
+        Path.of("."), "get", "k1"));
+    assertEquals(0, run("delete", "k1", "--node", replica.endpoint()));
+    assertEquals("deleted version v2\n", stdout());
+    assertEquals(ExitStatus.NOT_FOUND, run("get", "k1", "--endpoints", replica.endpoint()));
+    assertEquals("", stdout());
+    assertTrue(stderr(), stderr().contains("not found"));
+  }
+
+  @Test
+  public void binaryValuesThroughStandardInputAFileAndOutputFile() throws Exception {
+    StubReplica replica = stub();
+    byte[] binary = new byte[256];
+    for (int i = 0; i < binary.length; i++) {
+      binary[i] = (byte) i;
+    }
+    stdin = binary;
+    assertEquals(0, run("put", "bin", "-", "--endpoints", replica.endpoint()));
+    assertArrayEquals(binary, replica.stored("bin"));
+    assertEquals(0, run("get", "bin", "--endpoints", replica.endpoint()));
+    assertArrayEquals(binary, out.toByteArray());
+    Path file = Files.createTempFile("kv-value", ".bin");
+    assertEquals(0, run("get", "bin", "-o", file.toString(), "--endpoints", replica.endpoint()));
+    assertArrayEquals(binary, Files.readAllBytes(file));
+    assertEquals("", stdout());
+    Files.write(file, new byte[] {0, -1, 10});
+    assertEquals(0, run("put", "fromfile", "--file", file.toString(), "--endpoints", replica.endpoint()));
+    assertArrayEquals(new byte[] {0, -1, 10}, replica.stored("fromfile"));
+    Files.delete(file);
+  }
+
+  @Test
+  public void jsonOutputCarriesKeyVersionBase64ValueAndOutcome() throws Exception {
+    StubReplica replica = stub();
+    stdin = new byte[] {1, 2, 3};
+    assertEquals(0, run("put", "k", "-", "-w", "json", "--endpoints", replica.endpoint()));
+    assertEquals("ok", json().get("outcome").asText());
+    assertEquals("v1", json().get("version").asText());
+    assertEquals(0, run("get", "k", "-w", "json", "--endpoints", replica.endpoint()));
+    assertArrayEquals(new byte[] {1, 2, 3}, Base64.getDecoder().decode(json().get("value").asText()));
+    assertEquals("k", json().get("key").asText());
+    assertEquals(replica.endpoint(), json().get("endpoint").asText());
+    assertEquals(0, run("delete", "k", "--write-out", "json", "--endpoints", replica.endpoint()));
+    assertEquals("deleted", json().get("outcome").asText());
+    assertEquals(ExitStatus.NOT_FOUND, run("get", "k", "-w", "json", "--endpoints", replica.endpoint()));
+    assertEquals("not-found", json().get("outcome").asText());
+  }
+
+  @Test
+  public void anIndeterminateWriteExits3AndIsNotSentElsewhere() throws Exception {
+    StubReplica first = stub();
+    StubReplica second = stub();
+    first.answerNextKvRequest(503, "{\"error\":\"write quorum not reached\",\"phase\":\"apply\",\"outcome\":\"indeterminate\"}");
+    assertEquals(ExitStatus.INDETERMINATE,
+        run("put", "k", "v", "-w", "json", "--endpoints", first.endpoint() + "," + second.endpoint()));
+    assertEquals("indeterminate", json().get("outcome").asText());
+    assertTrue(stderr(), stderr().contains("outcome unknown"));
+    assertEquals(0, second.kvRequests());
+  }
+
+  @Test
+  public void aWriteNotAppliedFailsOverToTheNextEndpoint() throws Exception {
+    StubReplica first = stub();
+    StubReplica second = stub();
+    first.answerNextKvRequest(503, "{\"error\":\"overloaded\",\"outcome\":\"not-applied\"}");
+    assertEquals(0, run("put", "k", "v", "-w", "json", "--endpoints", first.endpoint() + "," + second.endpoint()));
+    assertEquals(second.endpoint(), json().get("endpoint").asText());
+    assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), second.stored("k"));
+    // The last endpoint's not-applied refusal is the answer: exit 1, certainly not applied.
+    second.answerNextKvRequest(503, "{\"error\":\"clock fenced\",\"outcome\":\"not-applied\"}");
+    assertEquals(ExitStatus.ERROR, run("put", "k", "w", "--endpoints", second.endpoint()));
+  }
+
+  @Test
+  public void failoverPastADownFirstEndpointForReadsAndWrites() throws Exception {
+    StubReplica replica = stub();
+    String endpoints = downEndpoint() + "," + replica.endpoint();
+    assertEquals(0, run("put", "k", "v", "-w", "json", "--endpoints", endpoints));
+    assertEquals(replica.endpoint(), json().get("endpoint").asText());
+    assertEquals(0, run("get", "k", "--endpoints", endpoints));
+    assertEquals("v", stdout());
+    assertEquals(ExitStatus.ERROR, run("get", "k", "--endpoints", downEndpoint()));
+    assertTrue(stderr(), stderr().contains("cannot reach"));
+  }
+
+  @Test
+  public void refusalsAreNotRetriedElsewhere() throws Exception {
+    StubReplica first = stub();
+    StubReplica second = stub();
+    String endpoints = first.endpoint() + "," + second.endpoint();
+    first.answerNextKvRequest(400, "{\"error\":\"the key is too long\"}");
+    assertEquals(ExitStatus.ERROR, run("put", "k", "v", "--endpoints", endpoints));
+    assertTrue(stderr(), stderr().contains("the key is too long"));
+    first.answerNextKvRequest(412, "{\"error\":\"precondition failed\"}");
+    assertEquals(ExitStatus.PRECONDITION_FAILED, run("put", "k", "v", "--endpoints", endpoints));
+    assertEquals(0, second.kvRequests());
+  }
+
+  @Test
+  public void healthStatusAndVersionAskEveryEndpoint() throws Exception {
+    StubReplica ready = stub();
+    StubReplica notReady = stub();
+    notReady.notReady();
+    assertEquals(0, run("health", "--endpoints", ready.endpoint()));
+    assertTrue(stdout(), stdout().matches("(?s).*" + ready.endpoint() + " +ready\n.*"));
+    String down = downEndpoint();
+    String all = ready.endpoint() + "," + notReady.endpoint() + "," + down;
+    assertEquals(ExitStatus.ERROR, run("health", "--endpoints", all));
+    assertTrue(stdout(), stdout().matches("(?s).*" + notReady.endpoint() + " +not-ready +incarnation unproven: test\n.*")
+        && stdout().matches("(?s).*" + down + " +unreachable +cannot reach.*"));
+    assertEquals(ExitStatus.ERROR, run("health", "-w", "json", "--endpoints", all));
+    assertEquals(3, json().size());
+    assertEquals("ready", json().get(0).get("health").asText());
+
+    assertEquals(0, run("status", "--endpoints", ready.endpoint() + "," + notReady.endpoint()));
+    String table = stdout();
+    assertTrue(table, table.startsWith("ENDPOINT") && table.contains("HINTS-PENDING"));
+    assertTrue(table, table.contains("stub") && table.contains("-7ms") && table.contains("2.0 KiB")
+        && table.contains("9.9.9 (abc1234)") && table.contains("not-ready"));
+    assertEquals(0, run("status", "-w", "json", "--endpoints", ready.endpoint()));
+    assertEquals(5, json().get(0).get("hintsPending").asLong());
+    assertEquals("2026-01-01T00:00:00Z", json().get(0).get("lastAntiEntropy").asText());
+    assertEquals(ExitStatus.ERROR, run("status", "--endpoints", down));
+    assertTrue(stdout(), stdout().contains("unreachable"));
+
+    assertEquals(0, run("version", "--endpoints", ready.endpoint()));
+    assertTrue(stdout(), stdout().contains("quorumkv-client") && stdout().contains("quorumkv 9.9.9 (commit abc1234, wire v2)"));
+    assertEquals(0, run("version"));
+    assertTrue(stdout(), stdout().contains("client"));
+  }
+
+  @Test
+  public void snapshotAsksEveryEndpointWithTheClusterSecret() throws Exception {
+    StubReplica first = stub();
+    StubReplica second = stub();
+    String endpoints = first.endpoint() + "," + second.endpoint();
+    assertEquals(0, run(Map.of("QUORUMKV_CLUSTER_SECRET", "s3cret"), Path.of("."),
+        "snapshot", "--name", "nightly", "--endpoints", endpoints));
+    assertTrue(stdout(), stdout().matches("(?s).*" + second.endpoint() + " +nightly +/srv/snapshots/nightly +3.0 MiB\n.*"));
+    assertEquals(0, run("snapshot", "--cluster-secret=s3cret", "-w", "json", "--endpoints", endpoints));
+    assertEquals("stub-default", json().get(0).get("name").asText());
+    assertEquals(ExitStatus.ERROR, run("snapshot", "--endpoints", endpoints + "," + downEndpoint()));
+    assertTrue(stdout(), stdout().contains("403: the cluster secret is missing or wrong") && stdout().contains("unreachable"));
   }
 
   @Test
   public void scenarioWithoutPeerVariablesFailsWithOneLine() throws Exception {
     Path directory = Files.createTempDirectory("scenario");
-    assertEquals(ClientMain.EXIT_FAILED, run(Map.of(), directory));
+    assertEquals(ExitStatus.ERROR, run(Map.of(), directory));
     assertTrue(stderr(), stderr().contains("PEER_PEER0_HOST and PEER_PEER0_PORT must be set"));
     assertEquals(1, stderr().strip().lines().count());
     assertTrue("no result.txt without a successful scenario", Files.notExists(directory.resolve("result.txt")));
@@ -74,7 +286,7 @@ public class ClientMainTest {
         "PEER_PEER0_HOST", "127.0.0.1", "PEER_PEER0_PORT", "1",
         "PEER_PEER1_HOST", "127.0.0.1", "PEER_PEER1_PORT", "1",
         "PEER_PEER2_HOST", "127.0.0.1", "PEER_PEER2_PORT", "1");
-    assertEquals(ClientMain.EXIT_FAILED, run(nowhere, directory, "--wait", "1s"));
+    assertEquals(ExitStatus.ERROR, run(nowhere, directory, "--wait", "1s"));
     assertTrue(stderr(), stderr().contains("PUT k1 via 127.0.0.1:1 failed: cannot reach"));
     assertTrue(Files.notExists(directory.resolve("result.txt")));
   }

@@ -1,0 +1,26 @@
+package io.quorumkv.cli;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.ConfigFactory;
+import java.util.concurrent.TimeUnit;
+
+/** The actor system one command's requests run on, stopped when the command ends. */
+final class ClientSession implements AutoCloseable {
+
+  final ActorSystem<Void> system;
+
+  ClientSession(String name) {
+    this.system = ActorSystem.create(Behaviors.empty(), name, ConfigFactory.load("quorumkv-client"));
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Exiting anyway: nothing of the client outlives the process.
+    }
+  }
+}

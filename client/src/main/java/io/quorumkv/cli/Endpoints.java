@@ -1,0 +1,76 @@
+package io.quorumkv.cli;
+
+import io.quorumkv.client.NodeAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Option;
+
+/**
+ * Which replicas a command talks to, and how long it waits for each. In order of precedence:
+ * {@code --endpoints}, then {@code QUORUMKV_ENDPOINTS}, then the replicas' own
+ * {@code PEER_<NAME>_HOST}/{@code PEER_<NAME>_PORT} variables (sorted by name), so the client
+ * run beside a replica, or from the same environment file, needs no option at all.
+ */
+final class Endpoints {
+
+  private static final Pattern PEER_HOST = Pattern.compile("PEER_(.+)_HOST");
+
+  @Option(names = "--endpoints", split = ",", paramLabel = "HOST:PORT",
+      description = "Replicas to ask, in order: the next one is tried when one cannot be reached"
+          + " (environment: QUORUMKV_ENDPOINTS; default: the PEER_<NAME>_HOST/PORT variables).")
+  List<NodeAddress> endpoints;
+
+  /** The flag of earlier releases: one endpoint. */
+  @Option(names = "--node", paramLabel = "HOST:PORT", hidden = true)
+  NodeAddress node;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5s",
+      description = "How long to wait for each replica's answer (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  /**
+   * @throws UsageException when no endpoint is given anywhere, or the environment's are malformed
+   */
+  List<NodeAddress> resolve(Map<String, String> environment) {
+    List<NodeAddress> chosen = new ArrayList<>();
+    if (endpoints != null) {
+      chosen.addAll(endpoints);
+    }
+    if (node != null) {
+      chosen.add(node);
+    }
+    if (!chosen.isEmpty()) {
+      return List.copyOf(chosen);
+    }
+    String fromEnvironment = environment.getOrDefault("QUORUMKV_ENDPOINTS", "").trim();
+    try {
+      if (!fromEnvironment.isEmpty()) {
+        for (String text : fromEnvironment.split(",")) {
+          chosen.add(NodeAddress.parse(text.trim()));
+        }
+        return List.copyOf(chosen);
+      }
+      Map<String, NodeAddress> peers = new TreeMap<>();
+      for (String variable : environment.keySet()) {
+        Matcher matcher = PEER_HOST.matcher(variable);
+        if (matcher.matches()) {
+          String name = matcher.group(1).toLowerCase(Locale.ROOT);
+          peers.put(name, NodeAddress.fromEnvironment(environment, name));
+        }
+      }
+      if (peers.isEmpty()) {
+        throw new UsageException("no endpoints: pass --endpoints HOST:PORT,... or set QUORUMKV_ENDPOINTS"
+            + " (or the PEER_<NAME>_HOST/PORT variables)");
+      }
+      return List.copyOf(peers.values());
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+}

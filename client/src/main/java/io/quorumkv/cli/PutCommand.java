@@ -1,0 +1,75 @@
+package io.quorumkv.cli;
+
+import io.quorumkv.client.FailoverClient;
+import io.quorumkv.client.KvClient;
+import io.quorumkv.client.KvException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code kv put KEY VALUE | KEY - | KEY --file FILE}. */
+@Command(name = "put", mixinStandardHelpOptions = true, versionProvider = ClientVersion.class, sortOptions = false,
+    description = {"Write a value. Acknowledged once a write quorum holds it.",
+        "The value is the argument, standard input (VALUE '-'), or a file (--file): any bytes."})
+final class PutCommand extends RequestCommand implements Callable<Integer> {
+
+  /**
+   * The largest value read from standard input or a file; a replica refuses more than its
+   * limits.value-bytes-max (1 MiB by default) anyway, and this keeps the client's memory bounded.
+   */
+  static final int VALUE_BYTES_MAX = 16 << 20;
+
+  @Parameters(index = "0", paramLabel = "KEY")
+  String key;
+
+  @Parameters(index = "1", arity = "0..1", paramLabel = "VALUE", description = "The value as UTF-8; - reads standard input.")
+  String value;
+
+  @Option(names = "--file", paramLabel = "FILE", description = "Read the value from FILE.")
+  Path file;
+
+  @Override
+  public Integer call() throws IOException {
+    byte[] bytes = value();
+    try {
+      FailoverClient.Answered<KvClient.Written> written = send(client -> client.write(
+          replica -> replica.put(key, bytes, consistency)));
+      if (output.json()) {
+        kv.out.println(Output.toJson(Output.object("key", key, "version", written.value().version(),
+            "outcome", "ok", "endpoint", written.endpoint().toString())));
+      } else {
+        kv.out.println("ok version " + written.value().version());
+      }
+      return ExitStatus.OK;
+    } catch (KvException failure) {
+      return failed("put", key, failure, ExitStatus.ofWrite(failure));
+    }
+  }
+
+  private byte[] value() throws IOException {
+    if ((value == null) == (file == null)) {
+      throw new UsageException("put takes the value as an argument, '-' for standard input, or --file FILE: one of them");
+    }
+    if (file != null) {
+      if (Files.size(file) > VALUE_BYTES_MAX) {
+        throw new UsageException(file + " is larger than " + VALUE_BYTES_MAX + " bytes");
+      }
+      return Files.readAllBytes(file);
+    }
+    return value.equals("-") ? readBounded(kv.in) : value.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] readBounded(InputStream in) throws IOException {
+    byte[] bytes = in.readNBytes(VALUE_BYTES_MAX + 1);
+    if (bytes.length > VALUE_BYTES_MAX) {
+      throw new UsageException("standard input holds more than " + VALUE_BYTES_MAX + " bytes");
+    }
+    return bytes;
+  }
+}

@@ -1,0 +1,139 @@
+package io.quorumkv.cli;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A stand-in for one replica's public API on 127.0.0.1 (an ephemeral port), for the CLI's
+ * tests: it keeps values in a map, and answers the next {@code /kv} request as scripted when
+ * told to, so every kind of answer a real replica gives (an indeterminate 503, a not-applied
+ * 503, a 400, a 412) can be produced on demand. The cluster tests drive the CLI against real
+ * replicas.
+ */
+final class StubReplica implements AutoCloseable {
+
+  /** A scripted answer: status and JSON body. */
+  record Answer(int status, String json) {}
+
+  private final HttpServer server;
+  private final Map<String, byte[]> values = new ConcurrentHashMap<>();
+  private final AtomicInteger version = new AtomicInteger();
+  private final AtomicInteger kvRequests = new AtomicInteger();
+  private final AtomicReference<Answer> nextKvAnswer = new AtomicReference<>();
+  private volatile boolean ready = true;
+
+  StubReplica() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  String endpoint() {
+    return "127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  int kvRequests() {
+    return kvRequests.get();
+  }
+
+  void answerNextKvRequest(int status, String json) {
+    nextKvAnswer.set(new Answer(status, json));
+  }
+
+  void notReady() {
+    ready = false;
+  }
+
+  byte[] stored(String key) {
+    return values.get(key);
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getRawPath();
+      if (path.startsWith("/kv/")) {
+        kvRequests.incrementAndGet();
+        Answer scripted = nextKvAnswer.getAndSet(null);
+        if (scripted != null) {
+          send(exchange, scripted.status(), "application/json", scripted.json().getBytes(StandardCharsets.UTF_8));
+          return;
+        }
+        kv(exchange, URLDecoder.decode(path.substring(4), StandardCharsets.UTF_8));
+        return;
+      }
+      switch (path) {
+        case "/health/ready" -> json(exchange, ready ? 200 : 503, ready
+            ? "{\"status\":\"ready\",\"reasons\":[]}"
+            : "{\"status\":\"not-ready\",\"reasons\":[\"incarnation unproven: test\"]}");
+        case "/admin/snapshot" -> {
+          String query = exchange.getRequestURI().getQuery();
+          String name = query == null ? "stub-default" : query.replace("name=", "");
+          boolean secretOk = "s3cret".equals(exchange.getRequestHeaders().getFirst("X-QuorumKV-Secret"));
+          json(exchange, secretOk ? 200 : 403, secretOk
+              ? "{\"name\":\"" + name + "\",\"path\":\"/srv/snapshots/" + name + "\",\"bytes\":3145728}"
+              : "{\"error\":\"the cluster secret is missing or wrong\"}");
+        }
+        case "/version" -> json(exchange, 200, "{\"version\":\"9.9.9\",\"commit\":\"abc1234\",\"wire\":\"v2\"}");
+        case "/cluster" -> json(exchange, 200, "{\"node\":\"stub\",\"incarnation\":{\"state\":\"ready\"},"
+            + "\"clock\":{\"peerOffsetsMillis\":{\"a\":3,\"b\":-7}},\"storage\":{\"bytesOnDisk\":2048},"
+            + "\"peers\":[{\"hints\":{\"pending\":4},\"antiEntropy\":{\"lastRound\":null}},"
+            + "{\"hints\":{\"pending\":1},\"antiEntropy\":{\"lastRound\":\"2026-01-01T00:00:00Z\"}}]}");
+        default -> json(exchange, 404, "{\"error\":\"no such path\"}");
+      }
+    }
+  }
+
+  private void kv(HttpExchange exchange, String key) throws IOException {
+    switch (exchange.getRequestMethod()) {
+      case "PUT" -> {
+        values.put(key, exchange.getRequestBody().readAllBytes());
+        writeAnswer(exchange, key, false);
+      }
+      case "DELETE" -> {
+        values.remove(key);
+        writeAnswer(exchange, key, true);
+      }
+      default -> {
+        byte[] value = values.get(key);
+        if (value == null) {
+          json(exchange, 404, "{\"error\":\"not found\",\"key\":\"" + key + "\"}");
+        } else {
+          exchange.getResponseHeaders().add("ETag", "\"v" + version.get() + "\"");
+          send(exchange, 200, "application/octet-stream", value);
+        }
+      }
+    }
+  }
+
+  private void writeAnswer(HttpExchange exchange, String key, boolean deleted) throws IOException {
+    String written = "v" + version.incrementAndGet();
+    exchange.getResponseHeaders().add("ETag", "\"" + written + "\"");
+    json(exchange, 200, "{\"key\":\"" + key + "\",\"version\":\"" + written + "\"" + (deleted ? ",\"deleted\":true" : "") + "}");
+  }
+
+  private static void json(HttpExchange exchange, int status, String body) throws IOException {
+    send(exchange, status, "application/json", body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
+    exchange.getResponseHeaders().add("Content-Type", type);
+    exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
