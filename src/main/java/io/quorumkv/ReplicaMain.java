@@ -47,6 +47,8 @@ import io.quorumkv.store.MemoryStorage;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.ReplicaMetadata;
 import io.quorumkv.store.ReplicaStats;
+import io.quorumkv.store.DataSnapshots;
+import io.quorumkv.store.RocksDbNativeLibrary;
 import io.quorumkv.store.RocksDbStorage;
 import io.quorumkv.store.Storage;
 import io.quorumkv.store.StorageUnusableException;
@@ -93,6 +95,15 @@ public final class ReplicaMain {
   private ReplicaMain() {}
 
   public static void main(String[] args) {
+    ReplicaCommandLine.Action action = ReplicaCommandLine.handle(args, System.out, System.err);
+    if (action != ReplicaCommandLine.Action.RUN) {
+      System.exit(action.status);
+    }
+    java.util.Optional<String> logProblem = ReplicaCommandLine.logSettingsProblem(System.getenv());
+    if (logProblem.isPresent()) {
+      System.err.println("quorumkv: bad configuration: " + logProblem.get());
+      System.exit(EXIT_BAD_CONFIGURATION);
+    }
     CommonPoolFix.apply();
     // Initialise logging before Akka's threads start logging concurrently.
     LoggerFactory.getILoggerFactory();
@@ -120,6 +131,14 @@ public final class ReplicaMain {
     try {
       storage = openStorage(settings, stats);
       startSequence = storage.sequence(); // before this process writes anything
+      Path dataDir = Path.of(settings.dataDir());
+      if (storage instanceof RocksDbStorage && DataSnapshots.isRestored(dataDir)) {
+        log.warn("This data directory is a restored snapshot ({}): treated as gone backwards, whatever the peers"
+            + " noticed, so it discards the snapshot's records and rebuilds from its peers under a new replica id"
+            + " (docs/operating.md, \"Backup and restore\")", dataDir.resolve(DataSnapshots.MARKER));
+        ReplicaMetadata.markStateWentBackwards(storage);
+        DataSnapshots.clearMarker(dataDir);
+      }
       if (ReplicaMetadata.discardRequested(storage)) {
         log.warn("The last run found this data directory's state went backwards: discarding its records, hints and"
             + " settled tombstones; it starts as a wiped replica and rebuilds from its peers (docs/identity.md)");
@@ -183,6 +202,8 @@ public final class ReplicaMain {
     if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
       return new MemoryStorage();
     }
+    // Before RocksDbStorage is first touched: its class loads the library otherwise, into /tmp.
+    RocksDbNativeLibrary.load(Path.of(settings.nativeLibraryDir()));
     return RocksDbStorage.open(Path.of(settings.dataDir()), settings.fsync(), stats::corruptRecordFound);
   }
 
@@ -319,8 +340,8 @@ public final class ReplicaMain {
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity, storageAlarm);
-      Route routes = concatRoutes(ctx, settings, storeActor, admission, coordinators, clock, fence, identity, replicaId,
-          membership, view, metrics)
+      Route routes = concatRoutes(ctx, settings, storage, storeActor, admission, coordinators, clock, fence, identity,
+          replicaId, membership, view, metrics)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId);
       return Behaviors.receive(Void.class)
@@ -343,15 +364,26 @@ public final class ReplicaMain {
   }
 
   private static Route concatRoutes(
-      ActorContext<Void> ctx, Settings settings, ActorRef<StoreActor.Command> store, StoreAdmission admission,
-      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence, Identity identity,
-      long replicaId,
-      Membership membership, ClusterView view, ReplicaMetrics metrics) {
+      ActorContext<Void> ctx, Settings settings, Storage storage, ActorRef<StoreActor.Command> store,
+      StoreAdmission admission, ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence,
+      Identity identity, long replicaId, Membership membership, ClusterView view, ReplicaMetrics metrics) {
     InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
         membership.knownPeerIds(), identity, peerAddresses(settings));
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
-    AdminRoutes admin = new AdminRoutes(settings, membership.retired());
+    AdminRoutes admin = new AdminRoutes(settings, membership.retired(), snapshots(settings, storage, replicaId),
+        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
     return internal.concat(internal.routes(), admin.routes(), pub.routes());
+  }
+
+  /** How {@code POST /admin/snapshot} takes a snapshot; none for the memory engine. */
+  private static java.util.Optional<java.util.function.Function<String, DataSnapshots.Taken>> snapshots(
+      Settings settings, Storage storage, long replicaId) {
+    if (!(storage instanceof RocksDbStorage rocks)) {
+      return java.util.Optional.empty();
+    }
+    String origin = "replica " + settings.nodeId() + " (replica id " + Version.hex(replicaId) + ", data directory "
+        + Path.of(settings.dataDir()).toAbsolutePath() + ")";
+    return java.util.Optional.of(name -> DataSnapshots.take(rocks, Path.of(settings.snapshotDir()), name, origin));
   }
 
   /**

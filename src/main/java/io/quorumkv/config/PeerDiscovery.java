@@ -12,9 +12,13 @@ import java.util.regex.Pattern;
  * Reads the peers from the environment: one {@code PEER_<NAME>_HOST} / {@code PEER_<NAME>_PORT}
  * pair per other replica (HOCON cannot list variables by prefix, so they are scanned here).
  * The peer's name is {@code <NAME>} in lower case ({@code PEER_PEER1_HOST} names {@code peer1}).
- * An entry named like this replica's own node id describes this replica and is skipped.
+ * An entry that describes this replica itself is skipped: one named like its node id, or one
+ * whose host and port are its own listening address ({@link LocalAddresses}), so the same
+ * environment file can describe the whole cluster, with or without {@code NODE_ID}.
  */
 public final class PeerDiscovery {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PeerDiscovery.class);
 
   private static final Pattern PEER_VARIABLE = Pattern.compile("PEER_(.+)_(HOST|PORT)");
 
@@ -25,6 +29,15 @@ public final class PeerDiscovery {
    *     a port without a host, or a host without a port
    */
   public static List<PeerAddress> fromEnvironment(Map<String, String> environment, String selfName) {
+    return fromEnvironment(environment, selfName, LocalAddresses.NONE);
+  }
+
+  /**
+   * @param local which host and port are this replica's own: such an entry is skipped, whatever its name
+   * @throws IllegalArgumentException as {@link #fromEnvironment(Map, String)}
+   */
+  public static List<PeerAddress> fromEnvironment(
+      Map<String, String> environment, String selfName, LocalAddresses local) {
     Map<String, String> hosts = new TreeMap<>();
     Map<String, String> ports = new TreeMap<>();
     for (Map.Entry<String, String> variable : environment.entrySet()) {
@@ -39,9 +52,16 @@ public final class PeerDiscovery {
       if (!ports.containsKey(name)) {
         throw new IllegalArgumentException(variableName(name, "PORT") + " is missing (its HOST is set)");
       }
-      if (!name.equalsIgnoreCase(selfName)) {
-        peers.add(new PeerAddress(name, hosts.get(name), parsePort(name, ports.get(name))));
+      PeerAddress entry = new PeerAddress(name, hosts.get(name), parsePort(name, ports.get(name)));
+      if (name.equalsIgnoreCase(selfName)) {
+        continue;
       }
+      if (local.isOwn(entry.host(), entry.port())) {
+        log.info("{} / {} ({}) is this replica's own address: it describes this replica, not a peer",
+            variableName(name, "HOST"), variableName(name, "PORT"), entry.address());
+        continue;
+      }
+      peers.add(entry);
     }
     for (String name : ports.keySet()) {
       if (!hosts.containsKey(name)) {
@@ -49,6 +69,20 @@ public final class PeerDiscovery {
       }
     }
     return List.copyOf(peers);
+  }
+
+  /**
+   * The name of the entry at this replica's own address ({@code local}), when exactly one is:
+   * the name its peers know it by, used as its node id when none is configured.
+   */
+  public static java.util.Optional<String> ownName(Map<String, String> environment, LocalAddresses local) {
+    List<String> own = new ArrayList<>();
+    for (PeerAddress entry : fromEnvironment(environment, "", LocalAddresses.NONE)) {
+      if (local.isOwn(entry.host(), entry.port())) {
+        own.add(entry.name());
+      }
+    }
+    return own.size() == 1 ? java.util.Optional.of(own.get(0)) : java.util.Optional.empty();
   }
 
   private static int parsePort(String name, String text) {

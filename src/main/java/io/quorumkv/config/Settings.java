@@ -18,10 +18,13 @@ import java.util.Set;
 public record Settings(
     String nodeId,
     String dataDir,
+    String nativeLibraryDir,
+    String snapshotDir,
     String listenHost,
     int port,
     Connections connections,
     List<PeerAddress> peers,
+    boolean allowSingleReplica,
     Duration writeTimeout,
     Duration readTimeout,
     Duration peerRequestTimeout,
@@ -130,24 +133,47 @@ public record Settings(
     for (PeerAddress peer : peers) {
       check(!peer.name().equalsIgnoreCase(nodeId), "peer " + peer.name() + " has this replica's node id");
     }
+    // A replica with no peers would run as a cluster of one (W = R = 1) while its operator
+    // believes it replicates: most often the PEER_* variables did not reach it.
+    check(!peers.isEmpty() || allowSingleReplica,
+        "no peers configured: set PEER_<NAME>_HOST and PEER_<NAME>_PORT for each other replica, or"
+            + " ALLOW_SINGLE_REPLICA=true for a cluster of one (no replication)");
   }
+
+  /** The node id when none is configured and no PEER_* entry is at this replica's own address. */
+  public static final String DEFAULT_NODE_ID = "local";
 
   public static final String ENGINE_ROCKSDB = "rocksdb";
   public static final String ENGINE_MEMORY = "memory";
 
-  /** Reads {@code config}'s {@code quorumkv} section and the peers from {@code environment}. */
+  /**
+   * Reads {@code config}'s {@code quorumkv} section and the peers from {@code environment}; an
+   * entry whose host resolves to this machine at this replica's port is this replica itself.
+   */
   public static Settings load(Config config, Map<String, String> environment) {
+    return load(config, environment, null);
+  }
+
+  /** As {@link #load(Config, Map)}, with {@code local} telling this replica's own addresses (null: this host's). */
+  public static Settings load(Config config, Map<String, String> environment, LocalAddresses local) {
     try {
+      KnownSettings.check(config, KnownSettings.reference());
       Config q = config.getConfig("quorumkv");
-      String nodeId = q.getString("node-id").trim();
+      LocalAddresses own = local != null ? local : LocalAddresses.of(q.getString("http.host"), q.getInt("http.port"));
+      String configuredId = q.getString("node-id").trim();
+      String nodeId = !configuredId.isEmpty() ? configuredId
+          : PeerDiscovery.ownName(environment, own).orElse(DEFAULT_NODE_ID);
       return new Settings(
           nodeId,
           q.getString("data-dir"),
+          nativeLibraryDir(q),
+          snapshotDir(q),
           q.getString("http.host"),
           q.getInt("http.port"),
           new Connections(q.getInt("http.connections-max"), q.getInt("http.connections-per-address-max"),
               q.getInt("http.connections-reserved-for-peers"), q.getDuration("http.head-timeout")),
-          PeerDiscovery.fromEnvironment(environment, nodeId),
+          PeerDiscovery.fromEnvironment(environment, nodeId, own),
+          q.getBoolean("allow-single-replica"),
           q.getDuration("write-timeout"),
           q.getDuration("read-timeout"),
           q.getDuration("peer-request-timeout"),
@@ -191,6 +217,27 @@ public record Settings(
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+  }
+
+  /** Where RocksDB's native library goes: the setting, else {@code native} inside the data directory. */
+  private static String nativeLibraryDir(Config q) {
+    String configured = q.getString("storage.native-library-dir").trim();
+    return configured.isEmpty() ? java.nio.file.Path.of(q.getString("data-dir"), "native").toString() : configured;
+  }
+
+  /**
+   * Where snapshots go: the setting, else {@code <data-dir>-snapshots} beside the data directory
+   * (the same file system, likely, so checkpoints are hard links; and one per data directory, so
+   * replicas sharing a parent directory never collide).
+   */
+  private static String snapshotDir(Config q) {
+    String configured = q.getString("storage.snapshot-dir").trim();
+    if (!configured.isEmpty()) {
+      return configured;
+    }
+    java.nio.file.Path data = java.nio.file.Path.of(q.getString("data-dir")).toAbsolutePath().normalize();
+    java.nio.file.Path name = data.getFileName();
+    return data.resolveSibling((name == null ? "data" : name.toString()) + "-snapshots").toString();
   }
 
   private static Fanout fanout(Config q) {

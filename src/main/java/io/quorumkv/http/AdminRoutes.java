@@ -3,45 +3,108 @@ package io.quorumkv.http;
 import static io.quorumkv.http.JsonResponses.error;
 import static io.quorumkv.http.JsonResponses.json;
 
+import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import io.quorumkv.config.Settings;
 import io.quorumkv.membership.RetiredPeers;
+import io.quorumkv.store.DataSnapshots;
+import io.quorumkv.store.StorageFullException;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
- * Operator endpoints. {@code POST /admin/retire/{peer}} declares a peer permanently gone, so
- * tombstones settle (and can be purged) without it; {@code DELETE} takes that back. Call it on
- * every remaining replica. With a cluster secret set, the secret header is required.
+ * Operator endpoints; with a cluster secret set, the secret header is required.
+ * <ul>
+ *   <li>{@code POST /admin/retire/{peer}} declares a peer permanently gone, so tombstones settle
+ *       (and can be purged) without it; {@code DELETE} takes that back. Call it on every remaining
+ *       replica.
+ *   <li>{@code POST /admin/snapshot[?name=N]} takes a snapshot of this replica's data directory
+ *       ({@link DataSnapshots}) and answers with its name, path and size.
+ * </ul>
  */
 public final class AdminRoutes extends AllDirectives {
 
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
+
   private final Settings settings;
   private final RetiredPeers retired;
+  private final Optional<Function<String, DataSnapshots.Taken>> snapshots;
+  private final Executor blocking;
 
-  public AdminRoutes(Settings settings, RetiredPeers retired) {
+  /**
+   * @param snapshots takes a named snapshot (empty for the memory engine, which has nothing to copy)
+   * @param blocking where a snapshot's file work runs, off the HTTP threads
+   */
+  public AdminRoutes(
+      Settings settings, RetiredPeers retired, Optional<Function<String, DataSnapshots.Taken>> snapshots,
+      Executor blocking) {
     this.settings = settings;
     this.retired = retired;
+    this.snapshots = snapshots;
+    this.blocking = blocking;
   }
 
   public Route routes() {
-    return pathPrefix("admin", () -> path(PathMatchers.segment("retire").slash(PathMatchers.segment()), peer ->
-        ClusterSecret.required(settings.clusterSecret(), () -> {
-          if (settings.peers().stream().noneMatch(address -> address.name().equals(peer))) {
-            return complete(error(StatusCodes.NOT_FOUND, "no peer named " + peer));
-          }
-          return concat(
-              post(() -> {
-                retired.retire(peer);
-                return complete(json(StatusCodes.OK, Map.of("peer", peer, "retired", true)));
-              }),
-              delete(() -> {
-                retired.reinstate(peer);
-                return complete(json(StatusCodes.OK, Map.of("peer", peer, "retired", false)));
-              }));
-        })));
+    return pathPrefix("admin", () -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
+        path(PathMatchers.segment("retire").slash(PathMatchers.segment()), this::retire),
+        path("snapshot", () -> post(() -> parameterOptional("name", name -> snapshot(name)))))));
   }
 
+  private Route retire(String peer) {
+    if (settings.peers().stream().noneMatch(address -> address.name().equals(peer))) {
+      return complete(error(StatusCodes.NOT_FOUND, "no peer named " + peer));
+    }
+    return concat(
+        post(() -> {
+          retired.retire(peer);
+          return complete(json(StatusCodes.OK, Map.of("peer", peer, "retired", true)));
+        }),
+        delete(() -> {
+          retired.reinstate(peer);
+          return complete(json(StatusCodes.OK, Map.of("peer", peer, "retired", false)));
+        }));
+  }
+
+  private Route snapshot(Optional<String> requested) {
+    if (snapshots.isEmpty()) {
+      return complete(error(StatusCodes.CONFLICT, "this replica keeps its data in memory: there is nothing to snapshot"));
+    }
+    // The default name sorts by time and names the replica, so the three replicas' snapshots can share a directory.
+    String name = requested.orElseGet(() -> settings.nodeId() + "-" + ZonedDateTime.now(ZoneOffset.UTC).format(STAMP));
+    if (!DataSnapshots.validName(name)) {
+      return complete(error(StatusCodes.BAD_REQUEST, "a snapshot name is 1-100 letters, digits, '.', '_' or '-',"
+          + " starting with a letter or digit"));
+    }
+    CompletableFuture<HttpResponse> answer = CompletableFuture.supplyAsync(() -> taken(name), blocking);
+    return onSuccess(answer, this::complete);
+  }
+
+  private HttpResponse taken(String name) {
+    try {
+      DataSnapshots.Taken taken = snapshots.get().apply(name);
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("name", taken.name());
+      body.put("path", taken.path().toAbsolutePath().toString());
+      body.put("bytes", taken.bytes());
+      body.put("node", settings.nodeId());
+      body.put("createdAt", taken.createdAt().toString());
+      return json(StatusCodes.OK, body);
+    } catch (DataSnapshots.Refused refused) {
+      return error(refused.clientError() ? StatusCodes.CONFLICT : StatusCodes.SERVICE_UNAVAILABLE, refused.getMessage());
+    } catch (StorageFullException full) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, "storage full: " + full.getMessage(), "phase", "storage");
+    } catch (IllegalStateException failed) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, "snapshot failed: " + failed.getMessage());
+    }
+  }
 }

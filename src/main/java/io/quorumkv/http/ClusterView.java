@@ -1,5 +1,6 @@
 package io.quorumkv.http;
 
+import io.quorumkv.labels.Labels;
 import io.quorumkv.membership.Identity;
 import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.membership.RetiredPeers;
@@ -23,6 +24,40 @@ public record ClusterView(
     RetiredPeers retired,
     ReplicaStats stats, int writeQuorum, int readQuorum, ClockFence clockFence, Identity identity,
     io.quorumkv.store.StorageAlarm storage) {
+
+  /**
+   * Whether this replica should get client traffic now ({@code GET /health/ready}), and why not.
+   *
+   * @param reasons empty when ready; else one line per unmet condition
+   * @param reachableReplicas this replica and the peers answering its pings (retired ones excluded)
+   */
+  public record Readiness(boolean ready, List<String> reasons, int reachableReplicas) {}
+
+  /**
+   * Ready when its answers count toward quorums (the incarnation is ready), its clock is not
+   * fenced, and a write quorum is reachable: otherwise every request it coordinated would fail,
+   * so a load balancer should send them elsewhere. A replica that is not ready is still live.
+   */
+  public Readiness readiness() {
+    List<String> reasons = new ArrayList<>();
+    if (!incarnation.isReady()) {
+      reasons.add("incarnation " + Labels.of(incarnation.state())
+          + ": this replica's answers count toward no quorum until its peers vouch for it or it has rebuilt");
+    }
+    clockFence.reason().ifPresent(reason -> reasons.add("clock fenced: " + reason));
+    int reachable = 1;
+    for (PeerStatus status : peers) {
+      PeerStatus.Snapshot snapshot = status.snapshot();
+      if (snapshot.reachable() && !retired.isRetired(snapshot.peer().name())) {
+        reachable++;
+      }
+    }
+    if (reachable < writeQuorum) {
+      reasons.add("quorum unreachable: " + reachable + " of " + (peers.size() + 1) + " replicas reachable, "
+          + writeQuorum + " needed");
+    }
+    return new Readiness(reasons.isEmpty(), List.copyOf(reasons), reachable);
+  }
 
   /** The body of {@code /cluster}, as JSON-ready maps in a stable order. */
   public Map<String, Object> render() {

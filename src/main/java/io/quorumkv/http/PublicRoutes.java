@@ -18,6 +18,7 @@ import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
+import io.quorumkv.build.BuildInfo;
 import io.quorumkv.config.Settings;
 import io.quorumkv.coordinator.NotStarted;
 import io.quorumkv.coordinator.Consistency;
@@ -28,7 +29,9 @@ import io.quorumkv.coordinator.ReadResult;
 import io.quorumkv.coordinator.WriteResult;
 import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.store.Value;
+import io.quorumkv.labels.Labels;
 import io.quorumkv.version.Version;
+import io.quorumkv.wire.InternalHttp;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,8 +40,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The public API (docs/design.md, "Public API"): {@code PUT/GET/DELETE /kv/{key}}, {@code /health},
- * {@code /cluster}. Routes validate (400/413), ask {@link Coordinators}, and map the sealed
+ * The public API (docs/design.md, "Public API"): {@code PUT/GET/DELETE /kv/{key}}, {@code /health}
+ * (and {@code /health/live}, {@code /health/ready}), {@code /version}, {@code /cluster}, {@code /metrics}. Routes validate (400/413), ask {@link Coordinators}, and map the sealed
  * reply to a status; the coordinator's deadline, not the ask's, decides the answer.
  */
 public final class PublicRoutes extends AllDirectives {
@@ -78,7 +81,13 @@ public final class PublicRoutes extends AllDirectives {
             pathEndOrSingleSlash(() -> complete(badRequest("the key is missing: use /kv/{key}"))),
             path(PathMatchers.segment().slash(PathMatchers.remaining()), (first, rest) ->
                 complete(badRequest("a key is one path segment: percent-encode '/' as %2F"))))),
-        path("health", () -> get(() -> complete(json(StatusCodes.OK, health())))),
+        pathPrefix("health", () -> concat(
+            // Liveness, as before /health/live existed: kept for probes and scripts that use it.
+            pathEnd(() -> get(() -> complete(json(StatusCodes.OK, health())))),
+            path("live", () -> get(() -> complete(json(StatusCodes.OK, health())))),
+            path("ready", () -> get(() -> complete(ready()))))),
+        path("version", () -> get(() -> complete(json(StatusCodes.OK,
+            BuildInfo.current().toJson(InternalHttp.VERSION))))),
         path("cluster", () -> get(() -> complete(json(StatusCodes.OK, cluster.render())))),
         path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
             ContentTypes.parse(metrics.contentType()), metrics.scrape())))));
@@ -212,12 +221,26 @@ public final class PublicRoutes extends AllDirectives {
     return ETag.create(EntityTag.create(version.toString(), false));
   }
 
+  /** 200 when {@link ClusterView#readiness} holds, else 503 with the reasons. */
+  private HttpResponse ready() {
+    ClusterView.Readiness readiness = cluster.readiness();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", readiness.ready() ? "ready" : "not-ready");
+    body.put("node", cluster.nodeId());
+    body.put("reasons", readiness.reasons());
+    body.put("incarnation", Labels.of(cluster.incarnation().state()));
+    body.put("clock", cluster.clockFence().reason().isPresent() ? "fenced" : "ok");
+    body.put("reachableReplicas", readiness.reachableReplicas());
+    body.put("writeQuorum", cluster.writeQuorum());
+    return json(readiness.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body);
+  }
+
   private Map<String, Object> health() {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", "ok");
     body.put("node", cluster.nodeId());
     body.put("replicaId", Version.hex(cluster.replicaId()));
-    body.put("incarnation", cluster.incarnation().state().name().toLowerCase(java.util.Locale.ROOT));
+    body.put("incarnation", Labels.of(cluster.incarnation().state()));
     body.put("clock", cluster.clockFence().reason().isPresent() ? "fenced" : "ok");
     body.put("storage", cluster.storage().isDiskFull() ? "full"
         : cluster.storage().refusesWrites() ? "over-quota" : "ok");

@@ -5,8 +5,11 @@ import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.quorumkv.build.BuildInfo;
 import io.quorumkv.replication.HintStatus;
 import io.quorumkv.transport.PeerTraffic;
 import io.quorumkv.store.ReplicaStats;
@@ -75,6 +78,17 @@ public final class ReplicaMetrics implements PeerTraffic {
         stats, ReplicaStats::corruptRecords);
     counter("quorumkv_storage_commits_total", "Storage batch writes (each synced to disk under fsync = always)",
         stats, ReplicaStats::commits);
+    Histogram commitSeconds = Histogram.builder().name("quorumkv_storage_commit_duration_seconds")
+        .help("Duration of each storage batch write, sync included (the fsync latency under fsync = always)")
+        .classicOnly().classicUpperBounds(LATENCY_BOUNDS).register(registry);
+    stats.onCommit(nanos -> commitSeconds.observe(nanos / 1e9));
+    Info.builder().name("quorumkv_build_info")
+        .help("The build this replica runs: release version and commit (value always 1)")
+        .labelNames("version", "commit").register(registry)
+        .addLabelValues(BuildInfo.current().version(), BuildInfo.current().commit());
+    // The JVM's own: heap and non-heap memory, GC pauses, threads, classes, buffer pools, and
+    // the process's CPU time, open file descriptors and resident memory.
+    JvmMetrics.builder().register(registry);
     CounterWithCallback.builder().name("quorumkv_storage_commit_seconds_total")
         .help("Time spent in storage batch writes, sync included; divide by quorumkv_storage_commits_total")
         .callback(callback -> callback.call(stats.commitNanos() / 1e9)).register(registry);

@@ -21,6 +21,8 @@ public final class ReplicaStats {
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong commitNanos = new AtomicLong();
   private final AtomicLong corruptRecords = new AtomicLong();
+  /** Told each batch write's duration (the metrics' histogram); set once at start. */
+  private volatile java.util.function.LongConsumer commitListener = nanos -> { };
   private final io.quorumkv.logging.RateLimitedLog corruptionLog =
       new io.quorumkv.logging.RateLimitedLog(log, java.time.Duration.ofSeconds(10));
 
@@ -38,6 +40,12 @@ public final class ReplicaStats {
   public void committed(long nanos) {
     commits.incrementAndGet();
     commitNanos.addAndGet(nanos);
+    commitListener.accept(nanos);
+  }
+
+  /** {@code listener} is told the duration of every batch write from now on. */
+  public void onCommit(java.util.function.LongConsumer listener) {
+    commitListener = listener;
   }
 
   public long commits() {

@@ -357,6 +357,29 @@ public final class RocksDbStorage implements Storage {
     });
   }
 
+  /**
+   * A consistent copy of the whole store in {@code target} (which must not exist): a RocksDB
+   * checkpoint, whose immutable files are hard links when {@code target} is on the same file
+   * system (cheap), copies otherwise; the clock mark file is copied beside them. Writes go on
+   * meanwhile; the copy holds everything synced before it started.
+   */
+  public void checkpoint(Path target) {
+    locked("checkpoint", () -> {
+      try (org.rocksdb.Checkpoint checkpoint = org.rocksdb.Checkpoint.create(db)) {
+        checkpoint.createCheckpoint(target.toString());
+      }
+      Path mark = directory.resolve(ClockMarkFile.FILE_NAME);
+      if (Files.exists(mark)) {
+        try {
+          Files.copy(mark, target.resolve(ClockMarkFile.FILE_NAME));
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException("cannot copy the clock mark into " + target + ": " + e.getMessage(), e);
+        }
+      }
+      return null;
+    });
+  }
+
   @Override
   public Snapshot snapshot() {
     return locked("snapshot", () -> new RocksSnapshot(db.getSnapshot()));

@@ -41,6 +41,10 @@ import io.quorumkv.torture.ReplicaProcess;
  */
 public class DurabilityIT {
 
+  /** These tests run one replica alone (N=1), which a replica refuses unless told so. */
+  private static final String ALLOW_SINGLE_REPLICA = "ALLOW_SINGLE_REPLICA";
+  private static final Map<String, String> SOLO = Map.of(ALLOW_SINGLE_REPLICA, "true");
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int CLIENTS = 8;
   private static final List<String> SHARED_KEYS = List.of("shared-0", "shared-1", "shared-2");
@@ -227,7 +231,7 @@ public class DurabilityIT {
     int port = ReplicaProcess.freePort();
     String address = "127.0.0.1:" + port;
     // A single replica (N=1) isolates its own clock: no peer can carry it forward.
-    ReplicaProcess replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of(), List.of(), logDir);
+    ReplicaProcess replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, SOLO, List.of(), logDir);
     String replicaId;
     Version issued;
     try {
@@ -241,7 +245,8 @@ public class DurabilityIT {
       replica.close();
     }
     // Set back by less than max-clock-offset (5 s): a plain restart, the mark is adopted.
-    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-3s"), List.of(),
+    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-3s", ALLOW_SINGLE_REPLICA, "true"),
+        List.of(),
         logDir);
     Version next;
     try {
@@ -260,7 +265,8 @@ public class DurabilityIT {
     }
     // Set back by ten minutes: the mark is never adopted (docs/clock-discipline.md, rule 2). A
     // new replica id with a fresh clock: its versions follow the wall clock and cannot collide.
-    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-10m"), List.of(),
+    replica = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "solo", port, Map.of("CLOCK_OFFSET", "-10m", ALLOW_SINGLE_REPLICA, "true"),
+        List.of(),
         logDir);
     try {
       replica.awaitHealthy(LocalCluster.START_LIMIT);
@@ -286,12 +292,12 @@ public class DurabilityIT {
     Path logDir = logDir();
     LocalCluster.deleteRecursively(logDir);
     int port = ReplicaProcess.freePort();
-    ReplicaProcess owner = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "owner", port, Map.of(), List.of(), logDir);
+    ReplicaProcess owner = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "owner", port, SOLO, List.of(), logDir);
     try {
       owner.awaitHealthy(LocalCluster.START_LIMIT);
       assertEquals(200, send("PUT", owner.address(), "/kv/k", "v").statusCode());
       ReplicaProcess intruder = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "intruder", ReplicaProcess.freePort(),
-          Map.of("DATA_DIR", logDir.resolve("owner-data").toString()), List.of(), logDir);
+          Map.of("DATA_DIR", logDir.resolve("owner-data").toString(), ALLOW_SINGLE_REPLICA, "true"), List.of(), logDir);
       try {
         assertEquals(4, intruder.awaitExit(Duration.ofSeconds(60)));
       } finally {

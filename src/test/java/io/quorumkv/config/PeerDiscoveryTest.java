@@ -29,6 +29,29 @@ public class PeerDiscoveryTest {
   }
 
   @Test
+  public void skipsTheEntryAtThisReplicasOwnAddressWhateverItsName() {
+    // NODE_ID names another replica (or is unset): the entry at this host and port is still this one.
+    Map<String, String> environment = Map.of(
+        "PEER_A_HOST", "127.0.0.1", "PEER_A_PORT", "7000",
+        "PEER_B_HOST", "127.0.0.1", "PEER_B_PORT", "7001",
+        "PEER_C_HOST", "no-such-host.invalid", "PEER_C_PORT", "7000");
+    List<PeerAddress> peers = PeerDiscovery.fromEnvironment(environment, "local", LocalAddresses.of("0.0.0.0", 7000));
+    assertEquals(List.of(new PeerAddress("b", "127.0.0.1", 7001), new PeerAddress("c", "no-such-host.invalid", 7000)),
+        peers);
+  }
+
+  @Test
+  public void anotherLoopbackAddressIsAPeerWhenThisReplicaListensOnOneAddress() {
+    // Tests run replicas on 127.0.0.x at one port: only the address listened on is this replica.
+    Map<String, String> environment = Map.of(
+        "PEER_A_HOST", "127.0.0.1", "PEER_A_PORT", "7000", "PEER_B_HOST", "127.0.0.2", "PEER_B_PORT", "7000");
+    assertEquals(List.of(new PeerAddress("b", "127.0.0.2", 7000)),
+        PeerDiscovery.fromEnvironment(environment, "local", LocalAddresses.of("127.0.0.1", 7000)));
+    assertEquals(List.of(new PeerAddress("a", "127.0.0.1", 7000), new PeerAddress("b", "127.0.0.2", 7000)),
+        PeerDiscovery.fromEnvironment(environment, "local", LocalAddresses.of("127.0.0.3", 7000)));
+  }
+
+  @Test
   public void noPeersIsASingleReplica() {
     assertTrue(PeerDiscovery.fromEnvironment(Map.of(), "local").isEmpty());
   }

@@ -21,7 +21,7 @@ public class SettingsTest {
 
   @Test
   public void defaultsMatchTheDocumentedValues() {
-    Settings settings = Settings.load(config(""), Map.of());
+    Settings settings = Settings.load(config("quorumkv.allow-single-replica = true"), Map.of());
     assertEquals(Duration.ofSeconds(2), settings.writeTimeout());
     assertEquals(Duration.ofSeconds(2), settings.readTimeout());
     assertEquals(1024, settings.keyBytesMax());
@@ -40,6 +40,55 @@ public class SettingsTest {
   }
 
   @Test
+  public void noPeersStopsTheStartUnlessASingleReplicaIsAllowed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.load(config(""), Map.of()));
+    assertTrue(e.getMessage(), e.getMessage().startsWith("no peers configured")
+        && e.getMessage().contains("ALLOW_SINGLE_REPLICA=true"));
+    assertEquals(1, Settings.load(config("quorumkv.allow-single-replica = true"), Map.of()).replicas());
+  }
+
+  @Test
+  public void aPeerEntryAtThisReplicasOwnAddressIsNotCountedAsAPeer() {
+    // The deployed contract: one file for all three, NODE_ID naming none of them, port 7000 everywhere.
+    Settings settings = Settings.load(config("quorumkv.node-id = db-0\nquorumkv.http.host = 127.0.0.1"), Map.of(
+        "PEER_PEER0_HOST", "127.0.0.1", "PEER_PEER0_PORT", "7000",
+        "PEER_PEER1_HOST", "127.0.0.2", "PEER_PEER1_PORT", "7000",
+        "PEER_PEER2_HOST", "127.0.0.3", "PEER_PEER2_PORT", "7000"));
+    assertEquals(3, settings.replicas());
+    assertEquals(java.util.List.of("peer1", "peer2"), settings.peers().stream().map(PeerAddress::name).toList());
+    assertEquals("db-0", settings.nodeId());
+    // Without NODE_ID the replica takes the name of the entry at its own address.
+    Settings unnamed = Settings.load(config("quorumkv.http.host = 127.0.0.2"), Map.of(
+        "PEER_PEER0_HOST", "127.0.0.1", "PEER_PEER0_PORT", "7000",
+        "PEER_PEER1_HOST", "127.0.0.2", "PEER_PEER1_PORT", "7000"));
+    assertEquals("peer1", unnamed.nodeId());
+    assertEquals(java.util.List.of("peer0"), unnamed.peers().stream().map(PeerAddress::name).toList());
+    assertEquals("local", Settings.load(config("quorumkv.allow-single-replica = true"), Map.of()).nodeId());
+  }
+
+  @Test
+  public void anUnknownSettingStopsTheStartNamingTheNearestKnownOne() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Settings.load(config("quorumkv.allow-single-replica = true\nquorumkv.write-timout = 3s"), Map.of()));
+    assertEquals("unknown setting quorumkv.write-timout (did you mean quorumkv.write-timeout?); the settings are"
+        + " listed in docs/operating.md, \"Configuration\"", e.getMessage());
+    IllegalArgumentException far = assertThrows(IllegalArgumentException.class, () -> Settings.load(
+        config("quorumkv.allow-single-replica = true\nquorumkv.color = blue\nquorumkv.hints.nope = 1"), Map.of()));
+    assertTrue(far.getMessage(), far.getMessage().startsWith("unknown setting quorumkv.color and 1 more;"));
+    // Akka's dispatcher settings are Akka's: any key goes there.
+    Settings.load(config("quorumkv.allow-single-replica = true\nquorumkv.storage-dispatcher.throughput-deadline-time = 1s"),
+        Map.of());
+  }
+
+  @Test
+  public void theNativeLibraryGoesInsideTheDataDirectoryUnlessSet() {
+    assertEquals(java.nio.file.Path.of("/srv/q", "native").toString(), Settings.load(
+        config("quorumkv.allow-single-replica = true\nquorumkv.data-dir = /srv/q"), Map.of()).nativeLibraryDir());
+    assertEquals("/opt/q/lib", Settings.load(config("quorumkv.allow-single-replica = true\n"
+        + "quorumkv.storage.native-library-dir = /opt/q/lib"), Map.of()).nativeLibraryDir());
+  }
+
+  @Test
   public void badValuesStopWithAOneLineReason() {
     Map<String, String> cases = Map.of(
         "quorumkv.http.port = 0", "PORT",
@@ -54,7 +103,7 @@ public class SettingsTest {
         "quorumkv.fanout.hedge-delay = 1500ms", "must be shorter than quorumkv.peer-request-timeout");
     cases.forEach((override, mentioned) -> {
       IllegalArgumentException e = assertThrows(override, IllegalArgumentException.class,
-          () -> Settings.load(config(override), Map.of()));
+          () -> Settings.load(config("quorumkv.allow-single-replica = true\n" + override), Map.of()));
       assertTrue(e.getMessage(), e.getMessage().contains(mentioned));
       assertTrue(e.getMessage(), !e.getMessage().contains("\n"));
     });

@@ -187,6 +187,22 @@ public class PublicRoutesTest extends JUnitRouteTest {
   }
 
   @Test
+  public void liveReadyAndVersionAnswerJson() {
+    assertEquals("ok", json(single.run(HttpRequest.GET("/health/live")).assertStatusCode(200)).get("status").asText());
+    JsonNode ready = json(single.run(HttpRequest.GET("/health/ready")).assertStatusCode(200));
+    assertEquals("ready", ready.get("status").asText());
+    assertEquals(0, ready.get("reasons").size());
+    assertEquals(1, ready.get("reachableReplicas").asInt());
+    JsonNode version = json(single.run(HttpRequest.GET("/version")).assertStatusCode(200));
+    assertEquals("v2", version.get("wire").asText());
+    assertTrue(version.toString(), version.get("version").asText().matches("\\d+\\.\\d+\\.\\d+.*"));
+    String metrics = single.run(HttpRequest.GET("/metrics")).entityString();
+    assertTrue(metrics, metrics.contains("quorumkv_build_info{commit=\"" + version.get("commit").asText()
+        + "\",version=\"" + version.get("version").asText() + "\"} 1"));
+    assertTrue(metrics.contains("quorumkv_storage_commit_duration_seconds_bucket"));
+  }
+
+  @Test
   public void metricsCountEveryRequestByOperationConsistencyAndOutcome() {
     put(single, "/kv/m1", "v").assertStatusCode(200);
     single.run(HttpRequest.GET("/kv/m1?consistency=one")).assertStatusCode(200);

@@ -48,7 +48,7 @@ final class RouteFixture {
   RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
     ConfigFactory.invalidateCaches();
     settings = Settings.load(
-        ConfigFactory.parseString("quorumkv.node-id = self\n" + configOverrides).withFallback(ConfigFactory.load()),
+        ConfigFactory.parseString("quorumkv.node-id = self\nquorumkv.allow-single-replica = true\n" + configOverrides).withFallback(ConfigFactory.load()),
         Map.of());
     ActorSystem<Void> system = Adapter.toTyped(classic);
     clock = new HybridLogicalClock(System::currentTimeMillis, 0L, settings.maxClockOffset());
