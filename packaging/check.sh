@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Checks the packaging as far as this machine allows (docs/operating.md, "Packaging"):
+#   - kubernetes/quorumkv.yaml parses as YAML, grafana/quorumkv-dashboard.json as JSON;
+#   - systemd/quorumkv.service passes `systemd-analyze verify` (where systemd-analyze exists);
+#   - the StatefulSet runs: each pod's environment is rendered by entrypoint.sh from the
+#     manifest's own env values and the pod's name, three replicas are started through the same
+#     entrypoint in three network namespaces (one "pod" each, on port 7000, the pods' DNS names
+#     given by /etc/netns/<ns>/hosts as a headless Service would), each becomes ready on
+#     /health/ready (the readiness probe), the entrypoint's probes answer, and the client
+#     scenario, given the pods' DNS names, writes the exact result.txt.
+# The Dockerfile is not built: no Docker engine runs here.
+#
+# Needs root (network namespaces), iproute2, curl, and the jars (built if missing). Everything it
+# creates is removed on exit; replicas are stopped by PID.
+# Usage: sudo packaging/check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REPLICA_JAR=$PWD/target/quorumkv-replica.jar
+CLIENT_JAR=$PWD/client/target/quorumkv-client.jar
+[ -f "$REPLICA_JAR" ] && [ -f "$CLIENT_JAR" ] || mvn -B -q package -DskipTests
+PYTHON=/usr/bin/python3
+if ! "$PYTHON" -c 'import yaml' 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
+fi
+
+echo "== manifests"
+"$PYTHON" - packaging/kubernetes/quorumkv.yaml packaging/grafana/quorumkv-dashboard.json <<'PY'
+import json, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+kinds = sorted(d["kind"] for d in docs)
+assert kinds == ["PodDisruptionBudget", "Service", "Service", "StatefulSet"], kinds
+sts = next(d for d in docs if d["kind"] == "StatefulSet")
+assert sts["spec"]["podManagementPolicy"] == "Parallel"
+headless = next(d for d in docs if d["kind"] == "Service" and d["spec"].get("clusterIP") == "None")
+assert headless["spec"]["publishNotReadyAddresses"] is True
+assert headless["metadata"]["name"] == sts["spec"]["serviceName"]
+container = sts["spec"]["template"]["spec"]["containers"][0]
+assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+dashboard = json.load(open(sys.argv[2]))
+assert dashboard["panels"], "no panels"
+print("kubernetes: %d objects parse (%s); grafana: %d panels parse" % (len(docs), ", ".join(kinds), len(dashboard["panels"])))
+PY
+
+echo "== systemd unit"
+if command -v systemd-analyze >/dev/null; then
+  # The unit names its user; verify resolves it, so a throwaway one exists during the check.
+  created_user=
+  if ! id quorumkv >/dev/null 2>&1; then useradd --system --no-create-home quorumkv; created_user=1; fi
+  status=0
+  systemd-analyze verify packaging/systemd/quorumkv.service || status=$?
+  [ -n "$created_user" ] && userdel quorumkv
+  [ "$status" = 0 ] || { echo "systemd-analyze verify failed" >&2; exit 1; }
+  echo "systemd-analyze verify: ok"
+else
+  echo "systemd-analyze not available: unit not verified"
+fi
+
+echo "== the StatefulSet, through its entrypoint, in three network namespaces"
+# The manifest's env values, as the entrypoint will see them.
+mapfile -t MANIFEST_ENV < <("$PYTHON" - packaging/kubernetes/quorumkv.yaml <<'PY'
+import sys, yaml
+sts = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "StatefulSet")
+for var in sts["spec"]["template"]["spec"]["containers"][0]["env"]:
+    if "value" in var and var["name"] != "JAVA_OPTS":
+        print("%s=%s" % (var["name"], var["value"]))
+PY
+)
+SERVICE=$("$PYTHON" -c 'import sys,yaml; print(next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"]=="StatefulSet")["metadata"]["name"])' packaging/kubernetes/quorumkv.yaml)
+NAMESPACE=default
+SUBNET=10.78.0
+BRIDGE=qkvpkg0
+NETNS=(qkv-pod0 qkv-pod1 qkv-pod2)
+IPS=($SUBNET.10 $SUBNET.11 $SUBNET.12)
+WORK=$(mktemp -d /tmp/qkv-packaging.XXXXXX)
+PIDS=()
+
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done; done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; rm -rf "/etc/netns/$n"; done
+  rmdir /etc/netns 2>/dev/null || true # only when this check left it empty
+  ip link del "$BRIDGE" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ip link add "$BRIDGE" type bridge
+ip addr add "$SUBNET.254/24" dev "$BRIDGE"
+ip link set "$BRIDGE" up
+for i in 0 1 2; do
+  n=${NETNS[$i]}
+  ip netns add "$n"
+  ip link add "veth-$n" type veth peer name eth0 netns "$n"
+  ip link set "veth-$n" master "$BRIDGE" up
+  ip netns exec "$n" ip addr add "${IPS[$i]}/24" dev eth0
+  ip netns exec "$n" ip link set eth0 up
+  ip netns exec "$n" ip link set lo up
+  # What cluster DNS answers for the headless Service's pods; `ip netns exec` mounts it as /etc/hosts.
+  mkdir -p "/etc/netns/$n"
+  {
+    echo "127.0.0.1 localhost"
+    echo "${IPS[$i]} $SERVICE-$i"
+    for j in 0 1 2; do echo "${IPS[$j]} $SERVICE-$j.$SERVICE.$NAMESPACE.svc.cluster.local"; done
+  } > "/etc/netns/$n/hosts"
+done
+
+pod_env() { # ORDINAL: the variables a pod starts with, before its entrypoint runs
+  echo "PATH=$PATH"
+  echo "HOSTNAME=$SERVICE-$1"
+  echo "POD_NAME=$SERVICE-$1"
+  echo "POD_NAMESPACE=$NAMESPACE"
+  echo "QUORUMKV_JAR=$REPLICA_JAR"
+  echo "JAVA_OPTS=-Xmx256m"
+  printf '%s\n' "${MANIFEST_ENV[@]}" | sed "s|^DATA_DIR=.*|DATA_DIR=$WORK/pod$1-data|"
+}
+
+for i in 0 1 2; do
+  mapfile -t vars < <(pod_env "$i")
+  echo "pod $i's replica environment, as rendered by the entrypoint:"
+  ip netns exec "${NETNS[$i]}" env -i "${vars[@]}" packaging/entrypoint.sh env | sed 's/^/  /'
+  ip netns exec "${NETNS[$i]}" env -i "${vars[@]}" packaging/entrypoint.sh > "$WORK/pod$i.log" 2>&1 &
+  PIDS+=($!)
+done
+
+ready=0
+for _ in $(seq 1 180); do
+  ready=0
+  for i in 0 1 2; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://${IPS[$i]}:7000/health/ready")" = 200 ] && ready=$((ready + 1))
+  done
+  [ "$ready" = 3 ] && break
+  for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { echo "a replica exited:" >&2; tail -n 20 "$WORK"/pod*.log >&2; exit 1; }; done
+  sleep 0.5
+done
+if [ "$ready" != 3 ]; then
+  echo "the pods did not all become ready within 90 s" >&2
+  for i in 0 1 2; do curl -s "http://${IPS[$i]}:7000/health/ready" >&2; echo >&2; done
+  exit 1
+fi
+echo "all three pods ready (/health/ready = 200)"
+for i in 0 1 2; do
+  mapfile -t vars < <(pod_env "$i")
+  ip netns exec "${NETNS[$i]}" env -i "${vars[@]}" packaging/entrypoint.sh probe live
+  ip netns exec "${NETNS[$i]}" env -i "${vars[@]}" packaging/entrypoint.sh probe ready
+done
+echo "entrypoint probes: live and ready answer on every pod"
+
+# The scenario from pod 0, naming every pod by its DNS name.
+(cd "$WORK" && ip netns exec "${NETNS[0]}" env -i PATH="$PATH" \
+  PEER_PEER0_HOST=$SERVICE-0.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER0_PORT=7000 \
+  PEER_PEER1_HOST=$SERVICE-1.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER1_PORT=7000 \
+  PEER_PEER2_HOST=$SERVICE-2.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER2_PORT=7000 \
+  java -jar "$CLIENT_JAR" --wait 60s)
+printf 'k1=alpha\nk2=beta\n' | cmp -s - "$WORK/result.txt" || { echo "result.txt is not exact" >&2; exit 1; }
+echo "packaging check: OK"
