@@ -24,6 +24,41 @@ if ! "$PYTHON" -c 'import yaml' 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null
 fi
 
+NAMESPACE=default
+SUBNET=10.78.0
+BRIDGE=qkvpkg0
+NETNS=(qkv-pod0 qkv-pod1 qkv-pod2)
+IPS=($SUBNET.10 $SUBNET.11 $SUBNET.12)
+# Under target/, not /tmp: the replicas unpack RocksDB's native library in their data directories.
+mkdir -p target
+WORK=$(mktemp -d "$PWD/target/packaging-check.XXXXXX")
+PIDS=()
+CREATED_USER=
+FORWARD_RULE=
+
+cleanup() {
+  [ -n "$CREATED_USER" ] && userdel quorumkv 2>/dev/null
+  [ -n "$FORWARD_RULE" ] && iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done; done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; rm -rf "/etc/netns/$n"; done
+  rmdir /etc/netns 2>/dev/null || true # only when this check left it empty
+  ip link del "$BRIDGE" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A run killed before its cleanup (e.g. SIGKILL) may have left its namespaces and their replicas.
+for n in "${NETNS[@]}"; do
+  if ip netns list | grep -qw "$n"; then
+    for p in $(ip netns pids "$n"); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$n"
+  fi
+done
+ip link del "$BRIDGE" 2>/dev/null || true
+command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+
 echo "== manifests"
 "$PYTHON" - packaging/kubernetes/quorumkv.yaml packaging/grafana/quorumkv-dashboard.json <<'PY'
 import json, sys, yaml
@@ -38,6 +73,7 @@ assert headless["metadata"]["name"] == sts["spec"]["serviceName"]
 container = sts["spec"]["template"]["spec"]["containers"][0]
 assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
 assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
+assert container["startupProbe"]["httpGet"]["path"] == "/health/live"
 dashboard = json.load(open(sys.argv[2]))
 assert dashboard["panels"], "no panels"
 print("kubernetes: %d objects parse (%s); grafana: %d panels parse" % (len(docs), ", ".join(kinds), len(dashboard["panels"])))
@@ -46,12 +82,8 @@ PY
 echo "== systemd unit"
 if command -v systemd-analyze >/dev/null; then
   # The unit names its user; verify resolves it, so a throwaway one exists during the check.
-  created_user=
-  if ! id quorumkv >/dev/null 2>&1; then useradd --system --no-create-home quorumkv; created_user=1; fi
-  status=0
-  systemd-analyze verify packaging/systemd/quorumkv.service || status=$?
-  [ -n "$created_user" ] && userdel quorumkv
-  [ "$status" = 0 ] || { echo "systemd-analyze verify failed" >&2; exit 1; }
+  if ! id quorumkv >/dev/null 2>&1; then CREATED_USER=1; useradd --system --no-create-home quorumkv; fi
+  systemd-analyze verify packaging/systemd/quorumkv.service || { echo "systemd-analyze verify failed" >&2; exit 1; }
   echo "systemd-analyze verify: ok"
 else
   echo "systemd-analyze not available: unit not verified"
@@ -68,28 +100,13 @@ for var in sts["spec"]["template"]["spec"]["containers"][0]["env"]:
 PY
 )
 SERVICE=$("$PYTHON" -c 'import sys,yaml; print(next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"]=="StatefulSet")["metadata"]["name"])' packaging/kubernetes/quorumkv.yaml)
-NAMESPACE=default
-SUBNET=10.78.0
-BRIDGE=qkvpkg0
-NETNS=(qkv-pod0 qkv-pod1 qkv-pod2)
-IPS=($SUBNET.10 $SUBNET.11 $SUBNET.12)
-WORK=$(mktemp -d /tmp/qkv-packaging.XXXXXX)
-PIDS=()
-
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done; done
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null || true; rm -rf "/etc/netns/$n"; done
-  rmdir /etc/netns 2>/dev/null || true # only when this check left it empty
-  ip link del "$BRIDGE" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 ip link add "$BRIDGE" type bridge
 ip addr add "$SUBNET.254/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
+# Where Docker runs, bridged traffic passes the FORWARD chain, whose policy it sets to DROP.
+if command -v iptables >/dev/null; then
+  iptables -I FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT && FORWARD_RULE=1
+fi
 for i in 0 1 2; do
   n=${NETNS[$i]}
   ip netns add "$n"

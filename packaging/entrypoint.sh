@@ -47,9 +47,11 @@ derive_statefulset_peers() {
 # GET /health/<what> on this replica with bash alone (no curl needed in the image).
 probe() {
   case "${1:-}" in live | ready) ;; *) fail "usage: entrypoint.sh probe live|ready" ;; esac
-  exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 1
+  host=${LISTEN_HOST:-127.0.0.1}
+  case "$host" in 0.0.0.0 | '::' | '[::]') host=127.0.0.1 ;; esac
+  exec 3<>"/dev/tcp/$host/$PORT" || exit 1
   printf 'GET /health/%s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
-  read -r _ status _ <&3 || exit 1
+  read -r -t 5 _ status _ <&3 || exit 1
   [ "$status" = 200 ]
 }
 

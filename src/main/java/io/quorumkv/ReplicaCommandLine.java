@@ -26,12 +26,15 @@ final class ReplicaCommandLine {
 
   static final String RECOVER_USAGE = String.join("\n",
       "usage: java -jar quorumkv-replica.jar recover --from SNAPSHOT,SNAPSHOT,... --to DATA_DIR,DATA_DIR,...",
+      "                                              [--accept-corrupt]",
       "",
       "Disaster recovery, when every replica is lost: writes each new data directory (new or empty) with,",
       "for every key, the newest record across the snapshots, under a new replica id of its own. Start one",
       "replica on each: they form a new cluster. Writes after the snapshots are lost, and a delete purged on",
       "one replica before its snapshot may come back from another's (docs/operating.md, \"Disaster recovery\").",
-      "Run it with no replica running on these directories.");
+      "A snapshot holding undecodable records stops it, unless --accept-corrupt: their keys then take the",
+      "newest readable record of another snapshot. Run it with no replica running on these directories.",
+      "RocksDB's native library is unpacked in NATIVE_LIBRARY_DIR when set (else the temporary directory).");
 
   static final String HELP = String.join("\n",
       "usage: java -jar quorumkv-replica.jar [--help | --version]",
@@ -66,11 +69,16 @@ final class ReplicaCommandLine {
   private static Action recover(java.util.List<String> args, PrintStream out, PrintStream err) {
     java.util.List<java.nio.file.Path> from = new java.util.ArrayList<>();
     java.util.List<java.nio.file.Path> to = new java.util.ArrayList<>();
+    boolean acceptCorrupt = false;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (arg.equals("--help") || arg.equals("-h")) {
         out.println(RECOVER_USAGE);
         return Action.EXIT_OK;
+      }
+      if (arg.equals("--accept-corrupt")) {
+        acceptCorrupt = true;
+        continue;
       }
       String option = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
       String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : i + 1 < args.size() ? args.get(++i) : null;
@@ -84,9 +92,15 @@ final class ReplicaCommandLine {
       }
     }
     try {
-      io.quorumkv.store.DisasterRecovery.Summary summary = io.quorumkv.store.DisasterRecovery.recover(from, to);
+      String nativeDir = System.getenv("NATIVE_LIBRARY_DIR");
+      if (nativeDir != null && !nativeDir.isBlank()) {
+        io.quorumkv.store.RocksDbNativeLibrary.load(java.nio.file.Path.of(nativeDir));
+      }
+      io.quorumkv.store.DisasterRecovery.Summary summary =
+          io.quorumkv.store.DisasterRecovery.recover(from, to, acceptCorrupt);
       out.println("recovered " + summary.keys() + " keys (" + summary.tombstones() + " of them deleted) from "
-          + from.size() + " snapshot(s), records read " + summary.recordsRead());
+          + from.size() + " snapshot(s), records read " + summary.recordsRead()
+          + (acceptCorrupt ? ", corrupt records skipped " + summary.corruptSkipped() : ""));
       for (int i = 0; i < to.size(); i++) {
         out.println("  " + to.get(i) + ": replica id " + io.quorumkv.version.Version.hex(summary.replicaIds().get(i)));
       }
@@ -98,6 +112,10 @@ final class ReplicaCommandLine {
       return Action.EXIT_USAGE;
     } catch (io.quorumkv.store.StorageUnusableException | IllegalStateException e) {
       err.println("quorumkv: recover: " + e.getMessage());
+      return Action.EXIT_STORAGE_UNUSABLE;
+    } catch (ExceptionInInitializerError | UnsatisfiedLinkError e) { // RocksDB's library could not be loaded
+      err.println("quorumkv: recover: cannot load RocksDB's native library (" + e + "); set NATIVE_LIBRARY_DIR to a"
+          + " writable directory that is not mounted noexec");
       return Action.EXIT_STORAGE_UNUSABLE;
     }
   }

@@ -137,6 +137,10 @@ public final class ReplicaMain {
             + " noticed, so it discards the snapshot's records and rebuilds from its peers under a new replica id"
             + " (docs/operating.md, \"Backup and restore\")", dataDir.resolve(DataSnapshots.MARKER));
         ReplicaMetadata.markStateWentBackwards(storage);
+        ReplicaMetadata.forgetPeers(storage, settings.peers().stream().map(PeerAddress::name).toList());
+        log.warn("If every replica is being restored, stop now: replicas restored in place discard their"
+            + " snapshots and would rebuild from each other into an empty cluster. Losing all three is"
+            + " disaster recovery: the replica jar's 'recover' command (docs/operating.md, \"Disaster recovery\")");
         DataSnapshots.clearMarker(dataDir);
       }
       if (ReplicaMetadata.discardRequested(storage)) {
@@ -173,8 +177,24 @@ public final class ReplicaMain {
       return;
     }
     List<String> peerNames = settings.peers().stream().map(PeerAddress::name).toList();
+    boolean recoveredCluster = ReplicaMetadata.isRecoveredCluster(storage);
     Incarnation incarnation = new Incarnation(replicaId, ReplicaMetadata.incarnationState(storage), peerNames, state -> {
+      if (recoveredCluster && state == Incarnation.State.REBUILDING) {
+        // Made by 'recover' for a brand-new cluster, yet a peer has seen another replica in this
+        // place: it joins a running cluster, where its records must not be kept (a value deleted
+        // and purged there since the snapshots would come back). As rule 1: discard, then rebuild.
+        ReplicaMetadata.markStateWentBackwards(storage);
+        ReplicaMetadata.clearRecoveredCluster(storage); // the next start is an ordinary wiped replica
+        log.error("This data directory was made by 'recover' for a new cluster, but a peer has seen another replica"
+            + " in its place: it is joining a running cluster. Recorded a new incarnation; stopping (exit status {}):"
+            + " the next start discards the recovered records and rebuilds from the peers", EXIT_STATE_WENT_BACKWARDS);
+        new Thread(() -> System.exit(EXIT_STATE_WENT_BACKWARDS), "exit").start();
+        return;
+      }
       ReplicaMetadata.saveIncarnationState(storage, state);
+      if (recoveredCluster && state == Incarnation.State.READY) {
+        ReplicaMetadata.clearRecoveredCluster(storage);
+      }
       log.info("Incarnation: {}", state == Incarnation.State.READY
           ? "ready, this replica's answers count toward quorums"
           : "rebuilding, it replaced another replica and pulls everything from every peer first");

@@ -17,8 +17,13 @@ import java.util.TreeSet;
  */
 public final class KnownSettings {
 
-  /** Sub-trees whose keys are another component's (Akka's dispatcher settings): any key goes. */
-  private static final List<String> OPEN_SUBTREES = List.of("storage-dispatcher.");
+  /**
+   * Keys left open: Akka's dispatcher settings ({@code storage-dispatcher}), and the test
+   * harness's system properties, which ConfigFactory.load() lays over every config
+   * ({@code -Dquorumkv.test.seed=N}, {@code quorumkv.sim.*}, the jars the cluster tests start).
+   */
+  private static final List<String> OPEN_SUBTREES = List.of("storage-dispatcher.", "test.", "sim.");
+  private static final java.util.Set<String> OPEN_KEYS = java.util.Set.of("replicaJar", "clientJar");
 
   private KnownSettings() {}
 
@@ -40,7 +45,7 @@ public final class KnownSettings {
     List<String> unknown = new ArrayList<>();
     for (Map.Entry<String, ?> entry : loaded.getConfig("quorumkv").entrySet()) {
       String key = entry.getKey();
-      if (!known.contains(key) && OPEN_SUBTREES.stream().noneMatch(key::startsWith)) {
+      if (!known.contains(key) && !OPEN_KEYS.contains(key) && OPEN_SUBTREES.stream().noneMatch(key::startsWith)) {
         unknown.add(key);
       }
     }

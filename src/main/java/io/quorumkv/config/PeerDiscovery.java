@@ -48,20 +48,36 @@ public final class PeerDiscovery {
       }
     }
     List<PeerAddress> peers = new ArrayList<>();
+    List<PeerAddress> own = new ArrayList<>();
+    boolean named = false;
     for (String name : hosts.keySet()) {
       if (!ports.containsKey(name)) {
         throw new IllegalArgumentException(variableName(name, "PORT") + " is missing (its HOST is set)");
       }
       PeerAddress entry = new PeerAddress(name, hosts.get(name), parsePort(name, ports.get(name)));
       if (name.equalsIgnoreCase(selfName)) {
-        continue;
+        named = true;
+      } else if (local.isOwn(entry.host(), entry.port())) {
+        own.add(entry);
+      } else {
+        peers.add(entry);
       }
-      if (local.isOwn(entry.host(), entry.port())) {
-        log.info("{} / {} ({}) is this replica's own address: it describes this replica, not a peer",
-            variableName(name, "HOST"), variableName(name, "PORT"), entry.address());
-        continue;
-      }
-      peers.add(entry);
+    }
+    // Skipping the wrong entry would drop a real peer in silence (N too small, tombstones settled
+    // without it): when the name and the address disagree, or two entries are "this replica", refuse.
+    if (own.size() > 1) {
+      throw new IllegalArgumentException(variableName(own.get(0).name(), "HOST") + " and "
+          + variableName(own.get(1).name(), "HOST") + " both point at this replica's own address and port ("
+          + own.get(0).address() + ", " + own.get(1).address() + "): at most one entry may describe it");
+    }
+    if (named && !own.isEmpty()) {
+      throw new IllegalArgumentException("NODE_ID names " + variableName(selfName, "HOST") + ", but "
+          + variableName(own.get(0).name(), "HOST") + " (" + own.get(0).address()
+          + ") is this replica's own address and port: one of them is wrong");
+    }
+    for (PeerAddress entry : own) {
+      log.info("{} / {} ({}) is this replica's own address: it describes this replica, not a peer",
+          variableName(entry.name(), "HOST"), variableName(entry.name(), "PORT"), entry.address());
     }
     for (String name : ports.keySet()) {
       if (!hosts.containsKey(name)) {

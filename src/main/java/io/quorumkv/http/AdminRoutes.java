@@ -40,6 +40,8 @@ public final class AdminRoutes extends AllDirectives {
   private final RetiredPeers retired;
   private final Optional<Function<String, DataSnapshots.Taken>> snapshots;
   private final Executor blocking;
+  /** One snapshot at a time: each pins the store's files and costs a flush; a second waits for none. */
+  private final java.util.concurrent.atomic.AtomicBoolean snapshotting = new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
    * @param snapshots takes a named snapshot (empty for the memory engine, which has nothing to copy)
@@ -85,7 +87,17 @@ public final class AdminRoutes extends AllDirectives {
       return complete(error(StatusCodes.BAD_REQUEST, "a snapshot name is 1-100 letters, digits, '.', '_' or '-',"
           + " starting with a letter or digit"));
     }
-    CompletableFuture<HttpResponse> answer = CompletableFuture.supplyAsync(() -> taken(name), blocking);
+    if (!snapshotting.compareAndSet(false, true)) {
+      return complete(error(StatusCodes.CONFLICT, "a snapshot is being taken on this replica; try again when it is done"));
+    }
+    CompletableFuture<HttpResponse> answer;
+    try {
+      answer = CompletableFuture.supplyAsync(() -> taken(name), blocking)
+          .whenComplete((response, failure) -> snapshotting.set(false));
+    } catch (RuntimeException rejected) { // the executor refused the task
+      snapshotting.set(false);
+      throw rejected;
+    }
     return onSuccess(answer, this::complete);
   }
 

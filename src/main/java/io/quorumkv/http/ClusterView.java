@@ -35,8 +35,11 @@ public record ClusterView(
 
   /**
    * Ready when its answers count toward quorums (the incarnation is ready), its clock is not
-   * fenced, and a write quorum is reachable: otherwise every request it coordinated would fail,
-   * so a load balancer should send them elsewhere. A replica that is not ready is still live.
+   * fenced, no identity alarm refuses its writes, no peer entry turns out to be itself, and a
+   * write quorum is reachable: otherwise the requests it coordinated would fail, so a load
+   * balancer should send them elsewhere. A replica that is not ready is still live. A reachable
+   * peer counts even while it is itself not ready (its state is not in its pings): the
+   * readiness of each replica is its own.
    */
   public Readiness readiness() {
     List<String> reasons = new ArrayList<>();
@@ -45,10 +48,15 @@ public record ClusterView(
           + ": this replica's answers count toward no quorum until its peers vouch for it or it has rebuilt");
     }
     clockFence.reason().ifPresent(reason -> reasons.add("clock fenced: " + reason));
+    identity.alarm().reason().ifPresent(reason -> reasons.add("identity alarm, writes refused: " + reason));
     int reachable = 1;
     for (PeerStatus status : peers) {
       PeerStatus.Snapshot snapshot = status.snapshot();
-      if (snapshot.reachable() && !retired.isRetired(snapshot.peer().name())) {
+      if (snapshot.replicaId() != null && snapshot.replicaId() == replicaId) {
+        // Self-detection by address missed it (NAT, a published port, DNS not ready at start).
+        reasons.add("peer " + snapshot.peer().name() + " (" + snapshot.peer().address() + ") answers with this"
+            + " replica's own id: that PEER_* entry points at this replica itself; remove it or set NODE_ID");
+      } else if (snapshot.reachable() && !retired.isRetired(snapshot.peer().name())) {
         reachable++;
       }
     }

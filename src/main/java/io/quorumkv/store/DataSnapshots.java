@@ -73,18 +73,39 @@ public final class DataSnapshots {
     if (Files.exists(target)) {
       throw new Refused("a snapshot named " + name + " exists already in " + directory, true);
     }
+    // Built under a hidden name and published by a rename only once marked: a crash or a failure
+    // midway never leaves an unmarked snapshot that could be restored as if it were current.
+    Path partial = directory.resolve("." + name + ".partial");
     Instant createdAt = Instant.now();
-    storage.checkpoint(target);
     try {
-      writeSynced(target.resolve(MARKER), "QuorumKV data snapshot\ncreated " + createdAt + "\nof " + origin
+      deleteRecursively(partial); // left by a crash during an earlier attempt
+      storage.checkpoint(partial);
+      writeSynced(partial.resolve(MARKER), "QuorumKV data snapshot\ncreated " + createdAt + "\nof " + origin
           + "\nA replica started on this directory discards these records and rebuilds from its peers;"
           + "\nto rebuild a whole cluster from snapshots, see docs/operating.md, \"Disaster recovery\".\n");
-      syncDirectory(target);
+      syncDirectory(partial);
+      Files.move(partial, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       syncDirectory(directory);
       return new Taken(name, target, sizeOf(target), createdAt);
     } catch (IOException e) {
-      throw new Refused("snapshot " + target + " was copied but could not be marked: " + e.getMessage()
-          + "; delete it", false);
+      throw new Refused("snapshot " + name + " failed: " + e.getMessage(), false);
+    } finally {
+      try {
+        deleteRecursively(partial);
+      } catch (IOException e) {
+        // Left for the next attempt under this name, which removes it first.
+      }
+    }
+  }
+
+  private static void deleteRecursively(Path directory) throws IOException {
+    if (!Files.exists(directory)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(directory)) {
+      for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(file);
+      }
     }
   }
 

@@ -19,6 +19,7 @@ public final class ReplicaMetadata {
   static final String RETIRED_PREFIX = "retired/";
   static final String PEER_SEQUENCES = "peer-sequences";
   static final String DISCARD_RECORDS = "discard-records";
+  static final String RECOVERED_CLUSTER = "recovered-cluster";
 
   private ReplicaMetadata() {}
 
@@ -71,6 +72,37 @@ public final class ReplicaMetadata {
 
   public static void discardDone(Storage storage) {
     storage.putMeta(DISCARD_RECORDS, new byte[] {0});
+  }
+
+  /**
+   * Forgets what this data directory knew of its peers (which are retired, the ids and storage
+   * sequences heard from them), as a fresh directory knows nothing: a restored snapshot's
+   * knowledge is stale, and a stale "retired" would let tombstones settle without a peer that
+   * has since come back.
+   */
+  public static void forgetPeers(Storage storage, Iterable<String> peerNames) {
+    for (String name : peerNames) {
+      saveRetired(storage, name, false);
+      saveKnownPeerIds(storage, name, java.util.List.of());
+    }
+    savePeerSequences(storage, new byte[0]);
+  }
+
+  /**
+   * Marks a data directory made by disaster recovery (DisasterRecovery): it may only join a
+   * brand-new cluster of such directories. Keeping its records is safe there, and only there.
+   */
+  public static void markRecoveredCluster(Storage storage) {
+    storage.putMeta(RECOVERED_CLUSTER, new byte[] {1});
+  }
+
+  public static boolean isRecoveredCluster(Storage storage) {
+    return storage.getMeta(RECOVERED_CLUSTER).filter(bytes -> bytes.length == 1 && bytes[0] == 1).isPresent();
+  }
+
+  /** Once it is ready, a recovered replica is an ordinary one. */
+  public static void clearRecoveredCluster(Storage storage) {
+    storage.putMeta(RECOVERED_CLUSTER, new byte[] {0});
   }
 
   /** What {@code PeerSequences} saved; empty when nothing was. */

@@ -25,7 +25,13 @@ public final class RocksDbNativeLibrary {
     try {
       Files.createDirectories(directory);
       NativeLibraryLoader.getInstance().loadLibrary(directory.toString());
-    } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+    } catch (IOException e) {
+      if (String.valueOf(e.getMessage()).contains("No space left")) {
+        throw new StorageFullException("cannot unpack RocksDB's native library in " + directory + ": " + e.getMessage(), e);
+      }
+      throw new StorageUnusableException("cannot unpack RocksDB's native library in " + directory
+          + " (quorumkv.storage.native-library-dir): " + e, e);
+    } catch (RuntimeException | UnsatisfiedLinkError e) {
       throw new StorageUnusableException("cannot load RocksDB's native library in " + directory
           + " (quorumkv.storage.native-library-dir; it must be writable and not mounted noexec): " + e, e);
     }

@@ -168,6 +168,33 @@ public class BackupIT {
     }
   }
 
+  @Test(timeout = 300_000)
+  public void aRecoveredDirectoryStartedInARunningClusterDiscardsItsRecordsAndRebuilds() throws Exception {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
+      String a = cluster.replica(0).address();
+      put(a, "k", "before the snapshot");
+      put(a, "gone", "deleted after the snapshot");
+      List<Path> snapshots = snapshotAll(cluster, "misused");
+      put(a, "k", "after the snapshot");
+      assertEquals(200, send("DELETE", a, "/kv/gone", null).statusCode());
+
+      cluster.replica(2).stop();
+      LocalCluster.deleteRecursively(cluster.dataDirectory(2));
+      // The misuse: 'recover' (meant for a new cluster) to put one replica back into a running one.
+      Map.Entry<Integer, String> recover = runJar(ClusterFixture.REPLICA_JAR, logDir().resolve("recover.out"), "recover",
+          "--from", snapshots.get(2).toString(), "--to", cluster.dataDirectory(2).toString());
+      assertEquals(recover.getValue(), 0, (int) recover.getKey());
+      cluster.startAgain(2, Map.of());
+      assertEquals("it stops on its own once a peer shows it is not a new cluster", 6, cluster.replica(2).awaitExit(CAP));
+      assertTrue(Files.readString(cluster.replica(2).log()).contains("made by 'recover' for a new cluster"));
+
+      cluster.restart(2); // as its supervisor would: it discards the recovered records and rebuilds
+      String c = cluster.replica(2).address();
+      assertEquals("after the snapshot", send("GET", c, "/kv/k", null).body());
+      assertEquals(404, send("GET", c, "/kv/gone", null).statusCode());
+    }
+  }
+
   /** A quorum read through {@code address} answers {@code value}, or 404 for null. */
   private static void expectQuorumRead(String address, String key, String value) throws Exception {
     java.net.http.HttpResponse<String> response = send("GET", address, "/kv/" + key, null);

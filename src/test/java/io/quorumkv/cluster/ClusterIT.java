@@ -164,11 +164,23 @@ public class ClusterIT {
     assertEquals(put.body(), 200, put.statusCode());
   }
 
+  /** {@code /health/ready} once it answers {@code status}, or its last answer after a generous cap. */
+  private static HttpResponse<String> awaitReadiness(String address, int status) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    HttpResponse<String> ready = send("GET", address, "/health/ready", null);
+    while (ready.statusCode() != status && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      ready = send("GET", address, "/health/ready", null);
+    }
+    return ready;
+  }
+
   @Test
   public void twoKilledReplicasGive503JsonWithinTheTimeout() throws Exception {
     try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
       String peer0 = cluster.replica(0).address();
       putEventually(peer0, "before", "v");
+      assertEquals("ready while all three run", 200, awaitReadiness(peer0, 200).statusCode());
       cluster.replica(1).kill();
       cluster.replica(2).kill();
 
@@ -189,6 +201,12 @@ public class ClusterIT {
       assertEquals("read", json(get).get("phase").asText());
       assertTrue("the replica itself keeps serving", cluster.replica(0).isAlive());
       assertEquals(200, send("GET", peer0, "/health", null).statusCode());
+      assertEquals(200, send("GET", peer0, "/health/live", null).statusCode());
+      // Not ready once its pings have noticed both peers gone.
+      HttpResponse<String> ready = awaitReadiness(peer0, 503);
+      assertEquals(ready.body(), 503, ready.statusCode());
+      assertEquals(ready.body(), "quorum unreachable: 1 of 3 replicas reachable, 2 needed",
+          json(ready).get("reasons").get(0).asText());
     }
   }
 

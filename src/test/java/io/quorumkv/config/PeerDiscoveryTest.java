@@ -52,6 +52,21 @@ public class PeerDiscoveryTest {
   }
 
   @Test
+  public void aNameAndAnAddressThatDisagreeAreRefusedNeverGuessed() {
+    // An environment file copied to the host of peer1 that still says NODE_ID=peer0.
+    Map<String, String> environment = Map.of(
+        "PEER_PEER0_HOST", "db-0.invalid", "PEER_PEER0_PORT", "7000",
+        "PEER_PEER1_HOST", "127.0.0.1", "PEER_PEER1_PORT", "7000");
+    IllegalArgumentException disagree = assertThrows(IllegalArgumentException.class,
+        () -> PeerDiscovery.fromEnvironment(environment, "peer0", LocalAddresses.of("0.0.0.0", 7000)));
+    assertTrue(disagree.getMessage(), disagree.getMessage().contains("NODE_ID names PEER_PEER0_HOST, but PEER_PEER1_HOST"));
+    IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> PeerDiscovery.fromEnvironment(
+        Map.of("PEER_A_HOST", "127.0.0.1", "PEER_A_PORT", "7000", "PEER_B_HOST", "localhost", "PEER_B_PORT", "7000"),
+        "local", LocalAddresses.of("0.0.0.0", 7000)));
+    assertTrue(twice.getMessage(), twice.getMessage().contains("both point at this replica's own address"));
+  }
+
+  @Test
   public void noPeersIsASingleReplica() {
     assertTrue(PeerDiscovery.fromEnvironment(Map.of(), "local").isEmpty());
   }

@@ -75,8 +75,9 @@ public class SettingsTest {
     IllegalArgumentException far = assertThrows(IllegalArgumentException.class, () -> Settings.load(
         config("quorumkv.allow-single-replica = true\nquorumkv.color = blue\nquorumkv.hints.nope = 1"), Map.of()));
     assertTrue(far.getMessage(), far.getMessage().startsWith("unknown setting quorumkv.color and 1 more;"));
-    // Akka's dispatcher settings are Akka's: any key goes there.
-    Settings.load(config("quorumkv.allow-single-replica = true\nquorumkv.storage-dispatcher.throughput-deadline-time = 1s"),
+    // Akka's dispatcher settings are Akka's, and the test harness's properties its own: any key goes there.
+    Settings.load(config("quorumkv.allow-single-replica = true\nquorumkv.storage-dispatcher.throughput-deadline-time = 1s\n"
+        + "quorumkv.test.seed = 42\nquorumkv.test.fuzz.iterations = 9\nquorumkv.sim.seed = 7\nquorumkv.replicaJar = x.jar"),
         Map.of());
   }
 

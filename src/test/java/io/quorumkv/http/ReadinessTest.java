@@ -63,6 +63,16 @@ public class ReadinessTest {
   }
 
   @Test
+  public void aPeerAnsweringWithThisReplicasOwnIdIsItselfAndNotReady() {
+    peer1.answered(1L); // this replica's id: PEER_PEER1_* points back at it
+    peer2.answered(3L);
+    ClusterView.Readiness readiness = view(Incarnation.State.READY, Set.of()).readiness();
+    assertFalse(readiness.ready());
+    assertTrue(readiness.reasons().toString(), readiness.reasons().get(0).startsWith("peer peer1 (h1:7000) answers with"
+        + " this replica's own id"));
+  }
+
+  @Test
   public void aRetiredPeerDoesNotCountTowardTheQuorum() {
     peer1.answered(2L);
     assertFalse(view(Incarnation.State.READY, Set.of("peer1")).readiness().ready());

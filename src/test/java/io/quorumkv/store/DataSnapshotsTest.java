@@ -76,10 +76,14 @@ public class DataSnapshotsTest {
     }
     List<Path> outputs = List.of(root.resolve("r0"), root.resolve("r1"), root.resolve("r2"));
     Files.createDirectories(outputs.get(1)); // an empty directory is fine
-    DisasterRecovery.Summary summary = DisasterRecovery.recover(snapshots, outputs);
+    DisasterRecovery.Summary summary = DisasterRecovery.recover(snapshots, outputs, false);
     assertEquals(3, summary.keys());
     assertEquals(1, summary.tombstones());
     assertEquals(List.of(2L, 3L), summary.recordsRead());
+    assertEquals(List.of(0L, 0L), summary.corruptSkipped());
+    for (Path output : outputs) {
+      assertFalse("no partial output left", Files.exists(Path.of(output + ".recovering")));
+    }
     assertEquals(3, summary.replicaIds().stream().distinct().count());
     for (int i = 0; i < outputs.size(); i++) {
       try (RocksDbStorage output = RocksDbStorage.open(outputs.get(i), FsyncMode.ALWAYS)) {
@@ -88,11 +92,12 @@ public class DataSnapshotsTest {
         assertEquals(Optional.of(value(3, "lone")), output.get("only-s1"));
         assertEquals((long) summary.replicaIds().get(i), ReplicaMetadata.replicaId(output));
         assertEquals(Incarnation.State.UNPROVEN, ReplicaMetadata.incarnationState(output));
+        assertTrue("only for a brand-new cluster", ReplicaMetadata.isRecoveredCluster(output));
       }
     }
     assertNotEquals(summary.replicaIds().get(0), summary.replicaIds().get(1));
     IllegalArgumentException notEmpty = assertThrows(IllegalArgumentException.class,
-        () -> DisasterRecovery.recover(snapshots, List.of(outputs.get(0))));
+        () -> DisasterRecovery.recover(snapshots, List.of(outputs.get(0)), false));
     assertTrue(notEmpty.getMessage(), notEmpty.getMessage().contains("is not empty"));
   }
 }

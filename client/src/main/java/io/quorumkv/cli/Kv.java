@@ -82,7 +82,9 @@ public final class Kv implements Callable<Integer> {
             line.getErr().println("see '" + line.getCommandSpec().qualifiedName() + " --help'");
             return ExitStatus.USAGE;
           }
-          throw failure;
+          // Anything else (a file that cannot be written, standard input that fails): one line, no trace.
+          line.getErr().println("kv: " + line.getCommandName() + " failed: " + failure);
+          return ExitStatus.ERROR;
         });
     // bench and torture keep their own parsers; their help shows those parsers' usage.
     commandLine.getSubcommands().get("bench").getCommandSpec().usageMessage()

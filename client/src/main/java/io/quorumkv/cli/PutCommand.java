@@ -57,6 +57,9 @@ final class PutCommand extends RequestCommand implements Callable<Integer> {
       throw new UsageException("put takes the value as an argument, '-' for standard input, or --file FILE: one of them");
     }
     if (file != null) {
+      if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+        throw new UsageException("--file " + file + " is not a readable file");
+      }
       if (Files.size(file) > VALUE_BYTES_MAX) {
         throw new UsageException(file + " is larger than " + VALUE_BYTES_MAX + " bytes");
       }

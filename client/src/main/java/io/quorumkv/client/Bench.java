@@ -40,7 +40,14 @@ public final class Bench {
   public record Options(
       List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
       int valueBytes, int keys, KeyDistribution distribution, double rate, Consistency consistency,
-      boolean prefill, Duration warmup, long seed, Path json, Duration timeout) {}
+      boolean prefill, Duration warmup, long seed, Path json, Duration timeout) {
+
+    /** The same options, writing the results as JSON to {@code file}. */
+    public Options withJson(Path file) {
+      return new Options(nodes, concurrency, duration, ops, writePercent, valueBytes, keys, distribution, rate,
+          consistency, prefill, warmup, seed, file, timeout);
+    }
+  }
 
   private enum Operation { READ, WRITE }
 

@@ -88,8 +88,11 @@ public abstract sealed class KvException extends RuntimeException
 
     private static boolean refusedBeforeSending(Throwable cause) {
       for (Throwable at = cause; at != null; at = at.getCause()) {
+        // Akka reports a failed connection attempt (refused, timed out, no route) as a failed
+        // "Tcp command [Connect(...)]": the request never left.
         if (at instanceof java.net.ConnectException || at instanceof java.net.UnknownHostException
-            || at instanceof akka.stream.StreamTcpException && String.valueOf(at.getMessage()).contains("refused")) {
+            || at instanceof akka.stream.StreamTcpException && (String.valueOf(at.getMessage()).contains("refused")
+                || String.valueOf(at.getMessage()).startsWith("Tcp command [Connect("))) {
           return true;
         }
       }

@@ -99,6 +99,7 @@ public class KvTest {
     for (String[] args : List.of(
         new String[] {"frobnicate"}, new String[] {"get"}, new String[] {"put", "k", "--endpoints", endpoint},
         new String[] {"put", "k", "v", "--file", "f", "--endpoints", endpoint},
+        new String[] {"put", "k", "--file", "/nonexistent/value", "--endpoints", endpoint},
         new String[] {"get", "k", "--endpoints"}, new String[] {"get", "k", "--endpoints", "nocolon"},
         new String[] {"get", "k", "--consistency", "most", "--endpoints", endpoint},
         new String[] {"get", "k", "--timeout", "soon", "--endpoints", endpoint},
@@ -268,6 +269,17 @@ public class KvTest {
     assertEquals("stub-default", json().get(0).get("name").asText());
     assertEquals(ExitStatus.ERROR, run("snapshot", "--endpoints", endpoints + "," + downEndpoint()));
     assertTrue(stdout(), stdout().contains("403: the cluster secret is missing or wrong") && stdout().contains("unreachable"));
+  }
+
+  @Test
+  public void benchWritesItsResultsAsJsonWithWJson() throws Exception {
+    StubReplica replica = stub();
+    assertEquals(0, run("bench", "--nodes=" + replica.endpoint(), "--ops", "40", "--concurrency", "2",
+        "--mix", "read=50,write=50", "--keys", "10", "-w", "json"));
+    JsonNode results = json();
+    assertTrue(results.toString(), results.has("options") && results.path("read").path("count").asLong(0)
+        + results.path("write").path("count").asLong(0) >= 40);
+    assertTrue(stderr(), stderr().startsWith("bench: 1 nodes"));
   }
 
   @Test
