@@ -283,6 +283,16 @@ public class KvTest {
   }
 
   @Test
+  public void tortureGivesItsVerdictAsJsonWithWJson() throws Exception {
+    Path history = Files.createTempFile("kv-history", ".jsonl"); // no operations: trivially linearizable
+    assertEquals(0, run("torture", "--check=" + history, "-w", "json"));
+    assertEquals("linearizable", json().get("verdict").asText());
+    assertTrue(json().get("linearizable").asBoolean());
+    assertTrue(stderr(), stderr().contains("torture: checking 0 operations"));
+    Files.delete(history);
+  }
+
+  @Test
   public void scenarioWithoutPeerVariablesFailsWithOneLine() throws Exception {
     Path directory = Files.createTempDirectory("scenario");
     assertEquals(ExitStatus.ERROR, run(Map.of(), directory));
