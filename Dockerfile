@@ -2,7 +2,8 @@
 #   docker build -t quorumkv .
 #   docker run -e PEER_PEER1_HOST=… -e PEER_PEER1_PORT=7000 -e PEER_PEER2_HOST=… -e PEER_PEER2_PORT=7000 \
 #     -v quorumkv-data:/var/lib/quorumkv -p 7000:7000 quorumkv
-# The client tool is in the image too: docker run --rm --entrypoint java quorumkv -jar /opt/quorumkv/quorumkv-client.jar -h
+# The client tool is in the image too; admin calls (kv snapshot) are answered to loopback only, so
+# run it inside the replica's container: docker exec CONTAINER java -jar /opt/quorumkv/quorumkv-client.jar -h
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src

@@ -41,6 +41,9 @@ import io.quorumkv.transport.RemoteReplica;
 import io.quorumkv.wire.WireCodec;
 import io.quorumkv.coordinator.MissedWrites;
 import io.quorumkv.replication.TombstoneSweeper;
+import io.quorumkv.security.AccessAudit;
+import io.quorumkv.security.NetworkAccess;
+import io.quorumkv.security.PeerAddressBook;
 import io.quorumkv.config.FsyncMode;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
@@ -105,6 +108,10 @@ public final class ReplicaMain {
       System.exit(EXIT_BAD_CONFIGURATION);
     }
     CommonPoolFix.apply();
+    // The JDK caches a name's addresses for 30 s and a failed lookup for 10 s: too long for a peer
+    // that restarts at a new address (PeerAddressBook looks it up again within seconds).
+    java.security.Security.setProperty("networkaddress.cache.ttl", "5");
+    java.security.Security.setProperty("networkaddress.cache.negative.ttl", "1");
     // Initialise logging before Akka's threads start logging concurrently.
     LoggerFactory.getILoggerFactory();
     // A replica process ends with its actor system (set here, not in application.conf, so
@@ -305,6 +312,15 @@ public final class ReplicaMain {
       Map<String, java.util.function.BooleanSupplier> streams = new HashMap<>(); // likewise
       ReplicaMetrics metrics = new ReplicaMetrics(stats, hintStatuses, streams, clock, fence, admission,
           storageAlarm);
+      AccessAudit audit = new AccessAudit();
+      metrics.countRefusals(audit);
+      PeerAddressBook peerBook = PeerAddressBook.of(settings.peers().stream().map(PeerAddress::host).toList(),
+          ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
+      peerBook.refreshNow();
+      // Peers' addresses change (a restarted pod, late DNS): looked up again every ten seconds, and
+      // at most once a second when an unknown address makes an internal call.
+      ctx.getSystem().scheduler().scheduleWithFixedDelay(Duration.ofSeconds(10), Duration.ofSeconds(10),
+          peerBook::refreshSoon, ctx.getSystem().executionContext());
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
             settings.peerRequestsInFlightMax(), settings.peerStream(),
@@ -361,9 +377,9 @@ public final class ReplicaMain {
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity, storageAlarm);
       Route routes = concatRoutes(ctx, settings, storage, storeActor, admission, coordinators, clock, fence, identity,
-          replicaId, membership, view, metrics)
+          replicaId, membership, view, metrics, audit, peerBook)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
-      bind(ctx, settings, routes, replicaId);
+      bind(ctx, settings, routes, replicaId, peerBook);
       return Behaviors.receive(Void.class)
           .onSignal(Terminated.class, terminated -> onStoreStopped(ctx))
           .build();
@@ -386,12 +402,19 @@ public final class ReplicaMain {
   private static Route concatRoutes(
       ActorContext<Void> ctx, Settings settings, Storage storage, ActorRef<StoreActor.Command> store,
       StoreAdmission admission, ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence,
-      Identity identity, long replicaId, Membership membership, ClusterView view, ReplicaMetrics metrics) {
+      Identity identity, long replicaId, Membership membership, ClusterView view, ReplicaMetrics metrics,
+      AccessAudit audit, PeerAddressBook peerBook) {
+    java.util.concurrent.Executor blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    NetworkAccess access = new NetworkAccess(peerBook, settings.internalAllow());
+    log.warn("The public API on port {} answers anyone who reaches it (no tokens or TLS yet); internal calls are"
+        + " accepted from loopback, the peers' addresses{} only, admin calls from loopback only"
+        + " (docs/operating.md, \"Network access\")", settings.port(),
+        settings.internalAllow().isEmpty() ? "" : " and " + settings.internalAllow());
     InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
-        membership.knownPeerIds(), identity, peerAddresses(settings));
+        membership.knownPeerIds(), identity, access, audit);
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
     AdminRoutes admin = new AdminRoutes(settings, membership.retired(), snapshots(settings, storage, replicaId),
-        ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
+        blocking, access, audit);
     return internal.concat(internal.routes(), admin.routes(), pub.routes());
   }
 
@@ -406,28 +429,14 @@ public final class ReplicaMain {
     return java.util.Optional.of(name -> DataSnapshots.take(rocks, Path.of(settings.snapshotDir()), name, origin));
   }
 
-  /**
-   * The addresses the configured peers' hosts resolve to now (connections from them may use the
-   * connections kept for peers). A host that does not resolve counts for nothing, with a warning.
-   */
-  private static java.util.Set<java.net.InetAddress> peerAddresses(Settings settings) {
-    java.util.Set<java.net.InetAddress> addresses = new java.util.HashSet<>();
-    for (PeerAddress peer : settings.peers()) {
-      try {
-        addresses.addAll(java.util.List.of(java.net.InetAddress.getAllByName(peer.host())));
-      } catch (java.net.UnknownHostException e) {
-        log.warn("Peer {}'s host {} does not resolve: its connections get no reserved place", peer.name(), peer.host());
-      }
-    }
-    return addresses;
-  }
 
-  private static void bind(ActorContext<Void> ctx, Settings settings, Route routes, long replicaId) {
+
+  private static void bind(ActorContext<Void> ctx, Settings settings, Route routes, long replicaId, PeerAddressBook peers) {
     ActorSystem<Void> system = ctx.getSystem();
     Settings.Connections connections = settings.connections();
     GuardedServer.Limits limits = new GuardedServer.Limits(connections.max(), connections.perAddressMax(),
         connections.reservedForPeers(), connections.headTimeout(),
-        system.settings().config().getDuration("akka.http.server.idle-timeout"), peerAddresses(settings));
+        system.settings().config().getDuration("akka.http.server.idle-timeout"), peers::knows);
     GuardedServer.bind(system, settings.listenHost(), settings.port(), routes, limits)
         .whenComplete((binding, failure) -> {
           if (failure != null) {

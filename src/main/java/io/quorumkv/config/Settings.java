@@ -33,6 +33,7 @@ public record Settings(
     boolean peerStream,
     Duration peerPingInterval,
     String clusterSecret,
+    List<io.quorumkv.security.Cidr> internalAllow,
     int keyBytesMax,
     int valueBytesMax,
     int requestsInFlightMax,
@@ -182,6 +183,7 @@ public record Settings(
           q.getBoolean("peer-stream"),
           q.getDuration("peer-ping-interval"),
           q.getString("cluster-secret"),
+          cidrs(q.getString("internal-allow-cidrs")),
           q.getInt("limits.key-bytes-max"),
           toIntBytes(q.getBytes("limits.value-bytes-max"), "quorumkv.limits.value-bytes-max"),
           q.getInt("limits.requests-in-flight-max"),
@@ -238,6 +240,14 @@ public record Settings(
     java.nio.file.Path data = java.nio.file.Path.of(q.getString("data-dir")).toAbsolutePath().normalize();
     java.nio.file.Path name = data.getFileName();
     return data.resolveSibling((name == null ? "data" : name.toString()) + "-snapshots").toString();
+  }
+
+  private static List<io.quorumkv.security.Cidr> cidrs(String text) {
+    try {
+      return io.quorumkv.security.Cidr.parseList(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("quorumkv.internal-allow-cidrs (INTERNAL_ALLOW_CIDRS): " + e.getMessage(), e);
+    }
   }
 
   private static Fanout fanout(Config q) {

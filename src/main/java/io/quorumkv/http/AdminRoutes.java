@@ -10,6 +10,8 @@ import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
 import io.quorumkv.config.Settings;
 import io.quorumkv.membership.RetiredPeers;
+import io.quorumkv.security.AccessAudit;
+import io.quorumkv.security.NetworkAccess;
 import io.quorumkv.store.DataSnapshots;
 import io.quorumkv.store.StorageFullException;
 import java.time.ZoneOffset;
@@ -23,7 +25,8 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
- * Operator endpoints; with a cluster secret set, the secret header is required.
+ * Operator endpoints, answered only to loopback ({@link NetworkAccess}: run {@code kv} on the
+ * replica's host); with a cluster secret set, the secret header is required too.
  * <ul>
  *   <li>{@code POST /admin/retire/{peer}} declares a peer permanently gone, so tombstones settle
  *       (and can be purged) without it; {@code DELETE} takes that back. Call it on every remaining
@@ -40,6 +43,8 @@ public final class AdminRoutes extends AllDirectives {
   private final RetiredPeers retired;
   private final Optional<Function<String, DataSnapshots.Taken>> snapshots;
   private final Executor blocking;
+  private final NetworkAccess access;
+  private final AccessAudit audit;
   /** One snapshot at a time: each pins the store's files and costs a flush; a second waits for none. */
   private final java.util.concurrent.atomic.AtomicBoolean snapshotting = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -49,17 +54,20 @@ public final class AdminRoutes extends AllDirectives {
    */
   public AdminRoutes(
       Settings settings, RetiredPeers retired, Optional<Function<String, DataSnapshots.Taken>> snapshots,
-      Executor blocking) {
+      Executor blocking, NetworkAccess access, AccessAudit audit) {
     this.settings = settings;
+    this.access = access;
+    this.audit = audit;
     this.retired = retired;
     this.snapshots = snapshots;
     this.blocking = blocking;
   }
 
   public Route routes() {
-    return pathPrefix("admin", () -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
-        path(PathMatchers.segment("retire").slash(PathMatchers.segment()), this::retire),
-        path("snapshot", () -> post(() -> parameterOptional("name", name -> snapshot(name)))))));
+    return pathPrefix("admin", () -> AccessCheck.admin(access, audit, () -> ClusterSecret.required(
+        settings.clusterSecret(), () -> concat(
+            path(PathMatchers.segment("retire").slash(PathMatchers.segment()), this::retire),
+            path("snapshot", () -> post(() -> parameterOptional("name", name -> snapshot(name))))))));
   }
 
   private Route retire(String peer) {

@@ -62,13 +62,12 @@ public final class GuardedServer {
   /** The connection limits, see the class comment. */
   public record Limits(
       int connectionsMax, int perAddressMax, int reservedForPeers, Duration headTimeout, Duration idleTimeout,
-      Set<InetAddress> peerAddresses) {
+      java.util.function.Predicate<InetAddress> isPeer) {
     public Limits {
       if (connectionsMax < 1 || perAddressMax < 1 || reservedForPeers < 0 || reservedForPeers >= connectionsMax
           || headTimeout.isNegative() || headTimeout.isZero() || idleTimeout.isNegative() || idleTimeout.isZero()) {
         throw new IllegalArgumentException("connection limits must be positive, with fewer reserved than allowed");
       }
-      peerAddresses = Set.copyOf(peerAddresses);
     }
   }
 
@@ -97,7 +96,7 @@ public final class GuardedServer {
     return Tcp.get(system).bind(host, port, settings.getBacklog(), List.of(), false, Optional.empty())
         .to(Sink.foreach(connection -> {
           InetAddress address = connection.remoteAddress().getAddress();
-          boolean peer = limits.peerAddresses().contains(address);
+          boolean peer = limits.isPeer().test(address);
           AtomicInteger fromAddress = perAddress.computeIfAbsent(address, key -> new AtomicInteger());
           int total = open.incrementAndGet();
           int mine = fromAddress.incrementAndGet();

@@ -20,29 +20,32 @@ import io.quorumkv.version.ClockFence;
 import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.wire.InternalHttp;
 import io.quorumkv.wire.WireCodec;
-import java.net.InetAddress;
-import java.util.Set;
+import io.quorumkv.security.AccessAudit;
+import io.quorumkv.security.NetworkAccess;
 
 /**
  * The replica-to-replica endpoints under {@code /internal/v2/}: {@code POST call}, one
  * {@link ReplicaProtocol} request in CBOR ({@link WireCodec}) answered by {@link InternalEndpoint},
  * and {@code GET stream}, the replication stream ({@link ReplicationStreamRoute}). Malformed
- * requests get a 400 JSON error and change nothing; with a cluster secret set, calls without it
- * get 403.
+ * requests get a 400 JSON error and change nothing; calls from an address that is not a peer's,
+ * loopback or in {@code INTERNAL_ALLOW_CIDRS} get 403 ({@link NetworkAccess}), and so do calls
+ * without the cluster secret when one is set.
  */
 public final class InternalRoutes extends AllDirectives {
 
   private final Settings settings;
   private final InternalEndpoint endpoint;
-  private final Set<InetAddress> peerAddresses;
+  private final NetworkAccess access;
+  private final AccessAudit audit;
   private final ReplicationStreamRoute stream;
 
   public InternalRoutes(
       ActorRef<StoreActor.Command> store, StoreAdmission admission, ActorSystem<?> system, Settings settings,
       HybridLogicalClock clock, ClockFence fence, long replicaId, KnownPeerIds knownPeerIds, Identity identity,
-      Set<InetAddress> peerAddresses) {
+      NetworkAccess access, AccessAudit audit) {
     this.settings = settings;
-    this.peerAddresses = Set.copyOf(peerAddresses);
+    this.access = access;
+    this.audit = audit;
     this.endpoint = new InternalEndpoint(store, admission, system.scheduler(), settings, clock, fence, replicaId,
         knownPeerIds, identity);
     this.stream = new ReplicationStreamRoute(endpoint, endpoint.requestBytesMax(), settings.peerRequestsInFlightMax());
@@ -50,9 +53,9 @@ public final class InternalRoutes extends AllDirectives {
 
   public Route routes() {
     return pathPrefix(InternalHttp.PREFIX, () -> pathPrefix(InternalHttp.VERSION,
-        () -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
+        () -> AccessCheck.internal(access, audit, () -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
             path(InternalHttp.STREAM_PATH, () -> get(() -> extractRequest(request -> stream.route(senderOf(request))))),
-            path(InternalHttp.CALL_PATH, () -> post(() -> extractRequest(request -> call(senderOf(request)))))))));
+            path(InternalHttp.CALL_PATH, () -> post(() -> extractRequest(request -> call(senderOf(request))))))))));
   }
 
   /**
@@ -62,7 +65,7 @@ public final class InternalRoutes extends AllDirectives {
   private Sender senderOf(akka.http.javadsl.model.HttpRequest request) {
     return Sender.of(request.getAttribute(akka.http.javadsl.model.AttributeKeys.remoteAddress)
         .flatMap(ip -> ip.getAddress().map(address -> new java.net.InetSocketAddress(address, ip.getPort()))),
-        peerAddresses);
+        access.peers()::knows);
   }
 
   private Route call(Sender from) {

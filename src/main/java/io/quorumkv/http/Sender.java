@@ -2,7 +2,6 @@ package io.quorumkv.http;
 
 import java.net.InetAddress;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Who sent an internal call, as the connection shows it (never a header the sender writes):
@@ -13,8 +12,8 @@ record Sender(String description, boolean isPeer) {
 
   static final Sender UNKNOWN = new Sender("an unknown address", false);
 
-  static Sender of(Optional<java.net.InetSocketAddress> remote, Set<InetAddress> peerAddresses) {
+  static Sender of(Optional<java.net.InetSocketAddress> remote, java.util.function.Predicate<InetAddress> isPeer) {
     return remote.map(address -> new Sender(address.getAddress().getHostAddress() + ":" + address.getPort(),
-        peerAddresses.contains(address.getAddress()))).orElse(UNKNOWN);
+        isPeer.test(address.getAddress()))).orElse(UNKNOWN);
   }
 }

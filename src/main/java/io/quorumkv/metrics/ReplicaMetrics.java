@@ -143,6 +143,19 @@ public final class ReplicaMetrics implements PeerTraffic {
         .callback(callback -> callback.call(value.applyAsLong(stats))).register(registry);
   }
 
+  /** {@code quorumkv_access_refused_total{reason}}: calls refused by the network-access rules, by reason only. */
+  public void countRefusals(io.quorumkv.security.AccessAudit audit) {
+    CounterWithCallback.builder().name("quorumkv_access_refused_total")
+        .help("Internal and admin calls refused by the network-access rules, by reason (internal-not-a-peer,"
+            + " admin-not-loopback, no-remote-address)")
+        .labelNames("reason")
+        .callback(callback -> {
+          for (io.quorumkv.security.NetworkAccess.Refusal reason : io.quorumkv.security.NetworkAccess.Refusal.values()) {
+            callback.call(audit.count(reason), io.quorumkv.labels.Labels.of(reason));
+          }
+        }).register(registry);
+  }
+
   /** The label of a consistency parameter that names no level (the request got a 400). */
   public static final String INVALID = "invalid";
   private static final java.util.Set<String> OPS = java.util.Set.of("get", "put", "delete");

@@ -18,6 +18,34 @@ final class ClusterFixture {
 
   private ClusterFixture() {}
 
+  /** A script's exit status and everything it printed. */
+  record ScriptRun(int exitStatus, String output) {}
+
+  /**
+   * Runs {@code command} with its output in {@code log}, at most four minutes; a script still
+   * running then gets SIGTERM (its trap cleans up) and, a minute later, SIGKILL.
+   */
+  static ScriptRun runScript(Path log, String... command) throws IOException, InterruptedException {
+    java.nio.file.Files.createDirectories(log.toAbsolutePath().getParent());
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!process.waitFor(240, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroy();
+      process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+      process.destroyForcibly();
+      process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    return new ScriptRun(process.isAlive() ? -1 : process.exitValue(), java.nio.file.Files.readString(log));
+  }
+
+  /** Whether this JVM runs as root with iproute2 at hand (network namespaces). */
+  static boolean canMakeNetworkNamespaces() throws IOException, InterruptedException {
+    Process id = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
+    String uid = new String(id.getInputStream().readAllBytes()).trim();
+    boolean hasIp = java.nio.file.Files.isExecutable(Path.of("/usr/sbin/ip"))
+        || java.nio.file.Files.isExecutable(Path.of("/sbin/ip"));
+    return id.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && uid.equals("0") && hasIp;
+  }
+
   static HttpResponse<String> send(String method, String address, String path, String body)
       throws IOException, InterruptedException {
     HttpRequest.BodyPublisher publisher = body == null

@@ -4,9 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assume.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 /**
@@ -22,25 +20,11 @@ public class PackagingIT {
 
   @Test(timeout = 300_000)
   public void theStatefulSetsPodsRunThroughTheEntrypointAndPassTheScenario() throws Exception {
-    assumeTrue("packaging/check.sh needs root (network namespaces); skipped", isRoot());
-    Files.createDirectories(LOG.getParent());
-    Process check = new ProcessBuilder("bash", "packaging/check.sh")
-        .redirectErrorStream(true).redirectOutput(LOG.toFile()).start();
-    if (!check.waitFor(240, TimeUnit.SECONDS)) {
-      check.destroy(); // SIGTERM: its trap stops the replicas and removes the namespaces
-      check.waitFor(60, TimeUnit.SECONDS);
-      check.destroyForcibly();
-    }
-    String output = Files.readString(LOG);
-    assertEquals(output, 0, check.exitValue());
-    assertTrue(output, output.contains("all three pods ready") && output.trim().endsWith("packaging check: OK"));
-    assertTrue(output, output.contains("PEER_PEER1_HOST=quorumkv-1.quorumkv.default.svc.cluster.local"));
-  }
-
-  private static boolean isRoot() throws Exception {
-    Process id = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
-    String uid = new String(id.getInputStream().readAllBytes()).trim();
-    boolean hasIp = Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip"));
-    return id.waitFor(10, TimeUnit.SECONDS) && uid.equals("0") && hasIp;
+    assumeTrue("packaging/check.sh needs root (network namespaces); skipped", ClusterFixture.canMakeNetworkNamespaces());
+    ClusterFixture.ScriptRun check = ClusterFixture.runScript(LOG, "bash", "packaging/check.sh");
+    assertEquals(check.output(), 0, check.exitStatus());
+    assertTrue(check.output(), check.output().contains("all three pods ready")
+        && check.output().trim().endsWith("packaging check: OK"));
+    assertTrue(check.output(), check.output().contains("PEER_PEER1_HOST=quorumkv-1.quorumkv.default.svc.cluster.local"));
   }
 }

@@ -52,7 +52,7 @@ public class GuardedServerTest extends JUnitRouteTest {
     RouteFixture fixture = new RouteFixture(system(), "", 0);
     GuardedServer.Limits limits = new GuardedServer.Limits(fixture.settings.connections().max(),
         fixture.settings.connections().perAddressMax(), fixture.settings.connections().reservedForPeers(),
-        HEAD_TIMEOUT, Duration.ofSeconds(60), Set.of(PEER));
+        HEAD_TIMEOUT, Duration.ofSeconds(60), Set.of(PEER)::contains);
     server = GuardedServer.bind(Adapter.toTyped(system()), "127.0.0.1", 0, fixture.route, limits)
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

@@ -55,7 +55,8 @@ public class InternalRoutesTest extends JUnitRouteTest {
   }
 
   private static HttpRequest post(byte[] body) {
-    return HttpRequest.POST(InternalHttp.CALL_TARGET).withEntity(ContentTypes.parse(WireCodec.CONTENT_TYPE), body);
+    return RouteFixture.from("127.0.0.1",
+        HttpRequest.POST(InternalHttp.CALL_TARGET).withEntity(ContentTypes.parse(WireCodec.CONTENT_TYPE), body));
   }
 
   private Answer call(Object request) throws Exception {
@@ -171,7 +172,7 @@ public class InternalRoutesTest extends JUnitRouteTest {
 
   @Test
   public void onlyPostIsAllowedAndTheOldWireIsGone() {
-    route.run(HttpRequest.GET(InternalHttp.CALL_TARGET)).assertStatusCode(405);
+    route.run(RouteFixture.from("127.0.0.1", HttpRequest.GET(InternalHttp.CALL_TARGET))).assertStatusCode(405);
     route.run(HttpRequest.POST("/internal/v1/read")).assertStatusCode(404);
   }
 
@@ -183,7 +184,33 @@ public class InternalRoutesTest extends JUnitRouteTest {
     guarded.run(post(body).addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, "wrong"))).assertStatusCode(403);
     guarded.run(post(body).addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, "s3cret"))).assertStatusCode(200);
     // The replication stream's upgrade request is checked like any internal call.
-    guarded.run(HttpRequest.GET(InternalHttp.STREAM_TARGET)).assertStatusCode(403);
+    guarded.run(RouteFixture.from("127.0.0.1", HttpRequest.GET(InternalHttp.STREAM_TARGET))).assertStatusCode(403);
+  }
+
+  @Test
+  public void internalAndAdminCallsFromAnAddressThatIsNoPeersAreRefusedAndChangeNothing() throws Exception {
+    RouteFixture fixture = new RouteFixture(system(), "", 0);
+    TestRoute open = testRoute(fixture.route);
+    byte[] apply = WireCodec.encode(new Apply("injected", Record.of(new Version(HLC, 5L), Value.ofUtf8("evil")),
+        SENDER, Cause.WRITE));
+    // 192.0.2.7 (a documentation address: no packet is sent) is neither loopback nor a peer.
+    HttpRequest stranger = RouteFixture.from("192.0.2.7",
+        HttpRequest.POST(InternalHttp.CALL_TARGET).withEntity(ContentTypes.parse(WireCodec.CONTENT_TYPE), apply));
+    TestRouteResult refused = open.run(stranger).assertStatusCode(403);
+    assertTrue(refused.entityString(), refused.entityString().contains("only from the configured peers' addresses"));
+    // A forwarding header is the caller's own word: it changes nothing.
+    open.run(stranger.addHeader(RawHeader.create("X-Forwarded-For", "127.0.0.1"))
+        .addHeader(RawHeader.create("X-Real-IP", "127.0.0.1"))).assertStatusCode(403);
+    open.run(RouteFixture.from("192.0.2.7", HttpRequest.GET(InternalHttp.STREAM_TARGET))).assertStatusCode(403);
+    open.run(RouteFixture.from("192.0.2.7", HttpRequest.POST("/admin/snapshot"))).assertStatusCode(403);
+    open.run(RouteFixture.from("192.0.2.7", HttpRequest.POST("/admin/retire/peer1"))
+        .addHeader(RawHeader.create("X-Forwarded-For", "127.0.0.1"))).assertStatusCode(403);
+    open.run(RouteFixture.from("::1", HttpRequest.POST("/admin/retire/nobody"))).assertStatusCode(404); // admitted
+    assertEquals(3, fixture.audit.count(io.quorumkv.security.NetworkAccess.Refusal.INTERNAL_NOT_A_PEER));
+    assertEquals(2, fixture.audit.count(io.quorumkv.security.NetworkAccess.Refusal.ADMIN_NOT_LOOPBACK));
+    open.run(HttpRequest.GET("/kv/injected?consistency=one")).assertStatusCode(404); // nothing was applied
+    // The public API stays open to anyone.
+    open.run(RouteFixture.from("192.0.2.7", HttpRequest.PUT("/kv/public").withEntity("fine"))).assertStatusCode(200);
   }
 
   @Test

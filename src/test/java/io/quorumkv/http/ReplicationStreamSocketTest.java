@@ -52,7 +52,7 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
     RouteFixture fixture = new RouteFixture(peerSystem, "", 0);
     // The replica's own listener, so the stream's WebSocket upgrade is tested through it.
     GuardedServer binding = GuardedServer.bind(Adapter.toTyped(peerSystem), "127.0.0.1", 0, fixture.route,
-            new GuardedServer.Limits(100, 100, 10, Duration.ofSeconds(10), Duration.ofSeconds(60), java.util.Set.of()))
+            new GuardedServer.Limits(100, 100, 10, Duration.ofSeconds(10), Duration.ofSeconds(60), address -> false))
         .toCompletableFuture().get(5, TimeUnit.SECONDS);
     ActorSystem<Void> system = Adapter.toTyped(system());
     peerPort = binding.localAddress().getPort();

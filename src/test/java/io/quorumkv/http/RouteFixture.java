@@ -31,6 +31,16 @@ import java.util.Map;
  */
 final class RouteFixture {
 
+  /** A request as if it arrived on a connection from {@code address} (the testkit sets no remote address). */
+  static akka.http.javadsl.model.HttpRequest from(String address, akka.http.javadsl.model.HttpRequest request) {
+    try {
+      return request.addAttribute(akka.http.javadsl.model.AttributeKeys.remoteAddress,
+          akka.http.javadsl.model.RemoteAddress.create(java.net.InetAddress.getByName(address)));
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException(address, e);
+    }
+  }
+
   static final long REPLICA_ID = 0x1234L;
   private static final Incarnation READY = new Incarnation(REPLICA_ID, Incarnation.State.READY, List.of(), state -> { });
 
@@ -44,6 +54,7 @@ final class RouteFixture {
   final MemoryStorage storage = new MemoryStorage();
   final io.quorumkv.store.StorageAlarm storageAlarm;
   final Route route;
+  final io.quorumkv.security.AccessAudit audit;
 
   RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
     ConfigFactory.invalidateCaches();
@@ -81,9 +92,16 @@ final class RouteFixture {
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
         new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission,
             storageAlarm));
+    // No peers: internal and admin calls are answered to loopback only (the tests' requests say so).
+    io.quorumkv.security.NetworkAccess access = new io.quorumkv.security.NetworkAccess(
+        io.quorumkv.security.PeerAddressBook.of(List.of(), Runnable::run), List.of());
+    audit = new io.quorumkv.security.AccessAudit();
     InternalRoutes internalRoutes = new InternalRoutes(store, admission, system, settings, clock, fence, REPLICA_ID,
-        knownPeerIds, identity, java.util.Set.of());
-    route = publicRoutes.concat(internalRoutes.routes(), publicRoutes.routes())
+        knownPeerIds, identity, access, audit);
+    AdminRoutes adminRoutes = new AdminRoutes(settings,
+        new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), java.util.Optional.empty(),
+        Runnable::run, access, audit);
+    route = publicRoutes.concat(internalRoutes.routes(), adminRoutes.routes(), publicRoutes.routes())
         .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
   }
 }

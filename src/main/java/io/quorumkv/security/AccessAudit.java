@@ -1,0 +1,49 @@
+package io.quorumkv.security;
+
+import io.quorumkv.logging.RateLimitedLog;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Refused calls: counted by reason (a fixed set, so {@code /metrics} stays bounded whoever
+ * calls) and logged with the caller's address, at most once per ten seconds per reason so a
+ * flood cannot fill the disk with log lines.
+ */
+public final class AccessAudit {
+
+  private static final Logger log = LoggerFactory.getLogger(AccessAudit.class);
+
+  private final Map<NetworkAccess.Refusal, AtomicLong> counts = new EnumMap<>(NetworkAccess.Refusal.class);
+  private final Map<NetworkAccess.Refusal, RateLimitedLog> logs = new EnumMap<>(NetworkAccess.Refusal.class);
+
+  public AccessAudit() {
+    for (NetworkAccess.Refusal reason : NetworkAccess.Refusal.values()) {
+      counts.put(reason, new AtomicLong());
+      logs.put(reason, new RateLimitedLog(log, Duration.ofSeconds(10)));
+    }
+  }
+
+  public void refused(NetworkAccess.Refusal reason, String caller, String what) {
+    counts.get(reason).incrementAndGet();
+    logs.get(reason).warn("Refused {} from {}: {}", what, caller, describe(reason));
+  }
+
+  public long count(NetworkAccess.Refusal reason) {
+    return counts.get(reason).get();
+  }
+
+  public static String describe(NetworkAccess.Refusal reason) {
+    return switch (reason) {
+      case INTERNAL_NOT_A_PEER -> "internal calls are accepted only from the configured peers' addresses, loopback"
+          + " and INTERNAL_ALLOW_CIDRS";
+      case ADMIN_NOT_LOOPBACK -> "admin calls are accepted only from loopback";
+      case NO_REMOTE_ADDRESS -> "the connection's remote address is unknown";
+      case FORWARDED_BY_A_PROXY -> "a request forwarded by a proxy on this host (it carries a forwarding header) may"
+          + " not make internal or admin calls";
+    };
+  }
+}
