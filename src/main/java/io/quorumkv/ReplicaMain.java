@@ -44,6 +44,7 @@ import io.quorumkv.replication.TombstoneSweeper;
 import io.quorumkv.security.AccessAudit;
 import io.quorumkv.security.NetworkAccess;
 import io.quorumkv.security.PeerAddressBook;
+import io.quorumkv.security.TokenFile;
 import io.quorumkv.config.FsyncMode;
 import io.quorumkv.store.Incarnation;
 import io.quorumkv.store.MemoryStorage;
@@ -121,6 +122,15 @@ public final class ReplicaMain {
     Settings settings;
     try {
       settings = Settings.load(config, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("quorumkv: bad configuration: " + e.getMessage());
+      System.exit(EXIT_BAD_CONFIGURATION);
+      return;
+    }
+    java.util.Optional<TokenFile> tokens;
+    try {
+      tokens = settings.tokensFile().isEmpty() ? java.util.Optional.empty()
+          : java.util.Optional.of(TokenFile.open(Path.of(settings.tokensFile())));
     } catch (IllegalArgumentException e) {
       System.err.println("quorumkv: bad configuration: " + e.getMessage());
       System.exit(EXIT_BAD_CONFIGURATION);
@@ -216,7 +226,7 @@ public final class ReplicaMain {
         (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
     PeerSequences sequences = new PeerSequences(ReplicaMetadata.peerSequences(storage));
     ActorSystem.create(guardian(settings, storage, stats, replicaId, clock,
-        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence)),
+        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence), tokens),
         "quorumkv", config);
   }
 
@@ -256,7 +266,7 @@ public final class ReplicaMain {
 
   private static Behavior<Void> guardian(
       Settings settings, Storage storage, ReplicaStats stats, long replicaId, HybridLogicalClock clock,
-      Membership membership) {
+      Membership membership, java.util.Optional<TokenFile> tokens) {
     Incarnation incarnation = membership.incarnation();
     KnownPeerIds knownPeerIds = membership.knownPeerIds();
     return Behaviors.setup(ctx -> {
@@ -314,6 +324,9 @@ public final class ReplicaMain {
           storageAlarm);
       AccessAudit audit = new AccessAudit();
       metrics.countRefusals(audit);
+      // Tokens are added and revoked by editing the file: it is checked for changes every two seconds.
+      tokens.ifPresent(file -> ctx.getSystem().scheduler().scheduleWithFixedDelay(Duration.ofSeconds(2),
+          Duration.ofSeconds(2), file::reloadIfChanged, ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking())));
       PeerAddressBook peerBook = PeerAddressBook.of(settings.peers().stream().map(PeerAddress::host).toList(),
           ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking()));
       peerBook.refreshNow();
@@ -377,7 +390,7 @@ public final class ReplicaMain {
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity, storageAlarm);
       Route routes = concatRoutes(ctx, settings, storage, storeActor, admission, coordinators, clock, fence, identity,
-          replicaId, membership, view, metrics, audit, peerBook)
+          replicaId, membership, view, metrics, audit, peerBook, tokens)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
       bind(ctx, settings, routes, replicaId, peerBook);
       return Behaviors.receive(Void.class)
@@ -403,18 +416,24 @@ public final class ReplicaMain {
       ActorContext<Void> ctx, Settings settings, Storage storage, ActorRef<StoreActor.Command> store,
       StoreAdmission admission, ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence,
       Identity identity, long replicaId, Membership membership, ClusterView view, ReplicaMetrics metrics,
-      AccessAudit audit, PeerAddressBook peerBook) {
+      AccessAudit audit, PeerAddressBook peerBook, java.util.Optional<TokenFile> tokens) {
     java.util.concurrent.Executor blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     NetworkAccess access = new NetworkAccess(peerBook, settings.internalAllow());
-    log.warn("The public API on port {} answers anyone who reaches it (no tokens or TLS yet); internal calls are"
-        + " accepted from loopback, the peers' addresses{} only, admin calls from loopback only"
-        + " (docs/operating.md, \"Network access\")", settings.port(),
-        settings.internalAllow().isEmpty() ? "" : " and " + settings.internalAllow());
+    if (tokens.isEmpty()) {
+      log.warn("The public API on port {} answers anyone who reaches it (no AUTH_TOKENS_FILE); internal calls are"
+          + " accepted from loopback and the peers' addresses{} only, admin calls from loopback only"
+          + " (docs/operating.md, \"Network access\")", settings.port(),
+          settings.internalAllow().isEmpty() ? "" : " and " + settings.internalAllow());
+    } else {
+      log.info("Client tokens from {} ({} tokens): every /kv and /cluster request{} needs one", tokens.get().path(),
+          tokens.get().book().size(), settings.metricsAuth() ? " and /metrics" : "");
+    }
     InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
         membership.knownPeerIds(), identity, access, audit);
-    PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics);
+    PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics, tokens,
+        audit);
     AdminRoutes admin = new AdminRoutes(settings, membership.retired(), snapshots(settings, storage, replicaId),
-        blocking, access, audit);
+        blocking, access, audit, tokens);
     return internal.concat(internal.routes(), admin.routes(), pub.routes());
   }
 

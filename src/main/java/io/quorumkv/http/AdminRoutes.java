@@ -12,6 +12,8 @@ import io.quorumkv.config.Settings;
 import io.quorumkv.membership.RetiredPeers;
 import io.quorumkv.security.AccessAudit;
 import io.quorumkv.security.NetworkAccess;
+import io.quorumkv.security.Role;
+import io.quorumkv.security.TokenFile;
 import io.quorumkv.store.DataSnapshots;
 import io.quorumkv.store.StorageFullException;
 import java.time.ZoneOffset;
@@ -25,8 +27,9 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
- * Operator endpoints, answered only to loopback ({@link NetworkAccess}: run {@code kv} on the
- * replica's host); with a cluster secret set, the secret header is required too.
+ * Operator endpoints: with an {@code AUTH_TOKENS_FILE}, to an admin token; without, only to
+ * loopback ({@link NetworkAccess}: run {@code kv} on the replica's host). With a cluster secret
+ * set, the secret header is required too. Each admin action is logged with its caller.
  * <ul>
  *   <li>{@code POST /admin/retire/{peer}} declares a peer permanently gone, so tombstones settle
  *       (and can be purged) without it; {@code DELETE} takes that back. Call it on every remaining
@@ -45,6 +48,7 @@ public final class AdminRoutes extends AllDirectives {
   private final Executor blocking;
   private final NetworkAccess access;
   private final AccessAudit audit;
+  private final Optional<TokenFile> tokens;
   /** One snapshot at a time: each pins the store's files and costs a flush; a second waits for none. */
   private final java.util.concurrent.atomic.AtomicBoolean snapshotting = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -54,8 +58,9 @@ public final class AdminRoutes extends AllDirectives {
    */
   public AdminRoutes(
       Settings settings, RetiredPeers retired, Optional<Function<String, DataSnapshots.Taken>> snapshots,
-      Executor blocking, NetworkAccess access, AccessAudit audit) {
+      Executor blocking, NetworkAccess access, AccessAudit audit, Optional<TokenFile> tokens) {
     this.settings = settings;
+    this.tokens = tokens;
     this.access = access;
     this.audit = audit;
     this.retired = retired;
@@ -64,10 +69,26 @@ public final class AdminRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return pathPrefix("admin", () -> AccessCheck.admin(access, audit, () -> ClusterSecret.required(
-        settings.clusterSecret(), () -> concat(
-            path(PathMatchers.segment("retire").slash(PathMatchers.segment()), this::retire),
-            path("snapshot", () -> post(() -> parameterOptional("name", name -> snapshot(name))))))));
+    return pathPrefix("admin", () -> allowed(caller -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
+        path(PathMatchers.segment("retire").slash(PathMatchers.segment()), peer -> {
+          audit.admin(caller, "retire " + peer);
+          return retire(peer);
+        }),
+        path("snapshot", () -> post(() -> parameterOptional("name", name -> {
+          audit.admin(caller, "snapshot " + name.orElse("(default name)"));
+          return snapshot(name);
+        })))))));
+  }
+
+  /**
+   * With tokens configured, an admin token from any address (tokens are the explicit grant);
+   * without, loopback only ({@link NetworkAccess}).
+   */
+  private Route allowed(Function<String, Route> inner) {
+    if (tokens.isPresent()) {
+      return AuthCheck.require(tokens, Role.ADMIN, audit, "an admin call", inner);
+    }
+    return AccessCheck.admin(access, audit, () -> inner.apply("a local caller"));
   }
 
   private Route retire(String peer) {

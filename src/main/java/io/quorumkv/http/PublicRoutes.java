@@ -28,6 +28,9 @@ import io.quorumkv.coordinator.QuorumNotReached;
 import io.quorumkv.coordinator.ReadResult;
 import io.quorumkv.coordinator.WriteResult;
 import io.quorumkv.metrics.ReplicaMetrics;
+import io.quorumkv.security.AccessAudit;
+import io.quorumkv.security.Role;
+import io.quorumkv.security.TokenFile;
 import io.quorumkv.store.Value;
 import io.quorumkv.labels.Labels;
 import io.quorumkv.version.Version;
@@ -55,11 +58,15 @@ public final class PublicRoutes extends AllDirectives {
   private final ClusterView cluster;
   private final Duration askTimeout;
   private final ReplicaMetrics metrics;
+  private final Optional<TokenFile> tokens;
+  private final AccessAudit audit;
 
   public PublicRoutes(
       ActorRef<Coordinators.Command> coordinators, Scheduler scheduler, Settings settings, ClusterView cluster,
-      ReplicaMetrics metrics) {
+      ReplicaMetrics metrics, Optional<TokenFile> tokens, AccessAudit audit) {
     this.metrics = metrics;
+    this.tokens = tokens;
+    this.audit = audit;
     this.coordinators = coordinators;
     this.scheduler = scheduler;
     this.settings = settings;
@@ -74,10 +81,10 @@ public final class PublicRoutes extends AllDirectives {
         pathPrefix("kv", () -> concat(
             path(PathMatchers.segment(), key -> measured(() -> withKey(key, validKey -> withConsistency(consistency ->
                 concat(
-                    put(() -> withSizeLimit(settings.valueBytesMax(), () ->
-                        entity(Unmarshaller.entityToByteString(), body -> write(validKey, body, consistency)))),
-                    get(() -> read(validKey, consistency)),
-                    delete(() -> remove(validKey, consistency))))))),
+                    put(() -> authorized(Role.READWRITE, "a write", () -> withSizeLimit(settings.valueBytesMax(), () ->
+                        entity(Unmarshaller.entityToByteString(), body -> write(validKey, body, consistency))))),
+                    get(() -> authorized(Role.READ, "a read", () -> read(validKey, consistency))),
+                    delete(() -> authorized(Role.READWRITE, "a delete", () -> remove(validKey, consistency)))))))),
             pathEndOrSingleSlash(() -> complete(badRequest("the key is missing: use /kv/{key}"))),
             path(PathMatchers.segment().slash(PathMatchers.remaining()), (first, rest) ->
                 complete(badRequest("a key is one path segment: percent-encode '/' as %2F"))))),
@@ -88,9 +95,20 @@ public final class PublicRoutes extends AllDirectives {
             path("ready", () -> get(() -> complete(ready()))))),
         path("version", () -> get(() -> complete(json(StatusCodes.OK,
             BuildInfo.current().toJson(InternalHttp.VERSION))))),
-        path("cluster", () -> get(() -> complete(json(StatusCodes.OK, cluster.render())))),
-        path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
-            ContentTypes.parse(metrics.contentType()), metrics.scrape())))));
+        path("cluster", () -> get(() -> authorized(Role.READ, "/cluster",
+            () -> complete(json(StatusCodes.OK, cluster.render()))))),
+        path("metrics", () -> get(() -> settings.metricsAuth()
+            ? authorized(Role.READ, "/metrics", this::scrape)
+            : scrape())));
+  }
+
+  private Route scrape() {
+    return complete(HttpResponse.create().withEntity(ContentTypes.parse(metrics.contentType()), metrics.scrape()));
+  }
+
+  /** The route when the caller's token allows {@code needed} (or no tokens are configured). */
+  private Route authorized(Role needed, String what, Supplier<Route> inner) {
+    return AuthCheck.require(tokens, needed, audit, what, caller -> inner.get());
   }
 
   /**

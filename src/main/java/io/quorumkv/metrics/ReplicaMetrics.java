@@ -154,6 +154,14 @@ public final class ReplicaMetrics implements PeerTraffic {
             callback.call(audit.count(reason), io.quorumkv.labels.Labels.of(reason));
           }
         }).register(registry);
+    CounterWithCallback.builder().name("quorumkv_auth_refused_total")
+        .help("Client requests refused for their token, by reason (missing-token, unknown-token, role-too-low)")
+        .labelNames("reason")
+        .callback(callback -> {
+          for (io.quorumkv.security.AccessAudit.AuthRefusal reason : io.quorumkv.security.AccessAudit.AuthRefusal.values()) {
+            callback.call(audit.count(reason), io.quorumkv.labels.Labels.of(reason));
+          }
+        }).register(registry);
   }
 
   /** The label of a consistency parameter that names no level (the request got a 400). */

@@ -19,12 +19,35 @@ public final class AccessAudit {
 
   private final Map<NetworkAccess.Refusal, AtomicLong> counts = new EnumMap<>(NetworkAccess.Refusal.class);
   private final Map<NetworkAccess.Refusal, RateLimitedLog> logs = new EnumMap<>(NetworkAccess.Refusal.class);
+  private final Map<AuthRefusal, AtomicLong> authCounts = new EnumMap<>(AuthRefusal.class);
+  private final RateLimitedLog authLog = new RateLimitedLog(log, Duration.ofSeconds(10));
+
+  /** Why a client's token was refused; a fixed set, so it can label a metric. */
+  public enum AuthRefusal { MISSING_TOKEN, UNKNOWN_TOKEN, ROLE_TOO_LOW }
 
   public AccessAudit() {
     for (NetworkAccess.Refusal reason : NetworkAccess.Refusal.values()) {
       counts.put(reason, new AtomicLong());
       logs.put(reason, new RateLimitedLog(log, Duration.ofSeconds(10)));
     }
+    for (AuthRefusal reason : AuthRefusal.values()) {
+      authCounts.put(reason, new AtomicLong());
+    }
+  }
+
+  /** A request refused for its token; {@code caller} is the token's name when known, else the address. */
+  public void refused(AuthRefusal reason, String caller, String what) {
+    authCounts.get(reason).incrementAndGet();
+    authLog.warn("Refused {} from {}: {}", what, caller, reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+  }
+
+  public long count(AuthRefusal reason) {
+    return authCounts.get(reason).get();
+  }
+
+  /** An admin action, logged with who did it (always: admin actions are rare and worth a line each). */
+  public void admin(String caller, String what) {
+    log.info("Admin: {} by {}", what, caller);
   }
 
   public void refused(NetworkAccess.Refusal reason, String caller, String what) {

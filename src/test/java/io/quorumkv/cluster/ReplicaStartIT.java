@@ -15,7 +15,8 @@ import org.junit.Test;
 /**
  * Goal: the replica jar, as an operator starts it, refuses every configuration mistake with exit
  * status 2 and a one-line reason before it binds or opens anything: an argument it does not take,
- * no peers, a misspelt setting, a bad log level or format; and answers --help and --version.
+ * no peers, a misspelt setting, a bad log level or format, a malformed or missing tokens file; and
+ * answers --help and --version.
  */
 public class ReplicaStartIT {
 
@@ -63,6 +64,13 @@ public class ReplicaStartIT {
     Map<String, String> xml = new java.util.HashMap<>(peers);
     xml.put("LOG_FORMAT", "xml");
     refused("LOG_FORMAT must be", xml);
+    Path tokens = WORK.resolve("tokens.txt");
+    Files.writeString(tokens, "too-short read\n");
+    Map<String, String> badTokens = new java.util.HashMap<>(peers);
+    badTokens.put("AUTH_TOKENS_FILE", tokens.toString());
+    refused("line 1: a token must have at least 16 characters", badTokens);
+    badTokens.put("AUTH_TOKENS_FILE", WORK.resolve("no-such-file").toString());
+    refused("cannot read AUTH_TOKENS_FILE", badTokens);
     assertTrue("nothing was created for a refused start", Files.notExists(WORK.resolve("data")));
   }
 

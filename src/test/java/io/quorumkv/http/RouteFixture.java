@@ -55,6 +55,7 @@ final class RouteFixture {
   final io.quorumkv.store.StorageAlarm storageAlarm;
   final Route route;
   final io.quorumkv.security.AccessAudit audit;
+  final java.util.Optional<io.quorumkv.security.TokenFile> tokens;
 
   RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
     ConfigFactory.invalidateCaches();
@@ -89,18 +90,20 @@ final class RouteFixture {
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence, identity,
         storageAlarm);
-    PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
-        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission,
-            storageAlarm));
     // No peers: internal and admin calls are answered to loopback only (the tests' requests say so).
     io.quorumkv.security.NetworkAccess access = new io.quorumkv.security.NetworkAccess(
         io.quorumkv.security.PeerAddressBook.of(List.of(), Runnable::run), List.of());
     audit = new io.quorumkv.security.AccessAudit();
+    tokens = settings.tokensFile().isEmpty() ? java.util.Optional.empty()
+        : java.util.Optional.of(io.quorumkv.security.TokenFile.open(java.nio.file.Path.of(settings.tokensFile())));
+    PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
+        new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission,
+            storageAlarm), tokens, audit);
     InternalRoutes internalRoutes = new InternalRoutes(store, admission, system, settings, clock, fence, REPLICA_ID,
         knownPeerIds, identity, access, audit);
     AdminRoutes adminRoutes = new AdminRoutes(settings,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), java.util.Optional.empty(),
-        Runnable::run, access, audit);
+        Runnable::run, access, audit, tokens);
     route = publicRoutes.concat(internalRoutes.routes(), adminRoutes.routes(), publicRoutes.routes())
         .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
   }

@@ -108,6 +108,27 @@ public class NetworkAccessTest {
   }
 
   @Test
+  public void tokenFilesParseStrictlyAndMatchInClearOrAsDigests() throws Exception {
+    TokenBook book = TokenBook.parse(List.of("# comment", "", "clear-token-0123456789 read viewer",
+        "sha256:" + java.util.HexFormat.of().formatHex(TokenBook.sha256("hashed-token-0123456789")) + " ADMIN"),
+        "tokens");
+    assertEquals(2, book.size());
+    assertEquals(Role.READ, book.find("clear-token-0123456789").orElseThrow().role());
+    assertEquals("viewer", book.find("clear-token-0123456789").orElseThrow().name());
+    assertEquals(Role.ADMIN, book.find("hashed-token-0123456789").orElseThrow().role());
+    assertTrue(book.find("sha256:" + java.util.HexFormat.of().formatHex(TokenBook.sha256("hashed-token-0123456789")))
+        .isEmpty());
+    assertTrue(book.find("clear-token-012345678").isEmpty());
+    for (String bad : List.of("short read", "clear-token-0123456789 root", "clear-token-0123456789",
+        "sha256:abcd read", "clear-token-0123456789 read name extra")) {
+      IllegalArgumentException e = assertThrows(bad, IllegalArgumentException.class,
+          () -> TokenBook.parse(List.of(bad), "tokens"));
+      assertTrue(e.getMessage(), e.getMessage().startsWith("tokens line 1: "));
+    }
+    assertTrue(Role.ADMIN.includes(Role.READWRITE) && Role.READWRITE.includes(Role.READ) && !Role.READ.includes(Role.READWRITE));
+  }
+
+  @Test
   public void adminCallsOnlyFromLoopback() throws Exception {
     NetworkAccess access = new NetworkAccess(PeerAddressBook.of(List.of(), Runnable::run), List.of(Cidr.parse("0.0.0.0/0")));
     assertEquals(Optional.empty(), access.admin(Optional.of(ip("127.0.0.1")), false));

@@ -30,9 +30,19 @@ final class Endpoints {
   @Option(names = "--node", paramLabel = "HOST:PORT", hidden = true)
   NodeAddress node;
 
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "A client token, sent as Authorization: Bearer (environment: QUORUMKV_TOKEN).")
+  String token;
+
   @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "5s",
       description = "How long to wait for each replica's answer (default: ${DEFAULT-VALUE}).")
   Duration timeout;
+
+  /** The token from {@code --token}, else {@code QUORUMKV_TOKEN}; empty when neither is set. */
+  java.util.Optional<String> token(Map<String, String> environment) {
+    String chosen = token != null ? token : environment.getOrDefault("QUORUMKV_TOKEN", "");
+    return chosen.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(chosen.trim());
+  }
 
   /**
    * @throws UsageException when no endpoint is given anywhere, or the environment's are malformed

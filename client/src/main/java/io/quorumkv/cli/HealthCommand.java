@@ -31,7 +31,8 @@ final class HealthCommand implements Callable<Integer> {
   public Integer call() {
     List<Survey.Reply> replies;
     try (ClientSession session = new ClientSession("quorumkv-client")) {
-      replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout, List.of(READY));
+      replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
+          endpoints.token(kv.environment), List.of(READY));
     }
     boolean allReady = true;
     List<List<String>> rows = new ArrayList<>(List.of(List.of("ENDPOINT", "HEALTH", "REASONS")));

@@ -31,7 +31,9 @@ abstract class RequestCommand {
   <T> T send(java.util.function.Function<FailoverClient, CompletionStage<T>> request) {
     List<NodeAddress> nodes = endpoints.resolve(kv.environment);
     try (ClientSession session = new ClientSession("quorumkv-client")) {
-      return request.apply(new FailoverClient(session.system, nodes, endpoints.timeout)).toCompletableFuture().join();
+      FailoverClient client = new FailoverClient(session.system, nodes, endpoints.timeout,
+          endpoints.token(kv.environment));
+      return request.apply(client).toCompletableFuture().join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof KvException known ? known : e;
     }

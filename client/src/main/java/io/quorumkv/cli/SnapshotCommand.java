@@ -49,7 +49,7 @@ final class SnapshotCommand implements Callable<Integer> {
     boolean allTaken = true;
     try (ClientSession session = new ClientSession("quorumkv-client")) {
       List<CompletableFuture<KvClient.JsonAnswer>> answers = nodes.stream()
-          .map(node -> new KvClient(session.system, node, endpoints.timeout).postJson(path, secret).toCompletableFuture())
+          .map(node -> new KvClient(session.system, node, endpoints.timeout, endpoints.token(kv.environment)).postJson(path, secret).toCompletableFuture())
           .toList();
       for (int i = 0; i < nodes.size(); i++) {
         String endpoint = nodes.get(i).toString();

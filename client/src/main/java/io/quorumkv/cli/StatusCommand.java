@@ -41,7 +41,7 @@ final class StatusCommand implements Callable<Integer> {
     List<Survey.Reply> replies;
     try (ClientSession session = new ClientSession("quorumkv-client")) {
       replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
-          List.of(CLUSTER, VERSION, READY));
+          endpoints.token(kv.environment), List.of(CLUSTER, VERSION, READY));
     }
     List<List<String>> rows = new ArrayList<>(List.of(List.of(
         "ENDPOINT", "NODE", "STATE", "INCARNATION", "CLOCK-OFFSET", "HINTS-PENDING", "ANTI-ENTROPY", "DATA", "VERSION")));

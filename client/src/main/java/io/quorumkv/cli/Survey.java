@@ -23,10 +23,12 @@ final class Survey {
 
   private Survey() {}
 
-  static List<Reply> ask(ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, List<String> paths) {
+  static List<Reply> ask(
+      ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, java.util.Optional<String> token,
+      List<String> paths) {
     List<CompletableFuture<Reply>> replies = new ArrayList<>();
     for (NodeAddress endpoint : endpoints) {
-      KvClient client = new KvClient(system, endpoint, timeout);
+      KvClient client = new KvClient(system, endpoint, timeout, token);
       List<CompletableFuture<KvClient.JsonAnswer>> answers =
           paths.stream().map(path -> client.fetchJson(path).toCompletableFuture()).toList();
       replies.add(CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).handle((done, failure) -> {

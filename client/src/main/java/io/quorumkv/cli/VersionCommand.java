@@ -35,7 +35,8 @@ final class VersionCommand implements Callable<Integer> {
     }
     if (anyEndpoints) {
       try (ClientSession session = new ClientSession("quorumkv-client")) {
-        replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout, List.of("/version"));
+        replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
+            endpoints.token(kv.environment), List.of("/version"));
       }
     }
     List<List<String>> rows = new ArrayList<>(List.of(List.of("WHO", "VERSION"), List.of("client", ClientVersion.describe())));

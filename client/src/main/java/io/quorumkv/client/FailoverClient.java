@@ -29,11 +29,12 @@ public final class FailoverClient {
   /** The answer and the replica that gave it. */
   public record Answered<T>(NodeAddress endpoint, T value) {}
 
-  public FailoverClient(ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout) {
+  public FailoverClient(
+      ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, java.util.Optional<String> token) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("no endpoints");
     }
-    this.clients = endpoints.stream().map(endpoint -> new KvClient(system, endpoint, timeout)).toList();
+    this.clients = endpoints.stream().map(endpoint -> new KvClient(system, endpoint, timeout, token)).toList();
   }
 
   /** A read (or any call that changes nothing), failing over after any failure but a refusal. */

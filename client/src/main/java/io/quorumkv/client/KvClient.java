@@ -33,6 +33,7 @@ public final class KvClient {
   private final Duration timeout;
   private final Http http;
   private final Materializer materializer;
+  private final Optional<akka.http.javadsl.model.headers.Authorization> authorization;
 
   /** A write that W replicas acknowledged, at {@code version}. */
   public record Written(String key, String version) {}
@@ -45,6 +46,13 @@ public final class KvClient {
   }
 
   public KvClient(ActorSystem<?> system, NodeAddress node, Duration timeout) {
+    this(system, node, timeout, Optional.empty());
+  }
+
+  /** A client that sends {@code token} as {@code Authorization: Bearer} on every request (replicas with tokens). */
+  public KvClient(ActorSystem<?> system, NodeAddress node, Duration timeout, Optional<String> token) {
+    this.authorization = token.filter(text -> !text.isBlank())
+        .map(text -> akka.http.javadsl.model.headers.Authorization.oauth2(text.trim()));
     this.node = node;
     this.timeout = timeout;
     this.http = Http.get(system);
@@ -142,7 +150,8 @@ public final class KvClient {
   /** One answer read whole; only statuses are interpreted by the callers. */
   private record Answer(int status, byte[] body, String version) {}
 
-  private CompletionStage<Answer> send(HttpRequest request) {
+  private CompletionStage<Answer> send(HttpRequest unauthorized) {
+    HttpRequest request = authorization.map(unauthorized::addHeader).orElse(unauthorized);
     return http.singleRequest(request)
         .thenCompose(this::read)
         .toCompletableFuture()

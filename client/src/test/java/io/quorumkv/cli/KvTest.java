@@ -293,6 +293,18 @@ public class KvTest {
   }
 
   @Test
+  public void aTokenIsSentAsBearerFromTheOptionOrTheEnvironment() throws Exception {
+    StubReplica replica = stub();
+    assertEquals(0, run("put", "k", "v", "--token", "opt-token-0123456789", "--endpoints", replica.endpoint()));
+    assertEquals("Bearer opt-token-0123456789", replica.lastAuthorization());
+    assertEquals(0, run(Map.of("QUORUMKV_TOKEN", "env-token-0123456789"), Path.of("."), "status",
+        "--endpoints", replica.endpoint()));
+    assertEquals("Bearer env-token-0123456789", replica.lastAuthorization());
+    assertEquals(0, run("get", "k", "--endpoints", replica.endpoint()));
+    assertEquals(null, replica.lastAuthorization());
+  }
+
+  @Test
   public void scenarioWithoutPeerVariablesFailsWithOneLine() throws Exception {
     Path directory = Files.createTempDirectory("scenario");
     assertEquals(ExitStatus.ERROR, run(Map.of(), directory));

@@ -30,6 +30,7 @@ final class StubReplica implements AutoCloseable {
   private final AtomicInteger kvRequests = new AtomicInteger();
   private final AtomicReference<Answer> nextKvAnswer = new AtomicReference<>();
   private volatile boolean ready = true;
+  private volatile String lastAuthorization;
 
   StubReplica() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -53,12 +54,18 @@ final class StubReplica implements AutoCloseable {
     ready = false;
   }
 
+  /** The Authorization header of the last request, or null. */
+  String lastAuthorization() {
+    return lastAuthorization;
+  }
+
   byte[] stored(String key) {
     return values.get(key);
   }
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
+      lastAuthorization = exchange.getRequestHeaders().getFirst("Authorization");
       String path = exchange.getRequestURI().getRawPath();
       if (path.startsWith("/kv/")) {
         kvRequests.incrementAndGet();
