@@ -136,6 +136,9 @@ public record Settings(
     for (PeerAddress peer : peers) {
       check(!peer.name().equalsIgnoreCase(nodeId), "peer " + peer.name() + " has this replica's node id");
     }
+    // /metrics behind a token there is no file for would be open in silence.
+    check(!metricsAuth || !tokensFile.isEmpty(),
+        "quorumkv.auth.metrics (METRICS_AUTH) needs quorumkv.auth.tokens-file (AUTH_TOKENS_FILE)");
     // A replica with no peers would run as a cluster of one (W = R = 1) while its operator
     // believes it replicates: most often the PEER_* variables did not reach it.
     check(!peers.isEmpty() || allowSingleReplica,

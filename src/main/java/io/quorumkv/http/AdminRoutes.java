@@ -27,9 +27,9 @@ import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
- * Operator endpoints: with an {@code AUTH_TOKENS_FILE}, to an admin token; without, only to
- * loopback ({@link NetworkAccess}: run {@code kv} on the replica's host). With a cluster secret
- * set, the secret header is required too. Each admin action is logged with its caller.
+ * Operator endpoints, answered only to loopback ({@link NetworkAccess}: run {@code kv} on the
+ * replica's host), and with an {@code AUTH_TOKENS_FILE} only to an admin token as well. With a
+ * cluster secret set, the secret header is required too. Each admin action is logged with its caller.
  * <ul>
  *   <li>{@code POST /admin/retire/{peer}} declares a peer permanently gone, so tombstones settle
  *       (and can be purged) without it; {@code DELETE} takes that back. Call it on every remaining
@@ -70,43 +70,39 @@ public final class AdminRoutes extends AllDirectives {
 
   public Route routes() {
     return pathPrefix("admin", () -> allowed(caller -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
-        path(PathMatchers.segment("retire").slash(PathMatchers.segment()), peer -> {
-          audit.admin(caller, "retire " + peer);
-          return retire(peer);
-        }),
-        path("snapshot", () -> post(() -> parameterOptional("name", name -> {
-          audit.admin(caller, "snapshot " + name.orElse("(default name)"));
-          return snapshot(name);
-        })))))));
+        path(PathMatchers.segment("retire").slash(PathMatchers.segment()), peer -> retire(peer, caller)),
+        path("snapshot", () -> post(() -> parameterOptional("name", name -> snapshot(name, caller))))))));
   }
 
   /**
-   * With tokens configured, an admin token from any address (tokens are the explicit grant);
-   * without, loopback only ({@link NetworkAccess}).
+   * Loopback only, as without tokens; with tokens, an admin token as well. Until TLS exists a
+   * token travels in clear, so a token alone from any address would let whoever overheard one
+   * retire a live peer.
    */
   private Route allowed(Function<String, Route> inner) {
-    if (tokens.isPresent()) {
-      return AuthCheck.require(tokens, Role.ADMIN, audit, "an admin call", inner);
-    }
-    return AccessCheck.admin(access, audit, () -> inner.apply("a local caller"));
+    return AccessCheck.admin(access, audit, () -> tokens.isPresent()
+        ? AuthCheck.require(tokens, Role.ADMIN, audit, "an admin call", inner)
+        : inner.apply("a local caller"));
   }
 
-  private Route retire(String peer) {
+  private Route retire(String peer, String caller) {
     if (settings.peers().stream().noneMatch(address -> address.name().equals(peer))) {
       return complete(error(StatusCodes.NOT_FOUND, "no peer named " + peer));
     }
     return concat(
         post(() -> {
+          audit.admin(caller, "retire " + peer);
           retired.retire(peer);
           return complete(json(StatusCodes.OK, Map.of("peer", peer, "retired", true)));
         }),
         delete(() -> {
+          audit.admin(caller, "reinstate " + peer);
           retired.reinstate(peer);
           return complete(json(StatusCodes.OK, Map.of("peer", peer, "retired", false)));
         }));
   }
 
-  private Route snapshot(Optional<String> requested) {
+  private Route snapshot(Optional<String> requested, String caller) {
     if (snapshots.isEmpty()) {
       return complete(error(StatusCodes.CONFLICT, "this replica keeps its data in memory: there is nothing to snapshot"));
     }
@@ -116,6 +112,7 @@ public final class AdminRoutes extends AllDirectives {
       return complete(error(StatusCodes.BAD_REQUEST, "a snapshot name is 1-100 letters, digits, '.', '_' or '-',"
           + " starting with a letter or digit"));
     }
+    audit.admin(caller, "snapshot " + name);
     if (!snapshotting.compareAndSet(false, true)) {
       return complete(error(StatusCodes.CONFLICT, "a snapshot is being taken on this replica; try again when it is done"));
     }

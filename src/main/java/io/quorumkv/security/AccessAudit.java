@@ -20,7 +20,7 @@ public final class AccessAudit {
   private final Map<NetworkAccess.Refusal, AtomicLong> counts = new EnumMap<>(NetworkAccess.Refusal.class);
   private final Map<NetworkAccess.Refusal, RateLimitedLog> logs = new EnumMap<>(NetworkAccess.Refusal.class);
   private final Map<AuthRefusal, AtomicLong> authCounts = new EnumMap<>(AuthRefusal.class);
-  private final RateLimitedLog authLog = new RateLimitedLog(log, Duration.ofSeconds(10));
+  private final Map<AuthRefusal, RateLimitedLog> authLogs = new EnumMap<>(AuthRefusal.class);
 
   /** Why a client's token was refused; a fixed set, so it can label a metric. */
   public enum AuthRefusal { MISSING_TOKEN, UNKNOWN_TOKEN, ROLE_TOO_LOW }
@@ -32,13 +32,15 @@ public final class AccessAudit {
     }
     for (AuthRefusal reason : AuthRefusal.values()) {
       authCounts.put(reason, new AtomicLong());
+      authLogs.put(reason, new RateLimitedLog(log, Duration.ofSeconds(10)));
     }
   }
 
   /** A request refused for its token; {@code caller} is the token's name when known, else the address. */
   public void refused(AuthRefusal reason, String caller, String what) {
     authCounts.get(reason).incrementAndGet();
-    authLog.warn("Refused {} from {}: {}", what, caller, reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+    authLogs.get(reason).warn("Refused {} from {}: {}", what, printable(caller),
+        reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
   }
 
   public long count(AuthRefusal reason) {
@@ -47,7 +49,20 @@ public final class AccessAudit {
 
   /** An admin action, logged with who did it (always: admin actions are rare and worth a line each). */
   public void admin(String caller, String what) {
-    log.info("Admin: {} by {}", what, caller);
+    log.info("Admin: {} by {}", printable(what), printable(caller));
+  }
+
+  /** Control characters (a decoded %0A in a path) escaped, so no caller can forge a log line. */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    text.codePoints().forEach(c -> {
+      if (Character.isISOControl(c)) {
+        out.append(String.format("\\u%04x", c));
+      } else {
+        out.appendCodePoint(c);
+      }
+    });
+    return out.toString();
   }
 
   public void refused(NetworkAccess.Refusal reason, String caller, String what) {

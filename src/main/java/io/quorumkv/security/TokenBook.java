@@ -23,6 +23,9 @@ public final class TokenBook {
   /** Tokens shorter than this are refused as guessable. */
   static final int TOKEN_CHARS_MIN = 16;
 
+  /** RFC 6750's token68: what a Bearer credential may hold. */
+  private static final java.util.regex.Pattern TOKEN68 = java.util.regex.Pattern.compile("[A-Za-z0-9._~+/-]+=*");
+
   private final List<Entry> entries;
 
   private TokenBook(List<Entry> entries) {
@@ -68,9 +71,24 @@ public final class TokenBook {
         if (fields[0].length() < TOKEN_CHARS_MIN) {
           throw new IllegalArgumentException(where + ": a token must have at least " + TOKEN_CHARS_MIN + " characters");
         }
+        if (!TOKEN68.matcher(fields[0]).matches()) {
+          // Anything else makes akka-http's header parser warn, quoting the header, token and all.
+          throw new IllegalArgumentException(where + ": a token may hold only letters, digits and . _ ~ + / -"
+              + " (and = at its end)");
+        }
         digest = sha256(fields[0]);
       }
+      for (Entry earlier : entries) {
+        if (MessageDigest.isEqual(earlier.digest(), digest)) {
+          // The first line would win in silence: a token demoted by a later line would keep its role.
+          throw new IllegalArgumentException(where + ": the same token as " + earlier.name());
+        }
+      }
       entries.add(new Entry(digest, role, fields.length == 3 ? fields[2] : "token on " + where));
+    }
+    if (entries.isEmpty()) {
+      // An empty file locks every client out, and a file read while being rewritten looks empty.
+      throw new IllegalArgumentException(source + " holds no tokens");
     }
     return new TokenBook(entries);
   }

@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code AUTH_TOKENS_FILE}, read at start and again whenever it changes (its modification
- * time or size, checked by {@link #reloadIfChanged}, which the replica calls every two seconds):
+ * The {@code AUTH_TOKENS_FILE}, read at start and again whenever its content changes (checked by
+ * {@link #reloadIfChanged}, which the replica calls every two seconds):
  * tokens are added and revoked without a restart. A file that turns malformed or unreadable
  * keeps the tokens it last held, with an error logged, rather than locking every client out or
  * letting everyone in.
@@ -25,20 +23,23 @@ public final class TokenFile {
 
   private final Path path;
   private volatile TokenBook book;
-  private FileTime modified; // guarded by this
-  private long size; // guarded by this
+  private byte[] contentDigest; // guarded by this: what the tokens in use were read from
+  private String lastProblem; // guarded by this: logged once until it changes
 
   private TokenFile(Path path) {
     this.path = path;
   }
 
   /**
-   * @throws IllegalArgumentException with a one-line reason when the file cannot be read or is malformed
+   * @throws IllegalArgumentException with a one-line reason when the file cannot be read, is
+   *     malformed or holds no tokens
    */
   public static TokenFile open(Path path) {
     TokenFile file = new TokenFile(path);
     try {
-      file.load();
+      byte[] content = read(path);
+      file.book = TokenBook.parse(lines(content), path.toString());
+      file.contentDigest = digest(content);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read AUTH_TOKENS_FILE " + path + ": " + e, e);
     }
@@ -53,29 +54,50 @@ public final class TokenFile {
     return path;
   }
 
-  /** Reads the file again if it changed since it was last read; keeps the old tokens if it cannot. */
+  /**
+   * Reads the file again and takes its tokens if its content changed (compared by digest, so a
+   * same-sized edit within one timestamp tick is seen too). A file that cannot be read, is
+   * malformed or holds no tokens (as it does while an editor rewrites it) keeps the tokens in use,
+   * with the problem logged once; it never throws, so the schedule that calls it goes on.
+   */
   public synchronized void reloadIfChanged() {
     try {
-      if (Objects.equals(Files.getLastModifiedTime(path), modified) && Files.size(path) == size) {
+      byte[] content = read(path);
+      byte[] digest = digest(content);
+      if (java.security.MessageDigest.isEqual(digest, contentDigest)) {
+        lastProblem = null;
         return;
       }
       int before = book.size();
-      load();
+      book = TokenBook.parse(lines(content), path.toString());
+      contentDigest = digest;
+      lastProblem = null;
       log.info("Reloaded {}: {} tokens (were {})", path, book.size(), before);
-    } catch (IOException | IllegalArgumentException e) {
-      log.error("Could not reload {} ({}); keeping the {} tokens it held", path, e.getMessage(), book.size());
+    } catch (IOException | RuntimeException e) {
+      String problem = String.valueOf(e.getMessage());
+      if (!problem.equals(lastProblem)) {
+        log.error("Could not reload {} ({}); keeping the {} tokens in use", path, problem, book.size());
+        lastProblem = problem;
+      }
     }
   }
 
-  private synchronized void load() throws IOException {
-    FileTime time = Files.getLastModifiedTime(path);
-    long length = Files.size(path);
-    // Recorded first: a malformed version is reported once, not every two seconds until fixed.
-    modified = time;
-    size = length;
-    if (length > BYTES_MAX) {
+  private static byte[] read(Path path) throws IOException {
+    if (Files.size(path) > BYTES_MAX) {
       throw new IllegalArgumentException(path + " is larger than " + BYTES_MAX + " bytes");
     }
-    book = TokenBook.parse(Files.readAllLines(path, StandardCharsets.UTF_8), path.toString());
+    return Files.readAllBytes(path);
+  }
+
+  private static java.util.List<String> lines(byte[] content) {
+    return new String(content, StandardCharsets.UTF_8).lines().toList();
+  }
+
+  private static byte[] digest(byte[] content) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(content);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 }

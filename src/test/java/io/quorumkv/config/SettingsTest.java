@@ -91,17 +91,19 @@ public class SettingsTest {
 
   @Test
   public void badValuesStopWithAOneLineReason() {
-    Map<String, String> cases = Map.of(
-        "quorumkv.http.port = 0", "PORT",
-        "quorumkv.write-timeout = 0s", "write-timeout",
-        "quorumkv.storage.engine = cassandra", "storage.engine",
-        "quorumkv.limits.key-bytes-max = 0", "key-bytes-max",
-        "quorumkv.read-timeout = soon", "read-timeout",
-        "quorumkv.storage.fsync = sometimes", "storage.fsync",
-        "quorumkv.fanout.mode = everyone", "fanout.mode",
-        "quorumkv.fanout.hedge-delay = 0s", "fanout.hedge-delay",
-        "quorumkv.peer-request-timeout = 2s", "must be shorter than quorumkv.read-timeout",
-        "quorumkv.fanout.hedge-delay = 1500ms", "must be shorter than quorumkv.peer-request-timeout");
+    Map<String, String> cases = Map.ofEntries(
+        Map.entry("quorumkv.http.port = 0", "PORT"),
+        Map.entry("quorumkv.write-timeout = 0s", "write-timeout"),
+        Map.entry("quorumkv.storage.engine = cassandra", "storage.engine"),
+        Map.entry("quorumkv.limits.key-bytes-max = 0", "key-bytes-max"),
+        Map.entry("quorumkv.read-timeout = soon", "read-timeout"),
+        Map.entry("quorumkv.storage.fsync = sometimes", "storage.fsync"),
+        Map.entry("quorumkv.fanout.mode = everyone", "fanout.mode"),
+        Map.entry("quorumkv.fanout.hedge-delay = 0s", "fanout.hedge-delay"),
+        Map.entry("quorumkv.peer-request-timeout = 2s", "must be shorter than quorumkv.read-timeout"),
+        Map.entry("quorumkv.fanout.hedge-delay = 1500ms", "must be shorter than quorumkv.peer-request-timeout"),
+        Map.entry("quorumkv.auth.metrics = true", "METRICS_AUTH) needs quorumkv.auth.tokens-file"),
+        Map.entry("quorumkv.internal-allow-cidrs = \"10.1/16\"", "INTERNAL_ALLOW_CIDRS"));
     cases.forEach((override, mentioned) -> {
       IllegalArgumentException e = assertThrows(override, IllegalArgumentException.class,
           () -> Settings.load(config("quorumkv.allow-single-replica = true\n" + override), Map.of()));

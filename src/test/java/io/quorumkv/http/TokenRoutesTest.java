@@ -74,10 +74,14 @@ public class TokenRoutesTest extends JUnitRouteTest {
     assertEquals(401, status(null, HttpRequest.GET("/kv/k")));
     assertEquals(401, status("not-a-known-token-at-all", HttpRequest.GET("/kv/k")));
     assertEquals(401, status(null, HttpRequest.GET("/cluster")));
-    // Admin calls: an admin token from any address; anything less is refused.
-    assertEquals(403, status(WRITER, HttpRequest.POST("/admin/retire/nobody")));
-    assertEquals(404, status(ADMIN, HttpRequest.POST("/admin/retire/nobody"))); // admitted: no such peer
-    assertEquals(401, status(null, HttpRequest.POST("/admin/retire/nobody")));
+    // Admin calls: an admin token, and from loopback (a token travels in clear until TLS exists).
+    assertEquals(403, status(ADMIN, HttpRequest.POST("/admin/retire/nobody"))); // 192.0.2.7 is not loopback
+    assertEquals(404, route.run(RouteFixture.from("127.0.0.1", HttpRequest.POST("/admin/retire/nobody")
+        .addHeader(RawHeader.create("Authorization", "bearer " + ADMIN)))).response().status().intValue()); // admitted
+    assertEquals(403, route.run(RouteFixture.from("127.0.0.1", HttpRequest.POST("/admin/retire/nobody")
+        .addHeader(RawHeader.create("Authorization", "Bearer " + WRITER)))).response().status().intValue());
+    assertEquals(401, route.run(RouteFixture.from("::1", HttpRequest.POST("/admin/snapshot"))).response().status()
+        .intValue());
     // Open whatever the token.
     assertEquals(200, status(null, HttpRequest.GET("/health")));
     assertEquals(200, status(null, HttpRequest.GET("/health/ready")));
@@ -86,6 +90,7 @@ public class TokenRoutesTest extends JUnitRouteTest {
     assertEquals(3, fixture.audit.count(AccessAudit.AuthRefusal.MISSING_TOKEN));
     assertEquals(1, fixture.audit.count(AccessAudit.AuthRefusal.UNKNOWN_TOKEN));
     assertEquals(3, fixture.audit.count(AccessAudit.AuthRefusal.ROLE_TOO_LOW));
+    assertEquals(1, fixture.audit.count(io.quorumkv.security.NetworkAccess.Refusal.ADMIN_NOT_LOOPBACK));
   }
 
   @Test
@@ -103,15 +108,23 @@ public class TokenRoutesTest extends JUnitRouteTest {
   public void theFileIsReadAgainWhenItChangesAndAMalformedVersionKeepsTheTokens() throws Exception {
     String added = "added-token-0123456789";
     Files.write(file, List.of(added + " read", READER + " read"));
-    Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() + 5_000)); // a new time, surely
     fixture.tokens.orElseThrow().reloadIfChanged();
     assertEquals("admitted (no such key)", 404, status(added, HttpRequest.GET("/kv/k")));
     assertEquals(401, status(WRITER, HttpRequest.GET("/kv/k"))); // revoked
-    Files.write(file, List.of("short read"));
-    Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() + 10_000));
+    List<List<String>> spoilers = List.of(List.of("short read"), List.of(), List.of(added + " read", added + " admin"));
+    for (List<String> spoilt : spoilers) {
+      Files.write(file, spoilt); // malformed, empty (as while an editor rewrites it), a duplicate
+      fixture.tokens.orElseThrow().reloadIfChanged();
+      assertEquals("refused " + spoilt + ", the last good tokens kept", 404, status(added, HttpRequest.GET("/kv/k")));
+    }
+    // A same-sized edit within one timestamp tick is seen too: the content is compared, not the time.
+    FileTime time = Files.getLastModifiedTime(file);
+    String swapped = "swapp-token-0123456789";
+    Files.write(file, List.of(swapped + " read", READER + " read"));
+    Files.setLastModifiedTime(file, time);
     fixture.tokens.orElseThrow().reloadIfChanged();
-    assertEquals("the malformed version is refused, the last good tokens kept", 404,
-        status(added, HttpRequest.GET("/kv/k")));
+    assertEquals(404, status(swapped, HttpRequest.GET("/kv/k")));
+    assertEquals(401, status(added, HttpRequest.GET("/kv/k")));
   }
 
   @Test

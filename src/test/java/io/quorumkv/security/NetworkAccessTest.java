@@ -120,11 +120,13 @@ public class NetworkAccessTest {
         .isEmpty());
     assertTrue(book.find("clear-token-012345678").isEmpty());
     for (String bad : List.of("short read", "clear-token-0123456789 root", "clear-token-0123456789",
-        "sha256:abcd read", "clear-token-0123456789 read name extra")) {
+        "sha256:abcd read", "clear-token-0123456789 read name extra", "has:colon-0123456789 read",
+        "clear-token-0123456789 read a\nclear-token-0123456789 admin b")) {
       IllegalArgumentException e = assertThrows(bad, IllegalArgumentException.class,
-          () -> TokenBook.parse(List.of(bad), "tokens"));
-      assertTrue(e.getMessage(), e.getMessage().startsWith("tokens line 1: "));
+          () -> TokenBook.parse(bad.lines().toList(), "tokens"));
+      assertTrue(e.getMessage(), e.getMessage().startsWith("tokens line "));
     }
+    assertThrows(IllegalArgumentException.class, () -> TokenBook.parse(List.of("# nothing"), "tokens"));
     assertTrue(Role.ADMIN.includes(Role.READWRITE) && Role.READWRITE.includes(Role.READ) && !Role.READ.includes(Role.READWRITE));
   }
 
