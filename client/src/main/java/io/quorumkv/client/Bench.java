@@ -40,12 +40,12 @@ public final class Bench {
   public record Options(
       List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
       int valueBytes, int keys, KeyDistribution distribution, double rate, Consistency consistency,
-      boolean prefill, Duration warmup, long seed, Path json, Duration timeout) {
+      boolean prefill, Duration warmup, long seed, Path json, Duration timeout, java.util.Optional<String> token) {
 
     /** The same options, writing the results as JSON to {@code file}. */
     public Options withJson(Path file) {
       return new Options(nodes, concurrency, duration, ops, writePercent, valueBytes, keys, distribution, rate,
-          consistency, prefill, warmup, seed, file, timeout);
+          consistency, prefill, warmup, seed, file, timeout, token);
     }
   }
 
@@ -70,7 +70,7 @@ public final class Bench {
     this.options = options;
     this.out = out;
     for (NodeAddress node : options.nodes()) {
-      clients.add(new KvClient(system, node, options.timeout()));
+      clients.add(new KvClient(system, node, options.timeout(), options.token()));
     }
     for (Operation operation : Operation.values()) {
       recorders.put(operation, new Recorder(3));
@@ -301,7 +301,7 @@ public final class Bench {
       "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
       "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
       "         [--rate OPS_PER_S] [--consistency quorum] [--prefill] [--warmup 2s] [--seed N] [--timeout 5s]",
-      "         [--json FILE]",
+      "         [--json FILE] [--token TOKEN]",
       "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them;",
       "  --rate: an open loop at that total rate, latencies measured from when each request was due");
 
@@ -322,6 +322,7 @@ public final class Bench {
     long seed = System.nanoTime();
     Path json = null;
     Duration timeout = Duration.ofSeconds(5);
+    String token = environment.getOrDefault("QUORUMKV_TOKEN", "");
     for (int i = 0; i < args.size(); i++) {
       String option = args.get(i);
       if (option.equals("--prefill")) {
@@ -349,6 +350,7 @@ public final class Bench {
         case "--seed" -> seed = Long.parseLong(text);
         case "--json" -> json = Path.of(text);
         case "--timeout" -> timeout = Durations.parse(text);
+        case "--token" -> token = text;
         case "--distribution" -> distribution = text;
         case "--rate" -> rate = positive(option, text, 10_000_000);
         default -> throw new IllegalArgumentException("unknown bench option " + option);
@@ -360,7 +362,8 @@ public final class Bench {
       }
     }
     return new Options(List.copyOf(nodes), concurrency, duration, ops, writePercent, valueBytes, keys,
-        KeyDistribution.parse(distribution, keys), rate, consistency, prefill, warmup, seed, json, timeout);
+        KeyDistribution.parse(distribution, keys), rate, consistency, prefill, warmup, seed, json, timeout,
+        token.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(token.trim()));
   }
 
   /** {@code read=90,write=10} (percentages adding up to 100); returns the write share. */

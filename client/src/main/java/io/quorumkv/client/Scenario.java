@@ -63,7 +63,10 @@ public final class Scenario {
 
   private KvClient client(String name) {
     try {
-      return new KvClient(system, NodeAddress.fromEnvironment(environment, name), requestTimeout);
+      // Replicas with client tokens need one: QUORUMKV_TOKEN, as for every kv command.
+      java.util.Optional<String> token = java.util.Optional.ofNullable(environment.get("QUORUMKV_TOKEN"))
+          .filter(text -> !text.isBlank());
+      return new KvClient(system, NodeAddress.fromEnvironment(environment, name), requestTimeout, token);
     } catch (IllegalArgumentException e) {
       throw new ScenarioFailed(e.getMessage());
     }

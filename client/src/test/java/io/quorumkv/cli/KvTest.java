@@ -302,6 +302,9 @@ public class KvTest {
     assertEquals("Bearer env-token-0123456789", replica.lastAuthorization());
     assertEquals(0, run("get", "k", "--endpoints", replica.endpoint()));
     assertEquals(null, replica.lastAuthorization());
+    assertEquals(0, run(Map.of("QUORUMKV_TOKEN", "bench-token-0123456789"), Path.of("."), "bench",
+        "--nodes", replica.endpoint(), "--ops", "4", "--concurrency", "1", "--mix", "write=100", "--keys", "2"));
+    assertEquals("Bearer bench-token-0123456789", replica.lastAuthorization());
   }
 
   @Test
