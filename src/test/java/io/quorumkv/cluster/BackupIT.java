@@ -10,16 +10,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quorumkv.store.DataSnapshots;
 import io.quorumkv.torture.LocalCluster;
 import io.quorumkv.torture.ReplicaProcess;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestName;
@@ -82,20 +79,6 @@ public class BackupIT {
     return paths;
   }
 
-  private static void replaceDirectory(Path from, Path to) throws IOException {
-    LocalCluster.deleteRecursively(to);
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path file : files.toList()) {
-        Path target = to.resolve(from.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
-  }
-
   @Test(timeout = 300_000)
   public void aReplicaRestoredFromItsSnapshotRebuildsFromItsPeers() throws Exception {
     try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
@@ -111,7 +94,7 @@ public class BackupIT {
       String c = cluster.replica(2).address();
       String oldId = replicaId(c);
       cluster.replica(2).stop();
-      replaceDirectory(snapshots.get(2), cluster.dataDirectory(2)); // the restore
+      ClusterFixture.replaceDirectory(snapshots.get(2), cluster.dataDirectory(2)); // the restore
       cluster.restart(2); // waits until it is ready again: rebuilt from its peers
       assertTrue(Files.readString(cluster.replica(2).log()).contains("is a restored snapshot"));
       assertNotEquals("a new incarnation", oldId, replicaId(c));

@@ -18,6 +18,25 @@ final class ClusterFixture {
 
   private ClusterFixture() {}
 
+  /**
+   * Makes {@code to} a copy of directory {@code from} (what was there is deleted first), as an
+   * operator restores a backup; RocksDB's {@code LOCK} file is left out, as a file copy of a
+   * stopped replica would not need it.
+   */
+  static void replaceDirectory(Path from, Path to) throws IOException {
+    io.quorumkv.torture.LocalCluster.deleteRecursively(to);
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(from)) {
+      for (Path file : files.toList()) {
+        Path target = to.resolve(from.relativize(file).toString());
+        if (java.nio.file.Files.isDirectory(file)) {
+          java.nio.file.Files.createDirectories(target);
+        } else if (!file.getFileName().toString().equals("LOCK")) {
+          java.nio.file.Files.copy(file, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
   /** A script's exit status and everything it printed. */
   record ScriptRun(int exitStatus, String output) {}
 

@@ -9,15 +9,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quorumkv.membership.PeerSequences;
 import io.quorumkv.torture.LocalCluster;
 import io.quorumkv.torture.ReplicaProcess;
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestName;
@@ -39,20 +36,6 @@ public class IdentityIT {
 
   private Path logDir() {
     return Path.of("target", "cluster-it", testName.getMethodName());
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    LocalCluster.deleteRecursively(to);
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path file : files.toList()) {
-        Path target = to.resolve(from.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else if (!file.getFileName().toString().equals("LOCK")) {
-          Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
   }
 
   private static void put(String address, String key, String value) throws Exception {
@@ -94,7 +77,7 @@ public class IdentityIT {
       put(cluster.replica(2).address(), "k", "before the backup");
       cluster.replica(2).stop(); // SIGTERM: a clean stop
       Path backup = logDir().resolve("backup");
-      copy(cluster.dataDirectory(2), backup);
+      ClusterFixture.replaceDirectory(cluster.dataDirectory(2), backup);
       cluster.restart(2);
       String c = cluster.replica(2).address();
       put(c, "k", "after the backup"); // C writes on: its storage moves past the backup
@@ -109,7 +92,7 @@ public class IdentityIT {
       // lower bound, with a margin for a peer that handles the last call late).
       Thread.sleep(2 * PeerSequences.STOPPED_MILLIS);
 
-      copy(backup, cluster.dataDirectory(2)); // the restore
+      ClusterFixture.replaceDirectory(backup, cluster.dataDirectory(2)); // the restore
       cluster.startAgain(2, Map.of());
       assertEquals("it stops on its own, telling why", 6, cluster.replica(2).awaitExit(CAP));
       assertTrue(Files.readString(cluster.replica(2).log()).contains("state went backwards"));
@@ -130,7 +113,7 @@ public class IdentityIT {
       String c = cluster.replica(2).address();
       put(c, "k", "v1");
       cluster.replica(2).stop(); // SIGTERM: a clean stop
-      copy(cluster.dataDirectory(2), logDir().resolve("clone-data"));
+      ClusterFixture.replaceDirectory(cluster.dataDirectory(2), logDir().resolve("clone-data"));
       cluster.restart(2);
       ReplicaProcess clone = ReplicaProcess.start(ClusterFixture.REPLICA_JAR, "clone", ReplicaProcess.freePort(),
           cluster.peerEnvironment(2), List.of(), logDir());

@@ -7,33 +7,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code kv health}: each endpoint's {@code /health/ready}; exit 0 only when every one is ready. */
 @Command(name = "health", mixinStandardHelpOptions = true, versionProvider = ClientVersion.class, sortOptions = false,
     description = {"Whether each endpoint is ready to serve: its incarnation is ready, its clock not fenced,",
         "and a write quorum reachable. Exit 0 when every endpoint is ready, else 1."})
-final class HealthCommand implements Callable<Integer> {
+final class HealthCommand extends ReplicaCommand implements Callable<Integer> {
 
   private static final String READY = "/health/ready";
 
-  @ParentCommand
-  Kv kv;
-
-  @Mixin
-  Endpoints endpoints;
-
-  @Mixin
-  Output output;
-
   @Override
   public Integer call() {
-    List<Survey.Reply> replies;
-    try (ClientSession session = new ClientSession("quorumkv-client")) {
-      replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
-          endpoints.token(kv.environment), List.of(READY));
-    }
+    List<Survey.Reply> replies = survey(List.of(READY));
     boolean allReady = true;
     List<List<String>> rows = new ArrayList<>(List.of(List.of("ENDPOINT", "HEALTH", "REASONS")));
     List<Map<String, Object>> objects = new ArrayList<>();

@@ -7,21 +7,10 @@ import io.quorumkv.client.NodeAddress;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
-/** What {@code put}, {@code get} and {@code delete} share: endpoints, output format, consistency, failure reports. */
-abstract class RequestCommand {
-
-  @ParentCommand
-  Kv kv;
-
-  @Mixin
-  Endpoints endpoints;
-
-  @Mixin
-  Output output;
+/** What {@code put}, {@code get} and {@code delete} share besides {@link ReplicaCommand}: consistency, failover, failure reports. */
+abstract class RequestCommand extends ReplicaCommand {
 
   @Option(names = "--consistency", paramLabel = "LEVEL", defaultValue = "quorum",
       description = "one, quorum or all (default: ${DEFAULT-VALUE}).")

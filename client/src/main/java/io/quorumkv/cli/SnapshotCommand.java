@@ -11,25 +11,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code kv snapshot}: {@code POST /admin/snapshot} on every endpoint. */
 @Command(name = "snapshot", mixinStandardHelpOptions = true, versionProvider = ClientVersion.class, sortOptions = false,
     description = {"Takes a snapshot of every endpoint's data directory (a RocksDB checkpoint, on the replica's",
         "own disk, in its storage.snapshot-dir). Exit 0 when every endpoint took one, else 1.",
         "Restoring: docs/operating.md, \"Backup and restore\"."})
-final class SnapshotCommand implements Callable<Integer> {
-
-  @ParentCommand
-  Kv kv;
-
-  @Mixin
-  Endpoints endpoints;
-
-  @Mixin
-  Output output;
+final class SnapshotCommand extends ReplicaCommand implements Callable<Integer> {
 
   @Option(names = "--name", paramLabel = "NAME",
       description = "The snapshot's name on every replica (default: <node id>-<UTC time>).")

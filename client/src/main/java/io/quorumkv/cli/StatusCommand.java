@@ -9,8 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code kv status}: one row per endpoint, from its {@code /cluster}, {@code /version} and
@@ -21,28 +19,15 @@ import picocli.CommandLine.ParentCommand;
     description = {"A table of every endpoint: reachable and ready, incarnation, the largest clock offset it",
         "measured to a peer, hints pending for its peers, its last anti-entropy round, data size and version.",
         "Exit 0 when every endpoint answered, else 1."})
-final class StatusCommand implements Callable<Integer> {
+final class StatusCommand extends ReplicaCommand implements Callable<Integer> {
 
   private static final String CLUSTER = "/cluster";
   private static final String VERSION = "/version";
   private static final String READY = "/health/ready";
 
-  @ParentCommand
-  Kv kv;
-
-  @Mixin
-  Endpoints endpoints;
-
-  @Mixin
-  Output output;
-
   @Override
   public Integer call() {
-    List<Survey.Reply> replies;
-    try (ClientSession session = new ClientSession("quorumkv-client")) {
-      replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
-          endpoints.token(kv.environment), List.of(CLUSTER, VERSION, READY));
-    }
+    List<Survey.Reply> replies = survey(List.of(CLUSTER, VERSION, READY));
     List<List<String>> rows = new ArrayList<>(List.of(List.of(
         "ENDPOINT", "NODE", "STATE", "INCARNATION", "CLOCK-OFFSET", "HINTS-PENDING", "ANTI-ENTROPY", "DATA", "VERSION")));
     List<Map<String, Object>> objects = new ArrayList<>();

@@ -6,23 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code kv version}: this client's build, and each endpoint's when endpoints are known. */
 @Command(name = "version", mixinStandardHelpOptions = true, versionProvider = ClientVersion.class, sortOptions = false,
     description = {"This client's version and, when endpoints are given (or found in the environment),",
         "each replica's version, commit and replica protocol. Exit 1 if an endpoint did not answer."})
-final class VersionCommand implements Callable<Integer> {
-
-  @ParentCommand
-  Kv kv;
-
-  @Mixin
-  Endpoints endpoints;
-
-  @Mixin
-  Output output;
+final class VersionCommand extends ReplicaCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
@@ -34,10 +23,7 @@ final class VersionCommand implements Callable<Integer> {
       anyEndpoints = false; // the client's own version needs none
     }
     if (anyEndpoints) {
-      try (ClientSession session = new ClientSession("quorumkv-client")) {
-        replies = Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
-            endpoints.token(kv.environment), List.of("/version"));
-      }
+      replies = survey(List.of("/version"));
     }
     List<List<String>> rows = new ArrayList<>(List.of(List.of("WHO", "VERSION"), List.of("client", ClientVersion.describe())));
     List<Map<String, Object>> objects = new ArrayList<>(List.of(Output.object("client", ClientVersion.describe())));
