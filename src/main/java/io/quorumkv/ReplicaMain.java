@@ -43,6 +43,7 @@ import io.quorumkv.coordinator.MissedWrites;
 import io.quorumkv.replication.TombstoneSweeper;
 import io.quorumkv.security.AccessAudit;
 import io.quorumkv.security.NetworkAccess;
+import io.quorumkv.security.ReplicaTls;
 import io.quorumkv.security.PeerAddressBook;
 import io.quorumkv.security.TokenFile;
 import io.quorumkv.config.FsyncMode;
@@ -109,6 +110,8 @@ public final class ReplicaMain {
       System.exit(EXIT_BAD_CONFIGURATION);
     }
     CommonPoolFix.apply();
+    // TLS renegotiation started by a client buys it nothing here and costs the server a handshake.
+    System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
     // The JDK caches a name's addresses for 30 s and a failed lookup for 10 s: too long for a peer
     // that restarts at a new address (PeerAddressBook looks it up again within seconds).
     java.security.Security.setProperty("networkaddress.cache.ttl", "5");
@@ -131,6 +134,16 @@ public final class ReplicaMain {
     try {
       tokens = settings.tokensFile().isEmpty() ? java.util.Optional.empty()
           : java.util.Optional.of(TokenFile.open(Path.of(settings.tokensFile())));
+    } catch (IllegalArgumentException e) {
+      System.err.println("quorumkv: bad configuration: " + e.getMessage());
+      System.exit(EXIT_BAD_CONFIGURATION);
+      return;
+    }
+    java.util.Optional<ReplicaTls> tls;
+    try {
+      Settings.Tls files = settings.tls();
+      tls = ReplicaTls.load(files.certFile(), files.keyFile(), files.caFile(), files.peerCaFile(),
+          settings.peers().stream().map(PeerAddress::host).toList(), java.time.Instant.now());
     } catch (IllegalArgumentException e) {
       System.err.println("quorumkv: bad configuration: " + e.getMessage());
       System.exit(EXIT_BAD_CONFIGURATION);
@@ -226,9 +239,12 @@ public final class ReplicaMain {
         (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
     PeerSequences sequences = new PeerSequences(ReplicaMetadata.peerSequences(storage));
     ActorSystem.create(guardian(settings, storage, stats, replicaId, clock,
-        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence), tokens),
+        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence), new Security(tokens, tls)),
         "quorumkv", config);
   }
+
+  /** Client tokens and TLS, each when configured. */
+  private record Security(java.util.Optional<TokenFile> tokens, java.util.Optional<ReplicaTls> tls) {}
 
   /** What this replica knows about its place in the cluster, shared by several actors and routes. */
   private record Membership(
@@ -266,7 +282,8 @@ public final class ReplicaMain {
 
   private static Behavior<Void> guardian(
       Settings settings, Storage storage, ReplicaStats stats, long replicaId, HybridLogicalClock clock,
-      Membership membership, java.util.Optional<TokenFile> tokens) {
+      Membership membership, Security security) {
+    java.util.Optional<TokenFile> tokens = security.tokens();
     Incarnation incarnation = membership.incarnation();
     KnownPeerIds knownPeerIds = membership.knownPeerIds();
     return Behaviors.setup(ctx -> {
@@ -324,6 +341,7 @@ public final class ReplicaMain {
           storageAlarm);
       AccessAudit audit = new AccessAudit();
       metrics.countRefusals(audit);
+      security.tls().ifPresent(tls -> metrics.certificateExpiry(tls.certificate()));
       // Tokens are added and revoked by editing the file: it is checked for changes every two seconds.
       tokens.ifPresent(file -> ctx.getSystem().scheduler().scheduleWithFixedDelay(Duration.ofSeconds(2),
           Duration.ofSeconds(2), file::reloadIfChanged, ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking())));
@@ -337,7 +355,8 @@ public final class ReplicaMain {
       for (PeerAddress peer : settings.peers()) {
         PeerClient client = new PeerClient(ctx.getSystem(), peer, settings.peerRequestTimeout(), settings.clusterSecret(),
             settings.peerRequestsInFlightMax(), settings.peerStream(),
-            WireCodec.messageBytesMax(settings.valueBytesMax()), metrics);
+            WireCodec.messageBytesMax(settings.valueBytesMax()), metrics,
+            security.tls().map(ReplicaTls::peerClientContext));
         ReplicaHandle handle = new ReplicaHandle(peer.name(),
             ctx.spawn(RemoteReplica.create(client, replicaId), "replica-" + peer.name()));
         replicas.add(handle);
@@ -390,9 +409,10 @@ public final class ReplicaMain {
           Map.copyOf(entropyStatuses), Map.copyOf(hintStatuses), incarnation, membership.retired(), stats,
           Consistency.QUORUM.required(n), Consistency.QUORUM.required(n), fence, identity, storageAlarm);
       Route routes = concatRoutes(ctx, settings, storage, storeActor, admission, coordinators, clock, fence, identity,
-          replicaId, membership, view, metrics, audit, peerBook, tokens)
+          replicaId, membership, view, metrics, audit, peerBook, security)
           .seal(ErrorHandling.rejections(), ErrorHandling.exceptions());
-      bind(ctx, settings, routes, replicaId, peerBook);
+      bind(ctx, settings, routes, replicaId, peerBook, security.tls().map(tls -> new GuardedServer.Tls(
+          tls::serverEngine, (address, reason) -> audit.tlsHandshakeFailed(address.getHostAddress(), reason))));
       return Behaviors.receive(Void.class)
           .onSignal(Terminated.class, terminated -> onStoreStopped(ctx))
           .build();
@@ -416,18 +436,12 @@ public final class ReplicaMain {
       ActorContext<Void> ctx, Settings settings, Storage storage, ActorRef<StoreActor.Command> store,
       StoreAdmission admission, ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, ClockFence fence,
       Identity identity, long replicaId, Membership membership, ClusterView view, ReplicaMetrics metrics,
-      AccessAudit audit, PeerAddressBook peerBook, java.util.Optional<TokenFile> tokens) {
+      AccessAudit audit, PeerAddressBook peerBook, Security security) {
+    java.util.Optional<TokenFile> tokens = security.tokens();
     java.util.concurrent.Executor blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
-    NetworkAccess access = new NetworkAccess(peerBook, settings.internalAllow());
-    if (tokens.isEmpty()) {
-      log.warn("The public API on port {} answers anyone who reaches it (no AUTH_TOKENS_FILE); internal calls are"
-          + " accepted from loopback and the peers' addresses{} only, admin calls from loopback only"
-          + " (docs/operating.md, \"Network access\")", settings.port(),
-          settings.internalAllow().isEmpty() ? "" : " and " + settings.internalAllow());
-    } else {
-      log.info("Client tokens from {} ({} tokens): every /kv and /cluster request{} needs one", tokens.get().path(),
-          tokens.get().book().size(), settings.metricsAuth() ? " and /metrics" : "");
-    }
+    NetworkAccess access = new NetworkAccess(peerBook, settings.internalAllow(),
+        security.tls().map(ReplicaTls::certificates));
+    logSecurity(settings, security);
     InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
         membership.knownPeerIds(), identity, access, audit);
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics, tokens,
@@ -435,6 +449,32 @@ public final class ReplicaMain {
     AdminRoutes admin = new AdminRoutes(settings, membership.retired(), snapshots(settings, storage, replicaId),
         blocking, access, audit, tokens);
     return internal.concat(internal.routes(), admin.routes(), pub.routes());
+  }
+
+  /** What is protected and how, once at start; what is open, as a warning. */
+  private static void logSecurity(Settings settings, Security security) {
+    java.util.Optional<ReplicaTls> tls = security.tls();
+    if (tls.isEmpty()) {
+      log.warn("Plain HTTP on port {}: requests, values and tokens travel in clear (set TLS_CERT_FILE and"
+          + " TLS_KEY_FILE; docs/operating.md, \"TLS\")", settings.port());
+    } else {
+      java.security.cert.X509Certificate certificate = tls.get().certificate();
+      log.info("HTTPS only on port {}, certificate {} valid until {}", settings.port(),
+          certificate.getSubjectX500Principal().getName(), certificate.getNotAfter().toInstant());
+      log.info("Mutual TLS between replicas: internal calls need a peer's certificate (naming a PEER_*_HOST, with"
+          + " client authentication{}) as well as a peer's address", settings.tls().peerCaFile().isEmpty() ? ""
+              : ", signed by " + settings.tls().peerCaFile());
+    }
+    if (security.tokens().isEmpty()) {
+      log.warn("The public API on port {} answers anyone who reaches it (no AUTH_TOKENS_FILE); admin calls are"
+          + " accepted from loopback only (docs/operating.md, \"Network access\")", settings.port());
+    } else {
+      log.info("Client tokens from {} ({} tokens): every /kv and /cluster request{} needs one",
+          security.tokens().get().path(), security.tokens().get().book().size(),
+          settings.metricsAuth() ? " and /metrics" : "");
+    }
+    log.info("Internal calls are accepted from loopback and the peers' addresses{} only (docs/operating.md,"
+        + " \"Network access\")", settings.internalAllow().isEmpty() ? "" : " and " + settings.internalAllow());
   }
 
   /** How {@code POST /admin/snapshot} takes a snapshot; none for the memory engine. */
@@ -450,13 +490,15 @@ public final class ReplicaMain {
 
 
 
-  private static void bind(ActorContext<Void> ctx, Settings settings, Route routes, long replicaId, PeerAddressBook peers) {
+  private static void bind(
+      ActorContext<Void> ctx, Settings settings, Route routes, long replicaId, PeerAddressBook peers,
+      java.util.Optional<GuardedServer.Tls> tls) {
     ActorSystem<Void> system = ctx.getSystem();
     Settings.Connections connections = settings.connections();
     GuardedServer.Limits limits = new GuardedServer.Limits(connections.max(), connections.perAddressMax(),
         connections.reservedForPeers(), connections.headTimeout(),
         system.settings().config().getDuration("akka.http.server.idle-timeout"), peers::knows);
-    GuardedServer.bind(system, settings.listenHost(), settings.port(), routes, limits)
+    GuardedServer.bind(system, settings.listenHost(), settings.port(), routes, limits, tls)
         .whenComplete((binding, failure) -> {
           if (failure != null) {
             System.err.println("quorumkv: cannot listen on " + settings.listenHost() + ":" + settings.port()
@@ -476,8 +518,9 @@ public final class ReplicaMain {
               binding::unbind);
           CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
               () -> binding.terminate(Duration.ofSeconds(4)));
-          log.info("Replica [{}] (replica id {}) listening on {}:{}, N={}, peers {}",
+          log.info("Replica [{}] (replica id {}) listening on {}:{} ({}), N={}, peers {}",
               settings.nodeId(), Version.hex(replicaId), settings.listenHost(), settings.port(),
+              tls.isPresent() ? "HTTPS" : "HTTP",
               settings.replicas(), settings.peers().stream().map(p -> p.name() + "@" + p.address()).toList());
         });
   }

@@ -36,6 +36,8 @@ public record Settings(
     List<io.quorumkv.security.Cidr> internalAllow,
     String tokensFile,
     boolean metricsAuth,
+    Tls tls,
+    boolean requireAuth,
     int keyBytesMax,
     int valueBytesMax,
     int requestsInFlightMax,
@@ -57,6 +59,17 @@ public record Settings(
    * address, how many are kept for the peers' addresses, and the deadline for a request head.
    */
   public record Connections(int max, int perAddressMax, int reservedForPeers, Duration headTimeout) {}
+
+  /**
+   * TLS files (docs/operating.md, "TLS"), empty when not set: the replica's certificate chain and
+   * key (HTTPS on its port), the CA file (what peers' and clients' certificates must chain to),
+   * and the CA that signs replicas' certificates only.
+   */
+  public record Tls(String certFile, String keyFile, String caFile, String peerCaFile) {
+    public boolean enabled() {
+      return !certFile.isEmpty();
+    }
+  }
 
   /** Tombstone settlement and purging. */
   public record Tombstones(Duration sweepInterval, int sweepMax, Duration skewMargin, Duration purgeCheckInterval) {}
@@ -139,11 +152,42 @@ public record Settings(
     // /metrics behind a token there is no file for would be open in silence.
     check(!metricsAuth || !tokensFile.isEmpty(),
         "quorumkv.auth.metrics (METRICS_AUTH) needs quorumkv.auth.tokens-file (AUTH_TOKENS_FILE)");
+    check(tls.certFile().isEmpty() == tls.keyFile().isEmpty(),
+        "quorumkv.tls.cert-file (TLS_CERT_FILE) and quorumkv.tls.key-file (TLS_KEY_FILE) go together: set both or"
+            + " neither");
+    // TLS always means mutual TLS between replicas: a replica verifies its peers against a CA the
+    // operator names, never the JDK's public CAs (which issue certificates to whoever controls a
+    // DNS name), and a replica without its own certificate could not call its peers.
+    check(tls.caFile().isEmpty() == tls.certFile().isEmpty(),
+        "quorumkv.tls.cert-file (TLS_CERT_FILE) and quorumkv.tls.ca-file (TLS_CA_FILE) go together: replicas verify"
+            + " each other's certificates against the CA file and present their own");
+    check(tls.peerCaFile().isEmpty() || tls.enabled(),
+        "quorumkv.tls.peer-ca-file (TLS_PEER_CA_FILE) needs TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE");
+    check(!requireAuth || tls.enabled() && !tokensFile.isEmpty(),
+        "REQUIRE_AUTH=true needs TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE and AUTH_TOKENS_FILE; missing: "
+            + missingForAuth(tls, tokensFile));
     // A replica with no peers would run as a cluster of one (W = R = 1) while its operator
     // believes it replicates: most often the PEER_* variables did not reach it.
     check(!peers.isEmpty() || allowSingleReplica,
         "no peers configured: set PEER_<NAME>_HOST and PEER_<NAME>_PORT for each other replica, or"
             + " ALLOW_SINGLE_REPLICA=true for a cluster of one (no replication)");
+  }
+
+  private static String missingForAuth(Tls tls, String tokensFile) {
+    List<String> missing = new java.util.ArrayList<>();
+    if (tls.certFile().isEmpty()) {
+      missing.add("TLS_CERT_FILE");
+    }
+    if (tls.keyFile().isEmpty()) {
+      missing.add("TLS_KEY_FILE");
+    }
+    if (tls.caFile().isEmpty()) {
+      missing.add("TLS_CA_FILE");
+    }
+    if (tokensFile.isEmpty()) {
+      missing.add("AUTH_TOKENS_FILE");
+    }
+    return String.join(", ", missing);
   }
 
   /** The node id when none is configured and no PEER_* entry is at this replica's own address. */
@@ -191,6 +235,9 @@ public record Settings(
           cidrs(q.getString("internal-allow-cidrs")),
           q.getString("auth.tokens-file").trim(),
           q.getBoolean("auth.metrics"),
+          new Tls(q.getString("tls.cert-file").trim(), q.getString("tls.key-file").trim(),
+              q.getString("tls.ca-file").trim(), q.getString("tls.peer-ca-file").trim()),
+          q.getBoolean("require-auth"),
           q.getInt("limits.key-bytes-max"),
           toIntBytes(q.getBytes("limits.value-bytes-max"), "quorumkv.limits.value-bytes-max"),
           q.getInt("limits.requests-in-flight-max"),

@@ -6,6 +6,7 @@ import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.Route;
 import io.quorumkv.security.AccessAudit;
+import io.quorumkv.security.CertificateCaller;
 import io.quorumkv.security.NetworkAccess;
 import java.net.InetAddress;
 import java.util.Optional;
@@ -24,12 +25,17 @@ final class AccessCheck {
     return request.getAttribute(AttributeKeys.remoteAddress).flatMap(remote -> remote.getAddress());
   }
 
+  /** The connection's TLS session (akka-http's {@code ssl-session-attribute}); empty over plain TCP. */
+  static Optional<javax.net.ssl.SSLSession> tlsSession(HttpRequest request) {
+    return request.getAttribute(AttributeKeys.sslSession).map(akka.http.javadsl.model.SslSessionInfo::getSession);
+  }
+
   static Route internal(NetworkAccess access, AccessAudit audit, Supplier<Route> inner) {
-    return checked(access::internal, audit, "an internal call", inner);
+    return checked(access, access::internal, audit, "an internal call", inner);
   }
 
   static Route admin(NetworkAccess access, AccessAudit audit, Supplier<Route> inner) {
-    return checked(access::admin, audit, "an admin call", inner);
+    return checked(access, access::admin, audit, "an admin call", inner);
   }
 
   /** Headers by which a proxy says whom it forwards for: a loopback request carrying one came from elsewhere. */
@@ -45,16 +51,22 @@ final class AccessCheck {
     return false;
   }
 
-  private static Route checked(
-      java.util.function.BiFunction<Optional<InetAddress>, Boolean, Optional<NetworkAccess.Refusal>> rule,
-      AccessAudit audit, String what, Supplier<Route> inner) {
+  /** A rule of {@link NetworkAccess}: the caller's address, whether the request was forwarded, its certificate. */
+  @FunctionalInterface
+  private interface Rule {
+    Optional<NetworkAccess.Refusal> check(Optional<InetAddress> remote, boolean forwarded, CertificateCaller caller);
+  }
+
+  private static Route checked(NetworkAccess access, Rule rule, AccessAudit audit, String what, Supplier<Route> inner) {
     return Directives.extractRequest(request -> {
       Optional<InetAddress> remote = remoteAddress(request);
-      Optional<NetworkAccess.Refusal> refusal = rule.apply(remote, forwarded(request));
+      CertificateCaller caller = access.caller(tlsSession(request));
+      Optional<NetworkAccess.Refusal> refusal = rule.check(remote, forwarded(request), caller);
       if (refusal.isEmpty()) {
         return inner.get();
       }
-      audit.refused(refusal.get(), remote.map(InetAddress::getHostAddress).orElse("an unknown address"), what);
+      String address = remote.map(InetAddress::getHostAddress).orElse("an unknown address");
+      audit.refused(refusal.get(), caller.hasCertificate() ? address + " (" + caller.subject() + ")" : address, what);
       return Directives.complete(JsonResponses.error(StatusCodes.FORBIDDEN, AccessAudit.describe(refusal.get())));
     });
   }

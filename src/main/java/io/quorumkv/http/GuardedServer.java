@@ -18,7 +18,9 @@ import akka.stream.javadsl.BidiFlow;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import akka.stream.javadsl.TLS;
 import akka.stream.javadsl.TLSPlacebo;
+import akka.stream.TLSClosing;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import io.quorumkv.logging.RateLimitedLog;
@@ -33,6 +35,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +59,12 @@ import org.slf4j.LoggerFactory;
  * from serving other clients and its peers. Graceful termination is this class's too: unbinding
  * stops accepting, then idle connections close at once and busy ones after their response
  * ({@code Connection: close}), and whatever is left is cut at the hard deadline.
+ *
+ * <p>With {@link Tls}, every connection is TLS (a new server engine each), and nothing else: bytes
+ * that do not start a TLS handshake (plain HTTP) fail it and the connection is closed. The head
+ * deadline then covers the handshake too, since it runs on the bytes below TLS. Requests carry
+ * their TLS session (akka-http's ssl-session attribute), where the routes find the client's
+ * certificate.
  */
 public final class GuardedServer {
 
@@ -71,6 +82,13 @@ public final class GuardedServer {
     }
   }
 
+  /**
+   * TLS on every connection: {@code engines} makes one server engine per connection;
+   * {@code handshakeFailed} hears of each connection whose handshake failed (a plain-HTTP client,
+   * a certificate the CA did not sign, an expired one), with the remote address and the reason.
+   */
+  public record Tls(Supplier<SSLEngine> engines, BiConsumer<InetAddress, String> handshakeFailed) {}
+
   private final Tcp.ServerBinding binding;
   private final Set<Guard> live;
   private final ActorSystem<?> system;
@@ -81,11 +99,19 @@ public final class GuardedServer {
     this.system = system;
   }
 
-  /** Binds {@code host:port} and serves {@code route} on every connection the limits admit. */
+  /** Binds {@code host:port} and serves {@code route} over plain TCP on every connection the limits admit. */
   public static CompletionStage<GuardedServer> bind(
       ActorSystem<?> system, String host, int port, Route route, Limits limits) {
+    return bind(system, host, port, route, limits, Optional.empty());
+  }
+
+  /** As {@link #bind(ActorSystem, String, int, Route, Limits)}, over TLS when {@code tls} is present. */
+  public static CompletionStage<GuardedServer> bind(
+      ActorSystem<?> system, String host, int port, Route route, Limits limits, Optional<Tls> tls) {
     Materializer materializer = Materializer.matFromSystem(system);
-    ServerSettings settings = ServerSettings.create(system.classicSystem());
+    ServerSettings plainSettings = ServerSettings.create(system.classicSystem());
+    ServerSettings settings = tls.isEmpty() ? plainSettings
+        : plainSettings.withParserSettings(plainSettings.getParserSettings().withIncludeSslSessionAttribute(true));
     Set<Guard> live = ConcurrentHashMap.newKeySet();
     Map<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     AtomicInteger open = new AtomicInteger();
@@ -112,9 +138,13 @@ public final class GuardedServer {
           }
           Guard guard = new Guard(system, limits.headTimeout());
           live.add(guard);
-          connection.handleWith(connectionFlow(system, settings, routeFlow, connection.remoteAddress(), guard, limits),
-                  materializer)
+          connection.handleWith(
+                  connectionFlow(system, settings, routeFlow, connection.remoteAddress(), guard, limits, tls), materializer)
               .whenComplete((done, failure) -> { // a failed connection never fails the binding
+                if (tls.isPresent() && guard.handshakeFailed()) {
+                  tls.get().handshakeFailed().accept(address, failure == null
+                      ? "the handshake did not complete" : String.valueOf(failure.getMessage()));
+                }
                 live.remove(guard);
                 guard.closed.complete(Done.getInstance());
                 release(perAddress, address, fromAddress, open);
@@ -139,13 +169,15 @@ public final class GuardedServer {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static Flow<ByteString, ByteString, CompletionStage<Done>> connectionFlow(
       ActorSystem<?> system, ServerSettings settings, Flow<HttpRequest, HttpResponse, NotUsed> routeFlow,
-      InetSocketAddress remote, Guard guard, Limits limits) {
+      InetSocketAddress remote, Guard guard, Limits limits, Optional<Tls> tls) {
     BidiFlow<HttpResponse, TLSProtocol.SslTlsOutbound, TLSProtocol.SslTlsInbound, HttpRequest, NotUsed> server =
         Http.get(system).serverLayer(settings, Optional.of(remote), system.classicSystem().log());
-    // Plain TCP: the placebo turns bytes into "session bytes" for the server layer (Java's
-    // generics cannot see that SessionBytes is an SslTlsInbound).
-    BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> plain =
-        (BidiFlow) TLSPlacebo.getInstance();
+    // TLS: a new engine per connection, closed with the connection (as akka-http's own HTTPS
+    // server does). Plain TCP: the placebo turns bytes into "session bytes" for the server layer
+    // (Java's generics cannot see that SessionBytes is an SslTlsInbound).
+    BidiFlow<TLSProtocol.SslTlsOutbound, ByteString, ByteString, TLSProtocol.SslTlsInbound, NotUsed> security =
+        tls.isPresent() ? TLS.create(() -> guard.engine(tls.get().engines().get()), TLSClosing.eagerClose())
+            : (BidiFlow) TLSPlacebo.getInstance();
     BidiFlow<ByteString, ByteString, ByteString, ByteString, NotUsed> guarded = BidiFlow.fromFlows(
         Flow.<ByteString>create().via(guard.killSwitch.flow()),
         Flow.<ByteString>create().via(guard.killSwitch.flow()).map(guard::bytesIn));
@@ -155,7 +187,7 @@ public final class GuardedServer {
         .map(guard::headIn)
         .via(routeFlow)
         .map(guard::responseOut);
-    return handler.join(server.atop(plain).atop(guarded).atop(idle)).watchTermination((notUsed, done) -> done);
+    return handler.join(server.atop(security).atop(guarded).atop(idle)).watchTermination((notUsed, done) -> done);
   }
 
   public InetSocketAddress localAddress() {
@@ -202,14 +234,30 @@ public final class GuardedServer {
     private State state = State.IDLE;
     private Cancellable deadline;
     private boolean closing;
+    private boolean bytesSeen;
+    private SSLEngine engine; // with TLS: this connection's
 
     Guard(ActorSystem<?> system, Duration headTimeout) {
       this.system = system;
       this.headTimeout = headTimeout;
     }
 
+    synchronized SSLEngine engine(SSLEngine created) {
+      engine = created;
+      return created;
+    }
+
+    /**
+     * Whether this connection sent bytes but never completed its TLS handshake (a plain-HTTP
+     * client, a refused certificate): the TLS stage ends such a connection without saying why.
+     */
+    synchronized boolean handshakeFailed() {
+      return engine != null && bytesSeen && "SSL_NULL_WITH_NULL_NULL".equals(engine.getSession().getCipherSuite());
+    }
+
     /** Bytes from the client: the first of a new request starts the head deadline. */
     synchronized ByteString bytesIn(ByteString bytes) {
+      bytesSeen |= !bytes.isEmpty();
       if (state == State.IDLE && !bytes.isEmpty()) {
         state = State.HEAD;
         deadline = system.scheduler().scheduleOnce(headTimeout, this::headTooLate, system.executionContext());

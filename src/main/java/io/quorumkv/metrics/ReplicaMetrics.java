@@ -147,7 +147,7 @@ public final class ReplicaMetrics implements PeerTraffic {
   public void countRefusals(io.quorumkv.security.AccessAudit audit) {
     CounterWithCallback.builder().name("quorumkv_access_refused_total")
         .help("Internal and admin calls refused by the network-access rules, by reason (internal-not-a-peer,"
-            + " admin-not-loopback, no-remote-address)")
+            + " internal-not-a-peer-certificate, admin-not-loopback, no-remote-address, forwarded-by-a-proxy)")
         .labelNames("reason")
         .callback(callback -> {
           for (io.quorumkv.security.NetworkAccess.Refusal reason : io.quorumkv.security.NetworkAccess.Refusal.values()) {
@@ -162,6 +162,21 @@ public final class ReplicaMetrics implements PeerTraffic {
             callback.call(audit.count(reason), io.quorumkv.labels.Labels.of(reason));
           }
         }).register(registry);
+    CounterWithCallback.builder().name("quorumkv_tls_handshakes_failed_total")
+        .help("Connections closed because their TLS handshake failed (plain HTTP on the TLS port, a client"
+            + " certificate no configured CA signed, or one not valid now)")
+        .callback(callback -> callback.call(audit.tlsHandshakeFailures())).register(registry);
+  }
+
+  /**
+   * {@code quorumkv_tls_certificate_expiry_timestamp_seconds}: when this replica's own certificate
+   * expires (alert on it well before: an expired certificate locks the replica out of its peers).
+   */
+  public void certificateExpiry(java.security.cert.X509Certificate certificate) {
+    GaugeWithCallback.builder().name("quorumkv_tls_certificate_expiry_timestamp_seconds")
+        .help("When this replica's TLS certificate (TLS_CERT_FILE) expires, in seconds since the epoch")
+        .callback(callback -> callback.call(certificate.getNotAfter().getTime() / 1000.0))
+        .register(registry);
   }
 
   /** The label of a consistency parameter that names no level (the request got a 400). */

@@ -21,6 +21,8 @@ public final class AccessAudit {
   private final Map<NetworkAccess.Refusal, RateLimitedLog> logs = new EnumMap<>(NetworkAccess.Refusal.class);
   private final Map<AuthRefusal, AtomicLong> authCounts = new EnumMap<>(AuthRefusal.class);
   private final Map<AuthRefusal, RateLimitedLog> authLogs = new EnumMap<>(AuthRefusal.class);
+  private final AtomicLong tlsFailures = new AtomicLong();
+  private final RateLimitedLog tlsLog = new RateLimitedLog(log, Duration.ofSeconds(10));
 
   /** Why a client's token was refused; a fixed set, so it can label a metric. */
   public enum AuthRefusal { MISSING_TOKEN, UNKNOWN_TOKEN, ROLE_TOO_LOW }
@@ -45,6 +47,20 @@ public final class AccessAudit {
 
   public long count(AuthRefusal reason) {
     return authCounts.get(reason).get();
+  }
+
+  /**
+   * A connection whose TLS handshake failed: a plain-HTTP client on the TLS port, a certificate
+   * no configured CA signed, an expired one. Counted, and logged with the address and reason.
+   */
+  public void tlsHandshakeFailed(String address, String reason) {
+    tlsFailures.incrementAndGet();
+    tlsLog.warn("Refused a connection from {}: its TLS handshake failed ({}); a plain-HTTP client on this HTTPS port,"
+        + " or a certificate the configured CA did not sign or that is not valid now", address, printable(reason));
+  }
+
+  public long tlsHandshakeFailures() {
+    return tlsFailures.get();
   }
 
   /** An admin action, logged with who did it (always: admin actions are rare and worth a line each). */
@@ -78,6 +94,8 @@ public final class AccessAudit {
     return switch (reason) {
       case INTERNAL_NOT_A_PEER -> "internal calls are accepted only from the configured peers' addresses, loopback"
           + " and INTERNAL_ALLOW_CIDRS";
+      case INTERNAL_NOT_A_PEER_CERTIFICATE -> "internal calls need a peer's TLS client certificate (one that names"
+          + " a configured peer and allows client authentication)";
       case ADMIN_NOT_LOOPBACK -> "admin calls are accepted only from loopback";
       case NO_REMOTE_ADDRESS -> "the connection's remote address is unknown";
       case FORWARDED_BY_A_PROXY -> "a request forwarded by a proxy on this host (it carries a forwarding header) may"

@@ -3,12 +3,15 @@ package io.quorumkv.security;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLSession;
 
 /**
- * Who may call what, by the TCP connection's remote address (never a forwarding header, which
- * the caller writes itself), when no certificates or tokens say more (docs/operating.md,
- * "Network access"). The public API is open: the discovery contract reaches a replica on port
- * 7000 from other hosts with nothing configured. What is not:
+ * Who may make internal and admin calls (docs/operating.md, "Network access" and "TLS"): by the
+ * TCP connection's remote address (never a forwarding header, which the caller writes itself),
+ * and with TLS, internal calls by a peer's certificate ({@link PeerCertificates}) as well: a
+ * stolen replica key is of no use from elsewhere, and a peer's address of no use without the
+ * key. The public API is open: the discovery contract reaches a replica on port 7000 from other
+ * hosts with nothing configured. What is not:
  * <ul>
  *   <li>internal calls and the replication stream: only from loopback, the configured peers'
  *       addresses (re-resolved as they change), and the {@code INTERNAL_ALLOW_CIDRS} ranges (for
@@ -26,22 +29,40 @@ import java.util.Optional;
 public final class NetworkAccess {
 
   /** Why a call was refused; a fixed set, so it can label a metric. */
-  public enum Refusal { INTERNAL_NOT_A_PEER, ADMIN_NOT_LOOPBACK, NO_REMOTE_ADDRESS, FORWARDED_BY_A_PROXY }
+  public enum Refusal {
+    INTERNAL_NOT_A_PEER, INTERNAL_NOT_A_PEER_CERTIFICATE, ADMIN_NOT_LOOPBACK, NO_REMOTE_ADDRESS, FORWARDED_BY_A_PROXY
+  }
 
   private final PeerAddressBook peers;
   private final List<Cidr> internalAllow;
+  private final Optional<PeerCertificates> tls;
 
+  /** The address rules alone (no TLS). */
   public NetworkAccess(PeerAddressBook peers, List<Cidr> internalAllow) {
+    this(peers, internalAllow, Optional.empty());
+  }
+
+  /** @param tls present with TLS: internal calls need a peer's certificate too */
+  public NetworkAccess(PeerAddressBook peers, List<Cidr> internalAllow, Optional<PeerCertificates> tls) {
     this.peers = peers;
     this.internalAllow = List.copyOf(internalAllow);
+    this.tls = tls;
+  }
+
+  /** Who a connection's certificate says the caller is ({@link CertificateCaller#NONE} without TLS). */
+  public CertificateCaller caller(Optional<SSLSession> session) {
+    return tls.map(certificates -> certificates.of(session, java.time.Instant.now())).orElse(CertificateCaller.NONE);
   }
 
   /**
-   * Empty when {@code remote} may make internal calls; else why not.
+   * Empty when the caller may make internal calls; else why not.
    *
    * @param forwarded whether the request carries a forwarding header
    */
-  public Optional<Refusal> internal(Optional<InetAddress> remote, boolean forwarded) {
+  public Optional<Refusal> internal(Optional<InetAddress> remote, boolean forwarded, CertificateCaller caller) {
+    if (tls.isPresent() && !caller.isPeer()) {
+      return Optional.of(Refusal.INTERNAL_NOT_A_PEER_CERTIFICATE);
+    }
     if (remote.isEmpty()) {
       return Optional.of(Refusal.NO_REMOTE_ADDRESS);
     }
@@ -55,8 +76,13 @@ public final class NetworkAccess {
     return Optional.of(Refusal.INTERNAL_NOT_A_PEER);
   }
 
-  /** Empty when {@code remote} may make admin calls; else why not. */
-  public Optional<Refusal> admin(Optional<InetAddress> remote, boolean forwarded) {
+  /**
+   * Empty when the caller may make admin calls (an admin token is checked after this when tokens
+   * exist); else why not. Loopback only, with or without TLS: admin calls are rare and made on
+   * the replica's host, and a leaked token or client certificate should not be enough to retire
+   * a live peer from elsewhere.
+   */
+  public Optional<Refusal> admin(Optional<InetAddress> remote, boolean forwarded, CertificateCaller caller) {
     if (remote.isEmpty()) {
       return Optional.of(Refusal.NO_REMOTE_ADDRESS);
     }
@@ -65,6 +91,7 @@ public final class NetworkAccess {
     }
     return forwarded ? Optional.of(Refusal.FORWARDED_BY_A_PROXY) : Optional.empty();
   }
+
 
   public PeerAddressBook peers() {
     return peers;

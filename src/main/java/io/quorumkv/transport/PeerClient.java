@@ -1,7 +1,9 @@
 package io.quorumkv.transport;
 
 import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.ConnectionContext;
 import akka.http.javadsl.Http;
+import akka.http.javadsl.HttpsConnectionContext;
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.ContentTypes;
 import akka.http.javadsl.model.HttpRequest;
@@ -16,7 +18,9 @@ import io.quorumkv.store.ReplicaProtocol.Request;
 import io.quorumkv.store.ReplicaProtocol.Unavailable;
 import io.quorumkv.wire.InternalHttp;
 import io.quorumkv.wire.WireCodec;
+import io.quorumkv.tls.TlsContexts;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * requests over the peer's replication stream ({@link PeerStream}) while it is open. Every call
  * has a deadline and counts against one in-flight bound, whichever way it travels. Not an
  * actor: {@link RemoteReplica}, the peer monitor and anti-entropy share it.
+ *
+ * <p>With TLS, both ways are encrypted (HTTPS and WSS): the peer's certificate must be signed by
+ * a CA the context trusts and name the peer's host as configured ({@code PEER_*_HOST}), and the
+ * context presents this replica's own certificate when it has one (mutual TLS).
  */
 public final class PeerClient {
 
@@ -43,12 +51,18 @@ public final class PeerClient {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final PeerTraffic traffic;
   private final PeerStream stream; // null: the replication stream is off
+  /** Empty: plain HTTP. One context for every call, so akka-http's pool to the peer is shared. */
+  private final Optional<HttpsConnectionContext> https;
 
+  /** @param tls empty: plain HTTP and WebSocket; else HTTPS and WSS with this context */
   public PeerClient(
       ActorSystem<?> system, PeerAddress peer, Duration timeout, String secret, int inFlightMax, boolean streamed,
-      int frameBytesMax, PeerTraffic traffic) {
+      int frameBytesMax, PeerTraffic traffic, Optional<javax.net.ssl.SSLContext> tls) {
     this.peer = peer;
-    this.stream = streamed ? new PeerStream(system, peer, secret, frameBytesMax, timeout) : null;
+    // Host-name verification against the peer's configured host on every connection.
+    this.https = tls.map(context -> ConnectionContext.httpsClient(
+        (host, port) -> TlsContexts.restrictToReplicaTls(TlsContexts.clientEngine(context, host, port))));
+    this.stream = streamed ? new PeerStream(system, peer, secret, frameBytesMax, timeout, https) : null;
     this.traffic = traffic;
     this.http = Http.get(system);
     this.materializer = Materializer.matFromSystem(system);
@@ -117,13 +131,16 @@ public final class PeerClient {
   private CompletableFuture<Received> httpCall(Request request) {
     byte[] body = WireCodec.encode(request);
     // The cause rides in the query string, where a proxy can see it without decoding the body.
-    HttpRequest http = HttpRequest.POST("http://" + peer.address() + InternalHttp.CALL_TARGET + "?"
+    HttpRequest http = HttpRequest.POST((https.isPresent() ? "https://" : "http://") + peer.address()
+            + InternalHttp.CALL_TARGET + "?"
             + InternalHttp.CAUSE_PARAMETER + "=" + request.cause().label())
         .withEntity(CBOR, body);
     if (!secret.isEmpty()) {
       http = http.addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, secret));
     }
-    return this.http.singleRequest(http).thenCompose(this::bodyOf)
+    CompletionStage<HttpResponse> response = https.isPresent()
+        ? this.http.singleRequest(http, https.get()) : this.http.singleRequest(http);
+    return response.thenCompose(this::bodyOf)
         .thenApply(bytes -> new Received(decode(bytes), body.length, bytes.length))
         .toCompletableFuture();
   }

@@ -80,6 +80,7 @@ final class PeerStream {
   private final int frameBytesMax;
   private final long queuedBytesMax;
   private final Duration stallTimeout;
+  private final java.util.Optional<akka.http.javadsl.HttpsConnectionContext> https; // empty: plain ws://
   private final AtomicReference<Connection> open = new AtomicReference<>();
   private final AtomicBoolean connecting = new AtomicBoolean();
   private volatile long lastAttemptNanos = System.nanoTime() - RECONNECT_INTERVAL.toNanos();
@@ -88,8 +89,11 @@ final class PeerStream {
    * @param stallTimeout with calls outstanding and no frame for this long, the stream is
    *     abandoned (the peer-request timeout)
    */
-  PeerStream(ActorSystem<?> system, PeerAddress peer, String secret, int frameBytesMax, Duration stallTimeout) {
+  PeerStream(
+      ActorSystem<?> system, PeerAddress peer, String secret, int frameBytesMax, Duration stallTimeout,
+      java.util.Optional<akka.http.javadsl.HttpsConnectionContext> https) {
     this.system = system;
+    this.https = https;
     this.peer = peer;
     this.secret = secret;
     this.frameBytesMax = frameBytesMax;
@@ -126,7 +130,7 @@ final class PeerStream {
     lastAttemptNanos = now;
     Connection connection = new Connection();
     WebSocketRequest request = WebSocketRequest.create(
-        "ws://" + peer.address() + InternalHttp.STREAM_TARGET);
+        (https.isPresent() ? "wss://" : "ws://") + peer.address() + InternalHttp.STREAM_TARGET);
     if (!secret.isEmpty()) {
       request = request.addHeader(RawHeader.create(InternalHttp.SECRET_HEADER, secret));
     }
@@ -142,7 +146,9 @@ final class PeerStream {
             Keep.both());
     Pair<CompletionStage<WebSocketUpgradeResponse>, Pair<CompletionStage<Done>, BoundedSourceQueue<ByteString>>> started;
     try {
-      started = Http.get(system).singleWebSocketRequest(request, flow, materializer);
+      started = https.isPresent()
+          ? Http.get(system).singleWebSocketRequest(request, flow, https.get(), materializer)
+          : Http.get(system).singleWebSocketRequest(request, flow, materializer);
     } catch (RuntimeException e) {
       connecting.set(false);
       return;

@@ -47,6 +47,29 @@ public class TortureIT {
     assertEquals(String.join("\n", recheck), "linearizable", recheck.get(recheck.size() - 1));
   }
 
+  /**
+   * The CI run over TLS: mutual TLS between replicas (through the fault proxies, which pass the
+   * TLS bytes along), the workload over HTTPS; 15 s of kills and partitions, linearizable.
+   */
+  @Test(timeout = 300_000)
+  public void shortTortureRunOverTlsIsLinearizable() throws Exception {
+    Path work = WORK.resolveSibling("torture-tls");
+    LocalCluster.deleteRecursively(work);
+    Files.createDirectories(work);
+    io.quorumkv.tls.TestPki.writeClusterDirectory(work.resolve("certs"));
+    List<String> output = runClient(work.resolve("torture.out"), "torture",
+        "--replica-jar", ClusterFixture.REPLICA_JAR.toString(),
+        "--duration", "15s", "--faults", "kill,partition", "--clients", "4",
+        "--history", work.resolve("history.jsonl").toString(), "--work-dir", work.resolve("cluster").toString(),
+        "--tls-dir", work.resolve("certs").toString());
+    String summary = String.join("\n", output);
+    assertTrue(summary, output.get(0).endsWith(", over TLS"));
+    assertEquals(summary, "linearizable", output.get(output.size() - 1));
+    Matcher ok = Pattern.compile("ok=(\\d+)").matcher(summary);
+    assertTrue(summary, ok.find());
+    assertTrue("too few successful operations to prove anything:\n" + summary, Integer.parseInt(ok.group(1)) >= 100);
+  }
+
   /** Runs the client jar, bounded in time; returns its output lines after asserting exit status 0. */
   private static List<String> runClient(Path log, String... args) throws IOException, InterruptedException {
     List<String> command = new java.util.ArrayList<>(List.of(ReplicaProcess.javaBinary(), "-jar",

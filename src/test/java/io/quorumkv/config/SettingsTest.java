@@ -103,7 +103,21 @@ public class SettingsTest {
         Map.entry("quorumkv.peer-request-timeout = 2s", "must be shorter than quorumkv.read-timeout"),
         Map.entry("quorumkv.fanout.hedge-delay = 1500ms", "must be shorter than quorumkv.peer-request-timeout"),
         Map.entry("quorumkv.auth.metrics = true", "METRICS_AUTH) needs quorumkv.auth.tokens-file"),
-        Map.entry("quorumkv.internal-allow-cidrs = \"10.1/16\"", "INTERNAL_ALLOW_CIDRS"));
+        Map.entry("quorumkv.internal-allow-cidrs = \"10.1/16\"", "INTERNAL_ALLOW_CIDRS"),
+        Map.entry("quorumkv.tls.cert-file = c.pem", "TLS_CERT_FILE) and quorumkv.tls.key-file (TLS_KEY_FILE) go"),
+        Map.entry("quorumkv.tls { cert-file = c.pem, key-file = k.pem }", "and quorumkv.tls.ca-file (TLS_CA_FILE) go"),
+        Map.entry("quorumkv.tls.ca-file = ca.pem", "and quorumkv.tls.ca-file (TLS_CA_FILE) go"),
+        Map.entry("quorumkv.tls.peer-ca-file = p.pem", "TLS_PEER_CA_FILE) needs"),
+        Map.entry("quorumkv.require-auth = true",
+            "REQUIRE_AUTH=true needs TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE and AUTH_TOKENS_FILE; missing: TLS_CERT_FILE,"
+                + " TLS_KEY_FILE, TLS_CA_FILE, AUTH_TOKENS_FILE"),
+        Map.entry("quorumkv.require-auth = true\nquorumkv.auth.tokens-file = t",
+            "missing: TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE"),
+        Map.entry("quorumkv.require-auth = true\nquorumkv.tls { cert-file = c.pem, key-file = k.pem, ca-file = ca.pem }",
+            "missing: AUTH_TOKENS_FILE"));
+    assertTrue(Settings.load(config("quorumkv.allow-single-replica = true\nquorumkv.require-auth = true\n"
+        + "quorumkv.auth.tokens-file = t\nquorumkv.tls { cert-file = c.pem, key-file = k.pem, ca-file = ca.pem }"),
+        Map.of()).requireAuth());
     cases.forEach((override, mentioned) -> {
       IllegalArgumentException e = assertThrows(override, IllegalArgumentException.class,
           () -> Settings.load(config("quorumkv.allow-single-replica = true\n" + override), Map.of()));

@@ -58,7 +58,7 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
     peerPort = binding.localAddress().getPort();
     PeerAddress peer = new PeerAddress("peer", "127.0.0.1", peerPort);
     client = new PeerClient(system, peer, Duration.ofSeconds(2), "", 64, true, 1 << 20,
-        (name, endpoint, succeeded, sent, received) -> { });
+        (name, endpoint, succeeded, sent, received) -> { }, java.util.Optional.empty());
   }
 
   @After
@@ -80,7 +80,7 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
     try (FaultProxy proxy = new FaultProxy()) {
       proxy.forwardTo(peerPort);
       PeerClient viaProxy = new PeerClient(Adapter.toTyped(system()), new PeerAddress("peer", "127.0.0.1", proxy.port()),
-          timeout, "", 8, true, 1 << 20, (name, endpoint, succeeded, sent, received) -> { });
+          timeout, "", 8, true, 1 << 20, (name, endpoint, succeeded, sent, received) -> { }, java.util.Optional.empty());
       ReadVersion query = new ReadVersion("k", SENDER);
       viaProxy.call(query).toCompletableFuture().get(5, TimeUnit.SECONDS);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -124,7 +124,7 @@ public class ReplicationStreamSocketTest extends JUnitRouteTest {
       proxy.forwardTo(peerPort);
       proxy.blackhole();
       PeerClient viaProxy = new PeerClient(Adapter.toTyped(system()), new PeerAddress("peer", "127.0.0.1", proxy.port()),
-          Duration.ofMillis(200), "", inFlightMax, false, 1 << 20, (name, endpoint, succeeded, sent, received) -> { });
+          Duration.ofMillis(200), "", inFlightMax, false, 1 << 20, (name, endpoint, succeeded, sent, received) -> { }, java.util.Optional.empty());
       ReadVersion query = new ReadVersion("k", SENDER);
       for (int i = 0; i < 3 * inFlightMax; i++) {
         ExecutionException failed = assertThrows(ExecutionException.class,

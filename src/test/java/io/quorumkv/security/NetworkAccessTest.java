@@ -66,28 +66,28 @@ public class NetworkAccessTest {
     PeerAddressBook book = new PeerAddressBook(List.of("db-1", "db-2"), resolverOf(dns), queued::add, now::get, Duration.ofSeconds(1));
     book.refreshNow();
     NetworkAccess access = new NetworkAccess(book, List.of(Cidr.parse("198.51.100.0/24")));
-    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.1")), false));
-    assertEquals(Optional.empty(), access.internal(Optional.of(ip("127.0.0.5")), false));
-    assertEquals(Optional.empty(), access.internal(Optional.of(ip("::1")), false));
-    assertEquals(Optional.empty(), access.internal(Optional.of(ip("198.51.100.77")), false));
-    assertEquals(Optional.of(NetworkAccess.Refusal.NO_REMOTE_ADDRESS), access.internal(Optional.empty(), false));
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.1")), false, CertificateCaller.NONE));
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("127.0.0.5")), false, CertificateCaller.NONE));
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("::1")), false, CertificateCaller.NONE));
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("198.51.100.77")), false, CertificateCaller.NONE));
+    assertEquals(Optional.of(NetworkAccess.Refusal.NO_REMOTE_ADDRESS), access.internal(Optional.empty(), false, CertificateCaller.NONE));
 
     dns.put("db-2", List.of(ip("192.0.2.2"))); // db-2's name appears late
     now.addAndGet(Duration.ofSeconds(2).toNanos());
-    assertEquals(Optional.of(NetworkAccess.Refusal.INTERNAL_NOT_A_PEER), access.internal(Optional.of(ip("192.0.2.2")), false));
+    assertEquals(Optional.of(NetworkAccess.Refusal.INTERNAL_NOT_A_PEER), access.internal(Optional.of(ip("192.0.2.2")), false, CertificateCaller.NONE));
     assertEquals("one refresh asked for", 1, queued.size());
-    access.internal(Optional.of(ip("192.0.2.2")), false);
-    access.internal(Optional.of(ip("203.0.113.1")), false);
+    access.internal(Optional.of(ip("192.0.2.2")), false, CertificateCaller.NONE);
+    access.internal(Optional.of(ip("203.0.113.1")), false, CertificateCaller.NONE);
     assertEquals("at most one at a time and one per interval", 1, queued.size());
     queued.remove(0).run();
-    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.2")), false));
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.2")), false, CertificateCaller.NONE));
 
     dns.put("db-1", List.of(ip("192.0.2.11"))); // db-1 restarted elsewhere: its old address is no peer's now
     now.addAndGet(Duration.ofSeconds(2).toNanos());
-    access.internal(Optional.of(ip("192.0.2.11")), false);
+    access.internal(Optional.of(ip("192.0.2.11")), false, CertificateCaller.NONE);
     queued.remove(0).run();
-    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.11")), false));
-    assertTrue(access.internal(Optional.of(ip("192.0.2.1")), false).isPresent());
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.11")), false, CertificateCaller.NONE));
+    assertTrue(access.internal(Optional.of(ip("192.0.2.1")), false, CertificateCaller.NONE).isPresent());
   }
 
   @Test
@@ -103,8 +103,8 @@ public class NetworkAccessTest {
   @Test
   public void aProxyOnThisHostDoesNotMakeItsCallersLoopback() throws Exception {
     NetworkAccess access = new NetworkAccess(PeerAddressBook.of(List.of(), Runnable::run), List.of());
-    assertEquals(Optional.of(NetworkAccess.Refusal.FORWARDED_BY_A_PROXY), access.internal(Optional.of(ip("127.0.0.1")), true));
-    assertEquals(Optional.of(NetworkAccess.Refusal.FORWARDED_BY_A_PROXY), access.admin(Optional.of(ip("::1")), true));
+    assertEquals(Optional.of(NetworkAccess.Refusal.FORWARDED_BY_A_PROXY), access.internal(Optional.of(ip("127.0.0.1")), true, CertificateCaller.NONE));
+    assertEquals(Optional.of(NetworkAccess.Refusal.FORWARDED_BY_A_PROXY), access.admin(Optional.of(ip("::1")), true, CertificateCaller.NONE));
   }
 
   @Test
@@ -133,9 +133,32 @@ public class NetworkAccessTest {
   @Test
   public void adminCallsOnlyFromLoopback() throws Exception {
     NetworkAccess access = new NetworkAccess(PeerAddressBook.of(List.of(), Runnable::run), List.of(Cidr.parse("0.0.0.0/0")));
-    assertEquals(Optional.empty(), access.admin(Optional.of(ip("127.0.0.1")), false));
-    assertEquals(Optional.empty(), access.admin(Optional.of(ip("::1")), false));
-    assertEquals(Optional.of(NetworkAccess.Refusal.ADMIN_NOT_LOOPBACK), access.admin(Optional.of(ip("192.0.2.1")), false));
-    assertEquals(Optional.of(NetworkAccess.Refusal.NO_REMOTE_ADDRESS), access.admin(Optional.empty(), false));
+    assertEquals(Optional.empty(), access.admin(Optional.of(ip("127.0.0.1")), false, CertificateCaller.NONE));
+    assertEquals(Optional.empty(), access.admin(Optional.of(ip("::1")), false, CertificateCaller.NONE));
+    assertEquals(Optional.of(NetworkAccess.Refusal.ADMIN_NOT_LOOPBACK), access.admin(Optional.of(ip("192.0.2.1")), false, CertificateCaller.NONE));
+    assertEquals(Optional.of(NetworkAccess.Refusal.NO_REMOTE_ADDRESS), access.admin(Optional.empty(), false, CertificateCaller.NONE));
+  }
+
+  @Test
+  public void withTlsAnInternalCallNeedsAPeersCertificateAndAPeersAddress() throws Exception {
+    PeerAddressBook book = new PeerAddressBook(List.of("db-1"), resolverOf(Map.of("db-1", List.of(ip("192.0.2.1")))),
+        Runnable::run, System::nanoTime, Duration.ofSeconds(1));
+    book.refreshNow();
+    NetworkAccess access = new NetworkAccess(book, List.of(), Optional.of(new PeerCertificates(List.of(), List.of("db-1"))));
+    CertificateCaller peer = new CertificateCaller(CertificateCaller.Kind.PEER, "CN=db-1");
+    CertificateCaller client = new CertificateCaller(CertificateCaller.Kind.CLIENT, "CN=app");
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.1")), false, peer));
+    assertEquals(Optional.empty(), access.internal(Optional.of(ip("127.0.0.1")), false, peer));
+    for (CertificateCaller notAPeer : List.of(client, CertificateCaller.NONE)) {
+      assertEquals(Optional.of(NetworkAccess.Refusal.INTERNAL_NOT_A_PEER_CERTIFICATE),
+          access.internal(Optional.of(ip("192.0.2.1")), false, notAPeer));
+      assertEquals(Optional.of(NetworkAccess.Refusal.INTERNAL_NOT_A_PEER_CERTIFICATE),
+          access.internal(Optional.of(ip("127.0.0.1")), false, notAPeer));
+    }
+    assertEquals("a stolen replica key is no use from elsewhere", Optional.of(NetworkAccess.Refusal.INTERNAL_NOT_A_PEER),
+        access.internal(Optional.of(ip("203.0.113.9")), false, peer));
+    assertEquals("admin calls stay loopback only, whatever the certificate",
+        Optional.of(NetworkAccess.Refusal.ADMIN_NOT_LOOPBACK), access.admin(Optional.of(ip("192.0.2.1")), false, peer));
+    assertEquals(Optional.empty(), access.admin(Optional.of(ip("127.0.0.1")), false, CertificateCaller.NONE));
   }
 }

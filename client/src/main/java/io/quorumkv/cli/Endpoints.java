@@ -1,5 +1,7 @@
 package io.quorumkv.cli;
 
+import io.quorumkv.client.ClientTls;
+import io.quorumkv.client.Credentials;
 import io.quorumkv.client.NodeAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,13 +24,26 @@ final class Endpoints {
   private static final Pattern PEER_HOST = Pattern.compile("PEER_(.+)_HOST");
 
   @Option(names = "--endpoints", split = ",", paramLabel = "HOST:PORT",
-      description = "Replicas to ask, in order: the next one is tried when one cannot be reached"
-          + " (environment: QUORUMKV_ENDPOINTS; default: the PEER_<NAME>_HOST/PORT variables).")
-  List<NodeAddress> endpoints;
+      description = "Replicas to ask, in order: the next one is tried when one cannot be reached; https://HOST:PORT"
+          + " for HTTPS (environment: QUORUMKV_ENDPOINTS; default: the PEER_<NAME>_HOST/PORT variables).")
+  List<String> endpoints;
 
   /** The flag of earlier releases: one endpoint. */
   @Option(names = "--node", paramLabel = "HOST:PORT", hidden = true)
-  NodeAddress node;
+  String node;
+
+  @Option(names = "--cacert", paramLabel = "FILE",
+      description = "PEM CA certificates that sign the replicas' certificates; HTTPS even for bare HOST:PORT"
+          + " endpoints (environment: QUORUMKV_CACERT; https:// endpoints without it: the JDK's trust store).")
+  String cacert;
+
+  @Option(names = "--cert", paramLabel = "FILE",
+      description = "A PEM client certificate to present, with --key (environment: QUORUMKV_CERT).")
+  String cert;
+
+  @Option(names = "--key", paramLabel = "FILE",
+      description = "The client certificate's PKCS#8 PEM key (environment: QUORUMKV_KEY).")
+  String key;
 
   @Option(names = "--token", paramLabel = "TOKEN",
       description = "A client token, sent as Authorization: Bearer (environment: QUORUMKV_TOKEN).")
@@ -45,25 +60,53 @@ final class Endpoints {
   }
 
   /**
-   * @throws UsageException when no endpoint is given anywhere, or the environment's are malformed
+   * The token and TLS to present: the options, else their environment variables; HTTPS when
+   * an endpoint says {@code https://} or a CA or client certificate is given.
+   *
+   * @throws UsageException for a file that cannot be used, or TLS options with http:// endpoints
    */
-  List<NodeAddress> resolve(Map<String, String> environment) {
-    List<NodeAddress> chosen = new ArrayList<>();
+  Credentials credentials(Map<String, String> environment) {
+    Map<String, String> files = new java.util.HashMap<>(environment);
+    java.util.Optional.ofNullable(cacert).ifPresent(file -> files.put("QUORUMKV_CACERT", file));
+    java.util.Optional.ofNullable(cert).ifPresent(file -> files.put("QUORUMKV_CERT", file));
+    java.util.Optional.ofNullable(key).ifPresent(file -> files.put("QUORUMKV_KEY", file));
+    try {
+      return Credentials.forEndpoints(texts(environment), token(environment), ClientTls.fromEnvironment(files));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  /** The endpoints as given (with their schemes): the options, else QUORUMKV_ENDPOINTS, else none. */
+  private List<String> texts(Map<String, String> environment) {
+    List<String> chosen = new ArrayList<>();
     if (endpoints != null) {
       chosen.addAll(endpoints);
     }
     if (node != null) {
       chosen.add(node);
     }
-    if (!chosen.isEmpty()) {
-      return List.copyOf(chosen);
-    }
-    String fromEnvironment = environment.getOrDefault("QUORUMKV_ENDPOINTS", "").trim();
-    try {
+    if (chosen.isEmpty()) {
+      String fromEnvironment = environment.getOrDefault("QUORUMKV_ENDPOINTS", "").trim();
       if (!fromEnvironment.isEmpty()) {
         for (String text : fromEnvironment.split(",")) {
-          chosen.add(NodeAddress.parse(text.trim()));
+          chosen.add(text.trim());
         }
+      }
+    }
+    return chosen;
+  }
+
+  /**
+   * @throws UsageException when no endpoint is given anywhere, or the ones given are malformed
+   */
+  List<NodeAddress> resolve(Map<String, String> environment) {
+    List<NodeAddress> chosen = new ArrayList<>();
+    try {
+      for (String text : texts(environment)) {
+        chosen.add(NodeAddress.parse(text));
+      }
+      if (!chosen.isEmpty()) {
         return List.copyOf(chosen);
       }
       Map<String, NodeAddress> peers = new TreeMap<>();

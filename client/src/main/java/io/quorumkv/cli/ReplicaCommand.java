@@ -20,7 +20,7 @@ abstract class ReplicaCommand {
   List<Survey.Reply> survey(List<String> paths) {
     try (ClientSession session = new ClientSession("quorumkv-client")) {
       return Survey.ask(session.system, endpoints.resolve(kv.environment), endpoints.timeout,
-          endpoints.token(kv.environment), paths);
+          endpoints.credentials(kv.environment), paths);
     }
   }
 }

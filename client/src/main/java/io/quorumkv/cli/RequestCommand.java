@@ -21,7 +21,7 @@ abstract class RequestCommand extends ReplicaCommand {
     List<NodeAddress> nodes = endpoints.resolve(kv.environment);
     try (ClientSession session = new ClientSession("quorumkv-client")) {
       FailoverClient client = new FailoverClient(session.system, nodes, endpoints.timeout,
-          endpoints.token(kv.environment));
+          endpoints.credentials(kv.environment));
       return request.apply(client).toCompletableFuture().join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof KvException known ? known : e;

@@ -36,9 +36,11 @@ final class SnapshotCommand extends ReplicaCommand implements Callable<Integer> 
     List<List<String>> rows = new ArrayList<>(List.of(List.of("ENDPOINT", "SNAPSHOT", "PATH", "SIZE")));
     List<Map<String, Object>> objects = new ArrayList<>();
     boolean allTaken = true;
+    io.quorumkv.client.Credentials credentials = endpoints.credentials(kv.environment);
     try (ClientSession session = new ClientSession("quorumkv-client")) {
       List<CompletableFuture<KvClient.JsonAnswer>> answers = nodes.stream()
-          .map(node -> new KvClient(session.system, node, endpoints.timeout, endpoints.token(kv.environment)).postJson(path, secret).toCompletableFuture())
+          .map(node -> new KvClient(session.system, node, endpoints.timeout, credentials).postJson(path, secret)
+              .toCompletableFuture())
           .toList();
       for (int i = 0; i < nodes.size(); i++) {
         String endpoint = nodes.get(i).toString();

@@ -24,11 +24,11 @@ final class Survey {
   private Survey() {}
 
   static List<Reply> ask(
-      ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, java.util.Optional<String> token,
+      ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, io.quorumkv.client.Credentials credentials,
       List<String> paths) {
     List<CompletableFuture<Reply>> replies = new ArrayList<>();
     for (NodeAddress endpoint : endpoints) {
-      KvClient client = new KvClient(system, endpoint, timeout, token);
+      KvClient client = new KvClient(system, endpoint, timeout, credentials);
       List<CompletableFuture<KvClient.JsonAnswer>> answers =
           paths.stream().map(path -> client.fetchJson(path).toCompletableFuture()).toList();
       replies.add(CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).handle((done, failure) -> {

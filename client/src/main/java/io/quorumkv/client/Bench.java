@@ -40,12 +40,12 @@ public final class Bench {
   public record Options(
       List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
       int valueBytes, int keys, KeyDistribution distribution, double rate, Consistency consistency,
-      boolean prefill, Duration warmup, long seed, Path json, Duration timeout, java.util.Optional<String> token) {
+      boolean prefill, Duration warmup, long seed, Path json, Duration timeout, Credentials credentials) {
 
     /** The same options, writing the results as JSON to {@code file}. */
     public Options withJson(Path file) {
       return new Options(nodes, concurrency, duration, ops, writePercent, valueBytes, keys, distribution, rate,
-          consistency, prefill, warmup, seed, file, timeout, token);
+          consistency, prefill, warmup, seed, file, timeout, credentials);
     }
   }
 
@@ -70,7 +70,7 @@ public final class Bench {
     this.options = options;
     this.out = out;
     for (NodeAddress node : options.nodes()) {
-      clients.add(new KvClient(system, node, options.timeout(), options.token()));
+      clients.add(new KvClient(system, node, options.timeout(), options.credentials()));
     }
     for (Operation operation : Operation.values()) {
       recorders.put(operation, new Recorder(3));
@@ -301,13 +301,19 @@ public final class Bench {
       "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
       "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
       "         [--rate OPS_PER_S] [--consistency quorum] [--prefill] [--warmup 2s] [--seed N] [--timeout 5s]",
-      "         [--json FILE] [--token TOKEN]",
+      "         [--json FILE] [--token TOKEN] [--cacert FILE] [--cert FILE --key FILE]",
       "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them;",
+      "  https:// nodes or --cacert: HTTPS (environment: QUORUMKV_TOKEN, QUORUMKV_CACERT, QUORUMKV_CERT, QUORUMKV_KEY);",
       "  --rate: an open loop at that total rate, latencies measured from when each request was due");
 
   /** Parses the bench options (the words after {@code bench}). */
   public static Options parse(List<String> args, Map<String, String> environment) {
     List<NodeAddress> nodes = new ArrayList<>();
+    List<String> nodeTexts = new ArrayList<>();
+    Map<String, String> tlsFiles = new java.util.HashMap<>();
+    for (String variable : List.of("QUORUMKV_CACERT", "QUORUMKV_CERT", "QUORUMKV_KEY")) {
+      tlsFiles.put(variable, environment.getOrDefault(variable, ""));
+    }
     int concurrency = 16;
     Duration duration = Duration.ofSeconds(10);
     long ops = 0;
@@ -337,6 +343,7 @@ public final class Bench {
         case "--nodes" -> {
           for (String node : text.split(",")) {
             nodes.add(NodeAddress.parse(node.trim()));
+            nodeTexts.add(node.trim());
           }
         }
         case "--concurrency" -> concurrency = positive(option, text, 4096);
@@ -351,6 +358,9 @@ public final class Bench {
         case "--json" -> json = Path.of(text);
         case "--timeout" -> timeout = Durations.parse(text);
         case "--token" -> token = text;
+        case "--cacert" -> tlsFiles.put("QUORUMKV_CACERT", text);
+        case "--cert" -> tlsFiles.put("QUORUMKV_CERT", text);
+        case "--key" -> tlsFiles.put("QUORUMKV_KEY", text);
         case "--distribution" -> distribution = text;
         case "--rate" -> rate = positive(option, text, 10_000_000);
         default -> throw new IllegalArgumentException("unknown bench option " + option);
@@ -363,7 +373,7 @@ public final class Bench {
     }
     return new Options(List.copyOf(nodes), concurrency, duration, ops, writePercent, valueBytes, keys,
         KeyDistribution.parse(distribution, keys), rate, consistency, prefill, warmup, seed, json, timeout,
-        token.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(token.trim()));
+        Credentials.forEndpoints(nodeTexts, java.util.Optional.of(token), ClientTls.fromEnvironment(tlsFiles)));
   }
 
   /** {@code read=90,write=10} (percentages adding up to 100); returns the write share. */

@@ -30,11 +30,11 @@ public final class FailoverClient {
   public record Answered<T>(NodeAddress endpoint, T value) {}
 
   public FailoverClient(
-      ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, java.util.Optional<String> token) {
+      ActorSystem<?> system, List<NodeAddress> endpoints, Duration timeout, Credentials credentials) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("no endpoints");
     }
-    this.clients = endpoints.stream().map(endpoint -> new KvClient(system, endpoint, timeout, token)).toList();
+    this.clients = endpoints.stream().map(endpoint -> new KvClient(system, endpoint, timeout, credentials)).toList();
   }
 
   /** A read (or any call that changes nothing), failing over after any failure but a refusal. */

@@ -34,6 +34,9 @@ public final class KvClient {
   private final Http http;
   private final Materializer materializer;
   private final Optional<akka.http.javadsl.model.headers.Authorization> authorization;
+  private final Optional<ClientTls> tls;
+  /** {@code http://host:port} or {@code https://host:port}. */
+  private final String base;
 
   /** A write that W replicas acknowledged, at {@code version}. */
   public record Written(String key, String version) {}
@@ -46,13 +49,17 @@ public final class KvClient {
   }
 
   public KvClient(ActorSystem<?> system, NodeAddress node, Duration timeout) {
-    this(system, node, timeout, Optional.empty());
+    this(system, node, timeout, Credentials.NONE);
   }
 
-  /** A client that sends {@code token} as {@code Authorization: Bearer} on every request (replicas with tokens). */
-  public KvClient(ActorSystem<?> system, NodeAddress node, Duration timeout, Optional<String> token) {
-    this.authorization = token.filter(text -> !text.isBlank())
-        .map(text -> akka.http.javadsl.model.headers.Authorization.oauth2(text.trim()));
+  /**
+   * A client that presents {@code credentials}: its token as {@code Authorization: Bearer} on
+   * every request (replicas with tokens), HTTPS with its TLS (replicas with TLS).
+   */
+  public KvClient(ActorSystem<?> system, NodeAddress node, Duration timeout, Credentials credentials) {
+    this.authorization = credentials.token().map(akka.http.javadsl.model.headers.Authorization::oauth2);
+    this.tls = credentials.tls();
+    this.base = credentials.scheme() + "://" + node;
     this.node = node;
     this.timeout = timeout;
     this.http = Http.get(system);
@@ -105,7 +112,7 @@ public final class KvClient {
    * cannot be reached in time or its body is not JSON.
    */
   public CompletionStage<JsonAnswer> fetchJson(String path) {
-    return json(HttpRequest.GET("http://" + node + path), path);
+    return json(HttpRequest.GET(base + path), path);
   }
 
   /** The header that carries the cluster secret, when the replicas have one, on admin calls. */
@@ -116,7 +123,7 @@ public final class KvClient {
    * as JSON; {@code clusterSecret} goes in {@link #SECRET_HEADER} when not empty.
    */
   public CompletionStage<JsonAnswer> postJson(String path, String clusterSecret) {
-    HttpRequest request = HttpRequest.POST("http://" + node + path);
+    HttpRequest request = HttpRequest.POST(base + path);
     if (clusterSecret != null && !clusterSecret.isEmpty()) {
       request = request.addHeader(akka.http.javadsl.model.HttpHeader.parse(SECRET_HEADER, clusterSecret));
     }
@@ -135,7 +142,7 @@ public final class KvClient {
 
   /** Completes normally when the replica answers its health check. */
   public CompletionStage<Void> health() {
-    return send(HttpRequest.GET("http://" + node + "/health")).thenApply(answer -> {
+    return send(HttpRequest.GET(base + "/health")).thenApply(answer -> {
       expectOk(answer);
       return null;
     });
@@ -144,7 +151,7 @@ public final class KvClient {
   private String uri(String key, Consistency consistency) {
     // A key is one path segment: encode everything, including '/', and spaces as %20.
     String segment = URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
-    return "http://" + node + "/kv/" + segment + "?consistency=" + consistency.label();
+    return base + "/kv/" + segment + "?consistency=" + consistency.label();
   }
 
   /** One answer read whole; only statuses are interpreted by the callers. */
@@ -152,7 +159,9 @@ public final class KvClient {
 
   private CompletionStage<Answer> send(HttpRequest unauthorized) {
     HttpRequest request = authorization.map(unauthorized::addHeader).orElse(unauthorized);
-    return http.singleRequest(request)
+    CompletionStage<HttpResponse> response = tls.isPresent()
+        ? http.singleRequest(request, tls.get().connectionContext()) : http.singleRequest(request);
+    return response
         .thenCompose(this::read)
         .toCompletableFuture()
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)

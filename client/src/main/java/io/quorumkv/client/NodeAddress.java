@@ -15,8 +15,15 @@ public record NodeAddress(String host, int port) {
     }
   }
 
-  /** Parses {@code host:port}. */
-  public static NodeAddress parse(String text) {
+  /**
+   * Parses {@code host:port}, or {@code http://host:port} / {@code https://host:port} (the
+   * scheme, see {@link #scheme}, is the caller's to honour).
+   */
+  public static NodeAddress parse(String given) {
+    String text = scheme(given).map(scheme -> given.substring(scheme.length() + 3)).orElse(given);
+    if (text.endsWith("/")) {
+      text = text.substring(0, text.length() - 1);
+    }
     int colon = text.lastIndexOf(':');
     if (colon <= 0 || colon == text.length() - 1) {
       throw new IllegalArgumentException("a node is given as host:port, not '" + text + "'");
@@ -26,6 +33,15 @@ public record NodeAddress(String host, int port) {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("a node is given as host:port, not '" + text + "'", e);
     }
+  }
+
+  /** {@code http} or {@code https} when {@code text} starts with that scheme; empty for a bare {@code host:port}. */
+  public static java.util.Optional<String> scheme(String text) {
+    String lower = text.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("https://")) {
+      return java.util.Optional.of("https");
+    }
+    return lower.startsWith("http://") ? java.util.Optional.of("http") : java.util.Optional.empty();
   }
 
   /**

@@ -63,10 +63,10 @@ public final class Scenario {
 
   private KvClient client(String name) {
     try {
-      // Replicas with client tokens need one: QUORUMKV_TOKEN, as for every kv command.
-      java.util.Optional<String> token = java.util.Optional.ofNullable(environment.get("QUORUMKV_TOKEN"))
-          .filter(text -> !text.isBlank());
-      return new KvClient(system, NodeAddress.fromEnvironment(environment, name), requestTimeout, token);
+      // Replicas with client tokens or TLS need them: QUORUMKV_TOKEN, QUORUMKV_CACERT (and
+      // QUORUMKV_CERT/QUORUMKV_KEY), as for every kv command.
+      return new KvClient(system, NodeAddress.fromEnvironment(environment, name), requestTimeout,
+          Credentials.fromEnvironment(environment));
     } catch (IllegalArgumentException e) {
       throw new ScenarioFailed(e.getMessage());
     }

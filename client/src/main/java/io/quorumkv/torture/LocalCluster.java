@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -27,6 +28,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path logDir;
   private final List<String> jvmOptions;
   private final Map<Integer, Map<String, String>> overrides;
+  private final Optional<ClusterTls> tls;
 
   /** A cluster on three free ports. */
   public LocalCluster(Path replicaJar, Path logDir, List<String> jvmOptions, Map<Integer, Map<String, String>> overrides)
@@ -44,6 +46,14 @@ public final class LocalCluster implements AutoCloseable {
   public LocalCluster(
       Path replicaJar, Path logDir, List<String> jvmOptions, Map<Integer, Map<String, String>> overrides, int[] ports)
       throws IOException, InterruptedException {
+    this(replicaJar, logDir, jvmOptions, overrides, ports, Optional.empty());
+  }
+
+  /** As above; with {@code tls}, every replica runs with its certificates from there, and is checked over HTTPS. */
+  public LocalCluster(
+      Path replicaJar, Path logDir, List<String> jvmOptions, Map<Integer, Map<String, String>> overrides, int[] ports,
+      Optional<ClusterTls> tls) throws IOException, InterruptedException {
+    this.tls = tls;
     this.replicaJar = replicaJar;
     this.logDir = logDir;
     this.jvmOptions = jvmOptions;
@@ -89,7 +99,7 @@ public final class LocalCluster implements AutoCloseable {
     Map<String, String> environment = new HashMap<>(peerEnvironment(index));
     environment.putAll(overrides.getOrDefault(index, Map.of()));
     environment.putAll(extra);
-    return ReplicaProcess.start(replicaJar, "peer" + index, ports[index], environment, jvmOptions, logDir);
+    return ReplicaProcess.start(replicaJar, "peer" + index, ports[index], environment, jvmOptions, logDir, tls);
   }
 
   /** Starts replica {@code index} again, on its port and data directory, and waits until it is ready. */

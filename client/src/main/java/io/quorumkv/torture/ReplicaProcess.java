@@ -21,19 +21,30 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ReplicaProcess implements AutoCloseable {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient PLAIN = ClusterTls.httpClient(java.util.Optional.empty(), Duration.ofSeconds(2));
   private static final java.util.Random RANDOM = new java.util.Random();
 
   private final String name;
   private final int port;
   private final Path log;
   private final Process process;
+  private final HttpClient http;
+  private final String scheme;
 
-  private ReplicaProcess(String name, int port, Path log, Process process) {
+  private ReplicaProcess(String name, int port, Path log, Process process, java.util.Optional<ClusterTls> tls) {
     this.name = name;
     this.port = port;
     this.log = log;
     this.process = process;
+    this.http = tls.isPresent() ? ClusterTls.httpClient(tls, Duration.ofSeconds(2)) : PLAIN;
+    this.scheme = ClusterTls.scheme(tls);
+  }
+
+  /** As {@link #start(Path, String, int, Map, List, Path, java.util.Optional)}, over plain HTTP. */
+  public static ReplicaProcess start(
+      Path replicaJar, String name, int port, Map<String, String> environment, List<String> jvmOptions, Path logDir)
+      throws IOException {
+    return start(replicaJar, name, port, environment, jvmOptions, logDir, java.util.Optional.empty());
   }
 
   /**
@@ -42,10 +53,11 @@ public final class ReplicaProcess implements AutoCloseable {
    *
    * @param environment PEER_* entries and any other variable (they override the defaults)
    * @param jvmOptions extra -D settings
+   * @param tls present: the replica gets its certificates (TLS_* variables), and health checks use HTTPS
    */
   public static ReplicaProcess start(
-      Path replicaJar, String name, int port, Map<String, String> environment, List<String> jvmOptions, Path logDir)
-      throws IOException {
+      Path replicaJar, String name, int port, Map<String, String> environment, List<String> jvmOptions, Path logDir,
+      java.util.Optional<ClusterTls> tls) throws IOException {
     List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC"));
     command.addAll(jvmOptions);
     command.addAll(List.of("-jar", replicaJar.toString()));
@@ -56,11 +68,12 @@ public final class ReplicaProcess implements AutoCloseable {
     variables.put("NODE_ID", name);
     variables.put("LISTEN_HOST", "127.0.0.1");
     variables.put("DATA_DIR", logDir.resolve(name + "-data").toString());
+    tls.ifPresent(files -> variables.putAll(files.replicaEnvironment(name)));
     variables.putAll(environment);
     Files.createDirectories(logDir);
     Path log = logDir.resolve(name + ".log");
     builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    return new ReplicaProcess(name, port, log, builder.start());
+    return new ReplicaProcess(name, port, log, builder.start(), tls);
   }
 
   public static String javaBinary() {
@@ -116,6 +129,12 @@ public final class ReplicaProcess implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
+  /** {@code GET path} on this replica (HTTPS when it runs with TLS), waiting at most a second. */
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create(scheme + "://" + address() + path))
+        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   public long pid() {
     return process.pid();
   }
@@ -140,9 +159,7 @@ public final class ReplicaProcess implements AutoCloseable {
       return false;
     }
     try {
-      HttpResponse<String> response = HTTP.send(
-          HttpRequest.newBuilder(URI.create("http://" + address() + "/health")).timeout(Duration.ofSeconds(1)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = get("/health");
       return response.statusCode() == 200 && response.body().contains("\"incarnation\":\"ready\",\"clock\":\"ok\"");
     } catch (IOException e) {
       return false;
@@ -164,9 +181,7 @@ public final class ReplicaProcess implements AutoCloseable {
         throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log);
       }
       try {
-        HttpResponse<String> response = HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://" + address() + "/health")).timeout(Duration.ofSeconds(1)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = get("/health");
         if (response.statusCode() == 200 && response.body().contains(expected)) {
           return;
         }

@@ -43,6 +43,7 @@ public final class Torture {
       "  --consistency quorum   quorum or one (final reads are always quorum)",
       "  --seed N               random seed (default: from the clock; printed)",
       "  --history FILE         where the history goes (default: torture-history.jsonl)",
+      "  --tls-dir DIR          run the cluster over TLS with the certificates in DIR (bin/make-test-certs.sh)",
       "  --work-dir DIR         replica data and logs (default: a new temporary directory, deleted when linearizable)",
       "  --deliberate-bugs LIST TEST ONLY: replicas break one rule on purpose (no-read-write-back, one-round-writes,",
       "                         unsynced-reads, timer-purge), to show the checker catches it");
@@ -81,7 +82,8 @@ public final class Torture {
   /** The parsed command line. */
   record Options(
       Optional<Path> check, Path replicaJar, Duration duration, Set<Fault> faults, int clients, int keys,
-      String consistency, long seed, Path history, Optional<Path> workDir, String deliberateBugs) {}
+      String consistency, long seed, Path history, Optional<Path> workDir, String deliberateBugs,
+      Optional<ClusterTls> tls) {}
 
   private final Options options;
   private final PrintStream out;
@@ -133,6 +135,7 @@ public final class Torture {
     Path history = Path.of("torture-history.jsonl");
     Optional<Path> workDir = Optional.empty();
     String bugs = "";
+    Optional<ClusterTls> tls = Optional.empty();
     for (int i = 0; i < args.size(); i++) {
       String option = args.get(i);
       if (i + 1 >= args.size()) {
@@ -151,11 +154,12 @@ public final class Torture {
         case "--history" -> history = Path.of(value);
         case "--work-dir" -> workDir = Optional.of(Path.of(value));
         case "--deliberate-bugs" -> bugs = value;
+        case "--tls-dir" -> tls = Optional.of(new ClusterTls(Path.of(value)));
         default -> throw new IllegalArgumentException("unknown option " + option);
       }
     }
     return new Options(check, replicaJar.orElseGet(Torture::defaultReplicaJar), duration, faults, clients, keys,
-        consistency, seed, history, workDir, bugs);
+        consistency, seed, history, workDir, bugs, tls);
   }
 
   private static int positive(String option, String value) {
@@ -199,10 +203,11 @@ public final class Torture {
       throw new IllegalArgumentException("no replica jar at " + options.replicaJar() + " (pass --replica-jar)");
     }
     Path workDir = options.workDir().orElse(Files.createTempDirectory("quorumkv-torture-"));
-    out.printf("torture: %s, faults %s, %d clients on %d keys, consistency %s, seed %d%n",
+    out.printf("torture: %s, faults %s, %d clients on %d keys, consistency %s, seed %d%s%n",
         format(options.duration()), options.faults().isEmpty() ? "none"
             : options.faults().stream().map(Fault::label).collect(Collectors.joining(",")),
-        options.clients(), options.keys(), options.consistency(), options.seed());
+        options.clients(), options.keys(), options.consistency(), options.seed(),
+        options.tls().map(tls -> ", over TLS").orElse(""));
     Map<String, String> environment = new HashMap<>(REPLICA_ENVIRONMENT);
     if (!options.deliberateBugs().isBlank()) {
       environment.put("DELIBERATE_BUGS", options.deliberateBugs());
@@ -214,13 +219,14 @@ public final class Torture {
     Map<String, Long> dropped;
     boolean finalReadsDone;
     long versionAheadMillis;
-    try (TortureCluster cluster = new TortureCluster(options.replicaJar(), workDir, environment, REPLICA_JVM_OPTIONS)) {
+    try (TortureCluster cluster = new TortureCluster(options.replicaJar(), workDir, environment, REPLICA_JVM_OPTIONS,
+        options.tls())) {
       Thread stopOnExit = new Thread(() -> closeQuietly(cluster));
       Runtime.getRuntime().addShutdownHook(stopOnExit);
       out.println("torture: cluster up: " + cluster.describe());
       startNanos = System.nanoTime();
       Workload workload = new Workload(new Workload.Settings(options.clients(), options.keys(), options.consistency(),
-          CLIENT_TIMEOUT, options.seed()), cluster::address, startNanos);
+          CLIENT_TIMEOUT, options.seed()), cluster::address, startNanos, options.tls());
       Nemesis nemesis = new Nemesis(cluster, options.faults(), new Nemesis.Timing(
           TOMBSTONE_GRACE.plus(Workload.PHASE), CLOCK_SKEW, MAX_CLOCK_OFFSET.multipliedBy(15)), options.seed(),
           event -> out.printf("[%5.1fs] nemesis: %s%n", elapsedSeconds(), event));

@@ -3,9 +3,6 @@ package io.quorumkv.torture;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +22,6 @@ import java.util.function.Consumer;
 public final class TortureCluster implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   private final FaultProxy[][] proxies = new FaultProxy[3][3];
   private final LocalCluster cluster;
@@ -35,8 +31,9 @@ public final class TortureCluster implements AutoCloseable {
   private final Map<Long, Map<String, Long>> countersByProcess = new HashMap<>();
 
   /** Starts the proxies, then the replicas behind them, and waits until all three are ready. */
-  public TortureCluster(Path replicaJar, Path workDir, Map<String, String> environment, List<String> jvmOptions)
-      throws IOException, InterruptedException {
+  public TortureCluster(
+      Path replicaJar, Path workDir, Map<String, String> environment, List<String> jvmOptions,
+      java.util.Optional<ClusterTls> tls) throws IOException, InterruptedException {
     int[] ports = {ReplicaProcess.freePort(), ReplicaProcess.freePort(), ReplicaProcess.freePort()};
     Map<Integer, Map<String, String>> overrides = new HashMap<>();
     try {
@@ -52,7 +49,7 @@ public final class TortureCluster implements AutoCloseable {
         }
         overrides.put(from, replicaEnvironment);
       }
-      cluster = new LocalCluster(replicaJar, workDir, jvmOptions, overrides, ports);
+      cluster = new LocalCluster(replicaJar, workDir, jvmOptions, overrides, ports, tls);
     } catch (IOException | InterruptedException | RuntimeException e) {
       closeProxies();
       throw e;
@@ -184,8 +181,7 @@ public final class TortureCluster implements AutoCloseable {
         continue;
       }
       try {
-        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + replica.address()
-            + "/cluster")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> answer = replica.get("/cluster");
         if (answer.statusCode() == 200) {
           synchronized (countersByProcess) {
             countersByProcess.put(replica.pid(), repairCounters(JSON.readTree(answer.body())));

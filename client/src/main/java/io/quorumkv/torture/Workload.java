@@ -52,6 +52,7 @@ public final class Workload {
   private final IntFunction<String> addressOfReplica;
   private final long startNanos;
   private final HttpClient http;
+  private final String scheme;
   private final List<Operation> history = Collections.synchronizedList(new ArrayList<>());
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final List<Thread> threads = new ArrayList<>();
@@ -61,15 +62,15 @@ public final class Workload {
    * @param addressOfReplica host:port of replica 0..2, asked anew for every request (a
    *     restarted replica keeps its port)
    * @param startNanos the run's time origin ({@link System#nanoTime()})
+   * @param tls present: HTTPS with the cluster's client certificate
    */
-  public Workload(Settings settings, IntFunction<String> addressOfReplica, long startNanos) {
+  public Workload(
+      Settings settings, IntFunction<String> addressOfReplica, long startNanos, java.util.Optional<ClusterTls> tls) {
     this.settings = settings;
     this.addressOfReplica = addressOfReplica;
     this.startNanos = startNanos;
-    this.http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(settings.requestTimeout())
-        .build();
+    this.http = ClusterTls.httpClient(tls, settings.requestTimeout());
+    this.scheme = ClusterTls.scheme(tls);
   }
 
   public void start() {
@@ -288,7 +289,7 @@ public final class Workload {
   }
 
   private HttpRequest.Builder request(String address, String key, String consistency) {
-    return HttpRequest.newBuilder(URI.create("http://" + address + "/kv/" + key + "?consistency=" + consistency))
+    return HttpRequest.newBuilder(URI.create(scheme + "://" + address + "/kv/" + key + "?consistency=" + consistency))
         .timeout(settings.requestTimeout());
   }
 
