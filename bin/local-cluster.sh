@@ -3,16 +3,23 @@
 # on 127.0.0.1, ports BASE_PORT..BASE_PORT+2, default 7000..7002), runs the client scenario
 # (PUT k1=alpha via peer0, PUT k2=beta via peer1, GET both via peer2) and prints result.txt.
 #
-# Usage: bin/local-cluster.sh [--keep]
+# Usage: bin/local-cluster.sh [--keep] [--tls]
 #   --keep   leave the replicas running afterwards (for curl); stop them with the printed kill.
+#   --tls    HTTPS with mutual TLS between the replicas: a throwaway CA and certificates are made in
+#            run/certs (bin/make-test-certs.sh) and the scenario runs over HTTPS.
 # Logs, data directories and result.txt go to run/ (the data is wiped at each run). Every replica this script starts is stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 KEEP=0
-if [ "${1:-}" = "--keep" ]; then KEEP=1; elif [ -n "${1:-}" ]; then
-  echo "usage: bin/local-cluster.sh [--keep]" >&2; exit 2
-fi
+TLS=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) KEEP=1 ;;
+    --tls) TLS=1 ;;
+    *) echo "usage: bin/local-cluster.sh [--keep] [--tls]" >&2; exit 2 ;;
+  esac
+done
 BASE_PORT=${BASE_PORT:-7000}
 REPLICA_JAR=target/quorumkv-replica.jar
 CLIENT_JAR=client/target/quorumkv-client.jar
@@ -39,6 +46,14 @@ rm -rf "$RUN_DIR"/peer*-data # each run starts a fresh cluster
 for i in 0 1 2; do
   export "PEER_PEER${i}_HOST=127.0.0.1" "PEER_PEER${i}_PORT=$((BASE_PORT + i))"
 done
+SCHEME=http
+if [ $TLS = 1 ]; then
+  rm -rf "$RUN_DIR/certs"
+  bin/make-test-certs.sh "$RUN_DIR/certs" 127.0.0.1 localhost
+  CERTS=$(cd "$RUN_DIR/certs" && pwd)
+  export QUORUMKV_CACERT="$CERTS/ca.pem" # the scenario speaks HTTPS, trusting this CA
+  SCHEME=https
+fi
 
 PIDS=()
 stop_replicas() {
@@ -53,12 +68,15 @@ stop_replicas() {
 if [ $KEEP = 0 ]; then trap stop_replicas EXIT; fi
 
 for i in 0 1 2; do
+  if [ $TLS = 1 ]; then
+    export TLS_CERT_FILE="$CERTS/peer$i.pem" TLS_KEY_FILE="$CERTS/peer$i-key.pem" TLS_CA_FILE="$CERTS/ca.pem"
+  fi
   # Each replica gets all three PEER_* pairs; it skips the one named like its NODE_ID.
   PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$RUN_DIR/peer$i-data" \
     java -Xmx512m -jar "$REPLICA_JAR" > "$RUN_DIR/peer$i.log" 2>&1 &
   PIDS+=($!)
 done
-echo "started peer0..peer2 on 127.0.0.1:$BASE_PORT..$((BASE_PORT + 2)) (pids ${PIDS[*]}, logs in $RUN_DIR/)"
+echo "started peer0..peer2 on $SCHEME://127.0.0.1:$BASE_PORT..$((BASE_PORT + 2)) (pids ${PIDS[*]}, logs in $RUN_DIR/)"
 
 # The client waits (bounded) for the replicas to come up.
 (cd "$RUN_DIR" && java -jar "../$CLIENT_JAR")
@@ -66,4 +84,7 @@ echo "--- $RUN_DIR/result.txt"
 cat "$RUN_DIR/result.txt"
 if [ $KEEP = 1 ]; then
   echo "--- replicas still running; stop them with: kill ${PIDS[*]}"
+  if [ $TLS = 1 ]; then
+    echo "--- e.g. curl --cacert $RUN_DIR/certs/ca.pem https://127.0.0.1:$BASE_PORT/kv/k1"
+  fi
 fi

@@ -23,17 +23,32 @@ public class QuickStartIT {
 
   @Test
   public void localClusterScriptPrintsTheExactResultAndStopsItsReplicas() throws Exception {
+    runQuickStart("script.log");
+  }
+
+  /** The same over HTTPS with mutual TLS between the replicas, certificates made by the script. */
+  @Test
+  public void localClusterScriptRunsOverTls() throws Exception {
+    String output = runQuickStart("script-tls.log", "--tls");
+    assertTrue(output, output.contains("on https://127.0.0.1:"));
+  }
+
+  private static String runQuickStart(String logName, String... options) throws Exception {
     int basePort = threeFreePorts();
-    Path log = Files.createDirectories(Path.of("target", "cluster-it", "quick-start")).resolve("script.log");
-    ProcessBuilder builder = new ProcessBuilder("bash", "bin/local-cluster.sh")
+    Path log = Files.createDirectories(Path.of("target", "cluster-it", "quick-start")).resolve(logName);
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("bash", "bin/local-cluster.sh"));
+    command.addAll(java.util.List.of(options));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     builder.environment().put("BASE_PORT", Integer.toString(basePort));
-    builder.environment().keySet().removeIf(key -> key.startsWith("PEER_"));
+    builder.environment().keySet().removeIf(key -> key.startsWith("PEER_") || key.startsWith("QUORUMKV_")
+        || key.startsWith("TLS_"));
     Process script = builder.start();
+    String output;
     try {
       assertTrue("the script finished in time", script.waitFor(180, TimeUnit.SECONDS));
-      String output = Files.readString(log, StandardCharsets.UTF_8);
+      output = Files.readString(log, StandardCharsets.UTF_8);
       assertEquals(output, 0, script.exitValue());
       assertTrue(output, output.endsWith("--- run/result.txt\nk1=alpha\nk2=beta\n"));
       assertEquals("k1=alpha\nk2=beta\n", Files.readString(Path.of("run", "result.txt"), StandardCharsets.UTF_8));
@@ -44,6 +59,7 @@ public class QuickStartIT {
     for (int port = basePort; port < basePort + 3; port++) {
       assertTrue("port " + port + " is free again", isFree(port));
     }
+    return output;
   }
 
   private static int threeFreePorts() throws IOException {

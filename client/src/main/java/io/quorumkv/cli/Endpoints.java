@@ -1,6 +1,5 @@
 package io.quorumkv.cli;
 
-import io.quorumkv.client.ClientTls;
 import io.quorumkv.client.Credentials;
 import io.quorumkv.client.NodeAddress;
 import java.time.Duration;
@@ -71,7 +70,7 @@ final class Endpoints {
     java.util.Optional.ofNullable(cert).ifPresent(file -> files.put("QUORUMKV_CERT", file));
     java.util.Optional.ofNullable(key).ifPresent(file -> files.put("QUORUMKV_KEY", file));
     try {
-      return Credentials.forEndpoints(texts(environment), token(environment), ClientTls.fromEnvironment(files));
+      return Credentials.forEndpoints(texts(environment), token(environment), files);
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }

@@ -311,7 +311,7 @@ public final class Bench {
     List<NodeAddress> nodes = new ArrayList<>();
     List<String> nodeTexts = new ArrayList<>();
     Map<String, String> tlsFiles = new java.util.HashMap<>();
-    for (String variable : List.of("QUORUMKV_CACERT", "QUORUMKV_CERT", "QUORUMKV_KEY")) {
+    for (String variable : ClientTls.VARIABLES) {
       tlsFiles.put(variable, environment.getOrDefault(variable, ""));
     }
     int concurrency = 16;
@@ -373,7 +373,7 @@ public final class Bench {
     }
     return new Options(List.copyOf(nodes), concurrency, duration, ops, writePercent, valueBytes, keys,
         KeyDistribution.parse(distribution, keys), rate, consistency, prefill, warmup, seed, json, timeout,
-        Credentials.forEndpoints(nodeTexts, java.util.Optional.of(token), ClientTls.fromEnvironment(tlsFiles)));
+        Credentials.forEndpoints(nodeTexts, java.util.Optional.of(token), tlsFiles));
   }
 
   /** {@code read=90,write=10} (percentages adding up to 100); returns the write share. */

@@ -19,6 +19,9 @@ import javax.net.ssl.SSLContext;
  */
 public final class ClientTls {
 
+  /** The environment variables that configure it (the options of {@code kv} set the same). */
+  public static final List<String> VARIABLES = List.of("QUORUMKV_CACERT", "QUORUMKV_CERT", "QUORUMKV_KEY");
+
   private final SSLContext context;
   private final HttpsConnectionContext https;
 

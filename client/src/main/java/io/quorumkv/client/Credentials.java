@@ -30,18 +30,23 @@ public record Credentials(Optional<String> token, Optional<ClientTls> tls) {
    * options given for a plain endpoint are a mistake better reported than ignored; bare
    * {@code host:port} endpoints follow the TLS options.
    *
-   * @throws IllegalArgumentException for mixed schemes, or TLS options with {@code http://}
+   * @param tlsFiles {@code QUORUMKV_CACERT}, {@code QUORUMKV_CERT}, {@code QUORUMKV_KEY} (as from
+   *     the options), read once the schemes are known to allow them
+   * @throws IllegalArgumentException for mixed schemes, TLS options with {@code http://}, or a
+   *     file that cannot be used
    */
-  public static Credentials forEndpoints(List<String> endpoints, Optional<String> token, Optional<ClientTls> tls) {
+  public static Credentials forEndpoints(List<String> endpoints, Optional<String> token, Map<String, String> tlsFiles) {
+    boolean tlsGiven = ClientTls.VARIABLES.stream().anyMatch(name -> !tlsFiles.getOrDefault(name, "").isBlank());
     Set<String> schemes = endpoints.stream().map(NodeAddress::scheme).flatMap(Optional::stream)
         .collect(Collectors.toSet());
     if (schemes.size() > 1) {
       throw new IllegalArgumentException("endpoints mix http:// and https://: a cluster speaks one or the other");
     }
-    if (schemes.contains("http") && tls.isPresent()) {
+    if (schemes.contains("http") && tlsGiven) {
       throw new IllegalArgumentException("TLS options (--cacert, --cert, --key or QUORUMKV_CACERT, QUORUMKV_CERT,"
           + " QUORUMKV_KEY) given for http:// endpoints");
     }
+    Optional<ClientTls> tls = ClientTls.fromEnvironment(tlsFiles);
     if (schemes.contains("https") && tls.isEmpty()) {
       tls = Optional.of(ClientTls.load(Optional.empty(), Optional.empty(), Optional.empty()));
     }

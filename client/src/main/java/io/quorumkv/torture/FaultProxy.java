@@ -32,7 +32,9 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  * It understands just enough HTTP/1.1 to see each request's target and length (replicas send
  * strict bodies with Content-Length), and passes a WebSocket upgrade's frames through as they
- * come ({@link #tunnel}); answers are copied back untouched. Threads are daemons;
+ * come ({@link #tunnel}); answers are copied back untouched. An <em>opaque</em> proxy (for
+ * replicas speaking TLS, whose requests it cannot read) tunnels every connection that way from
+ * its first byte, so {@link #dropCauses} has no effect there. Threads are daemons;
  * {@link #close()} stops everything.
  */
 public final class FaultProxy implements AutoCloseable {
@@ -52,9 +54,16 @@ public final class FaultProxy implements AutoCloseable {
   private volatile Set<String> droppedCauses = Set.of();
   private volatile double lossProbability;
   private volatile boolean closed;
+  private final boolean opaque;
 
   /** A proxy that forwards nowhere until {@link #forwardTo}; its own port is taken at once. */
   public FaultProxy() throws IOException {
+    this(false);
+  }
+
+  /** @param opaque pass bytes without reading requests (TLS): faults apply to each piece read */
+  public FaultProxy(boolean opaque) throws IOException {
+    this.opaque = opaque;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::acceptLoop, "proxy-" + port());
     acceptor.setDaemon(true);
@@ -186,6 +195,10 @@ public final class FaultProxy implements AutoCloseable {
   /** Passes requests one by one, applying the current faults to each. */
   private void pumpRequests(Socket from, Socket to) throws IOException, InterruptedException {
     try (InputStream in = new BufferedInputStream(from.getInputStream()); OutputStream out = to.getOutputStream()) {
+      if (opaque) {
+        tunnel(in, out, from);
+        return;
+      }
       while (true) {
         byte[] head = readHead(in);
         if (head == null) {

@@ -43,7 +43,8 @@ public final class Torture {
       "  --consistency quorum   quorum or one (final reads are always quorum)",
       "  --seed N               random seed (default: from the clock; printed)",
       "  --history FILE         where the history goes (default: torture-history.jsonl)",
-      "  --tls-dir DIR          run the cluster over TLS with the certificates in DIR (bin/make-test-certs.sh)",
+      "  --tls-dir DIR          run the cluster over TLS with the certificates in DIR (bin/make-test-certs.sh);",
+      "                         all faults but drop-repairs (the proxies cannot read requests inside TLS)",
       "  --work-dir DIR         replica data and logs (default: a new temporary directory, deleted when linearizable)",
       "  --deliberate-bugs LIST TEST ONLY: replicas break one rule on purpose (no-read-write-back, one-round-writes,",
       "                         unsynced-reads, timer-purge), to show the checker catches it");
@@ -157,6 +158,15 @@ public final class Torture {
         case "--tls-dir" -> tls = Optional.of(new ClusterTls(Path.of(value)));
         default -> throw new IllegalArgumentException("unknown option " + option);
       }
+    }
+    if (tls.isPresent() && faults.contains(Fault.DROP_REPAIRS)) {
+      // The proxies cannot read requests inside TLS, so they cannot pick repairs out.
+      if (!faults.equals(Fault.parseList("all"))) {
+        throw new IllegalArgumentException("drop-repairs needs to read requests, which TLS hides: leave it out of"
+            + " --faults with --tls-dir");
+      }
+      faults = new java.util.TreeSet<>(faults);
+      faults.remove(Fault.DROP_REPAIRS);
     }
     return new Options(check, replicaJar.orElseGet(Torture::defaultReplicaJar), duration, faults, clients, keys,
         consistency, seed, history, workDir, bugs, tls);

@@ -41,7 +41,7 @@ public final class TortureCluster implements AutoCloseable {
         Map<String, String> replicaEnvironment = new HashMap<>(environment);
         for (int to = 0; to < 3; to++) {
           if (to != from) {
-            proxies[from][to] = new FaultProxy();
+            proxies[from][to] = new FaultProxy(tls.isPresent()); // TLS: bytes it cannot read
             proxies[from][to].forwardTo(ports[to]);
             replicaEnvironment.put("PEER_PEER" + to + "_HOST", "127.0.0.1");
             replicaEnvironment.put("PEER_PEER" + to + "_PORT", Integer.toString(proxies[from][to].port()));

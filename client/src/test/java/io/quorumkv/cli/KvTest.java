@@ -111,6 +111,25 @@ public class KvTest {
   }
 
   @Test
+  public void tlsOptionsThatCannotWorkExit2WithTheReason() throws Exception {
+    String endpoint = stub().endpoint();
+    Map<String, String[]> cases = Map.of(
+        "given for http:// endpoints", new String[] {"get", "k", "--endpoints", "http://" + endpoint, "--cacert", "ca.pem"},
+        "mix http:// and https://", new String[] {"get", "k", "--endpoints", "http://" + endpoint + ",https://" + endpoint},
+        "/nonexistent/ca.pem", new String[] {"get", "k", "--endpoints", endpoint, "--cacert", "/nonexistent/ca.pem"},
+        "go together", new String[] {"status", "--endpoints", endpoint, "--cert", "client.pem"});
+    cases.forEach((reason, args) -> {
+      assertEquals(String.join(" ", args), ExitStatus.USAGE, run(args));
+      assertTrue(String.join(" ", args) + ": " + stderr(), stderr().contains(reason));
+    });
+    assertEquals(ExitStatus.USAGE, run(Map.of("QUORUMKV_CACERT", "/nonexistent/env-ca.pem"), Path.of("."),
+        "get", "k", "--endpoints", endpoint));
+    assertTrue(stderr(), stderr().contains("/nonexistent/env-ca.pem"));
+    // An explicit http:// scheme is plain HTTP, as a bare endpoint is.
+    assertEquals(ExitStatus.NOT_FOUND, run("get", "k", "--endpoints", "http://" + endpoint));
+  }
+
+  @Test
   public void withoutEndpointsAnywhereACommandExits2NamingWhereTheyComeFrom() {
     assertEquals(ExitStatus.USAGE, run("get", "k"));
     assertTrue(stderr(), stderr().contains("--endpoints") && stderr().contains("QUORUMKV_ENDPOINTS"));
