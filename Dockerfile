@@ -11,7 +11,9 @@ COPY . .
 RUN mvn -B -q package -DskipTests
 
 FROM eclipse-temurin:17-jre
-RUN groupadd --system --gid 10001 quorumkv \
+# curl: the healthcheck of a replica with TLS (entrypoint.sh probe).
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 quorumkv \
  && useradd --system --uid 10001 --gid quorumkv --home-dir /var/lib/quorumkv --no-create-home quorumkv \
  && mkdir -p /var/lib/quorumkv /opt/quorumkv \
  && chown quorumkv:quorumkv /var/lib/quorumkv

@@ -18,10 +18,12 @@
 # Stops every process it started by PID. Installs wrk from the Debian archive if missing.
 #
 # AB_ROWS="wrk put 64,bench read 64" measures only those rows (e.g. more rounds of a doubtful one).
+# AB_TLS=1 runs AFTER's cluster over TLS (mutual TLS between its replicas, certificates from
+# bin/make-test-certs.sh; wrk and kv bench over HTTPS): with BEFORE_DIR = AFTER_DIR, the cost of TLS.
 #
 # Usage: bench/ab.sh BEFORE_DIR AFTER_DIR [DURATION] [ROUNDS]     e.g. bench/ab.sh ../old . 10s 3
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n "2,22p" "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n "2,24p" "$0" >&2; exit 2; }
 BEFORE=$(cd "$1" && pwd); AFTER=$(cd "$2" && pwd)
 DURATION=${3:-10s}; ROUNDS=${4:-3}
 cd "$(dirname "$0")/.."
@@ -39,24 +41,37 @@ for dir in "$BEFORE" "$AFTER"; do
 done
 trap 'stop_cluster; rm -rf "$WORK"' EXIT
 
-declare -A DIR PORT PIDS_OF RESULTS
+declare -A DIR PORT PIDS_OF RESULTS TLS_OF SCHEME
 DIR[before]=$BEFORE; DIR[after]=$AFTER
 PORT[before]=$BASE_PORT; PORT[after]=$((BASE_PORT + 10))
+TLS_OF[before]=""; TLS_OF[after]=""
+if [ "${AB_TLS:-0}" = 1 ]; then
+  bin/make-test-certs.sh "$WORK/certs" 127.0.0.1 > /dev/null
+  TLS_OF[after]=$WORK/certs
+fi
+for build in before after; do SCHEME[$build]=$([ -n "${TLS_OF[$build]}" ] && echo https || echo http); done
+
+tls_options() { # BUILD: kv bench's TLS options for that build's cluster
+  [ -n "${TLS_OF[$1]}" ] && echo "--cacert ${TLS_OF[$1]}/ca.pem"
+  return 0
+}
 
 for build in before after; do
   use_ports "${PORT[$build]}"
   REPLICA_JAR=${DIR[$build]}/target/quorumkv-replica.jar
+  TLS_DIR=${TLS_OF[$build]}
   started=${#PIDS[@]}
   start_cluster always "$WORK/$build" "$WORK/$build"
   PIDS_OF[$build]="${PIDS[*]:$started}"
   wait_ready
+  # shellcheck disable=SC2046 # the options are words
   java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --prefill --ops 1 --mix write=100 \
-    --concurrency 16 > "$WORK/prefill-$build.out"
+    --concurrency 16 $(tls_options "$build") > "$WORK/prefill-$build.out"
   echo "$build ($(git -C "${DIR[$build]}" log -1 --format=%h 2>/dev/null || echo '?')): $(grep prefilled "$WORK/prefill-$build.out")" >&2
 done
 for build in before after; do
   for op in put get; do
-    wrk -t1 -c64 -d"${WARMUP:-20s}" -s "bench/wrk/$op.lua" "http://127.0.0.1:${PORT[$build]}" > /dev/null
+    wrk -t1 -c64 -d"${WARMUP:-20s}" -s "bench/wrk/$op.lua" "${SCHEME[$build]}://127.0.0.1:${PORT[$build]}" > /dev/null
   done
 done
 
@@ -72,7 +87,7 @@ cpu_ticks() { # PIDS: their user + system CPU time so far, in clock ticks
 measure_wrk() { # BUILD OP CONNECTIONS -> "req/s p99_ms cpu_ms_per_request"
   local build=$1 op=$2 c=$3 before_ticks out after_ticks requests
   before_ticks=$(cpu_ticks "${PIDS_OF[$build]}")
-  out=$(wrk -t1 -c"$c" -d"$DURATION" --latency -s "bench/wrk/$op.lua" "http://127.0.0.1:${PORT[$build]}")
+  out=$(wrk -t1 -c"$c" -d"$DURATION" --latency -s "bench/wrk/$op.lua" "${SCHEME[$build]}://127.0.0.1:${PORT[$build]}")
   after_ticks=$(cpu_ticks "${PIDS_OF[$build]}")
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   if echo "$out" | grep -q 'Non-2xx\|Socket errors'; then
@@ -87,8 +102,10 @@ measure_bench() { # BUILD MIX CONNECTIONS SEED -> "ops/s p99_ms cpu_ms_per_op"
   local build=$1 mix=$2 c=$3 seed=$4 before_ticks after_ticks
   use_ports "${PORT[$build]}"
   before_ticks=$(cpu_ticks "${PIDS_OF[$build]}")
+  # shellcheck disable=SC2046 # the options are words
   java -jar "$CLIENT_JAR" bench --nodes "$NODES" --keys 10000 --value-bytes 100 --mix "$mix" --concurrency "$c" \
-    --duration "$DURATION" --warmup 2s --seed "$seed" --json "$WORK/bench.json" > "$WORK/bench.out" || true
+    --duration "$DURATION" --warmup 2s --seed "$seed" --json "$WORK/bench.json" $(tls_options "$build") \
+    > "$WORK/bench.out" || true
   after_ticks=$(cpu_ticks "${PIDS_OF[$build]}")
   # The replicas' CPU over the warm-up and the run, per operation of the run (ops/s x duration).
   python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[sys.argv[2]]; ops=r['opsPerSecond']*float(sys.argv[5]); \

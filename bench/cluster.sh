@@ -1,5 +1,6 @@
 # Sourced by the bench scripts: a local three-replica cluster on 127.0.0.1:BASE_PORT..+2,
-# started from REPLICA_JAR (JVM options: REPLICA_JAVA_OPTS, default -Xmx1g) and stopped by PID;
+# started from REPLICA_JAR (JVM options: REPLICA_JAVA_OPTS, default -Xmx1g) and stopped by PID,
+# over TLS when TLS_DIR names bin/make-test-certs.sh's certificates;
 # and a median over lines of numbers; use_ports, ensure_jars, ensure_wrk and wait_ready for the scripts.
 PIDS=()
 
@@ -13,7 +14,10 @@ use_ports "$BASE_PORT"
 start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_DIR/peer$i, logs to LOG_PREFIX-peer$i.log
   local fsync=$1 data=$2 logs=$3
   for i in 0 1 2; do
-    FSYNC=$fsync PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$data/peer$i" \
+    local tls=()
+    [ -n "${TLS_DIR:-}" ] && tls=(TLS_CERT_FILE="$TLS_DIR/peer$i.pem" TLS_KEY_FILE="$TLS_DIR/peer$i-key.pem"
+      TLS_CA_FILE="$TLS_DIR/ca.pem")
+    env "${tls[@]}" FSYNC=$fsync PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$data/peer$i" \
       java ${REPLICA_JAVA_OPTS:--Xmx1g} -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
     PIDS+=($!)
   done
@@ -34,7 +38,11 @@ wait_ready() { # until every replica reports its incarnation ready (at most 60 s
   for _ in $(seq 1 120); do
     local ready=0
     for i in 0 1 2; do
-      curl -sf "http://127.0.0.1:$((BASE_PORT + i))/health" | grep -q '"incarnation":"ready"' && ready=$((ready + 1))
+      if [ -n "${TLS_DIR:-}" ]; then
+        curl -sf --cacert "$TLS_DIR/ca.pem" "https://127.0.0.1:$((BASE_PORT + i))/health"
+      else
+        curl -sf "http://127.0.0.1:$((BASE_PORT + i))/health"
+      fi | grep -q '"incarnation":"ready"' && ready=$((ready + 1))
     done
     [ "$ready" -eq 3 ] && return 0
     sleep 0.5

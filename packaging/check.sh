@@ -3,14 +3,16 @@
 #   - kubernetes/quorumkv.yaml parses as YAML, grafana/quorumkv-dashboard.json as JSON;
 #   - systemd/quorumkv.service passes `systemd-analyze verify` (where systemd-analyze exists);
 #   - the StatefulSet runs: each pod's environment is rendered by entrypoint.sh from the
-#     manifest's own env values and the pod's name, three replicas are started through the same
-#     entrypoint in three network namespaces (one "pod" each, on port 7000, the pods' DNS names
-#     given by /etc/netns/<ns>/hosts as a headless Service would), each becomes ready on
-#     /health/ready (the readiness probe), the entrypoint's probes answer, and the client
-#     scenario, given the pods' DNS names, writes the exact result.txt.
+#     manifest's own env values (REQUIRE_AUTH, TLS from the secret's directory, tokens) and the
+#     pod's name, three replicas are started through the same entrypoint in three network
+#     namespaces (one "pod" each, on port 7000, the pods' DNS names given by
+#     /etc/netns/<ns>/hosts as a headless Service would), each becomes ready on /health/ready
+#     over HTTPS (the readiness probe), the entrypoint's probes answer, a request without a token
+#     gets 401, and the client scenario, given the pods' DNS names, a CA and a token, writes the
+#     exact result.txt over HTTPS.
 # The Dockerfile is not built: no Docker engine runs here.
 #
-# Needs root (network namespaces), iproute2, curl, and the jars (built if missing). Everything it
+# Needs root (network namespaces), iproute2, curl, openssl, and the jars (built if missing). Everything it
 # creates is removed on exit; replicas are stopped by PID.
 # Usage: sudo packaging/check.sh
 set -euo pipefail
@@ -74,6 +76,10 @@ container = sts["spec"]["template"]["spec"]["containers"][0]
 assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
 assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
 assert container["startupProbe"]["httpGet"]["path"] == "/health/live"
+for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+    assert container[probe]["httpGet"]["scheme"] == "HTTPS", probe
+env = {var["name"]: var.get("value") for var in container["env"]}
+assert env["REQUIRE_AUTH"] == "true" and env["TLS_DIR"] and env["AUTH_TOKENS_FILE"], env
 dashboard = json.load(open(sys.argv[2]))
 assert dashboard["panels"], "no panels"
 print("kubernetes: %d objects parse (%s); grafana: %d panels parse" % (len(docs), ", ".join(kinds), len(dashboard["panels"])))
@@ -124,6 +130,16 @@ for i in 0 1 2; do
   } > "/etc/netns/$n/hosts"
 done
 
+# The two secrets the manifest mounts: certificates for every pod (named by its DNS name and
+# address), and client tokens.
+POD_NAMES=() ; for i in 0 1 2; do POD_NAMES+=("$SERVICE-$i.$SERVICE.$NAMESPACE.svc.cluster.local"); done
+bin/make-test-certs.sh "$WORK/tls" "${POD_NAMES[@]}" "${IPS[@]}" >/dev/null
+for i in 0 1 2; do
+  mv "$WORK/tls/peer$i.pem" "$WORK/tls/$SERVICE-$i.pem"; mv "$WORK/tls/peer$i-key.pem" "$WORK/tls/$SERVICE-$i-key.pem"
+done
+TOKEN=$(openssl rand -hex 32)
+printf '%s readwrite scenario\n%s admin ops\n' "$TOKEN" "$(openssl rand -hex 32)" > "$WORK/tokens"
+
 pod_env() { # ORDINAL: the variables a pod starts with, before its entrypoint runs
   echo "PATH=$PATH"
   echo "HOSTNAME=$SERVICE-$1"
@@ -131,7 +147,8 @@ pod_env() { # ORDINAL: the variables a pod starts with, before its entrypoint ru
   echo "POD_NAMESPACE=$NAMESPACE"
   echo "QUORUMKV_JAR=$REPLICA_JAR"
   echo "JAVA_OPTS=-Xmx256m"
-  printf '%s\n' "${MANIFEST_ENV[@]}" | sed "s|^DATA_DIR=.*|DATA_DIR=$WORK/pod$1-data|"
+  printf '%s\n' "${MANIFEST_ENV[@]}" | sed -e "s|^DATA_DIR=.*|DATA_DIR=$WORK/pod$1-data|" \
+    -e "s|^TLS_DIR=.*|TLS_DIR=$WORK/tls|" -e "s|^AUTH_TOKENS_FILE=.*|AUTH_TOKENS_FILE=$WORK/tokens|"
 }
 
 for i in 0 1 2; do
@@ -146,7 +163,8 @@ ready=0
 for _ in $(seq 1 180); do
   ready=0
   for i in 0 1 2; do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://${IPS[$i]}:7000/health/ready")" = 200 ] && ready=$((ready + 1))
+    [ "$(curl -s --cacert "$WORK/tls/ca.pem" -o /dev/null -w '%{http_code}' "https://${IPS[$i]}:7000/health/ready")" = 200 ] \
+      && ready=$((ready + 1))
   done
   [ "$ready" = 3 ] && break
   for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { echo "a replica exited:" >&2; tail -n 20 "$WORK"/pod*.log >&2; exit 1; }; done
@@ -154,10 +172,13 @@ for _ in $(seq 1 180); do
 done
 if [ "$ready" != 3 ]; then
   echo "the pods did not all become ready within 90 s" >&2
-  for i in 0 1 2; do curl -s "http://${IPS[$i]}:7000/health/ready" >&2; echo >&2; done
+  for i in 0 1 2; do curl -s --cacert "$WORK/tls/ca.pem" "https://${IPS[$i]}:7000/health/ready" >&2; echo >&2; done
   exit 1
 fi
-echo "all three pods ready (/health/ready = 200)"
+echo "all three pods ready (/health/ready = 200 over HTTPS)"
+status=$(curl -s --cacert "$WORK/tls/ca.pem" -o /dev/null -w '%{http_code}' "https://${IPS[0]}:7000/kv/k1")
+[ "$status" = 401 ] || { echo "a request without a token got $status, not 401" >&2; exit 1; }
+echo "a request without a token: 401"
 for i in 0 1 2; do
   mapfile -t vars < <(pod_env "$i")
   ip netns exec "${NETNS[$i]}" env -i "${vars[@]}" packaging/entrypoint.sh probe live
@@ -165,8 +186,9 @@ for i in 0 1 2; do
 done
 echo "entrypoint probes: live and ready answer on every pod"
 
-# The scenario from pod 0, naming every pod by its DNS name.
+# The scenario from pod 0, naming every pod by its DNS name, over HTTPS with a token.
 (cd "$WORK" && ip netns exec "${NETNS[0]}" env -i PATH="$PATH" \
+  QUORUMKV_CACERT="$WORK/tls/ca.pem" QUORUMKV_TOKEN="$TOKEN" \
   PEER_PEER0_HOST=$SERVICE-0.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER0_PORT=7000 \
   PEER_PEER1_HOST=$SERVICE-1.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER1_PORT=7000 \
   PEER_PEER2_HOST=$SERVICE-2.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER2_PORT=7000 \

@@ -8,6 +8,9 @@
 # and NODE_ID = peer<ordinal> unless set. Elsewhere (docker run, compose) the PEER_* variables
 # given are used as they are.
 #
+# TLS_DIR (a mounted secret holding ca.pem, <pod>.pem and <pod>-key.pem for every pod) sets
+# TLS_CA_FILE, TLS_CERT_FILE and TLS_KEY_FILE to this pod's files, unless they are set.
+#
 # Usage: entrypoint.sh [REPLICA_ARGS...]   exec the replica (--help and --version pass through)
 #        entrypoint.sh env                 print the variables the replica would get, one per line
 #        entrypoint.sh probe live|ready    exit 0 when GET /health/<live|ready> on this replica answers 200
@@ -44,11 +47,25 @@ derive_statefulset_peers() {
   export NODE_ID="${NODE_ID:-peer$ordinal}"
 }
 
-# GET /health/<what> on this replica with bash alone (no curl needed in the image).
+derive_tls_files() {
+  [ -n "${TLS_DIR:-}" ] || return 0
+  pod=${POD_NAME:-${HOSTNAME:-$(hostname)}}
+  export TLS_CA_FILE="${TLS_CA_FILE:-$TLS_DIR/ca.pem}" TLS_CERT_FILE="${TLS_CERT_FILE:-$TLS_DIR/$pod.pem}" \
+    TLS_KEY_FILE="${TLS_KEY_FILE:-$TLS_DIR/$pod-key.pem}"
+}
+
+# GET /health/<what> on this replica: with bash alone over plain HTTP, with curl over TLS (the
+# replica's own certificate is not checked: it names the host as peers know it, not 127.0.0.1).
 probe() {
   case "${1:-}" in live | ready) ;; *) fail "usage: entrypoint.sh probe live|ready" ;; esac
   host=${LISTEN_HOST:-127.0.0.1}
   case "$host" in 0.0.0.0 | '::' | '[::]') host=127.0.0.1 ;; esac
+  derive_tls_files
+  if [ -n "${TLS_CERT_FILE:-}" ]; then
+    command -v curl >/dev/null || fail "probing a TLS replica needs curl"
+    [ "$(curl -sk -m 5 -o /dev/null -w '%{http_code}' "https://$host:$PORT/health/$1")" = 200 ]
+    return
+  fi
   exec 3<>"/dev/tcp/$host/$PORT" || exit 1
   printf 'GET /health/%s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
   read -r -t 5 _ status _ <&3 || exit 1
@@ -58,7 +75,8 @@ probe() {
 case "${1:-}" in
   env)
     derive_statefulset_peers
-    env | grep -E '^(PORT|NODE_ID|PEER_[A-Z0-9_]+_(HOST|PORT))=' | sort
+    derive_tls_files
+    env | grep -E '^(PORT|NODE_ID|PEER_[A-Z0-9_]+_(HOST|PORT)|TLS_[A-Z_]+_FILE|REQUIRE_AUTH|AUTH_TOKENS_FILE)=' | sort
     ;;
   probe)
     shift
@@ -66,6 +84,7 @@ case "${1:-}" in
     ;;
   *)
     derive_statefulset_peers
+    derive_tls_files
     # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
     exec java ${JAVA_OPTS:-} -jar "$JAR" "$@"
     ;;

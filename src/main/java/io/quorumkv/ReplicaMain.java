@@ -465,6 +465,12 @@ public final class ReplicaMain {
           + " client authentication{}) as well as a peer's address", settings.tls().peerCaFile().isEmpty() ? ""
               : ", signed by " + settings.tls().peerCaFile());
     }
+    for (String secretFile : List.of(settings.tls().keyFile(), settings.tokensFile())) {
+      if (readableByOthers(secretFile)) {
+        log.warn("{} is readable by every user of this host: restrict it to the replica's user and group (chmod 640)",
+            secretFile);
+      }
+    }
     if (security.tokens().isEmpty()) {
       log.warn("The public API on port {} answers anyone who reaches it (no AUTH_TOKENS_FILE); admin calls are"
           + " accepted from loopback only (docs/operating.md, \"Network access\")", settings.port());
@@ -475,6 +481,19 @@ public final class ReplicaMain {
     }
     log.info("Internal calls are accepted from loopback and the peers' addresses{} only (docs/operating.md,"
         + " \"Network access\")", settings.internalAllow().isEmpty() ? "" : " and " + settings.internalAllow());
+  }
+
+  /** Whether {@code file} (empty: none) grants read permission to others (POSIX file systems only). */
+  private static boolean readableByOthers(String file) {
+    if (file.isEmpty()) {
+      return false;
+    }
+    try {
+      return java.nio.file.Files.getPosixFilePermissions(Path.of(file))
+          .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+    } catch (java.io.IOException | UnsupportedOperationException e) {
+      return false; // unreadable files were refused already; other file systems are not judged
+    }
   }
 
   /** How {@code POST /admin/snapshot} takes a snapshot; none for the memory engine. */

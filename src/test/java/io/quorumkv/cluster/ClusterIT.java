@@ -75,6 +75,10 @@ public class ClusterIT {
     Map<String, String> cutToPeer2 = Map.of("PEER_PEER2_HOST", "127.0.0.1", "PEER_PEER2_PORT", Integer.toString(refused));
     try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of(0, cutToPeer2, 1, cutToPeer2))) {
       String peer2 = cluster.replica(2).address();
+      // Unconfigured, a replica serves the public API to anyone, and says so at start.
+      String startLog = Files.readString(cluster.replica(2).log());
+      assertTrue(startLog, startLog.contains("answers anyone who reaches it (no AUTH_TOKENS_FILE)")
+          && startLog.contains("Plain HTTP on port"));
 
       Path workDir = Files.createDirectories(logDir().resolve("client"));
       Files.deleteIfExists(workDir.resolve("result.txt"));

@@ -71,6 +71,30 @@ public class ReplicaStartIT {
     refused("line 1: a token must have at least 16 characters", badTokens);
     badTokens.put("AUTH_TOKENS_FILE", WORK.resolve("no-such-file").toString());
     refused("cannot read AUTH_TOKENS_FILE", badTokens);
+    Map<String, String> strict = new java.util.HashMap<>(peers);
+    strict.put("REQUIRE_AUTH", "true");
+    refused("REQUIRE_AUTH=true needs TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE and AUTH_TOKENS_FILE; missing: TLS_CERT_FILE,"
+        + " TLS_KEY_FILE, TLS_CA_FILE, AUTH_TOKENS_FILE", strict);
+    Files.writeString(tokens, "0123456789abcdef0123 read\n");
+    strict.put("AUTH_TOKENS_FILE", tokens.toString());
+    refused("missing: TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE", strict);
+    // TLS files that cannot work: a key of another certificate, a certificate not valid now.
+    Path certs = WORK.resolve("certs");
+    io.quorumkv.tls.TestPki ca = io.quorumkv.tls.TestPki.create("start CA");
+    ca.writeCertificate(certs.resolve("ca.pem"));
+    ca.issue("a", io.quorumkv.tls.TestPki.Usage.REPLICA, java.util.List.of("127.0.0.1")).write(certs, "a");
+    ca.issue("b", io.quorumkv.tls.TestPki.Usage.REPLICA, java.util.List.of("127.0.0.1")).write(certs, "b");
+    java.time.Instant now = java.time.Instant.now();
+    ca.issue("old", io.quorumkv.tls.TestPki.Usage.REPLICA, java.util.List.of("127.0.0.1"),
+        now.minus(java.time.Duration.ofDays(3)), now.minus(java.time.Duration.ofDays(1))).write(certs, "old");
+    Map<String, String> tls = new java.util.HashMap<>(strict);
+    tls.put("TLS_CA_FILE", certs.resolve("ca.pem").toString());
+    tls.put("TLS_CERT_FILE", certs.resolve("a.pem").toString());
+    tls.put("TLS_KEY_FILE", certs.resolve("b-key.pem").toString());
+    refused("is not the private key of the first certificate", tls);
+    tls.put("TLS_CERT_FILE", certs.resolve("old.pem").toString());
+    tls.put("TLS_KEY_FILE", certs.resolve("old-key.pem").toString());
+    refused("not now", tls);
     assertTrue("nothing was created for a refused start", Files.notExists(WORK.resolve("data")));
   }
 

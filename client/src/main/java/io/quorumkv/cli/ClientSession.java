@@ -11,7 +11,13 @@ final class ClientSession implements AutoCloseable {
   final ActorSystem<Void> system;
 
   ClientSession(String name) {
-    this.system = ActorSystem.create(Behaviors.empty(), name, ConfigFactory.load("quorumkv-client"));
+    this(name, ConfigFactory.empty());
+  }
+
+  /** With {@code overrides} laid over the client's settings (e.g. a pool sized for a benchmark). */
+  ClientSession(String name, com.typesafe.config.Config overrides) {
+    this.system = ActorSystem.create(Behaviors.empty(), name,
+        overrides.withFallback(ConfigFactory.load("quorumkv-client")));
   }
 
   @Override

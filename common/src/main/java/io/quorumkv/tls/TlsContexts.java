@@ -27,11 +27,15 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class TlsContexts {
 
-  /** Forward-secret (ECDHE) AEAD suites: no static-RSA key exchange, no CBC. */
+  /**
+   * Forward-secret (ECDHE) AEAD suites, no static-RSA key exchange, no CBC; in the server's order
+   * of preference: AES-128-GCM first (AES-NI makes it the cheapest here: fewer rounds than
+   * AES-256, and the JDK 17 has no ChaCha20 intrinsic).
+   */
   private static final List<String> REPLICA_SUITES = List.of(
-      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   private TlsContexts() {}
 
@@ -40,6 +44,11 @@ public final class TlsContexts {
     engine.setEnabledProtocols(new String[] {"TLSv1.2"});
     List<String> supported = List.of(engine.getSupportedCipherSuites());
     engine.setEnabledCipherSuites(REPLICA_SUITES.stream().filter(supported::contains).toArray(String[]::new));
+    // The server's order decides (set through the parameters, which carry the client-auth
+    // setting along unchanged).
+    SSLParameters parameters = engine.getSSLParameters();
+    parameters.setUseCipherSuitesOrder(true);
+    engine.setSSLParameters(parameters);
     return engine;
   }
 
