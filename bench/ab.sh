@@ -59,7 +59,7 @@ tls_options() { # BUILD: kv bench's TLS options for that build's cluster
 for build in before after; do
   use_ports "${PORT[$build]}"
   REPLICA_JAR=${DIR[$build]}/target/quorumkv-replica.jar
-  TLS_DIR=${TLS_OF[$build]}
+  BENCH_TLS_DIR=${TLS_OF[$build]}
   started=${#PIDS[@]}
   start_cluster always "$WORK/$build" "$WORK/$build"
   PIDS_OF[$build]="${PIDS[*]:$started}"

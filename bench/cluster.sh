@@ -1,6 +1,6 @@
 # Sourced by the bench scripts: a local three-replica cluster on 127.0.0.1:BASE_PORT..+2,
 # started from REPLICA_JAR (JVM options: REPLICA_JAVA_OPTS, default -Xmx1g) and stopped by PID,
-# over TLS when TLS_DIR names bin/make-test-certs.sh's certificates;
+# over TLS when BENCH_TLS_DIR names bin/make-test-certs.sh's certificates;
 # and a median over lines of numbers; use_ports, ensure_jars, ensure_wrk and wait_ready for the scripts.
 PIDS=()
 
@@ -15,8 +15,8 @@ start_cluster() { # FSYNC DATA_DIR LOG_PREFIX: replica i keeps its data in DATA_
   local fsync=$1 data=$2 logs=$3
   for i in 0 1 2; do
     local tls=()
-    [ -n "${TLS_DIR:-}" ] && tls=(TLS_CERT_FILE="$TLS_DIR/peer$i.pem" TLS_KEY_FILE="$TLS_DIR/peer$i-key.pem"
-      TLS_CA_FILE="$TLS_DIR/ca.pem")
+    [ -n "${BENCH_TLS_DIR:-}" ] && tls=(TLS_CERT_FILE="$BENCH_TLS_DIR/peer$i.pem" TLS_KEY_FILE="$BENCH_TLS_DIR/peer$i-key.pem"
+      TLS_CA_FILE="$BENCH_TLS_DIR/ca.pem")
     env "${tls[@]}" FSYNC=$fsync PORT=$((BASE_PORT + i)) NODE_ID=peer$i LISTEN_HOST=127.0.0.1 DATA_DIR="$data/peer$i" \
       java ${REPLICA_JAVA_OPTS:--Xmx1g} -jar "$REPLICA_JAR" > "$logs-peer$i.log" 2>&1 &
     PIDS+=($!)
@@ -38,8 +38,8 @@ wait_ready() { # until every replica reports its incarnation ready (at most 60 s
   for _ in $(seq 1 120); do
     local ready=0
     for i in 0 1 2; do
-      if [ -n "${TLS_DIR:-}" ]; then
-        curl -sf --cacert "$TLS_DIR/ca.pem" "https://127.0.0.1:$((BASE_PORT + i))/health"
+      if [ -n "${BENCH_TLS_DIR:-}" ]; then
+        curl -sf --cacert "$BENCH_TLS_DIR/ca.pem" "https://127.0.0.1:$((BASE_PORT + i))/health"
       else
         curl -sf "http://127.0.0.1:$((BASE_PORT + i))/health"
       fi | grep -q '"incarnation":"ready"' && ready=$((ready + 1))

@@ -8,6 +8,8 @@
 # docs/operating.md, "TLS": one certificate per replica naming its host, the CA key kept offline.
 #
 # Usage: bin/make-test-certs.sh DIR [REPLICA_HOST...]   (default hosts: 127.0.0.1 localhost)
+# Every replica certificate names every REPLICA_HOST; REPLICA_HOSTS_0..2 (space-separated) add names
+# for one replica only, so each can carry its own (as real replicas do).
 set -euo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: bin/make-test-certs.sh DIR [REPLICA_HOST...]" >&2; exit 2
@@ -23,11 +25,13 @@ mkdir -p "$DIR"
 cd "$DIR"
 umask 077 # keys readable by their owner only
 
-SAN=""
-for host in "${HOSTS[@]}"; do
-  if [[ $host =~ ^[0-9.]+$ || $host == *:* ]]; then SAN="$SAN,IP:$host"; else SAN="$SAN,DNS:$host"; fi
-done
-SAN=${SAN#,}
+san() { # HOST...: a subjectAltName value naming them (address literals as IP names)
+  local out="" host
+  for host in "$@"; do
+    if [[ $host =~ ^[0-9.]+$ || $host == *:* ]]; then out="$out,IP:$host"; else out="$out,DNS:$host"; fi
+  done
+  echo "${out#,}"
+}
 
 # EC P-256 keys in PKCS#8 (BEGIN PRIVATE KEY); certificates valid from now for 30 days (one
 # machine, one clock: hosts whose clocks differ need certificates dated back a little).
@@ -51,7 +55,11 @@ issue() { # name extendedKeyUsage [subjectAltName]
   cat "$name.crt" ca.pem > "$name.pem"
   rm -f "$name.csr" "$name.ext" "$name.crt"
 }
-for i in 0 1 2; do issue "peer$i" serverAuth,clientAuth "$SAN"; done
+for i in 0 1 2; do
+  own="REPLICA_HOSTS_$i"
+  # shellcheck disable=SC2086 # a space-separated list
+  issue "peer$i" serverAuth,clientAuth "$(san "${HOSTS[@]}" ${!own:-})"
+done
 issue client clientAuth
 rm -f ca.srl
 chmod 644 ca.pem peer?.pem client.pem

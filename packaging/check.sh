@@ -130,15 +130,18 @@ for i in 0 1 2; do
   } > "/etc/netns/$n/hosts"
 done
 
-# The two secrets the manifest mounts: certificates for every pod (named by its DNS name and
-# address), and client tokens.
+# The two secrets the manifest mounts: certificates for every pod, each naming its own DNS name
+# and address only (a pod given another's files fails its peers' host-name checks), and
+# localhost for admin calls on the pod; and client tokens.
 POD_NAMES=() ; for i in 0 1 2; do POD_NAMES+=("$SERVICE-$i.$SERVICE.$NAMESPACE.svc.cluster.local"); done
-bin/make-test-certs.sh "$WORK/tls" "${POD_NAMES[@]}" "${IPS[@]}" >/dev/null
+REPLICA_HOSTS_0="${POD_NAMES[0]} ${IPS[0]}" REPLICA_HOSTS_1="${POD_NAMES[1]} ${IPS[1]}" \
+  REPLICA_HOSTS_2="${POD_NAMES[2]} ${IPS[2]}" bin/make-test-certs.sh "$WORK/tls" localhost 127.0.0.1 >/dev/null
 for i in 0 1 2; do
   mv "$WORK/tls/peer$i.pem" "$WORK/tls/$SERVICE-$i.pem"; mv "$WORK/tls/peer$i-key.pem" "$WORK/tls/$SERVICE-$i-key.pem"
 done
 TOKEN=$(openssl rand -hex 32)
-printf '%s readwrite scenario\n%s admin ops\n' "$TOKEN" "$(openssl rand -hex 32)" > "$WORK/tokens"
+ADMIN_TOKEN=$(openssl rand -hex 32)
+printf '%s readwrite scenario\n%s admin ops\n' "$TOKEN" "$ADMIN_TOKEN" > "$WORK/tokens"
 
 pod_env() { # ORDINAL: the variables a pod starts with, before its entrypoint runs
   echo "PATH=$PATH"
@@ -194,4 +197,8 @@ echo "entrypoint probes: live and ready answer on every pod"
   PEER_PEER2_HOST=$SERVICE-2.$SERVICE.$NAMESPACE.svc.cluster.local PEER_PEER2_PORT=7000 \
   java -jar "$CLIENT_JAR" --wait 60s)
 printf 'k1=alpha\nk2=beta\n' | cmp -s - "$WORK/result.txt" || { echo "result.txt is not exact" >&2; exit 1; }
+# An admin call as operators make it: on the pod, over loopback, with an admin token.
+ip netns exec "${NETNS[1]}" env -i PATH="$PATH" QUORUMKV_TOKEN="$ADMIN_TOKEN" \
+  java -jar "$CLIENT_JAR" snapshot --name check --endpoints https://localhost:7000 --cacert "$WORK/tls/ca.pem" \
+  || { echo "kv snapshot on pod 1 failed" >&2; exit 1; }
 echo "packaging check: OK"

@@ -455,8 +455,8 @@ public final class ReplicaMain {
   private static void logSecurity(Settings settings, Security security) {
     java.util.Optional<ReplicaTls> tls = security.tls();
     if (tls.isEmpty()) {
-      log.warn("Plain HTTP on port {}: requests, values and tokens travel in clear (set TLS_CERT_FILE and"
-          + " TLS_KEY_FILE; docs/operating.md, \"TLS\")", settings.port());
+      log.warn("Plain HTTP on port {}: requests, values and tokens travel in clear (set TLS_CERT_FILE, TLS_KEY_FILE"
+          + " and TLS_CA_FILE; docs/operating.md, \"TLS\")", settings.port());
     } else {
       java.security.cert.X509Certificate certificate = tls.get().certificate();
       log.info("HTTPS only on port {}, certificate {} valid until {}", settings.port(),

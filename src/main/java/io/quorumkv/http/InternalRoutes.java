@@ -54,8 +54,28 @@ public final class InternalRoutes extends AllDirectives {
   public Route routes() {
     return pathPrefix(InternalHttp.PREFIX, () -> pathPrefix(InternalHttp.VERSION,
         () -> AccessCheck.internal(access, audit, () -> ClusterSecret.required(settings.clusterSecret(), () -> concat(
-            path(InternalHttp.STREAM_PATH, () -> get(() -> extractRequest(request -> stream.route(senderOf(request))))),
+            path(InternalHttp.STREAM_PATH, () -> get(() -> extractRequest(
+                request -> stream.route(senderOf(request), streamLifetime(request))))),
             path(InternalHttp.CALL_PATH, () -> post(() -> extractRequest(request -> call(senderOf(request))))))))));
+  }
+
+  /** With TLS, a replication stream lasts at most an hour, and never past its peer's certificate. */
+  static final java.time.Duration STREAM_LIFETIME_MAX = java.time.Duration.ofHours(1);
+
+  /**
+   * How long a stream opened by {@code request} may last: over TLS, until its certificate expires
+   * and at most {@link #STREAM_LIFETIME_MAX} (a CA removed from the trusted ones, or an expired
+   * certificate, shuts its streams out within the hour: the peer reconnects, with a new
+   * handshake); without TLS, as long as the connection.
+   */
+  private java.util.Optional<java.time.Duration> streamLifetime(akka.http.javadsl.model.HttpRequest request) {
+    java.util.Optional<javax.net.ssl.SSLSession> session = AccessCheck.tlsSession(request);
+    if (session.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    java.time.Duration untilExpiry = java.time.Duration.between(java.time.Instant.now(),
+        access.caller(session).validUntil());
+    return java.util.Optional.of(untilExpiry.compareTo(STREAM_LIFETIME_MAX) < 0 ? untilExpiry : STREAM_LIFETIME_MAX);
   }
 
   /**

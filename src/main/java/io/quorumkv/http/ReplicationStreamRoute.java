@@ -34,9 +34,12 @@ final class ReplicationStreamRoute {
     this.callsInFlightMax = callsInFlightMax;
   }
 
-  /** @param from who opened the stream */
-  Route route(Sender from) {
-    return Directives.handleWebSocketMessages(flow(from));
+  /**
+   * @param from who opened the stream
+   * @param lifetime when present, the stream is closed after this long (its peer reconnects)
+   */
+  Route route(Sender from, java.util.Optional<java.time.Duration> lifetime) {
+    return Directives.handleWebSocketMessages(lifetime.map(limit -> flow(from).takeWithin(limit)).orElse(flow(from)));
   }
 
   Flow<Message, Message, NotUsed> flow(Sender from) {

@@ -25,8 +25,8 @@ import javax.net.ssl.SSLSession;
  * Tells a peer's certificate from a client's, once the TLS handshake has verified it against
  * the configured CAs (docs/operating.md, "TLS"). A peer certificate
  * <ul>
- *   <li>is valid now (checked on every request: a resumed TLS session or a long-lived
- *       connection does not outlive its certificate);
+ *   <li>is valid now (checked on every request, so a resumed TLS session does not outlive its
+ *       certificate; a replication stream is closed when its certificate expires);
  *   <li>carries the clientAuth extended key usage and names one of the configured peers
  *       ({@code PEER_*_HOST}) in its subject alternative names: the same DNS name (exactly; a
  *       wildcard names no peer) or the same IP address;
@@ -81,7 +81,8 @@ public final class PeerCertificates {
     String subject = leaf.getSubjectX500Principal().getName();
     boolean peer = validAt(leaf, now) && namesAPeer(leaf)
         && (peerAuthorities.isEmpty() || chainsToPeerAuthority(chain, now));
-    return new CertificateCaller(peer ? CertificateCaller.Kind.PEER : CertificateCaller.Kind.CLIENT, subject);
+    return new CertificateCaller(peer ? CertificateCaller.Kind.PEER : CertificateCaller.Kind.CLIENT, subject,
+        leaf.getNotAfter().toInstant());
   }
 
   private static boolean validAt(X509Certificate certificate, Instant now) {
@@ -116,8 +117,11 @@ public final class PeerCertificates {
         return false;
       }
       for (List<?> name : names) {
-        int type = (Integer) name.get(0);
-        String value = (String) name.get(1);
+        // Other kinds of name (otherName, x400Address, ediPartyName) come as encoded bytes: none
+        // names a peer.
+        if (!(name.get(0) instanceof Integer type) || !(name.get(1) instanceof String value)) {
+          continue;
+        }
         if (type == SAN_DNS && peerNames.contains(value.toLowerCase(Locale.ROOT))) {
           return true;
         }
@@ -126,8 +130,8 @@ public final class PeerCertificates {
         }
       }
       return false;
-    } catch (CertificateParsingException e) {
-      return false;
+    } catch (CertificateParsingException | IllegalArgumentException e) {
+      return false; // a name that does not parse names no peer
     }
   }
 

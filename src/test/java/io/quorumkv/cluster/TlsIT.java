@@ -88,6 +88,29 @@ public class TlsIT {
     String output = Files.readString(directory.resolve("client.log"));
     assertEquals(output, 0, client.exitValue());
     assertEquals("k1=alpha\nk2=beta\n", Files.readString(directory.resolve("result.txt"), StandardCharsets.UTF_8));
+
+    // kv with an https:// endpoint, the CA and a client certificate.
+    List<String> kv = List.of(ReplicaProcess.javaBinary(), "-jar", ClusterFixture.CLIENT_JAR.toAbsolutePath().toString());
+    List<String> tls = List.of("--endpoints", "https://" + cluster.replica(1).address(), "--cacert",
+        CERTS.resolve("ca.pem").toString(), "--cert", CERTS.resolve("client.pem").toString(), "--key",
+        CERTS.resolve("client-key.pem").toString());
+    assertEquals(0, runKv(directory, kv, List.of("put", "via-kv", "gamma"), tls).getKey().intValue());
+    Map.Entry<Integer, String> got = runKv(directory, kv, List.of("get", "via-kv"), tls);
+    assertEquals(got.getValue(), 0, got.getKey().intValue());
+    assertEquals("gamma", got.getValue());
+  }
+
+  /** Runs kv to its end (at most 60 s): its exit status and standard output. */
+  private static Map.Entry<Integer, String> runKv(Path directory, List<String> kv, List<String> command,
+      List<String> options) throws Exception {
+    List<String> args = new java.util.ArrayList<>(kv);
+    args.addAll(command);
+    args.addAll(options);
+    Process process = new ProcessBuilder(args).directory(directory.toFile())
+        .redirectError(directory.resolve("kv.err").toFile()).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue("kv finished in time", process.waitFor(60, TimeUnit.SECONDS));
+    return Map.entry(process.exitValue(), out);
   }
 
   @Test(timeout = 120_000)
@@ -117,7 +140,12 @@ public class TlsIT {
         now.minus(Duration.ofDays(1))).write(strangers, "expired");
     for (String name : List.of("other", "expired")) {
       HttpClient http = client(Optional.of(material(strangers, name)), true);
-      assertThrows(name, IOException.class, () -> post(http, target + "/internal/v2/call", injection));
+      IOException refused = assertThrows(name, IOException.class, () -> post(http, target + "/internal/v2/call", injection));
+      boolean handshakeFailed = false; // not a timeout, nor a refused connection: the handshake
+      for (Throwable cause = refused; cause != null; cause = cause.getCause()) {
+        handshakeFailed |= cause instanceof javax.net.ssl.SSLException;
+      }
+      assertTrue(name + ": " + refused, handshakeFailed && !(refused instanceof java.net.http.HttpTimeoutException));
     }
 
     // Plain HTTP on the TLS port: no HTTP answer at all (no downgrade).

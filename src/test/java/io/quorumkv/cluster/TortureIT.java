@@ -65,6 +65,9 @@ public class TortureIT {
     String summary = String.join("\n", output);
     assertTrue(summary, output.get(0).endsWith(", over TLS"));
     assertEquals(summary, "linearizable", output.get(output.size() - 1));
+    for (String fault : List.of("kill", "partition")) {
+      assertTrue("no " + fault + " injected:\n" + summary, summary.matches("(?s).*faults injected:.*" + fault + "=[1-9].*"));
+    }
     Matcher ok = Pattern.compile("ok=(\\d+)").matcher(summary);
     assertTrue(summary, ok.find());
     assertTrue("too few successful operations to prove anything:\n" + summary, Integer.parseInt(ok.group(1)) >= 100);

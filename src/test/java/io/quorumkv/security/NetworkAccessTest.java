@@ -145,8 +145,8 @@ public class NetworkAccessTest {
         Runnable::run, System::nanoTime, Duration.ofSeconds(1));
     book.refreshNow();
     NetworkAccess access = new NetworkAccess(book, List.of(), Optional.of(new PeerCertificates(List.of(), List.of("db-1"))));
-    CertificateCaller peer = new CertificateCaller(CertificateCaller.Kind.PEER, "CN=db-1");
-    CertificateCaller client = new CertificateCaller(CertificateCaller.Kind.CLIENT, "CN=app");
+    CertificateCaller peer = new CertificateCaller(CertificateCaller.Kind.PEER, "CN=db-1", java.time.Instant.MAX);
+    CertificateCaller client = new CertificateCaller(CertificateCaller.Kind.CLIENT, "CN=app", java.time.Instant.MAX);
     assertEquals(Optional.empty(), access.internal(Optional.of(ip("192.0.2.1")), false, peer));
     assertEquals(Optional.empty(), access.internal(Optional.of(ip("127.0.0.1")), false, peer));
     for (CertificateCaller notAPeer : List.of(client, CertificateCaller.NONE)) {

@@ -57,6 +57,16 @@ public class PeerCertificatesTest {
   }
 
   @Test
+  public void namesOfOtherKindsAreSkippedNotFatal() {
+    PeerCertificates peers = new PeerCertificates(List.of(), List.of("10.0.0.2"));
+    assertEquals(CertificateCaller.Kind.PEER, peers.classify(
+        chain(ca.issue("a", Usage.REPLICA, List.of("otherName:ops@example.com", "10.0.0.2"))), now).kind());
+    assertEquals(CertificateCaller.Kind.CLIENT, peers.classify(
+        chain(ca.issue("b", Usage.REPLICA, List.of("otherName:ops@example.com"))), now).kind());
+    assertEquals(CertificateCaller.Kind.NONE, peers.of(java.util.Optional.empty(), now).kind());
+  }
+
+  @Test
   public void aPeerCertificateOutsideItsValidityIsAClients() {
     PeerCertificates peers = new PeerCertificates(List.of(), List.of("10.0.0.2"));
     TestPki.Issued issued = ca.issue("a", Usage.REPLICA, List.of("10.0.0.2"));

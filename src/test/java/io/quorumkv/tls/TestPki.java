@@ -93,7 +93,8 @@ public final class TestPki {
   }
 
   /**
-   * @param names subject alternative names: address literals become IP names, the rest DNS names
+   * @param names subject alternative names: address literals become IP names, {@code otherName:X}
+   *     an otherName (a user principal name X), the rest DNS names
    */
   public Issued issue(String commonName, Usage usage, List<String> names, Instant notBefore, Instant notAfter) {
     try {
@@ -112,6 +113,13 @@ public final class TestPki {
       if (!names.isEmpty()) {
         List<GeneralName> general = new ArrayList<>();
         for (String name : names) {
+          if (name.startsWith("otherName:")) { // a user principal name, as company client certificates carry
+            general.add(new GeneralName(GeneralName.otherName, new org.bouncycastle.asn1.DERSequence(
+                new org.bouncycastle.asn1.ASN1Encodable[] {new org.bouncycastle.asn1.ASN1ObjectIdentifier(
+                    "1.3.6.1.4.1.311.20.2.3"), new org.bouncycastle.asn1.DERTaggedObject(true, 0,
+                    new org.bouncycastle.asn1.DERUTF8String(name.substring("otherName:".length())))})));
+            continue;
+          }
           boolean address = name.contains(":") || name.matches("\\d{1,3}(\\.\\d{1,3}){3}");
           general.add(new GeneralName(address ? GeneralName.iPAddress : GeneralName.dNSName, name));
         }
