@@ -1,5 +1,6 @@
 package io.quorumkv;
 
+import io.quorumkv.jvm.CommonPoolFix;
 import io.quorumkv.version.Version;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;

@@ -1,5 +1,6 @@
 package io.quorumkv.cli;
 
+import io.quorumkv.jvm.CommonPoolFix;
 import io.quorumkv.client.Bench;
 import io.quorumkv.client.Consistency;
 import io.quorumkv.client.Durations;
