@@ -73,9 +73,13 @@ public final class InternalRoutes extends AllDirectives {
     if (session.isEmpty()) {
       return java.util.Optional.empty();
     }
-    java.time.Duration untilExpiry = java.time.Duration.between(java.time.Instant.now(),
-        access.caller(session).validUntil());
-    return java.util.Optional.of(untilExpiry.compareTo(STREAM_LIFETIME_MAX) < 0 ? untilExpiry : STREAM_LIFETIME_MAX);
+    return java.util.Optional.of(streamLifetime(java.time.Instant.now(), access.caller(session).validUntil()));
+  }
+
+  /** Until {@code validUntil}, and at most {@link #STREAM_LIFETIME_MAX}. */
+  static java.time.Duration streamLifetime(java.time.Instant now, java.time.Instant validUntil) {
+    java.time.Duration untilExpiry = java.time.Duration.between(now, validUntil);
+    return untilExpiry.compareTo(STREAM_LIFETIME_MAX) < 0 ? untilExpiry : STREAM_LIFETIME_MAX;
   }
 
   /**

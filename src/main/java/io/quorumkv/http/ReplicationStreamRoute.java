@@ -39,7 +39,12 @@ final class ReplicationStreamRoute {
    * @param lifetime when present, the stream is closed after this long (its peer reconnects)
    */
   Route route(Sender from, java.util.Optional<java.time.Duration> lifetime) {
-    return Directives.handleWebSocketMessages(lifetime.map(limit -> flow(from).takeWithin(limit)).orElse(flow(from)));
+    return Directives.handleWebSocketMessages(flow(from, lifetime));
+  }
+
+  /** {@link #flow(Sender)}, ended (the peer reconnects) after {@code lifetime} when present. */
+  Flow<Message, Message, NotUsed> flow(Sender from, java.util.Optional<java.time.Duration> lifetime) {
+    return lifetime.map(limit -> flow(from).takeWithin(limit)).orElse(flow(from));
   }
 
   Flow<Message, Message, NotUsed> flow(Sender from) {

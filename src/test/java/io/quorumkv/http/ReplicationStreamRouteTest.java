@@ -98,6 +98,23 @@ public class ReplicationStreamRouteTest extends JUnitRouteTest {
     return ((RecordHeld) answer.answer().orElseThrow()).record().orElse(null);
   }
 
+  /**
+   * Over TLS a stream ends when its peer's certificate expires, and after an hour at most: a
+   * stream given a lifetime completes by itself (its peer then reconnects, with a handshake).
+   */
+  @Test
+  public void aStreamWithALifetimeEndsByItself() throws Exception {
+    java.util.concurrent.CompletionStage<akka.Done> ended = Source.<Message>never()
+        .via(stream.flow(Sender.UNKNOWN, java.util.Optional.of(java.time.Duration.ofMillis(200))))
+        .runWith(Sink.ignore(), materializer);
+    ended.toCompletableFuture().get(30, TimeUnit.SECONDS); // done long before: the cap is for slow machines
+    java.time.Instant now = java.time.Instant.now();
+    assertEquals(java.time.Duration.ofMinutes(10),
+        InternalRoutes.streamLifetime(now, now.plus(java.time.Duration.ofMinutes(10))));
+    assertEquals(InternalRoutes.STREAM_LIFETIME_MAX,
+        InternalRoutes.streamLifetime(now, now.plus(java.time.Duration.ofDays(30))));
+  }
+
   @Test
   public void answersEveryCallByIdEvenWhenFramesAreCutAcrossMessages() throws Exception {
     ByteString apply = call(1, apply("k", HLC, "v".getBytes()));
