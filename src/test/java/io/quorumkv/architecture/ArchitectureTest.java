@@ -21,7 +21,7 @@ public class ArchitectureTest {
 
   /** Lowest first. */
   static final List<String> LAYERS = List.of(
-      "build", "labels", "logging", "security", "faults", "version", "config", "store", "wire", "transport", "membership", "replication",
+      "labels", "logging", "security", "faults", "version", "config", "store", "wire", "transport", "membership", "replication",
       "coordinator", "metrics", "http");
 
   /** The replica's own classes (the client module, on the test class path too, is not judged here). */

@@ -7,10 +7,10 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * What this replica was built from: the release version and the commit, filled in by Maven
- * (build.properties next to this class). Reported by {@code --version}, {@code GET /version}
- * and the {@code quorumkv_build_info} metric, so an operator can tell which build each
- * replica runs during a rolling upgrade.
+ * What this build came from: the release version and the commit, filled in by Maven
+ * (build.properties next to this class). The replica reports it by {@code --version},
+ * {@code GET /version} and the {@code quorumkv_build_info} metric, so an operator can tell which
+ * build each replica runs during a rolling upgrade; the client by {@code --version}.
  *
  * @param version the release, e.g. {@code 0.1.0-SNAPSHOT}
  * @param commit the abbreviated git commit ({@code -dirty} when built from uncommitted changes),
@@ -53,7 +53,7 @@ public record BuildInfo(String version, String commit) {
         properties.load(in);
       }
     } catch (IOException e) {
-      // Reported as unknown below: a missing version must not stop a replica.
+      // Reported as unknown below: a missing version must not stop a replica or the client.
     }
     String commit = known(properties.getProperty("commit"));
     if (!commit.equals("unknown") && "true".equals(properties.getProperty("dirty"))) {
