@@ -404,6 +404,9 @@ public final class ReplicaMain {
           name -> peerStatuses.stream().filter(status -> status.snapshot().peer().name().equals(name))
               .allMatch(status -> status.snapshot().reachable()),
           settings.deliberateBugs())), "coordinators");
+      // Proposals older than a write could still be waiting on, given the clock offset.
+      ctx.spawn(io.quorumkv.coordinator.SettleSweeper.create(storeActor, coordinators, clock, Duration.ofSeconds(1),
+          settings.writeTimeout().plus(settings.maxClockOffset()), clockTrusted(fence)), "settle-sweeper");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),

@@ -37,6 +37,22 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   public record Delete(String key, Consistency consistency, ActorRef<WriteResult> replyTo)
       implements Command {}
 
+  /**
+   * Write {@code value} (empty: a tombstone) under {@code key} if {@code condition} holds on the
+   * key's committed state (docs/conditional-writes.md).
+   */
+  public record ConditionalWrite(String key, Optional<Value> value, Condition condition, Consistency consistency,
+      ActorRef<WriteResult> replyTo) implements Command {}
+
+  /**
+   * Settle {@code key} through a Paxos round nobody waits for (the proposal sweeper, a fenced
+   * copy); {@code done} hears when it ended, whatever the outcome.
+   */
+  public record Settle(String key, ActorRef<Done> done) implements Command {}
+
+  /** A settle ended. */
+  public record Done(String key) {}
+
   /** Read {@code key}. */
   public record Get(String key, Consistency consistency, ActorRef<ReadResult> replyTo)
       implements Command {}
@@ -79,6 +95,8 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
         .onMessage(Put.class, put -> write(put.key(), Optional.of(put.value()), put.consistency(), put.replyTo()))
         .onMessage(Delete.class, delete -> write(delete.key(), Optional.empty(), delete.consistency(), delete.replyTo()))
         .onMessage(Get.class, this::onGet)
+        .onMessage(ConditionalWrite.class, this::onConditionalWrite)
+        .onMessage(Settle.class, this::onSettle)
         .onMessage(CoordinatorStopped.class, stopped -> {
           inFlight--;
           return this;
@@ -88,30 +106,58 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
 
   private Behavior<Command> write(
       String key, Optional<Value> value, Consistency consistency, ActorRef<WriteResult> replyTo) {
+    if (refusedWrite(value, replyTo)) {
+      return this;
+    }
+    track(getContext().spawnAnonymous(WriteCoordinator.create(
+        new WriteRound.Write(key, value), consistency, replicasInTurn(), settings, replyTo)));
+    return this;
+  }
+
+  private Behavior<Command> onConditionalWrite(ConditionalWrite write) {
+    if (refusedWrite(write.value(), write.replyTo())) {
+      return this;
+    }
+    track(getContext().spawnAnonymous(ConditionalWriteCoordinator.create(write.key(), write.condition(),
+        write.value(), write.consistency(), replicasInTurn(), settings, write.replyTo())));
+    return this;
+  }
+
+  /** Settles run only while there is room for client requests: they are background work. */
+  private Behavior<Command> onSettle(Settle settle) {
+    if (settings.fence().reason().isPresent() || inFlight >= settings.inFlightMax() / 2) {
+      settle.done().tell(new Done(settle.key()));
+      return this;
+    }
+    track(getContext().spawnAnonymous(SettleCoordinator.create(settle.key(), replicasInTurn(), settings,
+        settle.done())));
+    return this;
+  }
+
+  /** Whether a write was refused before it started (answered here); see {@link #write}. */
+  private boolean refusedWrite(Optional<Value> value, ActorRef<WriteResult> replyTo) {
     Optional<String> fenced = settings.fence().reason();
     if (fenced.isPresent()) {
       replyTo.tell(new NotStarted(fenced.get(), NotStarted.CLOCK));
-      return this;
+      return true;
     }
     Optional<String> duplicated = settings.writeRefusal().get();
     if (duplicated.isPresent()) {
       replyTo.tell(new NotStarted(duplicated.get(), NotStarted.IDENTITY));
-      return this;
+      return true;
     }
     // Refused here, where the answer is clear (not applied, try another replica), rather than
     // left to fail the apply round, whose outcome would be indeterminate.
     Optional<String> noRoom = settings.storage().refusal(value.isEmpty());
     if (noRoom.isPresent()) {
       replyTo.tell(new NotStarted(noRoom.get(), NotStarted.STORAGE));
-      return this;
+      return true;
     }
     if (inFlight >= settings.inFlightMax()) {
       replyTo.tell(new Overloaded(inFlight, settings.inFlightMax()));
-      return this;
+      return true;
     }
-    track(getContext().spawnAnonymous(WriteCoordinator.create(
-        new WriteRound.Write(key, value), consistency, replicasInTurn(), settings, replyTo)));
-    return this;
+    return false;
   }
 
   private Behavior<Command> onGet(Get get) {

@@ -9,7 +9,11 @@ public enum Phase {
   /** A read's first round. */
   READ(false),
   /** A read's write-back of the newest record to W replicas. */
-  WRITE_BACK(false);
+  WRITE_BACK(false),
+  /** A conditional write's prepare (or the settle before a 412): nothing of its own was sent, so it did not happen. */
+  PREPARE(false),
+  /** A conditional write's accept: some replicas may hold its proposal, which a later round may adopt. */
+  ACCEPT(true);
 
   private final boolean indeterminate;
 

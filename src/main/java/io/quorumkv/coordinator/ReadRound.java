@@ -5,13 +5,18 @@ import io.quorumkv.coordinator.RoundEffect.Reply;
 import io.quorumkv.coordinator.RoundEffect.Send;
 import io.quorumkv.coordinator.RoundEffect.StartHedgeTimer;
 import io.quorumkv.coordinator.RoundEvent.Answered;
+import io.quorumkv.coordinator.RoundEvent.BackoffPassed;
 import io.quorumkv.coordinator.RoundEvent.DeadlinePassed;
 import io.quorumkv.coordinator.RoundEvent.HedgeDelayPassed;
 import io.quorumkv.coordinator.RoundEvent.Started;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.Proposal;
 import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.Fenced;
+import io.quorumkv.store.ReplicaProtocol.RecordAndProposal;
 import io.quorumkv.store.ReplicaProtocol.Read;
 import io.quorumkv.store.ReplicaProtocol.RecordHeld;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
@@ -38,10 +43,18 @@ import java.util.Set;
  * record: that is what makes a quorum read linearizable. Answers arriving after the reply are
  * repaired in the background (cause {@code repair}); the round ends when every replica asked has
  * answered and no write-back is outstanding, or at the deadline.
+ *
+ * <p>A replica holding an accepted Paxos proposal for the key answers it beside its record
+ * ({@link RecordAndProposal}); a proposal is never served before it is known to be chosen
+ * (docs/conditional-writes.md, "A plain read"). When a majority of the first R answers carry
+ * the same proposal and its record is newer than every record among them, it is chosen: the read
+ * returns it and commits it in the background. When a proposal is otherwise the newest thing
+ * seen, or a write-back is {@link Fenced}, the read settles the key through a
+ * {@link PaxosRound} and returns what that round chose.
  */
 public final class ReadRound {
 
-  public enum State { READING, WRITING_BACK, REPLIED, FINISHED }
+  public enum State { READING, WRITING_BACK, SETTLING, REPLIED, FINISHED }
 
   /** The round tag of the reads. */
   public static final long READ = 1;
@@ -57,6 +70,12 @@ public final class ReadRound {
   private final ReplicaStats stats;
   private final Fanout fanout;
   private final boolean skipWriteBack; // DeliberateBug.NO_READ_WRITE_BACK
+  private final Consistency consistency;
+  private final java.util.random.RandomGenerator random;
+  /** The proposals among the read answers, by replica. */
+  private final Map<String, Proposal> proposals = new LinkedHashMap<>();
+  /** The round settling the key before the reply, once started. */
+  private PaxosRound settle;
 
   private final QuorumTracker read;
   private final int holdersRequired;
@@ -79,8 +98,10 @@ public final class ReadRound {
    */
   public ReadRound(
       String key, Consistency consistency, List<String> replicas, HybridLogicalClock clock, long replicaId,
-      ReplicaStats stats, Fanout fanout, boolean skipWriteBack) {
+      ReplicaStats stats, Fanout fanout, boolean skipWriteBack, java.util.random.RandomGenerator random) {
     this.key = key;
+    this.consistency = consistency;
+    this.random = random;
     this.targets = List.copyOf(consistency == Consistency.ONE ? replicas.subList(0, 1) : replicas);
     this.clock = clock;
     this.replicaId = replicaId;
@@ -103,6 +124,16 @@ public final class ReadRound {
   public List<RoundEffect<ReadResult>> step(RoundEvent event) {
     List<RoundEffect<ReadResult>> effects = new ArrayList<>();
     if (state == State.FINISHED) {
+      return effects;
+    }
+    if (settle != null) {
+      if (event instanceof BackoffPassed || event instanceof DeadlinePassed
+          || event instanceof Answered settling && PaxosRound.owns(settling.round())) {
+        onSettleEvent(event, effects);
+      }
+      return effects; // the read's own answers no longer matter: the settle decides
+    }
+    if (event instanceof BackoffPassed) {
       return effects;
     }
     if (event instanceof Started) {
@@ -154,25 +185,57 @@ public final class ReadRound {
     if (!asked.contains(replica) || held.containsKey(replica) || unreachable.contains(replica)) {
       return; // not asked, or a duplicate: changes nothing
     }
-    if (!(answered.answer() instanceof RecordHeld answer)
-        || !clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc())) {
+    Optional<Record> record;
+    Optional<Proposal> proposal = Optional.empty();
+    if (answered.answer() instanceof RecordHeld answer
+        && clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc())) {
+      record = answer.record();
+    } else if (answered.answer() instanceof RecordAndProposal answer
+        && clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc(),
+            answer.proposal().ballot().hlc())) {
+      record = answer.record();
+      proposal = Optional.of(answer.proposal());
+    } else {
       // Unavailable, not a record, or from further ahead than max-clock-offset: a failed answer.
       onFailed(replica, effects);
       return;
     }
-    held.put(replica, answer.record());
+    held.put(replica, record);
+    proposal.ifPresent(accepted -> proposals.put(replica, accepted));
+    Optional<Record> answerRecord = record;
     if (state == State.READING) {
       if (read.succeeded(replica) == QuorumTracker.Outcome.REACHED) {
         choose(effects);
       }
     } else if (holders != null) { // null only under NO_READ_WRITE_BACK: replied at once
-      judgeLateAnswer(replica, answer.record(), effects);
+      judgeLateAnswer(replica, answerRecord, effects);
     }
   }
 
   /** The first R answers are in: take the newest, reply if W hold it, else write it back. */
   private void choose(List<RoundEffect<ReadResult>> effects) {
     newest = newest(held.values());
+    Optional<Proposal> newestProposal = proposals.values().stream()
+        .filter(proposal -> proposal.record().version().isAfter(Record.versionOf(newest)))
+        .max(java.util.Comparator.comparing(Proposal::ballot));
+    if (newestProposal.isPresent() && consistency != Consistency.ONE) {
+      Proposal proposal = newestProposal.get();
+      long carrying = proposals.values().stream().filter(proposal::equals).count();
+      if (carrying >= targets.size() / 2 + 1) {
+        // A majority accepted it and no newer record is among the answers: it is chosen.
+        newest = Optional.of(proposal.record());
+        state = State.REPLIED;
+        reply(resultOf(newest), effects);
+        for (String replica : targets) {
+          effects.add(new Send<>(replica, new Commit(key, proposal.ballot(), proposal.record(), stamp(), Cause.READ),
+              REPAIR));
+        }
+        state = State.FINISHED;
+        return;
+      }
+      startSettle(effects);
+      return;
+    }
     if (skipWriteBack) {
       state = State.REPLIED;
       reply(resultOf(newest), effects);
@@ -206,6 +269,13 @@ public final class ReadRound {
   private void onWriteBackAnswer(Answered answered, List<RoundEffect<ReadResult>> effects) {
     String replica = answered.replica();
     if (!repairing.contains(replica)) {
+      return;
+    }
+    if (answered.answer() instanceof Fenced fence && !replied && consistency != Consistency.ONE
+        && clock.admit(replica, "fenced answer", fence.stamp().clock(), fence.fence().hlc())) {
+      // A Paxos round is placing a record where this write-back would go: settle first.
+      repairing.remove(replica);
+      startSettle(effects);
       return;
     }
     if (!(answered.answer() instanceof Applied applied)
@@ -250,6 +320,31 @@ public final class ReadRound {
     effects.add(replied
         ? new Send<>(replica, new Apply(key, record, stamp(), Cause.REPAIR), REPAIR)
         : new Send<>(replica, new Apply(key, record, stamp(), Cause.WRITE_BACK), WRITE_BACK));
+  }
+
+  private void startSettle(List<RoundEffect<ReadResult>> effects) {
+    state = State.SETTLING;
+    settle = new PaxosRound(key, new PaxosRound.Settle(), consistency, targets, clock, replicaId, random, Cause.READ);
+    onSettleEvent(new Started(), effects);
+  }
+
+  /** While settling: what the settle chose is what the read returns. */
+  private void onSettleEvent(RoundEvent event, List<RoundEffect<ReadResult>> effects) {
+    effects.addAll(RoundEffect.map(settle.step(event), outcome -> {
+      ReadResult result;
+      if (outcome instanceof PaxosRound.Chosen chosen) {
+        result = resultOf(Optional.of(chosen.record()));
+      } else if (outcome instanceof PaxosRound.Absent) {
+        result = new ReadResult.NotFound(key);
+      } else {
+        result = new QuorumNotReached(Phase.READ, read.successes(), read.required(), read.replicas());
+      }
+      replied = true;
+      return List.of(new RoundEffect.Reply<>(result));
+    }));
+    if (settle.finished() || event instanceof DeadlinePassed) {
+      state = State.FINISHED;
+    }
   }
 
   private void replyIfHeld(List<RoundEffect<ReadResult>> effects) {

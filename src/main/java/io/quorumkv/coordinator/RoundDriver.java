@@ -21,14 +21,16 @@ final class RoundDriver<R> {
   private final ActorRef<R> replyTo;
   private final MissedWrites missedWrites;
   private final Consumer<Duration> startHedgeTimer;
+  private final Consumer<Duration> startBackoffTimer;
 
   RoundDriver(List<ReplicaHandle> replicas, ActorRef<Reply> answers, ActorRef<R> replyTo, MissedWrites missedWrites,
-      Consumer<Duration> startHedgeTimer) {
+      Consumer<Duration> startHedgeTimer, Consumer<Duration> startBackoffTimer) {
     replicas.forEach(replica -> this.replicas.put(replica.name(), replica));
     this.answers = answers;
     this.replyTo = replyTo;
     this.missedWrites = missedWrites;
     this.startHedgeTimer = startHedgeTimer;
+    this.startBackoffTimer = startBackoffTimer;
   }
 
   static RoundEvent eventOf(Reply reply) {
@@ -49,6 +51,8 @@ final class RoundDriver<R> {
         missedWrites.missed(missed.key(), missed.replicas());
       } else if (effect instanceof RoundEffect.StartHedgeTimer<R> hedge) {
         startHedgeTimer.accept(hedge.delay());
+      } else if (effect instanceof RoundEffect.StartBackoffTimer<R> backoff) {
+        startBackoffTimer.accept(backoff.delay());
       } else {
         throw new IllegalStateException("no way to carry out " + effect);
       }

@@ -21,4 +21,29 @@ public sealed interface RoundEffect<R> {
 
   /** Deliver {@link RoundEvent.HedgeDelayPassed} after {@code delay}. */
   record StartHedgeTimer<R>(Duration delay) implements RoundEffect<R> {}
+
+  /** Deliver {@link RoundEvent.BackoffPassed} after {@code delay}. */
+  record StartBackoffTimer<R>(Duration delay) implements RoundEffect<R> {}
+
+  /**
+   * A sub-round's effects as its parent's: replies become {@code reply}'s effects (none when it
+   * maps to empty), everything else passes through.
+   */
+  static <A, B> List<RoundEffect<B>> map(List<RoundEffect<A>> effects, java.util.function.Function<A, List<RoundEffect<B>>> reply) {
+    List<RoundEffect<B>> mapped = new java.util.ArrayList<>(effects.size());
+    for (RoundEffect<A> effect : effects) {
+      if (effect instanceof Send<A> send) {
+        mapped.add(new Send<>(send.replica(), send.request(), send.round()));
+      } else if (effect instanceof Reply<A> replied) {
+        mapped.addAll(reply.apply(replied.result()));
+      } else if (effect instanceof Unacknowledged<A> missed) {
+        mapped.add(new Unacknowledged<>(missed.key(), missed.replicas()));
+      } else if (effect instanceof StartHedgeTimer<A> hedge) {
+        mapped.add(new StartHedgeTimer<>(hedge.delay()));
+      } else if (effect instanceof StartBackoffTimer<A> backoff) {
+        mapped.add(new StartBackoffTimer<>(backoff.delay()));
+      }
+    }
+    return mapped;
+  }
 }

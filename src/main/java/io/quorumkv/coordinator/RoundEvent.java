@@ -14,6 +14,9 @@ public sealed interface RoundEvent {
   /** The hedge delay passed (see {@link io.quorumkv.config.Fanout}). */
   record HedgeDelayPassed() implements RoundEvent {}
 
+  /** The backoff a Paxos round asked for after it was preempted passed: it tries again. */
+  record BackoffPassed() implements RoundEvent {}
+
   /** The request's deadline passed: the round replies now if it has not, and ends. */
   record DeadlinePassed() implements RoundEvent {}
 }

@@ -28,6 +28,8 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
 
   private enum HedgeDelayPassed implements Command { INSTANCE }
 
+  private enum BackoffPassed implements Command { INSTANCE }
+
   private final WriteRound round;
   private final RoundDriver<WriteResult> driver;
 
@@ -47,9 +49,10 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
     super(ctx);
     this.round = new WriteRound(write, consistency, replicas.stream().map(ReplicaHandle::name).toList(),
         settings.clock(), settings.replicaId(), settings.stats(), settings.fanout(),
-        settings.bugs().contains(DeliberateBug.ONE_ROUND_WRITES));
+        settings.bugs().contains(DeliberateBug.ONE_ROUND_WRITES), new java.util.SplittableRandom());
     this.driver = new RoundDriver<>(replicas, ctx.messageAdapter(Reply.class, ReplicaAnswered::new), replyTo,
-        settings.missedWrites(), delay -> timers.startSingleTimer(HedgeDelayPassed.INSTANCE, delay));
+        settings.missedWrites(), delay -> timers.startSingleTimer(HedgeDelayPassed.INSTANCE, delay),
+        delay -> timers.startSingleTimer(BackoffPassed.INSTANCE, delay));
     timers.startSingleTimer(DeadlinePassed.INSTANCE, settings.writeTimeout());
     driver.execute(round.step(new RoundEvent.Started()));
   }
@@ -60,6 +63,7 @@ public final class WriteCoordinator extends AbstractBehavior<WriteCoordinator.Co
         .onMessage(ReplicaAnswered.class, answered -> step(RoundDriver.eventOf(answered.reply())))
         .onMessageEquals(DeadlinePassed.INSTANCE, () -> step(new RoundEvent.DeadlinePassed()))
         .onMessageEquals(HedgeDelayPassed.INSTANCE, () -> step(new RoundEvent.HedgeDelayPassed()))
+        .onMessageEquals(BackoffPassed.INSTANCE, () -> step(new RoundEvent.BackoffPassed()))
         .build();
   }
 

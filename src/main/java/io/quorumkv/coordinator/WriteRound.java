@@ -6,6 +6,7 @@ import io.quorumkv.coordinator.RoundEffect.Send;
 import io.quorumkv.coordinator.RoundEffect.StartHedgeTimer;
 import io.quorumkv.coordinator.RoundEffect.Unacknowledged;
 import io.quorumkv.coordinator.RoundEvent.Answered;
+import io.quorumkv.coordinator.RoundEvent.BackoffPassed;
 import io.quorumkv.coordinator.RoundEvent.DeadlinePassed;
 import io.quorumkv.coordinator.RoundEvent.HedgeDelayPassed;
 import io.quorumkv.coordinator.RoundEvent.Started;
@@ -13,6 +14,7 @@ import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Cause;
+import io.quorumkv.store.ReplicaProtocol.Fenced;
 import io.quorumkv.store.ReplicaProtocol.ReadVersion;
 import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.ReplicaProtocol.VersionHeld;
@@ -40,7 +42,14 @@ import java.util.Set;
  *       digest) or a newer one counts toward W. Replies once W count.
  * </ol>
  *
- * No Apply leaves before the query round completed. Every answer carries the round that asked
+ * An apply answered {@link Fenced} (its record lies below a promise or committed ballot of a
+ * conditional write's round that did not see it) counts as failed. When W cannot be reached
+ * without such answers, the write must not try again under a new version (its first one may
+ * still be adopted): it settles its own record through a {@link PaxosRound}, which places it at
+ * its own version unless the key's state is already newer (then its outcome is indeterminate;
+ * docs/conditional-writes.md, "A plain write").
+ *
+ * <p>No Apply leaves before the query round completed. Every answer carries the round that asked
  * ({@link #QUERY} or {@link #APPLY}), so a failure is never counted against the wrong round. The
  * round replies exactly once, then keeps listening until every replica answered the apply or the
  * deadline passed; then the replicas that did not acknowledge it are named for hinted handoff.
@@ -65,6 +74,8 @@ public final class WriteRound {
   private final ReplicaStats stats;
   private final Fanout fanout;
   private final boolean skipVersionQuery; // DeliberateBug.ONE_ROUND_WRITES
+  private final Consistency consistency;
+  private final java.util.random.RandomGenerator random;
 
   private final QuorumTracker query;
   private final QuorumTracker apply;
@@ -72,6 +83,9 @@ public final class WriteRound {
   private State state = State.QUERYING;
   private Record record; // this write's record, once the query round completed
   private boolean replied;
+  private boolean fenced;
+  /** The round settling this write's record after it was fenced, once started. */
+  private PaxosRound settle;
 
   /**
    * @param replicas the names of all N replicas of the key, the local one first
@@ -79,8 +93,10 @@ public final class WriteRound {
    */
   public WriteRound(
       Write write, Consistency consistency, List<String> replicas, HybridLogicalClock clock, long replicaId,
-      ReplicaStats stats, Fanout fanout, boolean skipVersionQuery) {
+      ReplicaStats stats, Fanout fanout, boolean skipVersionQuery, java.util.random.RandomGenerator random) {
     this.write = write;
+    this.consistency = consistency;
+    this.random = random;
     this.replicas = List.copyOf(replicas);
     this.clock = clock;
     this.replicaId = replicaId;
@@ -109,7 +125,10 @@ public final class WriteRound {
     if (state == State.FINISHED) {
       return effects;
     }
-    if (event instanceof Started) {
+    if (settle != null && (event instanceof BackoffPassed || event instanceof DeadlinePassed
+        || event instanceof Answered answered && PaxosRound.owns(answered.round()))) {
+      onSettleEvent(event, effects);
+    } else if (event instanceof Started) {
       start(effects);
     } else if (event instanceof Answered answered) {
       if (answered.round() == QUERY && state == State.QUERYING) {
@@ -120,6 +139,8 @@ public final class WriteRound {
       // Else a late answer of the query round: it changes nothing.
     } else if (event instanceof HedgeDelayPassed) {
       queryTheRest(effects);
+    } else if (event instanceof BackoffPassed) {
+      // A settle's backoff after the settle ended: nothing to do.
     } else if (event instanceof DeadlinePassed) {
       onDeadline(effects);
     } else {
@@ -207,14 +228,49 @@ public final class WriteRound {
         && holdsThisWriteOrNewer(replica, applied)) {
       outcome = apply.succeeded(replica);
     } else {
+      if (answered.answer() instanceof Fenced fence
+          && clock.admit(replica, "fenced answer", fence.stamp().clock(), fence.fence().hlc())) {
+        fenced = true; // the settle's ballot is drawn above the fence
+      }
       outcome = apply.failed(replica);
     }
     if (outcome == QuorumTracker.Outcome.REACHED) {
       reply(new WriteResult.Written(write.key(), record.version()), effects);
     } else if (outcome == QuorumTracker.Outcome.FAILED) {
+      if (fenced && consistency != Consistency.ONE && !replied) {
+        startSettle(effects);
+        return;
+      }
       reply(new QuorumNotReached(Phase.APPLY, apply.successes(), apply.required(), apply.replicas()), effects);
     }
-    if (replied && apply.answers() == replicas.size()) {
+    if (replied && apply.answers() == replicas.size() && settle == null) {
+      finish(effects);
+    }
+  }
+
+  private void startSettle(List<RoundEffect<WriteResult>> effects) {
+    settle = new PaxosRound(write.key(), new PaxosRound.SettleOwn(record), consistency, replicas, clock, replicaId,
+        random, Cause.WRITE);
+    onSettleEvent(new Started(), effects);
+  }
+
+  /** While settling: the settle's outcome is this write's. */
+  private void onSettleEvent(RoundEvent event, List<RoundEffect<WriteResult>> effects) {
+    effects.addAll(RoundEffect.map(settle.step(event), outcome -> {
+      if (outcome instanceof PaxosRound.Chosen) {
+        return List.of(new RoundEffect.Reply<>(new WriteResult.Written(write.key(), record.version())));
+      }
+      // Dominated by a newer state, or no quorum: its record may still be adopted by a later
+      // round, so the outcome is indeterminate.
+      return List.of(new RoundEffect.Reply<>(
+          new QuorumNotReached(Phase.APPLY, apply.successes(), apply.required(), apply.replicas())));
+    }));
+    for (RoundEffect<WriteResult> effect : effects) {
+      if (effect instanceof RoundEffect.Reply<WriteResult>) {
+        replied = true;
+      }
+    }
+    if (settle.finished() || event instanceof DeadlinePassed) {
       finish(effects);
     }
   }

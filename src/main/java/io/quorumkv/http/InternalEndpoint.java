@@ -8,7 +8,6 @@ import io.quorumkv.config.Settings;
 import io.quorumkv.membership.Identity;
 import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.store.ReplicaProtocol.Answer;
-import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Call;
 import io.quorumkv.store.ReplicaProtocol.KeyRequest;
 import io.quorumkv.store.ReplicaProtocol.MembershipRequest;
@@ -108,10 +107,11 @@ final class InternalEndpoint {
         return refused(StatusCodes.BAD_REQUEST.intValue(), "malformed internal request: " + problem.get());
       }
     }
-    if (storeRequest instanceof Apply apply && !apply.record().isTombstone()
-        && apply.record().value().length() > settings.valueBytesMax()) {
+    Optional<io.quorumkv.store.Record> carried = StoreAdmission.recordOf(storeRequest);
+    if (carried.isPresent() && !carried.get().isTombstone()
+        && carried.get().value().length() > settings.valueBytesMax()) {
       return refused(StatusCodes.PAYLOAD_TOO_LARGE.intValue(), "the value is too large",
-          "valueBytes", apply.record().value().length(), "limitBytes", settings.valueBytesMax());
+          "valueBytes", carried.get().value().length(), "limitBytes", settings.valueBytesMax());
     }
     // Checked before anything is observed or applied (docs/clock-discipline.md, rule 1).
     Optional<Refused> refusal = ClockCheck.refusal(clock, from.description(), WireCodec.typeName(request.getClass()),

@@ -20,6 +20,7 @@ import akka.http.javadsl.unmarshalling.Unmarshaller;
 import akka.util.ByteString;
 import io.quorumkv.build.BuildInfo;
 import io.quorumkv.config.Settings;
+import io.quorumkv.coordinator.Condition;
 import io.quorumkv.coordinator.NotStarted;
 import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
@@ -82,9 +83,12 @@ public final class PublicRoutes extends AllDirectives {
             path(PathMatchers.segment(), key -> measured(() -> withKey(key, validKey -> withConsistency(consistency ->
                 concat(
                     put(() -> authorized(Role.READWRITE, "a write", () -> withSizeLimit(settings.valueBytesMax(), () ->
-                        entity(Unmarshaller.entityToByteString(), body -> write(validKey, body, consistency))))),
-                    get(() -> authorized(Role.READ, "a read", () -> read(validKey, consistency))),
-                    delete(() -> authorized(Role.READWRITE, "a delete", () -> remove(validKey, consistency)))))))),
+                        withWriteCondition(consistency, condition -> entity(Unmarshaller.entityToByteString(),
+                            body -> write(validKey, body, consistency, condition)))))),
+                    get(() -> authorized(Role.READ, "a read", () -> withReadCondition(notModifiedIf ->
+                        read(validKey, consistency, notModifiedIf)))),
+                    delete(() -> authorized(Role.READWRITE, "a delete", () -> withWriteCondition(consistency,
+                        condition -> remove(validKey, consistency, condition))))))))),
             pathEndOrSingleSlash(() -> complete(badRequest("the key is missing: use /kv/{key}"))),
             path(PathMatchers.segment().slash(PathMatchers.remaining()), (first, rest) ->
                 complete(badRequest("a key is one path segment: percent-encode '/' as %2F"))))),
@@ -150,30 +154,69 @@ public final class PublicRoutes extends AllDirectives {
     });
   }
 
-  private Route write(String key, ByteString body, Consistency consistency) {
+  /** A PUT's or DELETE's condition header, if any; malformed, or at consistency=one: 400. */
+  private Route withWriteCondition(Consistency consistency, Function<Optional<Condition>, Route> inner) {
+    return optionalHeaderValueByName("If-Match", ifMatch -> optionalHeaderValueByName("If-None-Match",
+        ifNoneMatch -> {
+          Preconditions.Parsed<Condition> parsed = Preconditions.forWrite(ifMatch, ifNoneMatch);
+          if (parsed.problem().isPresent()) {
+            return complete(badRequest(parsed.problem().get()));
+          }
+          if (parsed.value().isPresent() && consistency == Consistency.ONE) {
+            return complete(badRequest("a conditional write needs a quorum: consistency=one cannot evaluate a"
+                + " condition"));
+          }
+          return inner.apply(parsed.value());
+        }));
+  }
+
+  private Route withReadCondition(Function<Optional<Preconditions.NotModifiedIf>, Route> inner) {
+    return optionalHeaderValueByName("If-Match", ifMatch -> optionalHeaderValueByName("If-None-Match",
+        ifNoneMatch -> {
+          Preconditions.Parsed<Preconditions.NotModifiedIf> parsed = Preconditions.forRead(ifMatch, ifNoneMatch);
+          return parsed.problem().map(problem -> complete(badRequest(problem)))
+              .orElseGet(() -> inner.apply(parsed.value()));
+        }));
+  }
+
+  private Route write(String key, ByteString body, Consistency consistency, Optional<Condition> condition) {
     if (body.size() > settings.valueBytesMax()) {
       return complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "the value is too large",
           "valueBytes", body.size(), "limitBytes", settings.valueBytesMax()));
     }
     Value value = Value.wrap(body.toArray());
     return onSuccess(
-        AskPattern.<Coordinators.Command, WriteResult>ask(
-            coordinators, replyTo -> new Coordinators.Put(key, value, consistency, replyTo), askTimeout, scheduler),
+        AskPattern.<Coordinators.Command, WriteResult>ask(coordinators, replyTo -> condition.isPresent()
+                ? new Coordinators.ConditionalWrite(key, Optional.of(value), condition.get(), consistency, replyTo)
+                : new Coordinators.Put(key, value, consistency, replyTo), askTimeout, scheduler),
         result -> complete(writeResponse(result, false)));
   }
 
-  private Route remove(String key, Consistency consistency) {
+  private Route remove(String key, Consistency consistency, Optional<Condition> condition) {
     return onSuccess(
-        AskPattern.<Coordinators.Command, WriteResult>ask(
-            coordinators, replyTo -> new Coordinators.Delete(key, consistency, replyTo), askTimeout, scheduler),
+        AskPattern.<Coordinators.Command, WriteResult>ask(coordinators, replyTo -> condition.isPresent()
+                ? new Coordinators.ConditionalWrite(key, Optional.empty(), condition.get(), consistency, replyTo)
+                : new Coordinators.Delete(key, consistency, replyTo), askTimeout, scheduler),
         result -> complete(writeResponse(result, true)));
   }
 
-  private Route read(String key, Consistency consistency) {
+  private Route read(String key, Consistency consistency, Optional<Preconditions.NotModifiedIf> notModifiedIf) {
     return onSuccess(
         AskPattern.<Coordinators.Command, ReadResult>ask(
             coordinators, replyTo -> new Coordinators.Get(key, consistency, replyTo), askTimeout, scheduler),
-        result -> complete(readResponse(result)));
+        result -> complete(notModified(result, notModifiedIf).orElseGet(() -> readResponse(result))));
+  }
+
+  /** 304 with the ETag when the value found has the version the GET named (or any, for *). */
+  static Optional<HttpResponse> notModified(ReadResult result, Optional<Preconditions.NotModifiedIf> notModifiedIf) {
+    if (notModifiedIf.isEmpty() || !(result instanceof ReadResult.Found found)) {
+      return Optional.empty();
+    }
+    Version current = found.record().version();
+    if (notModifiedIf.get().version().map(current::equals).orElse(true)) {
+      return Optional.of(HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED).addHeader(etag(current)));
+    }
+    return Optional.empty();
   }
 
   static HttpResponse writeResponse(WriteResult result, boolean delete) {
@@ -193,6 +236,20 @@ public final class PublicRoutes extends AllDirectives {
           "required", failed.required(),
           "replicas", failed.replicas(),
           "outcome", failed.phase().indeterminate() ? "indeterminate" : "not-applied");
+    }
+    if (result instanceof WriteResult.PreconditionFailed failed) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("error", "precondition failed");
+      body.put("key", failed.key());
+      body.put("currentVersion", failed.current().map(Version::toString).orElse(null));
+      HttpResponse response = json(StatusCodes.PRECONDITION_FAILED, body);
+      return failed.current().map(version -> response.addHeader(etag(version))).orElse(response);
+    }
+    if (result instanceof WriteResult.Contended contended) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, "contention: other conditional writes of this key kept"
+              + " preempting this one",
+          "phase", "prepare", "attempts", contended.attempts(), "outcome", "not-applied")
+          .addHeader(RetryAfter.create(1L));
     }
     if (result instanceof NotStarted fenced) {
       return notStarted(fenced);

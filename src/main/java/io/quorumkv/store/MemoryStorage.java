@@ -26,6 +26,7 @@ public final class MemoryStorage implements Storage {
   private final Map<String, byte[]> meta = new HashMap<>();
   private final NavigableMap<String, Hint> hints = new TreeMap<>();
   private final Map<String, SettledTombstone> settled = new HashMap<>();
+  private final NavigableMap<String, PaxosState> paxos = new TreeMap<>(UTF8_ORDER);
   private long clockMark;
   private boolean full; // tests only: every write throws StorageFullException, as on a full disk
   private long bytesOnDisk; // tests only: what bytesOnDisk() reports
@@ -67,8 +68,15 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
-  public synchronized List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
+  public synchronized List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch, Map<String, PaxosState> states) {
     checkRoom();
+    states.forEach((key, state) -> {
+      if (state.isNone()) {
+        paxos.remove(key);
+      } else {
+        paxos.put(key, state);
+      }
+    });
     List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
     for (KeyedRecord entry : batch) {
       Optional<Record> before = Optional.ofNullable(records.get(entry.key()));
@@ -82,6 +90,16 @@ public final class MemoryStorage implements Storage {
   }
 
   @Override
+  public synchronized PaxosState paxos(String key) {
+    return paxos.getOrDefault(key, PaxosState.NONE);
+  }
+
+  @Override
+  public synchronized List<String> paxosKeys(String fromKey, int limit) {
+    return paxos.tailMap(fromKey, true).keySet().stream().limit(limit).toList();
+  }
+
+  @Override
   public long sequence() {
     return 0L; // forgets everything anyway: a new replica id each start
   }
@@ -91,6 +109,7 @@ public final class MemoryStorage implements Storage {
     records.clear();
     hints.clear();
     settled.clear();
+    paxos.clear();
   }
 
   @Override

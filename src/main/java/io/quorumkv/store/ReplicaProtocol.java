@@ -60,7 +60,11 @@ public final class ReplicaProtocol {
     /** The tombstone sweeper asking whether every replica holds a tombstone, and settling it. */
     SWEEP(Lane.BACKGROUND),
     /** The peer monitor's pings and clock and identity exchange. */
-    MEMBERSHIP(Lane.BACKGROUND);
+    MEMBERSHIP(Lane.BACKGROUND),
+    /** A client's conditional write: its prepare, accept and commit (docs/conditional-writes.md). */
+    CONDITIONAL_WRITE(Lane.FOREGROUND),
+    /** A Paxos round nobody waits for: settling a proposal left behind, or a key whose copies were fenced. */
+    SETTLE(Lane.BACKGROUND);
 
     private final Lane lane;
 
@@ -104,8 +108,65 @@ public final class ReplicaProtocol {
   }
 
   /** A store request about one key: the receiver checks the key as it checks a client's. */
-  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, TombstoneRequest {
+  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, TombstoneRequest, PaxosRequest {
     String key();
+  }
+
+  /**
+   * A message of a Paxos round on one key (docs/conditional-writes.md): its ballot is a version,
+   * a clock reading too, and every one is refused when older than max-message-age.
+   */
+  public sealed interface PaxosRequest extends KeyRequest permits Prepare, Accept, Commit {
+    Version ballot();
+
+    @Override
+    default long[] clockReadings() {
+      return new long[] {stamp().clock(), ballot().hlc()};
+    }
+  }
+
+  /**
+   * Promise {@code ballot}: granted only above the record, the promise, the accepted proposal and
+   * the committed ballot held. Answered {@link Promised} once the promise is durable, else
+   * {@link Preempted}.
+   */
+  public record Prepare(String key, Version ballot, Stamp stamp, Cause cause) implements PaxosRequest {
+    public Prepare {
+      requireKeyAndStamp(key, stamp);
+      requireBallot(ballot);
+      Objects.requireNonNull(cause, "cause");
+    }
+  }
+
+  /**
+   * Accept {@code record} under {@code ballot}. Answered {@link Accepted} once the proposal is
+   * durable, else {@link Preempted}.
+   */
+  public record Accept(String key, Version ballot, Record record, Stamp stamp, Cause cause) implements PaxosRequest {
+    public Accept {
+      requireKeyAndStamp(key, stamp);
+      requireBallot(ballot);
+      Objects.requireNonNull(cause, "cause");
+      new Proposal(ballot, record); // the same rules: a record, not newer than its ballot
+    }
+  }
+
+  /**
+   * {@code record} was chosen under {@code ballot}: applied if newer (past the fences: it is
+   * chosen), the committed ballot raised, a proposal at or below it dropped. Answered {@link Applied}.
+   */
+  public record Commit(String key, Version ballot, Record record, Stamp stamp, Cause cause) implements PaxosRequest {
+    public Commit {
+      requireKeyAndStamp(key, stamp);
+      requireBallot(ballot);
+      Objects.requireNonNull(cause, "cause");
+      new Proposal(ballot, record);
+    }
+
+    @Override
+    public long[] clockReadings() {
+      return new long[] {stamp.clock(), ballot.hlc(), record.version().hlc()};
+    }
   }
 
   /** A tombstone sweeper's request about one tombstone: its version is a clock reading too. */
@@ -255,7 +316,8 @@ public final class ReplicaProtocol {
 
   /** An answer stamped by the replica that gives it: the asker's clock moves past it. */
   public sealed interface Stamped extends Answer
-      permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld {
+      permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld, RecordAndProposal, Promised,
+      Preempted, Accepted, Fenced {
     Stamp stamp();
   }
 
@@ -272,6 +334,61 @@ public final class ReplicaProtocol {
     public RecordHeld {
       Objects.requireNonNull(stamp, "stamp");
       record = record == null ? Optional.empty() : record;
+    }
+  }
+
+  /**
+   * Answers {@link Read} instead of {@link RecordHeld} when the replica holds an accepted proposal
+   * for the key: the record it holds (as {@link RecordHeld}) and that proposal, which a read must
+   * not serve before it is known to be chosen (docs/conditional-writes.md, "A plain read").
+   */
+  public record RecordAndProposal(Stamp stamp, Optional<Record> record, Proposal proposal) implements Stamped {
+    public RecordAndProposal {
+      Objects.requireNonNull(stamp, "stamp");
+      Objects.requireNonNull(proposal, "proposal");
+      record = record == null ? Optional.empty() : record;
+    }
+  }
+
+  /**
+   * Answers {@link Prepare}: promised. The record held (settled tombstones included: Paxos counts
+   * them by version), the committed ballot ({@link Version#ZERO}: none) and the accepted proposal.
+   */
+  public record Promised(Stamp stamp, Optional<Record> record, Version committed, Optional<Proposal> accepted)
+      implements Stamped {
+    public Promised {
+      Objects.requireNonNull(stamp, "stamp");
+      Objects.requireNonNull(committed, "committed");
+      record = record == null ? Optional.empty() : record;
+      accepted = accepted == null ? Optional.empty() : accepted;
+    }
+  }
+
+  /** Answers {@link Prepare} or {@link Accept}: refused; {@code highest} is the ballot or version in the way. */
+  public record Preempted(Stamp stamp, Version highest) implements Stamped {
+    public Preempted {
+      Objects.requireNonNull(stamp, "stamp");
+      Objects.requireNonNull(highest, "highest");
+    }
+  }
+
+  /** Answers {@link Accept}: the proposal at {@code ballot} is durable here. */
+  public record Accepted(Stamp stamp, Version ballot) implements Stamped {
+    public Accepted {
+      Objects.requireNonNull(stamp, "stamp");
+      requireBallot(ballot);
+    }
+  }
+
+  /**
+   * Answers {@link Apply}: refused, nothing changed, because the record lies below this replica's
+   * promise (or, for a client write, its committed ballot) {@code fence}: a Paxos round that did
+   * not see it is, or was, in progress (docs/conditional-writes.md, "The promise fence").
+   */
+  public record Fenced(Stamp stamp, Version fence) implements Stamped {
+    public Fenced {
+      Objects.requireNonNull(stamp, "stamp");
+      requireBallot(fence);
     }
   }
 
@@ -386,6 +503,12 @@ public final class ReplicaProtocol {
       throw new IllegalArgumentException("the key is missing");
     }
     Objects.requireNonNull(stamp, "stamp");
+  }
+
+  private static void requireBallot(Version ballot) {
+    if (ballot == null || ballot.hlc() <= 0) {
+      throw new IllegalArgumentException("a ballot is a version above zero");
+    }
   }
 
   private static void requireTombstoneVersion(Version version) {

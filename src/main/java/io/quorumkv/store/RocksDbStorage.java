@@ -27,8 +27,11 @@ import org.rocksdb.WriteOptions;
 
 /**
  * The default {@link Storage}: RocksDB under the data directory, with column families
- * {@code data} (records by key), {@code hints} (for hinted handoff) and {@code meta}
- * (replica id, clock mark, format version).
+ * {@code data} (records by key), {@code hints} (for hinted handoff), {@code meta}
+ * (replica id, clock mark, format version), {@code settled} (settled tombstones) and
+ * {@code paxos} (the Paxos state of keys written conditionally, docs/conditional-writes.md).
+ * The {@code paxos} family is created when a data directory of an earlier release is first
+ * opened: the records' format does not change (docs/operating.md, "Upgrading").
  *
  * <p>Durability follows the {@link FsyncMode}: with {@code ALWAYS} every batch is written with
  * a synced write-ahead log before {@link #applyIfNewer} returns; otherwise the log is synced by
@@ -64,6 +67,7 @@ public final class RocksDbStorage implements Storage {
   private final ColumnFamilyHandle hints;
   private final ColumnFamilyHandle meta;
   private final ColumnFamilyHandle settled;
+  private final ColumnFamilyHandle paxos;
   private final WriteOptions recordWrites;
   private final WriteOptions syncedWrites;
   /**
@@ -88,13 +92,15 @@ public final class RocksDbStorage implements Storage {
         new ColumnFamilyDescriptor(bytes("data"), familyOptions),
         new ColumnFamilyDescriptor(bytes("hints"), familyOptions),
         new ColumnFamilyDescriptor(bytes("meta"), familyOptions),
-        new ColumnFamilyDescriptor(bytes("settled"), familyOptions));
+        new ColumnFamilyDescriptor(bytes("settled"), familyOptions),
+        new ColumnFamilyDescriptor(bytes("paxos"), familyOptions));
     this.handles = new ArrayList<>();
     this.db = RocksDB.open(options, directory.toString(), families, handles);
     this.data = handles.get(1);
     this.hints = handles.get(2);
     this.meta = handles.get(3);
     this.settled = handles.get(4);
+    this.paxos = handles.get(5);
     this.recordWrites = new WriteOptions().setSync(mode == FsyncMode.ALWAYS);
     this.syncedWrites = new WriteOptions().setSync(true);
     this.clockMarkFile = ClockMarkFile.open(directory);
@@ -277,11 +283,47 @@ public final class RocksDbStorage implements Storage {
   }
 
   @Override
-  public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
+  public PaxosState paxos(String key) {
+    return locked("read", () -> {
+      byte[] bytes = db.get(paxos, bytes(key));
+      if (bytes == null) {
+        return PaxosState.NONE;
+      }
+      try {
+        return PaxosCodec.decode(key, bytes);
+      } catch (CorruptRecordException e) {
+        corruption.accept(e);
+        throw e;
+      }
+    });
+  }
+
+  @Override
+  public List<String> paxosKeys(String fromKey, int limit) {
+    return locked("scan", () -> {
+      List<String> keys = new ArrayList<>();
+      try (RocksIterator iterator = db.newIterator(paxos)) {
+        for (iterator.seek(bytes(fromKey)); iterator.isValid() && keys.size() < limit; iterator.next()) {
+          keys.add(new String(iterator.key(), StandardCharsets.UTF_8));
+        }
+      }
+      return keys;
+    });
+  }
+
+  @Override
+  public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch, Map<String, PaxosState> states) {
     return locked("write", () -> {
       Map<String, Record> heldInBatch = new HashMap<>();
       List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
       try (WriteBatch writes = new WriteBatch()) {
+        for (Map.Entry<String, PaxosState> state : states.entrySet()) {
+          if (state.getValue().isNone()) {
+            writes.delete(paxos, bytes(state.getKey()));
+          } else {
+            writes.put(paxos, bytes(state.getKey()), PaxosCodec.encode(state.getValue()));
+          }
+        }
         for (KeyedRecord entry : batch) {
           Record current = heldInBatch.containsKey(entry.key())
               ? heldInBatch.get(entry.key()) : heldOrReplaceable(entry.key());
@@ -341,7 +383,7 @@ public final class RocksDbStorage implements Storage {
   @Override
   public void discardRecords() {
     locked("discard", () -> {
-      for (ColumnFamilyHandle family : List.of(data, hints, settled)) {
+      for (ColumnFamilyHandle family : List.of(data, hints, settled, paxos)) {
         try (RocksIterator iterator = db.newIterator(family); WriteBatch deletes = new WriteBatch()) {
           for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
             deletes.delete(family, iterator.key());

@@ -33,7 +33,27 @@ public interface Storage extends AutoCloseable {
    * @return for each entry of {@code batch}, in order, what was held for its key before the
    *     entry and what is held after it (the entry's own record or a higher one)
    */
-  List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch);
+  default List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
+    return applyIfNewer(batch, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #applyIfNewer(List)}, and writes {@code paxos} (each key's new Paxos state;
+   * {@link PaxosState#NONE} deletes it) in the same atomic batch, before the records: a batch
+   * holds the promises, proposals and commits decided with its applies (group commit).
+   */
+  List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch, java.util.Map<String, PaxosState> paxos);
+
+  /**
+   * The Paxos state of {@code key} (docs/conditional-writes.md), {@link PaxosState#NONE} when it
+   * has none.
+   *
+   * @throws CorruptRecordException when the stored state cannot be decoded
+   */
+  PaxosState paxos(String key);
+
+  /** Up to {@code limit} keys that have a Paxos state, from {@code fromKey} on, in key order. */
+  List<String> paxosKeys(String fromKey, int limit);
 
   /** Up to {@code limit} records with keys at or after {@code fromKey}, in ascending key order. */
   List<KeyedRecord> scan(String fromKey, int limit);
@@ -107,7 +127,7 @@ public interface Storage extends AutoCloseable {
   }
 
   /**
-   * Deletes every record, hint and settled tombstone (metadata stays): for a data directory
+   * Deletes every record, hint, settled tombstone and Paxos state (metadata stays): for a data directory
    * whose state went backwards, before it starts again as a wiped replica (docs/identity.md).
    */
   void discardRecords();

@@ -39,7 +39,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   /** The replica protocol's calls, the tombstone sweeper's local listing, and the actor's own timers. */
   public sealed interface Command
-      permits Call, AdmittedCall, ListUnsettledTombstones, Flush, SyncTick, PurgeTick, LateFlushTick, DiskTick {}
+      permits Call, AdmittedCall, ListUnsettledTombstones, ListKeysToSettle, Flush, SyncTick, PurgeTick, LateFlushTick,
+      DiskTick {}
 
   /**
    * A call that passed the {@link StoreAdmission} bound; its {@code weight} is released once it
@@ -62,6 +63,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
       implements Command {}
 
   public record UnsettledTombstones(List<Entry> tombstones) {}
+
+  /** Asks for up to {@code limit} keys to settle (see {@link StoreCore#keysToSettle}). */
+  public record ListKeysToSettle(int limit, long olderThanHlc, ActorRef<KeysToSettle> replyTo) implements Command {}
+
+  public record KeysToSettle(List<String> keys) {}
 
   /** Purge the settled tombstones that are old enough. */
   enum PurgeTick implements Command { INSTANCE }
@@ -164,6 +170,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
         .onMessage(Call.class, call -> after(() -> core.handle(call, call.request())))
         .onMessage(ListUnsettledTombstones.class, request -> after(() -> request.replyTo().tell(
             new UnsettledTombstones(core.unsettledTombstones(request.limit(), request.olderThanHlc())))))
+        .onMessage(ListKeysToSettle.class, request -> after(() -> request.replyTo().tell(
+            new KeysToSettle(core.keysToSettle(request.limit(), request.olderThanHlc())))))
         .onMessageEquals(PurgeTick.INSTANCE, () -> after(core::purge))
         .onMessageEquals(Flush.INSTANCE, () -> after(core::flush))
         .onMessageEquals(LateFlushTick.INSTANCE, () -> after(core::lateFlush))

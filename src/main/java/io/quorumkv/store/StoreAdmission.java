@@ -34,8 +34,22 @@ public final class StoreAdmission {
   /** What a request weighs against the byte bound. */
   public static long weightOf(ReplicaProtocol.StoreRequest request) {
     String key = request instanceof ReplicaProtocol.KeyRequest keyed ? keyed.key() : "";
-    return weightOf(key, request instanceof ReplicaProtocol.Apply apply && !apply.record().isTombstone()
-        ? apply.record().value().length() : 0);
+    return weightOf(key, recordOf(request).filter(record -> !record.isTombstone())
+        .map(record -> record.value().length()).orElse(0));
+  }
+
+  /** The record a request carries (an apply, an accept, a commit), if any. */
+  public static java.util.Optional<Record> recordOf(ReplicaProtocol.StoreRequest request) {
+    if (request instanceof ReplicaProtocol.Apply apply) {
+      return java.util.Optional.of(apply.record());
+    }
+    if (request instanceof ReplicaProtocol.Accept accept) {
+      return java.util.Optional.of(accept.record());
+    }
+    if (request instanceof ReplicaProtocol.Commit commit) {
+      return java.util.Optional.of(commit.record());
+    }
+    return java.util.Optional.empty();
   }
 
   /** What a request for {@code key} carrying {@code valueBytes} weighs (a Java string: 2 bytes a char, and more). */

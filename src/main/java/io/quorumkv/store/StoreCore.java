@@ -1,7 +1,17 @@
 package io.quorumkv.store;
 
 import io.quorumkv.faults.DeliberateBug;
+import io.quorumkv.store.ReplicaProtocol.Accept;
+import io.quorumkv.store.ReplicaProtocol.Accepted;
 import io.quorumkv.store.ReplicaProtocol.Answer;
+import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.Fenced;
+import io.quorumkv.store.ReplicaProtocol.KeyRequest;
+import io.quorumkv.store.ReplicaProtocol.PaxosRequest;
+import io.quorumkv.store.ReplicaProtocol.Preempted;
+import io.quorumkv.store.ReplicaProtocol.Prepare;
+import io.quorumkv.store.ReplicaProtocol.Promised;
+import io.quorumkv.store.ReplicaProtocol.RecordAndProposal;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
 import io.quorumkv.store.ReplicaProtocol.Buckets;
@@ -85,8 +95,18 @@ public final class StoreCore<C> {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(StoreCore.class);
 
-  /** An apply waiting for its batch, and the weight to release once it is answered (0: not admitted). */
-  private record QueuedApply<C>(C caller, Apply apply, long weight) {}
+  /**
+   * A request that writes (an apply, or a Paxos message) waiting for its batch, and the weight to
+   * release once it is answered (0: not admitted).
+   */
+  private record QueuedWrite<C>(C caller, KeyRequest request, long weight) {
+    Optional<Record> record() {
+      return StoreAdmission.recordOf(request);
+    }
+  }
+
+  /** Keys to settle at most (fenced copies waiting for a Paxos round); beyond, the next fenced copy asks again. */
+  static final int TO_SETTLE_MAX = 10_000;
 
   private final String name;
   private final long replicaId;
@@ -101,7 +121,11 @@ public final class StoreCore<C> {
   /** The wall clock settlement and purging read; {@code System::currentTimeMillis} in a replica. */
   private final LongSupplier nowMillis;
   private final long maxMessageAgeMillis;
-  private final List<QueuedApply<C>> queued = new ArrayList<>();
+  private final List<QueuedWrite<C>> queued = new ArrayList<>();
+  /** Keys whose copies this replica fenced: a Paxos round brings it the record its peers hold. */
+  private final java.util.LinkedHashSet<String> toSettle = new java.util.LinkedHashSet<>();
+  /** The ballot of every proposal this replica holds, by key: the proposals left to settle. */
+  private final Map<String, Version> proposals = new HashMap<>();
   private final BucketHashes buckets;
   private final Map<String, SettledTombstone> settled = new HashMap<>();
   private final Map<String, Version> unsettledTombstones = new HashMap<>();
@@ -146,6 +170,20 @@ public final class StoreCore<C> {
       return true;
     });
     alarm.measured(Math.max(0, storage.bytesOnDisk()));
+    for (String from = "";;) {
+      List<String> keys = storage.paxosKeys(from, SCAN_PAGE);
+      for (String key : keys) {
+        try {
+          storage.paxos(key).accepted().ifPresent(proposal -> proposals.put(key, proposal.ballot()));
+        } catch (CorruptRecordException e) {
+          // Unreadable: every request of the key is answered unavailable.
+        }
+      }
+      if (keys.size() < SCAN_PAGE) {
+        break;
+      }
+      from = keys.get(keys.size() - 1) + "\0";
+    }
   }
 
   /** {@link DeliberateBug#UNSYNCED_READS}: the driver calls {@link #lateFlush()} on a timer instead of flushing. */
@@ -160,14 +198,14 @@ public final class StoreCore<C> {
    * already freed.
    */
   public void handle(C caller, StoreRequest request, long weight) {
-    if (!(request instanceof Apply apply)) {
+    if (!(request instanceof Apply) && !(request instanceof PaxosRequest)) {
       release(weight);
       handleNow(caller, request);
       return;
     }
     boolean queued = false;
     try {
-      queued = admitClock(caller, request) && queue(caller, apply, weight);
+      queued = admitClock(caller, request) && queue(caller, (KeyRequest) request, weight);
     } catch (CorruptRecordException e) {
       outbox.answer(caller, unreadable());
     } finally {
@@ -201,7 +239,7 @@ public final class StoreCore<C> {
       if (request instanceof ReadVersion readVersion) {
         outbox.answer(caller, readVersion(readVersion));
       } else if (request instanceof Read read) {
-        outbox.answer(caller, incarnation.isReady() ? new RecordHeld(stamp(), visible(read.key())) : notReady());
+        outbox.answer(caller, incarnation.isReady() ? read(read.key()) : notReady());
       } else if (request instanceof GetBuckets) {
         outbox.answer(caller, new Buckets(stamp(), buckets.snapshot()));
       } else if (request instanceof ListEntries listEntries) {
@@ -238,17 +276,52 @@ public final class StoreCore<C> {
         + (request instanceof ReplicaProtocol.KeyRequest keyed ? " of key [" + keyed.key() + "]" : "");
   }
 
+  /**
+   * The version held, or the key's promise or committed ballot when higher: a write that queries
+   * after a promise or a commit picks a version above both (docs/conditional-writes.md).
+   */
   private Answer readVersion(ReadVersion request) {
     if (!incarnation.isReady()) {
       return notReady();
     }
     Optional<Record> held = visible(request.key());
+    PaxosState state = paxosOf(request.key());
+    Version fences = Version.max(state.promised(), state.committed());
+    if (fences.isAfter(Record.versionOf(held))) {
+      return new VersionHeld(stamp(), fences, Record.TOMBSTONE_DIGEST);
+    }
     return new VersionHeld(stamp(), Record.versionOf(held), Record.digestOf(held));
   }
 
-  /** Queues an apply for the next batch; false when it was answered at once instead. */
-  private boolean queue(C caller, Apply request, long weight) {
-    if (isTooOld(request.stamp())) {
+  /** The record held, and the accepted proposal when there is one (it is not served before it is settled). */
+  private Answer read(String key) {
+    Optional<Record> held = visible(key);
+    if (proposals.containsKey(key)) {
+      Optional<Proposal> proposal = storage.paxos(key).accepted();
+      if (proposal.isPresent()) {
+        return new RecordAndProposal(stamp(), held, proposal.get());
+      }
+    }
+    return new RecordHeld(stamp(), held);
+  }
+
+  private PaxosState paxosOf(String key) {
+    return storage.paxos(key);
+  }
+
+  /** Queues a write for the next batch; false when it was answered at once instead. */
+  private boolean queue(C caller, KeyRequest request, long weight) {
+    if (request instanceof PaxosRequest paxos) {
+      if (!incarnation.isReady() && !(paxos instanceof Commit)) {
+        outbox.answer(caller, notReady()); // a replaced replica lost its promises: it takes part in no round yet
+        return false;
+      }
+      if (isTooOld(paxos.stamp()) || isTooOld(new Stamp(0, paxos.ballot().hlc()))) {
+        stats.staleMessageIgnored();
+        outbox.answer(caller, new Unavailable("Paxos message older than max-message-age"));
+        return false;
+      }
+    } else if (isTooOld(request.stamp())) {
       // A record that waited in some queue, retry or mailbox for longer than max-message-age
       // is not applied: only fresh messages may bring values back (docs/design.md, "Convergence").
       stats.staleMessageIgnored();
@@ -256,12 +329,13 @@ public final class StoreCore<C> {
       outbox.answer(caller, new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));
       return false;
     }
-    Optional<String> refused = alarm.refusal(request.record().isTombstone());
+    QueuedWrite<C> write = new QueuedWrite<>(caller, request, weight);
+    Optional<String> refused = refusal(write);
     if (refused.isPresent()) {
       outbox.answer(caller, new Unavailable(refused.get()));
       return false;
     }
-    queued.add(new QueuedApply<>(caller, request, weight));
+    queued.add(write);
     if (queued.size() == 1) {
       outbox.flushSoon();
     }
@@ -291,63 +365,164 @@ public final class StoreCore<C> {
     int size = 0;
     long bytes = 0;
     while (size < queued.size() && size < BATCH_COUNT_MAX && (size == 0 || bytes < BATCH_BYTES_MAX)) {
-      Record record = queued.get(size).apply().record();
-      bytes += record.isTombstone() ? 0 : record.value().length();
+      Optional<Record> record = queued.get(size).record();
+      bytes += record.filter(r -> !r.isTombstone()).map(r -> r.value().length()).orElse(0);
       size++;
     }
-    List<QueuedApply<C>> taken = new ArrayList<>(queued.subList(0, size));
+    List<QueuedWrite<C>> taken = new ArrayList<>(queued.subList(0, size));
     queued.subList(0, size).clear();
     if (!queued.isEmpty()) {
       outbox.flushSoon();
     }
     // Queued before the disk filled (or the quota was reached): refused now, not written.
-    taken.removeIf(queuedApply -> {
-      Optional<String> refused = alarm.refusal(queuedApply.apply().record().isTombstone());
-      refused.ifPresent(reason -> answer(queuedApply, new Unavailable(reason)));
+    taken.removeIf(write -> {
+      Optional<String> refused = refusal(write);
+      refused.ifPresent(reason -> answer(write, new Unavailable(reason)));
       return refused.isPresent();
     });
     if (taken.isEmpty()) {
       return;
     }
-    List<KeyedRecord> batch = new ArrayList<>(taken.size());
-    for (QueuedApply<C> queuedApply : taken) {
-      batch.add(new KeyedRecord(queuedApply.apply().key(), queuedApply.apply().record()));
-    }
+    Stamp stamp = stamp(); // the clock observed every request of the batch when it was admitted
+    BatchPlan plan = plan(taken, stamp);
     long began = System.nanoTime();
     List<ApplyOutcome> outcomes;
     try {
-      outcomes = storage.applyIfNewer(batch);
+      outcomes = plan.records().isEmpty() && plan.paxos().isEmpty()
+          ? List.of() : storage.applyIfNewer(plan.records(), plan.paxos());
     } catch (StorageFullException e) {
       diskFull(e);
       // Unavailable, never "not applied": the batch may still surface from the log when the
       // store recovers. A coordinator counts no ack here, and its apply round is indeterminate.
       String reason = alarm.refusal(false).orElse("storage full");
-      for (QueuedApply<C> queuedApply : taken) {
-        answer(queuedApply, new Unavailable(reason));
+      for (QueuedWrite<C> write : taken) {
+        answer(write, new Unavailable(reason));
       }
       return;
     }
     stats.committed(System.nanoTime() - began);
-    Stamp stamp = stamp();
+    plan.paxos().forEach((key, state) -> {
+      if (state.accepted().isPresent()) {
+        proposals.put(key, state.accepted().get().ballot());
+      } else {
+        proposals.remove(key);
+      }
+    });
     for (int i = 0; i < taken.size(); i++) {
-      Apply apply = taken.get(i).apply();
-      ApplyOutcome outcome = outcomes.get(i);
+      QueuedWrite<C> write = taken.get(i);
+      if (plan.decided()[i] != null) {
+        answer(write, plan.decided()[i]);
+        continue;
+      }
+      String key = write.request().key();
+      Record sent = write.record().orElseThrow();
+      ApplyOutcome outcome = outcomes.get(plan.recordIndex()[i]);
       if (outcome.changed()) {
-        accountFor(apply.key(), outcome);
+        accountFor(key, outcome);
       }
       Record now = outcome.held();
-      if (now.version().equals(apply.record().version()) && now.digest() != apply.record().digest()) {
-        stats.digestConflict(apply.key(), now.version(), "apply on " + name);
+      if (now.version().equals(sent.version()) && now.digest() != sent.digest()) {
+        stats.digestConflict(key, now.version(), "apply on " + name);
       }
       // Not ready: the record is kept, but this replica does not count toward W yet.
-      answer(taken.get(i), incarnation.isReady() ? new Applied(stamp, now.version(), now.digest()) : notReady());
+      answer(write, incarnation.isReady() ? new Applied(stamp, now.version(), now.digest()) : notReady());
     }
   }
 
-  /** Releases a queued apply's admitted weight, then answers it: its caller finds the bound freed. */
-  private void answer(QueuedApply<C> queuedApply, Answer answer) {
-    release(queuedApply.weight());
-    outbox.answer(queuedApply.caller(), answer);
+  /**
+   * A batch decided: the records to apply, the Paxos states to write, and for each queued
+   * write either its answer ({@code decided}) or the index of its record's outcome.
+   */
+  private record BatchPlan(List<KeyedRecord> records, Map<String, PaxosState> paxos, Answer[] decided,
+      int[] recordIndex) {}
+
+  /**
+   * Decides each queued write in arrival order against the key's record and Paxos state as the
+   * writes before it in the batch leave them (docs/conditional-writes.md, "Rules at a replica").
+   * Nothing is answered before the batch is durable, so a decision never rests on state a crash
+   * could take back from someone who heard of it.
+   */
+  private BatchPlan plan(List<QueuedWrite<C>> taken, Stamp stamp) {
+    Map<String, Optional<Record>> records = new HashMap<>();
+    Map<String, PaxosState> states = new HashMap<>();
+    BatchPlan plan = new BatchPlan(new ArrayList<>(taken.size()), new java.util.LinkedHashMap<>(),
+        new Answer[taken.size()], new int[taken.size()]);
+    for (int i = 0; i < taken.size(); i++) {
+      KeyRequest request = taken.get(i).request();
+      String key = request.key();
+      Optional<Record> held;
+      PaxosState state;
+      try {
+        // A corrupt record is replaced by any copy, but no promise or accept is given over it:
+        // it may have been the newest record of the key.
+        boolean copy = request instanceof Apply || request instanceof Commit;
+        held = records.containsKey(key) ? records.get(key) : copy ? heldOrEmptyIfCorrupt(key) : storage.get(key);
+        state = states.containsKey(key) ? states.get(key) : storage.paxos(key);
+      } catch (CorruptRecordException e) {
+        plan.decided()[i] = unreadable();
+        continue;
+      }
+      records.put(key, held);
+      states.put(key, state);
+      if (request instanceof Apply apply) {
+        Optional<Version> fence = PaxosRules.fenceFor(apply, state);
+        if (fence.isPresent()) {
+          if (held.isPresent() && PaxosRules.sameRecord(held.get(), apply.record())) {
+            plan.decided()[i] = new Applied(stamp, held.get().version(), held.get().digest());
+          } else {
+            plan.decided()[i] = new Fenced(stamp, fence.get());
+            if (toSettle.size() < TO_SETTLE_MAX) {
+              toSettle.add(key);
+            }
+          }
+          continue;
+        }
+        plan.recordIndex()[i] = plan.records().size();
+        plan.records().add(new KeyedRecord(key, apply.record()));
+        records.put(key, PaxosRules.newer(held, apply.record()));
+      } else if (request instanceof Prepare prepare) {
+        if (PaxosRules.grantsPrepare(held, state, prepare.ballot())) {
+          plan.decided()[i] = new Promised(stamp, held, state.committed(), state.accepted());
+          change(plan, states, key, state.withPromise(prepare.ballot()));
+        } else {
+          plan.decided()[i] = new Preempted(stamp, PaxosRules.highest(held, state));
+        }
+      } else if (request instanceof Accept accept) {
+        if (PaxosRules.takesAccept(held, state, accept.ballot(), accept.record())) {
+          plan.decided()[i] = new Accepted(stamp, accept.ballot());
+          change(plan, states, key, state.withAccepted(new Proposal(accept.ballot(), accept.record())));
+        } else {
+          plan.decided()[i] = new Preempted(stamp, PaxosRules.highest(held, state));
+        }
+      } else if (request instanceof Commit commit) {
+        // A chosen record passes the fences; a replica not ready keeps it, but takes no Paxos state.
+        if (incarnation.isReady()) {
+          change(plan, states, key, state.withCommit(commit.ballot()));
+        }
+        plan.recordIndex()[i] = plan.records().size();
+        plan.records().add(new KeyedRecord(key, commit.record()));
+        records.put(key, PaxosRules.newer(held, commit.record()));
+      } else {
+        throw new IllegalStateException("not a write: " + request.getClass().getName());
+      }
+    }
+    return plan;
+  }
+
+  private static void change(BatchPlan plan, Map<String, PaxosState> states, String key, PaxosState next) {
+    states.put(key, next);
+    plan.paxos().put(key, next);
+  }
+
+  /** Why a write may not be taken now (a full disk, the quota), if it may not. */
+  private Optional<String> refusal(QueuedWrite<?> write) {
+    return alarm.refusal(write.record().map(Record::isTombstone).orElse(true));
+  }
+
+  /** Releases a queued write's admitted weight, then answers it: its caller finds the bound freed. */
+  private void answer(QueuedWrite<C> write, Answer answer) {
+    release(write.weight());
+    outbox.answer(write.caller(), answer);
   }
 
   /** {@code fsync = periodic}: makes everything written so far durable. */
@@ -477,9 +652,9 @@ public final class StoreCore<C> {
   private Optional<Record> visible(String key) {
     Optional<Record> held = storage.get(key);
     if (readsSeeQueued) {
-      for (QueuedApply<C> queuedApply : queued) {
-        Apply apply = queuedApply.apply();
-        if (apply.key().equals(key) && apply.record().version().compareTo(Record.versionOf(held)) > 0) {
+      for (QueuedWrite<C> write : queued) {
+        if (write.request() instanceof Apply apply && apply.key().equals(key)
+            && apply.record().version().compareTo(Record.versionOf(held)) > 0) {
           held = Optional.of(apply.record()); // the deliberate bug: not durable yet
         }
       }
@@ -506,10 +681,38 @@ public final class StoreCore<C> {
     return found;
   }
 
+  /**
+   * A tombstone does not settle while the key has Paxos state here: a proposal accepted before
+   * the delete is compared against the tombstone, by version, until it is settled away, never
+   * against "absent" (docs/conditional-writes.md, "Tombstones").
+   */
   private boolean holds(CheckTombstone request) {
     Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
     return incarnation.isReady() && held.isPresent() && held.get().isTombstone()
-        && held.get().version().equals(request.version());
+        && held.get().version().equals(request.version()) && storage.paxos(request.key()).isNone();
+  }
+
+  /**
+   * Up to {@code limit} keys this replica wants settled by a Paxos round: those whose copies it
+   * fenced (taken from the list as they are handed out), then those whose proposal it accepted
+   * under a ballot older than {@code olderThanHlc} (the proposal sweeper's work).
+   */
+  public List<String> keysToSettle(int limit, long olderThanHlc) {
+    List<String> found = new ArrayList<>();
+    java.util.Iterator<String> fenced = toSettle.iterator();
+    while (found.size() < limit && fenced.hasNext()) {
+      found.add(fenced.next());
+      fenced.remove();
+    }
+    for (Map.Entry<String, Version> proposal : proposals.entrySet()) {
+      if (found.size() >= limit) {
+        break;
+      }
+      if (proposal.getValue().hlc() < olderThanHlc && !found.contains(proposal.getKey())) {
+        found.add(proposal.getKey());
+      }
+    }
+    return found;
   }
 
   /** Settles the tombstone here if it is still the one held; answers whether it is settled now. */

@@ -5,7 +5,16 @@ import static org.junit.Assert.fail;
 
 import io.quorumkv.config.Fanout;
 import io.quorumkv.faults.DeliberateBug;
+import io.quorumkv.store.Proposal;
 import io.quorumkv.store.Record;
+import io.quorumkv.store.ReplicaProtocol.Accept;
+import io.quorumkv.store.ReplicaProtocol.Accepted;
+import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.Fenced;
+import io.quorumkv.store.ReplicaProtocol.Preempted;
+import io.quorumkv.store.ReplicaProtocol.Prepare;
+import io.quorumkv.store.ReplicaProtocol.Promised;
+import io.quorumkv.store.ReplicaProtocol.RecordAndProposal;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
@@ -144,8 +153,10 @@ public class RoundScenarioTest {
     private final ReplicaStats stats = new ReplicaStats();
     private Function<RoundEvent, List<? extends RoundEffect<?>>> round;
     private java.util.function.BooleanSupplier finished;
-    /** The last record an Apply carried: {@code this} in an answer names it. */
+    /** The last record an Apply or Accept carried: {@code this} in an answer names it. */
     private Record lastApplied;
+    /** The last ballot a Prepare or Accept carried: {@code accepted this} names it. */
+    private Version lastBallot;
 
     Run(Scenario scenario) {
       this.scenario = scenario;
@@ -184,16 +195,26 @@ public class RoundScenarioTest {
         Optional<Value> value = options.containsKey("delete") ? Optional.empty()
             : Optional.of(Value.ofUtf8(options.getOrDefault("value", "v")));
         WriteRound write = new WriteRound(new WriteRound.Write(key, value), consistency, REPLICAS, clock, OWN_ID,
-            stats, fanout, bugs.equals(DeliberateBug.ONE_ROUND_WRITES.label()));
+            stats, fanout, bugs.equals(DeliberateBug.ONE_ROUND_WRITES.label()),
+            new java.util.SplittableRandom(1));
         round = write::step;
         finished = write::finished;
       } else if (kind.equals("read")) {
         ReadRound read = new ReadRound(key, consistency, REPLICAS, clock, OWN_ID, stats, fanout,
-            bugs.equals(DeliberateBug.NO_READ_WRITE_BACK.label()));
+            bugs.equals(DeliberateBug.NO_READ_WRITE_BACK.label()), new java.util.SplittableRandom(1));
         round = read::step;
         finished = read::finished;
+      } else if (kind.equals("cas")) {
+        Optional<Value> value = options.containsKey("delete") ? Optional.empty()
+            : Optional.of(Value.ofUtf8(options.getOrDefault("value", "v")));
+        Condition condition = options.containsKey("if-absent") ? new Condition.IfAbsent()
+            : new Condition.IfMatch(parseVersion(options.get("if-match")));
+        ConditionalWriteRound cas = new ConditionalWriteRound(key, condition, value, consistency, REPLICAS, clock,
+            OWN_ID, new java.util.SplittableRandom(1));
+        round = cas::step;
+        finished = cas::finished;
       } else {
-        throw new IllegalArgumentException(scenario.name() + ": the first line is 'write ...' or 'read ...'");
+        throw new IllegalArgumentException(scenario.name() + ": the first line is 'write ...', 'read ...' or 'cas ...'");
       }
     }
 
@@ -206,6 +227,8 @@ public class RoundScenarioTest {
           return new RoundEvent.HedgeDelayPassed();
         case "deadline":
           return new RoundEvent.DeadlinePassed();
+        case "backoff":
+          return new RoundEvent.BackoffPassed();
         case "answer":
           return new RoundEvent.Answered(words[1], round(where, words[2]), answer(where, words));
         default:
@@ -242,6 +265,34 @@ public class RoundScenarioTest {
           Record record = recordOf(where, words[4], options);
           return new RecordHeld(stamp(replica, record.version(), options), Optional.of(record));
         }
+        case "record-and-proposal": {
+          Record record = recordOf(where, words[4], options);
+          Proposal proposal = proposalOf(where, options).orElseThrow(
+              () -> new IllegalArgumentException(where + ": record-and-proposal needs ballot= and proposed="));
+          return new RecordAndProposal(stamp(replica, proposal.ballot(), options), Optional.ofNullable(record),
+              proposal);
+        }
+        case "promised": {
+          Record record = recordOf(where, words[4], options);
+          Version committed = parseVersion(options.getOrDefault("committed", "0"));
+          Optional<Proposal> proposal = proposalOf(where, options);
+          Version highest = Version.max(Record.versionOf(Optional.ofNullable(record)),
+              proposal.map(Proposal::ballot).orElse(Version.ZERO));
+          return new Promised(stamp(replica, Version.max(highest, committed), options), Optional.ofNullable(record),
+              committed, proposal);
+        }
+        case "preempted": {
+          Version highest = parseVersion(words[4]);
+          return new Preempted(stamp(replica, highest, options), highest);
+        }
+        case "accepted": {
+          Version ballot = words[4].equals("this") ? lastBallot : parseVersion(words[4]);
+          return new Accepted(stamp(replica, ballot, options), ballot);
+        }
+        case "fenced": {
+          Version fence = parseVersion(words[4]);
+          return new Fenced(stamp(replica, fence, options), fence);
+        }
         case "unavailable":
           return new Unavailable(String.join(" ", Arrays.copyOfRange(words, 4, words.length)));
         default:
@@ -257,12 +308,33 @@ public class RoundScenarioTest {
         }
         return lastApplied;
       }
-      Version parsed = parseVersion(version);
+      Version parsed = version.equals("absent") ? Version.ZERO : parseVersion(version);
       if (parsed.equals(Version.ZERO)) {
         return null;
       }
       return options.containsKey("tombstone") ? Record.tombstone(parsed)
           : Record.of(parsed, Value.ofUtf8(options.getOrDefault("value", "v")));
+    }
+
+    /**
+     * {@code ballot=<version> proposed=<version>|this [proposed-value=<text>|proposed-tombstone]}:
+     * an accepted proposal; none without {@code ballot=}.
+     */
+    private Optional<Proposal> proposalOf(String where, Map<String, String> options) {
+      if (!options.containsKey("ballot")) {
+        return Optional.empty();
+      }
+      Version ballot = parseVersion(options.get("ballot"));
+      String proposed = options.getOrDefault("proposed", options.get("ballot"));
+      Record record;
+      if (proposed.equals("this")) {
+        record = lastApplied;
+      } else {
+        Version version = parseVersion(proposed);
+        record = options.containsKey("proposed-tombstone") ? Record.tombstone(version)
+            : Record.of(version, Value.ofUtf8(options.getOrDefault("proposed-value", "p")));
+      }
+      return Optional.of(new Proposal(ballot, record));
     }
 
     private long digest(Record record, Map<String, String> options) {
@@ -311,6 +383,9 @@ public class RoundScenarioTest {
       if (effect instanceof RoundEffect.StartHedgeTimer<?> hedge) {
         return "hedge-timer " + hedge.delay().toMillis() + "ms";
       }
+      if (effect instanceof RoundEffect.StartBackoffTimer<?>) {
+        return "backoff-timer"; // its length is random
+      }
       fail("no rendering for " + effect);
       return null;
     }
@@ -325,6 +400,20 @@ public class RoundScenarioTest {
       if (request instanceof Apply apply) {
         lastApplied = apply.record();
         return "apply " + apply.key() + " " + render(apply.record()) + " cause=" + apply.cause().label();
+      }
+      if (request instanceof Prepare prepare) {
+        lastBallot = prepare.ballot();
+        return "prepare " + prepare.key() + " " + render(prepare.ballot()) + " cause=" + prepare.cause().label();
+      }
+      if (request instanceof Accept accept) {
+        lastBallot = accept.ballot();
+        lastApplied = accept.record();
+        return "accept " + accept.key() + " " + render(accept.ballot()) + " " + render(accept.record())
+            + " cause=" + accept.cause().label();
+      }
+      if (request instanceof Commit commit) {
+        return "commit " + commit.key() + " " + render(commit.ballot()) + " " + render(commit.record())
+            + " cause=" + commit.cause().label();
       }
       return request.toString();
     }
@@ -345,6 +434,12 @@ public class RoundScenarioTest {
       }
       if (result instanceof NotStarted notStarted) {
         return "not-started " + notStarted.phase();
+      }
+      if (result instanceof WriteResult.PreconditionFailed failed) {
+        return "precondition-failed " + failed.key() + " " + failed.current().map(Run::render).orElse("absent");
+      }
+      if (result instanceof WriteResult.Contended contended) {
+        return "contended " + contended.key() + " " + contended.attempts();
       }
       return result.toString();
     }

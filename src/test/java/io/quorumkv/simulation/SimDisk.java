@@ -4,6 +4,7 @@ import io.quorumkv.store.ApplyOutcome;
 import io.quorumkv.store.Hint;
 import io.quorumkv.store.KeyedRecord;
 import io.quorumkv.store.MemoryStorage;
+import io.quorumkv.store.PaxosState;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.SettledTombstone;
 import io.quorumkv.store.Storage;
@@ -79,11 +80,22 @@ final class SimDisk implements Storage {
   }
 
   @Override
-  public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) {
+  public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch, java.util.Map<String, PaxosState> paxos) {
     List<KeyedRecord> copy = List.copyOf(batch);
-    List<ApplyOutcome> outcomes = live.applyIfNewer(copy);
-    log(storage -> storage.applyIfNewer(copy), false);
+    java.util.Map<String, PaxosState> states = java.util.Map.copyOf(paxos);
+    List<ApplyOutcome> outcomes = live.applyIfNewer(copy, states);
+    log(storage -> storage.applyIfNewer(copy, states), false);
     return outcomes;
+  }
+
+  @Override
+  public PaxosState paxos(String key) {
+    return live.paxos(key);
+  }
+
+  @Override
+  public List<String> paxosKeys(String fromKey, int limit) {
+    return live.paxosKeys(fromKey, limit);
   }
 
   @Override

@@ -289,14 +289,14 @@ final class SimReplica {
   void write(String key, Optional<Value> value, Consumer<WriteResult> done) {
     Simulation.Config config = world.config();
     WriteRound round = new WriteRound(new WriteRound.Write(key, value), Consistency.QUORUM, replicaOrder(), clock,
-        replicaId, stats, config.fanout(), bugs.contains(DeliberateBug.ONE_ROUND_WRITES));
+        replicaId, stats, config.fanout(), bugs.contains(DeliberateBug.ONE_ROUND_WRITES), world.random());
     drive(round::step, round::finished, key, config.writeTimeout().toMillis(), done);
   }
 
   void read(String key, Consumer<ReadResult> done) {
     Simulation.Config config = world.config();
     ReadRound round = new ReadRound(key, Consistency.QUORUM, replicaOrder(), clock, replicaId, stats,
-        config.fanout(), bugs.contains(DeliberateBug.NO_READ_WRITE_BACK));
+        config.fanout(), bugs.contains(DeliberateBug.NO_READ_WRITE_BACK), world.random());
     drive(round::step, round::finished, key, config.readTimeout().toMillis(), done);
   }
 

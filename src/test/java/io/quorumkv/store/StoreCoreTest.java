@@ -129,7 +129,11 @@ public class StoreCoreTest {
     }
 
     @Override public java.util.Optional<Record> get(String key) { return delegate.get(key); }
-    @Override public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch) { return delegate.applyIfNewer(batch); }
+    @Override public List<ApplyOutcome> applyIfNewer(List<KeyedRecord> batch, java.util.Map<String, PaxosState> paxos) {
+      return delegate.applyIfNewer(batch, paxos);
+    }
+    @Override public PaxosState paxos(String key) { return delegate.paxos(key); }
+    @Override public List<String> paxosKeys(String fromKey, int limit) { return delegate.paxosKeys(fromKey, limit); }
     @Override public List<KeyedRecord> scan(String fromKey, int limit) { return delegate.scan(fromKey, limit); }
     @Override public java.util.Optional<byte[]> getMeta(String name) { return delegate.getMeta(name); }
     @Override public void putMeta(String name, byte[] value) { delegate.putMeta(name, value); }

@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import io.quorumkv.store.BucketHashes;
+import io.quorumkv.store.Proposal;
 import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.ReplicaProtocol.*;
@@ -29,6 +30,7 @@ public class WireCodecTest {
 
   private static final Stamp STAMP = new Stamp(9L, 1L << 30);
   private static final Version VERSION = new Version(1L << 30, 5L);
+  private static final Version BALLOT = new Version((1L << 30) + 7, 9L);
   private static final Record VALUE = Record.of(VERSION, Value.ofUtf8("v"));
 
   private static List<Object> samples() {
@@ -52,7 +54,16 @@ public class WireCodecTest {
         new Entries(STAMP, List.of(new Entry("k", VERSION, 1L)), false),
         new TombstoneHeld(STAMP, true),
         new PingReply("peer0", 9L, 5L, Map.of("peer1", List.of(1L, 2L))),
-        new TimeReply(1000L, 9L, "ready", List.of(), 0L, false));
+        new TimeReply(1000L, 9L, "ready", List.of(), 0L, false),
+        new Prepare("k", BALLOT, STAMP, Cause.CONDITIONAL_WRITE),
+        new Accept("k", BALLOT, VALUE, STAMP, Cause.SETTLE),
+        new Commit("k", BALLOT, Record.tombstone(VERSION), STAMP, Cause.READ),
+        new Promised(STAMP, Optional.of(VALUE), VERSION, Optional.of(new Proposal(BALLOT, VALUE))),
+        new Promised(STAMP, Optional.empty(), Version.ZERO, Optional.empty()),
+        new Preempted(STAMP, BALLOT),
+        new Accepted(STAMP, BALLOT),
+        new Fenced(STAMP, BALLOT),
+        new RecordAndProposal(STAMP, Optional.empty(), new Proposal(BALLOT, Record.tombstone(BALLOT))));
   }
 
   @Test

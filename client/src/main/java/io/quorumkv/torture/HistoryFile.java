@@ -40,6 +40,9 @@ public final class HistoryFile {
     node.put("invokeNanos", operation.invokeNanos());
     node.put("completeNanos", operation.completeNanos());
     node.put("outcome", operation.outcome().label());
+    if (operation.kind() == Operation.Kind.CAS || operation.kind() == Operation.Kind.CAS_REFUSED) {
+      node.put("expected", operation.expected());
+    }
     return node.toString();
   }
 
@@ -68,6 +71,7 @@ public final class HistoryFile {
       }
     }
     JsonNode value = node.get("value");
+    JsonNode expected = node.get("expected");
     return new Operation(
         node.get("client").asInt(),
         node.get("key").asText(),
@@ -75,6 +79,7 @@ public final class HistoryFile {
         value == null || value.isNull() ? null : value.asText(),
         node.get("invokeNanos").asLong(),
         node.get("completeNanos").asLong(),
-        Operation.Outcome.parse(node.get("outcome").asText()));
+        Operation.Outcome.parse(node.get("outcome").asText()),
+        expected == null || expected.isNull() ? null : expected.asText());
   }
 }

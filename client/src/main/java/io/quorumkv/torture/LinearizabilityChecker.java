@@ -35,6 +35,12 @@ import java.util.TreeMap;
  *       completed (its deadline). An unknown delete keeps no deadline; all unknown deletes
  *       that are pending at one point are interchangeable, so only the first is ever tried.
  *   <li>{@code unknown} or failed reads constrain nothing and are left out.
+ *   <li>A conditional write ({@code cas}) takes effect only where the register holds its
+ *       expected value (absent: a delete or nothing); its outcomes are a write's. One answered
+ *       412 ({@code cas-refused}) took effect where the register held anything else, and changed
+ *       nothing. On a key with refusals, an unknown write or conditional write nobody read may
+ *       explain one: it is kept as pending with no deadline, writing a value nobody saw (all such
+ *       plain writes are interchangeable, as unknown deletes are).
  * </ul>
  * Initially every key is absent.
  */
@@ -97,35 +103,93 @@ public final class LinearizabilityChecker {
     return new Result(verdicts);
   }
 
-  /** One operation as the search sees it: its effect and the interval it must take effect in. */
-  private record Candidate(Operation operation, long call, long deadline, int valueId, boolean pendingDelete) {}
+  /**
+   * One operation as the search sees it: its effect and the interval it must take effect in.
+   * {@code group}: pending operations of one group (not 0) are interchangeable, so a scan tries
+   * only the first of them.
+   */
+  private record Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group) {
+    boolean pending() {
+      return group != NO_GROUP;
+    }
+  }
+
+  private static final int NO_GROUP = 0;
+  /** Unknown deletes: each leaves the register absent. */
+  private static final int PENDING_DELETES = 1;
+  /** Unknown plain writes nobody read: each leaves a value nobody saw. */
+  private static final int PENDING_UNSEEN_WRITES = 2;
+  /** Unknown conditional writes nobody read, each pending alone (their conditions differ). */
+  private static final int PENDING_ALONE = 3;
 
   private static List<Candidate> prepare(List<Operation> operations, Map<String, Integer> valueIds) {
-    Map<String, Long> firstReadCompletion = new HashMap<>();
+    // When each value was seen at the latest: read, or expected by a conditional write that
+    // took effect; an unknown conditional write whose own value was seen took effect before
+    // then, so its expected value was there before then too (to a fixpoint).
+    Map<String, Long> seenBy = new HashMap<>();
+    Set<String> expected = new HashSet<>();
+    boolean refusals = false;
     for (Operation operation : operations) {
-      if (operation.kind() == Kind.READ && operation.outcome() == Outcome.OK && operation.value() != null) {
-        firstReadCompletion.merge(operation.value(), operation.completeNanos(), Math::min);
+      if (operation.expected() != null) {
+        expected.add(operation.expected());
       }
-    }
-    List<Candidate> candidates = new ArrayList<>();
-    for (Operation operation : operations) {
-      if (operation.outcome() == Outcome.FAIL || operation.kind() == Kind.READ && operation.outcome() != Outcome.OK) {
+      if (operation.outcome() != Outcome.OK) {
         continue;
       }
-      int valueId = operation.value() == null ? 0 : valueIds.computeIfAbsent(operation.value(), v -> valueIds.size() + 1);
-      if (operation.outcome() == Outcome.OK) {
-        candidates.add(new Candidate(operation, operation.invokeNanos(), operation.completeNanos(), valueId, false));
-      } else if (operation.value() == null) {
-        candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, valueId, true));
-      } else {
-        Long readBy = firstReadCompletion.get(operation.value());
-        if (readBy != null) {
-          candidates.add(new Candidate(operation, operation.invokeNanos(), Math.max(readBy, operation.invokeNanos()),
-              valueId, false));
+      if (operation.kind() == Kind.READ && operation.value() != null) {
+        seenBy.merge(operation.value(), operation.completeNanos(), Math::min);
+      } else if (operation.kind() == Kind.CAS && operation.expected() != null) {
+        seenBy.merge(operation.expected(), operation.completeNanos(), Math::min);
+      }
+      refusals |= operation.kind() == Kind.CAS_REFUSED;
+    }
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      for (Operation operation : operations) {
+        if (operation.kind() == Kind.CAS && operation.outcome() == Outcome.UNKNOWN && operation.expected() != null
+            && operation.value() != null && seenBy.containsKey(operation.value())) {
+          long by = Math.max(seenBy.get(operation.value()), operation.invokeNanos());
+          Long before = seenBy.get(operation.expected());
+          if (before == null || by < before) {
+            seenBy.put(operation.expected(), by);
+            changed = true;
+          }
         }
       }
     }
+    int unseen = Integer.MAX_VALUE; // the value nobody saw: no value's id
+    List<Candidate> candidates = new ArrayList<>();
+    for (Operation operation : operations) {
+      if (operation.outcome() == Outcome.FAIL || !operation.writes() && operation.outcome() != Outcome.OK) {
+        continue;
+      }
+      int valueId = idOf(operation.value(), valueIds);
+      int expectedId = idOf(operation.expected(), valueIds);
+      boolean cas = operation.kind() == Kind.CAS;
+      if (operation.outcome() == Outcome.OK) {
+        candidates.add(new Candidate(operation, operation.invokeNanos(), operation.completeNanos(), valueId, expectedId,
+            NO_GROUP));
+      } else if (operation.value() == null) {
+        // An unknown delete: all plain ones are interchangeable; a conditional one is pending alone.
+        candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, valueId, expectedId,
+            cas ? PENDING_ALONE : PENDING_DELETES));
+      } else if (seenBy.containsKey(operation.value())) {
+        candidates.add(new Candidate(operation, operation.invokeNanos(),
+            Math.max(seenBy.get(operation.value()), operation.invokeNanos()), valueId, expectedId, NO_GROUP));
+      } else if (expected.contains(operation.value())) {
+        // Nobody saw it, but a conditional write or a refusal names it: it may matter, as itself.
+        candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, valueId, expectedId, PENDING_ALONE));
+      } else if (refusals) {
+        candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, unseen, expectedId,
+            cas ? PENDING_ALONE : PENDING_UNSEEN_WRITES));
+      }
+      // Else an unknown write nobody saw and nothing names: taking effect could only hurt.
+    }
     return candidates;
+  }
+
+  private static int idOf(String value, Map<String, Integer> valueIds) {
+    return value == null ? 0 : valueIds.computeIfAbsent(value, v -> valueIds.size() + 1);
   }
 
   /** The search for one key. */
@@ -186,12 +250,14 @@ public final class LinearizabilityChecker {
       Event stuckAt = null;
       int deepest = -1;
       Event entry = head.next;
-      boolean pendingDeleteSeen = false; // in the current scan: only the first pending delete is tried
+      int pendingSeen = 0; // in the current scan, the groups passed: only the first of a group is tried
       while (head.next != null) {
         if (entry.isCall) {
           Candidate candidate = candidates.get(entry.index);
-          boolean skip = candidate.pendingDelete() && pendingDeleteSeen;
-          pendingDeleteSeen |= candidate.pendingDelete();
+          boolean skip = interchangeable(candidate) && (pendingSeen & 1 << candidate.group()) != 0;
+          if (interchangeable(candidate)) {
+            pendingSeen |= 1 << candidate.group();
+          }
           if (!skip) {
             int next = apply(state, candidate);
             if (next >= 0) {
@@ -204,7 +270,7 @@ public final class LinearizabilityChecker {
                 state = next;
                 lift(entry);
                 entry = head.next;
-                pendingDeleteSeen = false;
+                pendingSeen = 0;
                 continue;
               }
               set(linearized, entry.index, false);
@@ -213,7 +279,7 @@ public final class LinearizabilityChecker {
           entry = entry.next;
         } else {
           if (entry.time == NEVER) {
-            // Every operation with a deadline is linearized; the pending deletes left may
+            // Every operation with a deadline is linearized; the pending ones left may
             // simply never have taken effect.
             return new KeyVerdict(key, Verdict.LINEARIZABLE, operations.size(), Optional.empty(), List.of());
           }
@@ -229,7 +295,7 @@ public final class LinearizabilityChecker {
           set(linearized, frame.call().index, false);
           unlift(frame.call());
           entry = frame.call().next;
-          pendingDeleteSeen = pendingDeleteBefore(entry);
+          pendingSeen = pendingBefore(entry);
         }
       }
       return new KeyVerdict(key, Verdict.LINEARIZABLE, operations.size(), Optional.empty(), List.of());
@@ -237,20 +303,27 @@ public final class LinearizabilityChecker {
 
     /** The register's state after {@code candidate} from {@code state}, or -1 when it cannot take effect there. */
     private static int apply(int state, Candidate candidate) {
-      if (candidate.operation().kind() == Kind.WRITE) {
-        return candidate.valueId();
-      }
-      return candidate.valueId() == state ? state : -1;
+      return switch (candidate.operation().kind()) {
+        case WRITE -> candidate.valueId();
+        case READ -> candidate.valueId() == state ? state : -1;
+        case CAS -> candidate.expectedId() == state ? candidate.valueId() : -1;
+        case CAS_REFUSED -> candidate.expectedId() != state ? state : -1;
+      };
     }
 
-    /** Whether the scan that reached {@code entry} already passed a pending delete's call. */
-    private boolean pendingDeleteBefore(Event entry) {
+    private static boolean interchangeable(Candidate candidate) {
+      return candidate.group() == PENDING_DELETES || candidate.group() == PENDING_UNSEEN_WRITES;
+    }
+
+    /** The groups of interchangeable pending calls the scan that reached {@code entry} already passed. */
+    private int pendingBefore(Event entry) {
+      int seen = 0;
       for (Event event = head.next; event != null && event != entry; event = event.next) {
-        if (event.isCall && candidates.get(event.index).pendingDelete()) {
-          return true;
+        if (event.isCall && interchangeable(candidates.get(event.index))) {
+          seen |= 1 << candidates.get(event.index).group();
         }
       }
-      return false;
+      return seen;
     }
 
     private void buildEvents() {
@@ -329,10 +402,12 @@ public final class LinearizabilityChecker {
       before.sort(Comparator.comparingLong(Candidate::deadline).reversed());
       before.stream().limit(RECENT_BEFORE).map(Candidate::operation).forEach(window::add);
       for (Operation read : List.copyOf(window)) {
-        if (read.kind() == Kind.READ) {
+        String seen = read.kind() == Kind.READ ? read.value()
+            : read.kind() == Kind.CAS || read.kind() == Kind.CAS_REFUSED ? read.expected() : null;
+        if (seen != null) {
           candidates.stream()
               .map(Candidate::operation)
-              .filter(write -> write.kind() == Kind.WRITE && write.value() != null && write.value().equals(read.value()))
+              .filter(write -> write.writes() && seen.equals(write.value()))
               .forEach(window::add);
         }
       }

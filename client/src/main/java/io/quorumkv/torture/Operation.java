@@ -2,21 +2,28 @@ package io.quorumkv.torture;
 
 /**
  * One operation of a recorded history, as a client saw it. A delete is a write of
- * {@code null}; a read's value is what it returned ({@code null}: not found).
+ * {@code null}; a read's value is what it returned ({@code null}: not found). A conditional
+ * write ({@link Kind#CAS}) writes {@code value} if the key holds {@code expected} ({@code null}:
+ * absent); one answered 412 ({@link Kind#CAS_REFUSED}) saw the key hold something else.
  *
  * @param client which client issued it ({@link #FINAL_READER} for the reads after healing)
  * @param invokeNanos monotonic time the request was sent, relative to the run's start
  * @param completeNanos monotonic time the answer came or the client gave up
  */
 public record Operation(
-    int client, String key, Kind kind, String value, long invokeNanos, long completeNanos, Outcome outcome) {
+    int client, String key, Kind kind, String value, long invokeNanos, long completeNanos, Outcome outcome,
+    String expected) {
 
   /** The client id of the quorum reads taken after every fault was healed. */
   public static final int FINAL_READER = -1;
 
   public enum Kind {
     READ("read"),
-    WRITE("write");
+    WRITE("write"),
+    /** A conditional write: {@code value} if the key held {@code expected}. */
+    CAS("cas"),
+    /** A conditional write answered 412: the key did not hold {@code expected}; nothing changed. */
+    CAS_REFUSED("cas-refused");
 
     private final String label;
 
@@ -34,7 +41,7 @@ public record Operation(
           return kind;
         }
       }
-      throw new IllegalArgumentException("op must be read or write, not '" + label + "'");
+      throw new IllegalArgumentException("op must be read, write, cas or cas-refused, not '" + label + "'");
     }
   }
 
@@ -68,6 +75,12 @@ public record Operation(
     }
   }
 
+  /** A read or a plain write (no expected value). */
+  public Operation(int client, String key, Kind kind, String value, long invokeNanos, long completeNanos,
+      Outcome outcome) {
+    this(client, key, kind, value, invokeNanos, completeNanos, outcome, null);
+  }
+
   public Operation {
     if (completeNanos < invokeNanos) {
       throw new IllegalArgumentException("an operation cannot complete (" + completeNanos + ") before it is invoked ("
@@ -79,9 +92,19 @@ public record Operation(
     return kind == Kind.WRITE && value == null;
   }
 
+  /** Whether it may change the key: a write or a conditional write. */
+  public boolean writes() {
+    return kind == Kind.WRITE || kind == Kind.CAS;
+  }
+
   /** A short human-readable form for reports, times in milliseconds. */
   public String describe() {
-    String what = kind == Kind.READ ? "read -> " + show(value) : value == null ? "delete" : "write " + show(value);
+    String what = switch (kind) {
+      case READ -> "read -> " + show(value);
+      case WRITE -> value == null ? "delete" : "write " + show(value);
+      case CAS -> "if " + show(expected) + " " + (value == null ? "delete" : "write " + show(value));
+      case CAS_REFUSED -> "if " + show(expected) + " -> 412";
+    };
     return String.format("client %d %s %s [%.3f s .. %.3f s] %s", client, key, what, invokeNanos / 1e9,
         completeNanos / 1e9, outcome.label());
   }

@@ -196,6 +196,67 @@ public class LinearizabilityCheckerTest {
     assertTrue("not linearizable " + notLinearizable, notLinearizable > 50 && notLinearizable < 350);
   }
 
+  /** The register with compare-and-set: conditional writes and refusals mixed in, every outcome. */
+  @Test
+  public void agreesWithBruteForceOnHistoriesWithConditionalWrites() {
+    Random random = new Random(11L);
+    int notLinearizable = 0;
+    for (int round = 0; round < 600; round++) {
+      notLinearizable += agreesWithBruteForce(round, randomCasHistory(random, 5 + random.nextInt(4))) ? 0 : 1;
+    }
+    assertTrue("not linearizable " + notLinearizable, notLinearizable > 60 && notLinearizable < 540);
+  }
+
+  @Test
+  public void twoConditionalWritesExpectingTheSameValueCannotBothSucceed() {
+    List<Operation> history = List.of(
+        write(0, "v5", 0, 10, Outcome.OK),
+        new Operation(1, "k", Kind.CAS, "a", 20, 40, Outcome.OK, "v5"),
+        new Operation(2, "k", Kind.CAS, "b", 21, 41, Outcome.OK, "v5"));
+    assertEquals(Verdict.NOT_LINEARIZABLE, checker.check(history).verdict());
+  }
+
+  @Test
+  public void aRefusalIsExplainedByAnUnknownWriteNobodyRead() {
+    List<Operation> history = List.of(
+        write(0, "v5", 0, 10, Outcome.OK),
+        write(1, "lost", 20, 30, Outcome.UNKNOWN),
+        new Operation(2, "k", Kind.CAS_REFUSED, null, 40, 50, Outcome.OK, "v5"));
+    assertEquals(Verdict.LINEARIZABLE, checker.check(history).verdict());
+    List<Operation> without = List.of(history.get(0), history.get(2));
+    assertEquals(Verdict.NOT_LINEARIZABLE, checker.check(without).verdict());
+  }
+
+  /** As {@link #randomHistory}, with conditional writes expecting a value written (or absence), and refusals. */
+  private static List<Operation> randomCasHistory(Random random, int size) {
+    List<Operation> history = new ArrayList<>();
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      long invoke = random.nextInt(20);
+      long complete = invoke + random.nextInt(8);
+      String known = !values.isEmpty() && random.nextInt(4) > 0 ? values.get(random.nextInt(values.size())) : null;
+      int pick = random.nextInt(10);
+      if (pick < 3) {
+        history.add(new Operation(i, "k", Kind.READ, known, invoke, complete, Outcome.OK));
+      } else if (pick < 5) {
+        String value = random.nextInt(5) == 0 ? null : "v" + i;
+        if (value != null) {
+          values.add(value);
+        }
+        history.add(new Operation(i, "k", Kind.WRITE, value, invoke, complete, Outcome.values()[random.nextInt(3)]));
+      } else if (pick < 8) {
+        String value = random.nextInt(6) == 0 ? null : "v" + i;
+        if (value != null) {
+          values.add(value);
+        }
+        history.add(new Operation(i, "k", Kind.CAS, value, invoke, complete, Outcome.values()[random.nextInt(3)], known));
+      } else {
+        history.add(new Operation(i, "k", Kind.CAS_REFUSED, null, invoke, complete, Outcome.OK, known));
+      }
+    }
+    return history;
+  }
+
   /** Asserts that the checker and the brute force agree on {@code history}; returns whether it is linearizable. */
   private boolean agreesWithBruteForce(int round, List<Operation> history) {
     boolean expected = BruteForce.isLinearizable(history);
@@ -238,7 +299,7 @@ public class LinearizabilityCheckerTest {
       for (Operation operation : history) {
         if (operation.outcome() == Outcome.OK) {
           required.add(operation);
-        } else if (operation.outcome() == Outcome.UNKNOWN && operation.kind() == Kind.WRITE) {
+        } else if (operation.outcome() == Outcome.UNKNOWN && operation.writes()) {
           optional.add(operation);
         }
       }
@@ -290,10 +351,24 @@ public class LinearizabilityCheckerTest {
     private static boolean registerAgrees(List<Operation> order) {
       String state = null;
       for (Operation operation : order) {
-        if (operation.kind() == Kind.WRITE) {
-          state = operation.value();
-        } else if (!Objects.equals(state, operation.value())) {
-          return false;
+        switch (operation.kind()) {
+          case WRITE -> state = operation.value();
+          case READ -> {
+            if (!Objects.equals(state, operation.value())) {
+              return false;
+            }
+          }
+          case CAS -> {
+            if (!Objects.equals(state, operation.expected())) {
+              return false;
+            }
+            state = operation.value();
+          }
+          case CAS_REFUSED -> {
+            if (Objects.equals(state, operation.expected())) {
+              return false;
+            }
+          }
         }
       }
       return true;
