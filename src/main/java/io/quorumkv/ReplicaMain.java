@@ -405,8 +405,9 @@ public final class ReplicaMain {
               .allMatch(status -> status.snapshot().reachable()),
           settings.deliberateBugs())), "coordinators");
       // Proposals older than a write could still be waiting on, given the clock offset.
-      ctx.spawn(io.quorumkv.coordinator.SettleSweeper.create(storeActor, coordinators, clock, Duration.ofSeconds(1),
-          settings.writeTimeout().plus(settings.maxClockOffset()), clockTrusted(fence)), "settle-sweeper");
+      ctx.spawn(io.quorumkv.coordinator.SettleSweeper.create(storeActor, coordinators, List.copyOf(replicas), clock,
+          replicaId, Duration.ofSeconds(1), settings.writeTimeout().plus(settings.maxClockOffset()),
+          settings.peerRequestTimeout().multipliedBy(2), clockTrusted(fence)), "settle-sweeper");
 
       int n = settings.replicas();
       ClusterView view = new ClusterView(settings.nodeId(), replicaId, List.copyOf(peerStatuses),

@@ -50,7 +50,8 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
     super(ctx);
     this.round = new ConditionalWriteRound(key, condition, value, consistency,
         replicas.stream().map(ReplicaHandle::name).toList(), settings.clock(), settings.replicaId(),
-        new java.util.SplittableRandom());
+        new java.util.SplittableRandom(),
+        settings.bugs().contains(io.quorumkv.faults.DeliberateBug.COMPARE_WITHOUT_CONSENSUS));
     this.driver = new RoundDriver<>(replicas, ctx.messageAdapter(Reply.class, ReplicaAnswered::new), replyTo,
         settings.missedWrites(), delay -> {}, delay -> timers.startSingleTimer(BackoffPassed.INSTANCE, delay));
     timers.startSingleTimer(DeadlinePassed.INSTANCE, settings.writeTimeout());

@@ -23,21 +23,116 @@ public final class ConditionalWriteRound {
 
   private final String key;
   private final PaxosRound round;
+  /** {@code DeliberateBug.COMPARE_WITHOUT_CONSENSUS}: a quorum read, the compare, a plain apply. */
+  private final UnconsensualCompare bug;
 
-  /** @param replicas all N replicas of the key, the local one first */
+  /**
+   * @param replicas all N replicas of the key, the local one first
+   * @param withoutConsensus {@code DeliberateBug.COMPARE_WITHOUT_CONSENSUS}
+   */
   public ConditionalWriteRound(String key, Condition condition, Optional<Value> value, Consistency consistency,
-      List<String> replicas, HybridLogicalClock clock, long replicaId, RandomGenerator random) {
+      List<String> replicas, HybridLogicalClock clock, long replicaId, RandomGenerator random,
+      boolean withoutConsensus) {
     this.key = key;
     this.round = new PaxosRound(key, new PaxosRound.Conditional(condition, value), consistency, replicas, clock,
         replicaId, random, Cause.CONDITIONAL_WRITE);
+    this.bug = withoutConsensus
+        ? new UnconsensualCompare(key, condition, value, consistency, replicas, clock, replicaId) : null;
   }
 
   public boolean finished() {
-    return round.finished();
+    return bug != null ? bug.finished : round.finished();
   }
 
   public List<RoundEffect<WriteResult>> step(RoundEvent event) {
+    if (bug != null) {
+      return bug.step(event);
+    }
     return RoundEffect.map(round.step(event), outcome -> List.of(new RoundEffect.Reply<>(resultOf(outcome))));
+  }
+
+  /**
+   * TEST ONLY, the deliberate bug: reads a quorum, compares the newest record with the condition,
+   * then applies the new record as a plain write does. Each step is right; together they are not.
+   */
+  private static final class UnconsensualCompare {
+    private final String key;
+    private final Condition condition;
+    private final Optional<Value> value;
+    private final List<String> replicas;
+    private final HybridLogicalClock clock;
+    private final long replicaId;
+    private final QuorumTracker reads;
+    private final QuorumTracker applies;
+    private Optional<io.quorumkv.store.Record> newest = Optional.empty();
+    private io.quorumkv.store.Record record;
+    private boolean finished;
+
+    UnconsensualCompare(String key, Condition condition, Optional<Value> value, Consistency consistency,
+        List<String> replicas, HybridLogicalClock clock, long replicaId) {
+      this.key = key;
+      this.condition = condition;
+      this.value = value;
+      this.replicas = replicas;
+      this.clock = clock;
+      this.replicaId = replicaId;
+      this.reads = new QuorumTracker(replicas.size(), consistency.required(replicas.size()));
+      this.applies = new QuorumTracker(replicas.size(), consistency.required(replicas.size()));
+    }
+
+    List<RoundEffect<WriteResult>> step(RoundEvent event) {
+      List<RoundEffect<WriteResult>> effects = new java.util.ArrayList<>();
+      if (finished) {
+        return effects;
+      }
+      io.quorumkv.store.ReplicaProtocol.Stamp stamp = new io.quorumkv.store.ReplicaProtocol.Stamp(replicaId,
+          clock.peek());
+      if (event instanceof RoundEvent.Started) {
+        replicas.forEach(replica -> effects.add(new RoundEffect.Send<>(replica,
+            new io.quorumkv.store.ReplicaProtocol.Read(key, stamp, Cause.CONDITIONAL_WRITE), 1)));
+      } else if (event instanceof RoundEvent.Answered answered && answered.round() == 1 && record == null) {
+        Optional<io.quorumkv.store.Record> held = answered.answer() instanceof io.quorumkv.store.ReplicaProtocol.RecordHeld r
+            ? r.record() : answered.answer() instanceof io.quorumkv.store.ReplicaProtocol.RecordAndProposal p
+            ? p.record() : null;
+        if (held == null || reads.hasAnswered(answered.replica())) {
+          return effects;
+        }
+        clock.admit(answered.replica(), "read answer", io.quorumkv.store.Record.versionOf(held).hlc());
+        if (io.quorumkv.store.Record.versionOf(held).isAfter(io.quorumkv.store.Record.versionOf(newest))) {
+          newest = held;
+        }
+        if (reads.succeeded(answered.replica()) == QuorumTracker.Outcome.REACHED) {
+          if (!condition.holds(newest)) {
+            finished = true;
+            effects.add(new RoundEffect.Reply<>(new WriteResult.PreconditionFailed(key,
+                newest.filter(r -> !r.isTombstone()).map(io.quorumkv.store.Record::version))));
+            return effects;
+          }
+          record = new io.quorumkv.store.Record(new io.quorumkv.version.Version(clock.tick(), replicaId),
+              value.orElse(null));
+          replicas.forEach(replica -> effects.add(new RoundEffect.Send<>(replica,
+              new io.quorumkv.store.ReplicaProtocol.Apply(key, record, stamp, Cause.WRITE), 2)));
+        }
+      } else if (event instanceof RoundEvent.Answered answered && answered.round() == 2 && record != null
+          && !applies.hasAnswered(answered.replica())) {
+        boolean held = answered.answer() instanceof io.quorumkv.store.ReplicaProtocol.Applied applied
+            && !applied.version().isAfter(record.version()) && applied.version().equals(record.version());
+        if ((held ? applies.succeeded(answered.replica()) : applies.failed(answered.replica()))
+            == QuorumTracker.Outcome.REACHED) {
+          finished = true;
+          effects.add(new RoundEffect.Reply<>(new WriteResult.Written(key, record.version())));
+        } else if (applies.outcome() == QuorumTracker.Outcome.FAILED) {
+          finished = true;
+          effects.add(new RoundEffect.Reply<>(new QuorumNotReached(Phase.ACCEPT, applies.successes(),
+              applies.required(), applies.replicas())));
+        }
+      } else if (event instanceof RoundEvent.DeadlinePassed) {
+        finished = true;
+        effects.add(new RoundEffect.Reply<>(new QuorumNotReached(record == null ? Phase.PREPARE : Phase.ACCEPT,
+            0, reads.required(), replicas.size())));
+      }
+      return effects;
+    }
   }
 
   private WriteResult resultOf(Outcome outcome) {

@@ -7,7 +7,13 @@ import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
+import io.quorumkv.store.ReplicaHandle;
+import io.quorumkv.store.ReplicaProtocol;
+import io.quorumkv.store.ReplicaProtocol.CheckPaxos;
+import io.quorumkv.store.ReplicaProtocol.ForgetPaxos;
+import io.quorumkv.store.ReplicaProtocol.Stamp;
 import io.quorumkv.store.StoreActor;
+import java.util.List;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -22,6 +28,12 @@ import java.util.function.BooleanSupplier;
  * copies it fenced (a round it promised went on without it). Each settle starts after a random
  * delay, so the replicas holding one proposal do not duel over it; it runs through the
  * {@link Coordinators} as a {@link SettleCoordinator}, within their in-flight bound.
+ *
+ * <p>Then it forgets Paxos state no longer needed: for each key whose promise and committed
+ * ballot here are older than the tombstone grace, with no proposal, it asks every replica whether
+ * it holds a proposal ({@link CheckPaxos}); only when all N say no does it tell them all to
+ * forget ({@link ForgetPaxos}), each doing so only if its own state is still that old. A replica
+ * that is down holds this back, as it holds back tombstones.
  */
 public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command> {
 
@@ -35,6 +47,13 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
 
   private record Ended(Coordinators.Done done) implements Command {}
 
+  private record ListedToForget(StoreActor.KeysToForget keys) implements Command {}
+
+  /** A replica answered whether it holds a proposal for {@code key}: answers about another key are ignored. */
+  private record Checked(String key, boolean holds) implements Command {}
+
+  private enum CheckTimedOut implements Command { INSTANCE }
+
   /** Keys asked for per sweep. */
   static final int PER_SWEEP_MAX = 100;
   static final Duration JITTER_MAX = Duration.ofMillis(200);
@@ -47,18 +66,29 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
   private final TimerScheduler<Command> timers;
   private final SplittableRandom random = new SplittableRandom();
   private final Deque<String> queue = new ArrayDeque<>();
+  private final Deque<String> toForget = new ArrayDeque<>();
+  private final List<ReplicaHandle> replicas;
+  private final long replicaId;
+  private final Duration checkTimeout;
   private boolean running;
+  private String checking;
+  private ForgetCheck check;
 
+  /** @param replicas all N replicas, the local one first */
   public static Behavior<Command> create(ActorRef<StoreActor.Command> store, ActorRef<Coordinators.Command> coordinators,
-      HybridLogicalClock clock, Duration interval, Duration proposalAge, BooleanSupplier clockTrusted) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new SettleSweeper(ctx, timers, store, coordinators, clock, interval, proposalAge, clockTrusted)));
+      List<ReplicaHandle> replicas, HybridLogicalClock clock, long replicaId, Duration interval, Duration proposalAge,
+      Duration checkTimeout, BooleanSupplier clockTrusted) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new SettleSweeper(ctx, timers, store, coordinators,
+        replicas, clock, replicaId, interval, proposalAge, checkTimeout, clockTrusted)));
   }
 
   private SettleSweeper(ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
-      ActorRef<Coordinators.Command> coordinators, HybridLogicalClock clock, Duration interval, Duration proposalAge,
-      BooleanSupplier clockTrusted) {
+      ActorRef<Coordinators.Command> coordinators, List<ReplicaHandle> replicas, HybridLogicalClock clock,
+      long replicaId, Duration interval, Duration proposalAge, Duration checkTimeout, BooleanSupplier clockTrusted) {
     super(ctx);
+    this.replicas = List.copyOf(replicas);
+    this.replicaId = replicaId;
+    this.checkTimeout = checkTimeout;
     this.timers = timers;
     this.store = store;
     this.coordinators = coordinators;
@@ -78,6 +108,12 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
         })
         .onMessageEquals(Next.INSTANCE, this::settleNext)
         .onMessage(Ended.class, ended -> next())
+        .onMessage(ListedToForget.class, listed -> {
+          toForget.addAll(listed.keys().keys());
+          return checkNext();
+        })
+        .onMessage(Checked.class, this::onChecked)
+        .onMessageEquals(CheckTimedOut.INSTANCE, () -> checking == null ? this : checkNext())
         .build();
   }
 
@@ -91,14 +127,51 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
     return this;
   }
 
-  /** The next key after a random delay, or the end of this sweep. */
+  /** The next key after a random delay; then the keys to forget; then the end of this sweep. */
   private Behavior<Command> next() {
     if (queue.isEmpty()) {
-      running = false;
+      store.tell(new StoreActor.ListKeysToForget(PER_SWEEP_MAX,
+          getContext().messageAdapter(StoreActor.KeysToForget.class, ListedToForget::new)));
       return this;
     }
     timers.startSingleTimer(Next.INSTANCE, Duration.ofMillis(random.nextLong(JITTER_MAX.toMillis() + 1)));
     return this;
+  }
+
+  /** Asks every replica about the next key to forget, or ends the sweep. */
+  private Behavior<Command> checkNext() {
+    timers.cancel(CheckTimedOut.INSTANCE);
+    checking = toForget.poll();
+    if (checking == null || !clockTrusted.getAsBoolean()) {
+      toForget.clear();
+      checking = null;
+      running = false;
+      return this;
+    }
+    check = new ForgetCheck(replicas.size());
+    String key = checking;
+    ActorRef<ReplicaProtocol.Reply> answers = getContext().messageAdapter(ReplicaProtocol.Reply.class,
+        reply -> new Checked(key, !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
+    Stamp stamp = new Stamp(replicaId, clock.peek());
+    replicas.forEach(replica -> replica.send(new ReplicaProtocol.Call(new CheckPaxos(key, stamp), 0, answers)));
+    timers.startSingleTimer(CheckTimedOut.INSTANCE, checkTimeout);
+    return this;
+  }
+
+  private Behavior<Command> onChecked(Checked checked) {
+    if (!checked.key().equals(checking)) {
+      return this;
+    }
+    ForgetCheck.Decision decision = check.answered(checked.holds());
+    if (decision == ForgetCheck.Decision.WAITING) {
+      return this;
+    }
+    if (decision == ForgetCheck.Decision.FORGET) {
+      Stamp stamp = new Stamp(replicaId, clock.peek());
+      ActorRef<ReplicaProtocol.Reply> ignored = getContext().getSystem().ignoreRef();
+      replicas.forEach(replica -> replica.send(new ReplicaProtocol.Call(new ForgetPaxos(checking, stamp), 0, ignored)));
+    }
+    return checkNext();
   }
 
   private Behavior<Command> settleNext() {

@@ -22,7 +22,12 @@ public enum DeliberateBug {
    */
   UNSYNCED_READS,
   /** Tombstones are purged once the grace has passed, settled by every replica or not. */
-  TIMER_PURGE;
+  TIMER_PURGE,
+  /**
+   * Conditional writes without consensus: a quorum read, the compare, then a plain apply (the
+   * issue's first design that looks right and is not: two of them expecting one version both win).
+   */
+  COMPARE_WITHOUT_CONSENSUS;
 
   /** {@code no-read-write-back} and so on: how settings and {@code DELIBERATE_BUGS} name it. */
   public String label() {

@@ -108,7 +108,8 @@ public final class ReplicaProtocol {
   }
 
   /** A store request about one key: the receiver checks the key as it checks a client's. */
-  public sealed interface KeyRequest extends StoreRequest permits ReadVersion, Read, Apply, TombstoneRequest, PaxosRequest {
+  public sealed interface KeyRequest extends StoreRequest
+      permits ReadVersion, Read, Apply, TombstoneRequest, PaxosRequest, CheckPaxos, ForgetPaxos {
     String key();
   }
 
@@ -287,6 +288,39 @@ public final class ReplicaProtocol {
     }
   }
 
+  /**
+   * Whether the replica holds an accepted proposal for {@code key} (a replica not ready says it
+   * may: it cannot tell). The settle sweeper forgets a key's Paxos state only once every replica
+   * said no (docs/conditional-writes.md, "Bounded state"). Answered {@link PaxosHeld}.
+   */
+  public record CheckPaxos(String key, Stamp stamp) implements KeyRequest {
+    public CheckPaxos {
+      requireKeyAndStamp(key, stamp);
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.SWEEP;
+    }
+  }
+
+  /**
+   * Every replica said it holds no proposal for {@code key}: drop its promise and committed ballot
+   * if it still holds no proposal and both are older than the tombstone grace (no message that
+   * carries a lower ballot, and no apply below them, can still arrive). Answered {@link PaxosHeld}:
+   * whether it still holds Paxos state for the key.
+   */
+  public record ForgetPaxos(String key, Stamp stamp) implements KeyRequest {
+    public ForgetPaxos {
+      requireKeyAndStamp(key, stamp);
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.SWEEP;
+    }
+  }
+
   /** Is the replica up, who is it, what is its clock. Answered {@link PingReply}. */
   public record Ping() implements MembershipRequest {}
 
@@ -317,7 +351,7 @@ public final class ReplicaProtocol {
   /** An answer stamped by the replica that gives it: the asker's clock moves past it. */
   public sealed interface Stamped extends Answer
       permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld, RecordAndProposal, Promised,
-      Preempted, Accepted, Fenced {
+      Preempted, Accepted, Fenced, PaxosHeld {
     Stamp stamp();
   }
 
@@ -389,6 +423,13 @@ public final class ReplicaProtocol {
     public Fenced {
       Objects.requireNonNull(stamp, "stamp");
       requireBallot(fence);
+    }
+  }
+
+  /** Answers {@link CheckPaxos} (holds a proposal) and {@link ForgetPaxos} (still holds Paxos state). */
+  public record PaxosHeld(Stamp stamp, boolean holds) implements Stamped {
+    public PaxosHeld {
+      Objects.requireNonNull(stamp, "stamp");
     }
   }
 

@@ -18,6 +18,7 @@ public final class ReplicaStats {
   private final AtomicLong digestConflicts = new AtomicLong();
   private final AtomicLong staleMessagesIgnored = new AtomicLong();
   private final AtomicLong tombstonesPurged = new AtomicLong();
+  private final AtomicLong paxosStatesForgotten = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong commitNanos = new AtomicLong();
   private final AtomicLong corruptRecords = new AtomicLong();
@@ -75,6 +76,15 @@ public final class ReplicaStats {
   /** A settled tombstone was old enough and is gone. */
   public void tombstonePurged() {
     tombstonesPurged.incrementAndGet();
+  }
+
+  /** A key's Paxos state (promise, committed ballot) was old enough, with no proposal anywhere, and is gone. */
+  public void paxosStateForgotten() {
+    paxosStatesForgotten.incrementAndGet();
+  }
+
+  public long paxosStatesForgotten() {
+    return paxosStatesForgotten.get();
   }
 
   /** An Apply older than max-message-age arrived and was not applied. */

@@ -39,7 +39,7 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   /** The replica protocol's calls, the tombstone sweeper's local listing, and the actor's own timers. */
   public sealed interface Command
-      permits Call, AdmittedCall, ListUnsettledTombstones, ListKeysToSettle, Flush, SyncTick, PurgeTick, LateFlushTick,
+      permits Call, AdmittedCall, ListUnsettledTombstones, ListKeysToSettle, ListKeysToForget, Flush, SyncTick, PurgeTick, LateFlushTick,
       DiskTick {}
 
   /**
@@ -68,6 +68,11 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
   public record ListKeysToSettle(int limit, long olderThanHlc, ActorRef<KeysToSettle> replyTo) implements Command {}
 
   public record KeysToSettle(List<String> keys) {}
+
+  /** Asks for up to {@code limit} keys whose Paxos state may be forgotten (see {@link StoreCore#keysToForget}). */
+  public record ListKeysToForget(int limit, ActorRef<KeysToForget> replyTo) implements Command {}
+
+  public record KeysToForget(List<String> keys) {}
 
   /** Purge the settled tombstones that are old enough. */
   enum PurgeTick implements Command { INSTANCE }
@@ -172,6 +177,8 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
             new UnsettledTombstones(core.unsettledTombstones(request.limit(), request.olderThanHlc())))))
         .onMessage(ListKeysToSettle.class, request -> after(() -> request.replyTo().tell(
             new KeysToSettle(core.keysToSettle(request.limit(), request.olderThanHlc())))))
+        .onMessage(ListKeysToForget.class, request -> after(() -> request.replyTo().tell(
+            new KeysToForget(core.keysToForget(request.limit())))))
         .onMessageEquals(PurgeTick.INSTANCE, () -> after(core::purge))
         .onMessageEquals(Flush.INSTANCE, () -> after(core::flush))
         .onMessageEquals(LateFlushTick.INSTANCE, () -> after(core::lateFlush))

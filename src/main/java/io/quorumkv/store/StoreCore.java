@@ -126,6 +126,8 @@ public final class StoreCore<C> {
   private final java.util.LinkedHashSet<String> toSettle = new java.util.LinkedHashSet<>();
   /** The ballot of every proposal this replica holds, by key: the proposals left to settle. */
   private final Map<String, Version> proposals = new HashMap<>();
+  /** Where the next {@link #keysToForget} scan starts. */
+  private String forgetCursor = "";
   private final BucketHashes buckets;
   private final Map<String, SettledTombstone> settled = new HashMap<>();
   private final Map<String, Version> unsettledTombstones = new HashMap<>();
@@ -248,6 +250,11 @@ public final class StoreCore<C> {
         outbox.answer(caller, new TombstoneHeld(stamp(), holds(check)));
       } else if (request instanceof SettleTombstone settle) {
         outbox.answer(caller, new TombstoneHeld(stamp(), settle(settle)));
+      } else if (request instanceof ReplicaProtocol.CheckPaxos check) {
+        outbox.answer(caller, new ReplicaProtocol.PaxosHeld(stamp(),
+            !incarnation.isReady() || storage.paxos(check.key()).accepted().isPresent()));
+      } else if (request instanceof ReplicaProtocol.ForgetPaxos forget) {
+        outbox.answer(caller, new ReplicaProtocol.PaxosHeld(stamp(), !forget(forget.key())));
       } else {
         throw new IllegalStateException("no handler for " + request.getClass().getName());
       }
@@ -690,6 +697,54 @@ public final class StoreCore<C> {
     Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
     return incarnation.isReady() && held.isPresent() && held.get().isTombstone()
         && held.get().version().equals(request.version()) && storage.paxos(request.key()).isNone();
+  }
+
+  /**
+   * Whether {@code key}'s Paxos state may be forgotten here: none, or no proposal and a promise
+   * and committed ballot both older than the grace.
+   */
+  private boolean forgettable(PaxosState state) {
+    long bound = clock.peek() - HybridLogicalClock.fromMillis(purgeRule.grace().toMillis());
+    return state.accepted().isEmpty() && state.promised().hlc() < bound && state.committed().hlc() < bound;
+  }
+
+  /** Drops {@code key}'s Paxos state if it may be forgotten; whether none is held now. */
+  private boolean forget(String key) {
+    PaxosState state = storage.paxos(key);
+    if (state.isNone()) {
+      return true;
+    }
+    if (!forgettable(state)) {
+      return false;
+    }
+    try {
+      storage.applyIfNewer(List.of(), Map.of(key, PaxosState.NONE));
+    } catch (StorageFullException e) {
+      diskFull(e);
+      return false;
+    }
+    stats.paxosStateForgotten();
+    return true;
+  }
+
+  /**
+   * Up to {@code limit} keys whose Paxos state this replica could forget (see {@link #forget}),
+   * from where the last call left off: the settle sweeper asks every replica about each first.
+   */
+  public List<String> keysToForget(int limit) {
+    List<String> found = new ArrayList<>();
+    List<String> keys = storage.paxosKeys(forgetCursor, SCAN_PAGE);
+    for (String key : keys) {
+      try {
+        if (found.size() < limit && forgettable(storage.paxos(key))) {
+          found.add(key);
+        }
+      } catch (CorruptRecordException e) {
+        // Unreadable: left as it is.
+      }
+    }
+    forgetCursor = keys.size() < SCAN_PAGE ? "" : keys.get(keys.size() - 1) + "\0";
+    return found;
   }
 
   /**

@@ -210,7 +210,7 @@ public class RoundScenarioTest {
         Condition condition = options.containsKey("if-absent") ? new Condition.IfAbsent()
             : new Condition.IfMatch(parseVersion(options.get("if-match")));
         ConditionalWriteRound cas = new ConditionalWriteRound(key, condition, value, consistency, REPLICAS, clock,
-            OWN_ID, new java.util.SplittableRandom(1));
+            OWN_ID, new java.util.SplittableRandom(1), false);
         round = cas::step;
         finished = cas::finished;
       } else {

@@ -97,6 +97,7 @@ final class SimReplica {
   private final Set<Hint> replaying = new HashSet<>();
   private HintBook hints;
   private boolean sweeping;
+  private boolean settling;
   private boolean antiEntropyRunning;
 
   SimReplica(Simulation world, String name, long replicaId, List<String> peers, Set<DeliberateBug> bugs,
@@ -158,6 +159,7 @@ final class SimReplica {
     every(config.hintInterval().toMillis(), this::replayHints);
     every(config.sweepInterval().toMillis(), this::sweep);
     every(config.antiEntropyInterval().toMillis(), this::antiEntropy);
+    every(1_000, this::settleSweep);
     if (core.flushesLate()) {
       every(1000, () -> core.lateFlush());
     }
@@ -169,11 +171,13 @@ final class SimReplica {
   /** The process dies: no clean stop, and what was not synced is lost. */
   void crash() {
     world.counted("tombstones purged", stats.tombstonesPurged());
+    world.counted("paxos states forgotten", stats.paxosStatesForgotten());
     up = false;
     tasks.clear();
     awaiting.clear();
     replaying.clear();
     sweeping = false;
+    settling = false;
     antiEntropyRunning = false;
     core = null;
     disk.crash();
@@ -293,6 +297,15 @@ final class SimReplica {
     drive(round::step, round::finished, key, config.writeTimeout().toMillis(), done);
   }
 
+  void cas(String key, io.quorumkv.coordinator.Condition condition, Optional<Value> value,
+      Consumer<WriteResult> done) {
+    Simulation.Config config = world.config();
+    io.quorumkv.coordinator.ConditionalWriteRound round = new io.quorumkv.coordinator.ConditionalWriteRound(key,
+        condition, value, Consistency.QUORUM, replicaOrder(), clock, replicaId, world.random(),
+        bugs.contains(DeliberateBug.COMPARE_WITHOUT_CONSENSUS));
+    drive(round::step, round::finished, key, config.writeTimeout().toMillis(), done);
+  }
+
   void read(String key, Consumer<ReadResult> done) {
     Simulation.Config config = world.config();
     ReadRound round = new ReadRound(key, Consistency.QUORUM, replicaOrder(), clock, replicaId, stats,
@@ -318,6 +331,12 @@ final class SimReplica {
             whileUp(hedge.delay().toMillis(), () -> {
               if (tasks.containsKey(id)) {
                 accept(new RoundEvent.HedgeDelayPassed());
+              }
+            });
+          } else if (effect instanceof RoundEffect.StartBackoffTimer<R> backoff) {
+            whileUp(backoff.delay().toMillis(), () -> {
+              if (tasks.containsKey(id)) {
+                accept(new RoundEvent.BackoffPassed());
               }
             });
           } else {
@@ -391,6 +410,66 @@ final class SimReplica {
   private void finishHint(long task, Hint hint) {
     tasks.remove(task);
     replaying.remove(hint);
+  }
+
+  // ---------------------------------------------------------------- settle sweeper
+
+  /** As SettleSweeper: settle, one at a time after a random delay, the keys the store asks to have settled. */
+  private void settleSweep() {
+    if (settling) {
+      return;
+    }
+    Simulation.Config config = world.config();
+    long olderThan = clock.peek() - HybridLogicalClock.fromMillis(
+        config.writeTimeout().plus(config.maxClockOffset()).toMillis());
+    settling = true;
+    settleNext(new ArrayList<>(core.keysToSettle(100, olderThan)));
+  }
+
+  private void settleNext(List<String> left) {
+    if (left.isEmpty()) {
+      forgetNext(new ArrayList<>(core.keysToForget(100)));
+      return;
+    }
+    String key = left.remove(0);
+    whileUp(world.random().nextInt(201), () -> {
+      io.quorumkv.coordinator.PaxosRound round = new io.quorumkv.coordinator.PaxosRound(key,
+          new io.quorumkv.coordinator.PaxosRound.Settle(), Consistency.QUORUM, replicaOrder(), clock, replicaId,
+          world.random(), Cause.SETTLE);
+      world.counted("settles");
+      drive(round::step, round::finished, key, world.config().writeTimeout().toMillis(),
+          outcome -> settleNext(left));
+    });
+  }
+
+  /** As SettleSweeper: forget a key's Paxos state once every replica says it holds no proposal. */
+  private void forgetNext(List<String> left) {
+    if (left.isEmpty()) {
+      settling = false;
+      return;
+    }
+    String key = left.remove(0);
+    List<String> all = new ArrayList<>(peers);
+    all.add(name);
+    io.quorumkv.coordinator.ForgetCheck check = new io.quorumkv.coordinator.ForgetCheck(all.size());
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      io.quorumkv.coordinator.ForgetCheck.Decision decision = check.answered(
+          !(reply.answer() instanceof io.quorumkv.store.ReplicaProtocol.PaxosHeld held) || held.holds());
+      if (decision == io.quorumkv.coordinator.ForgetCheck.Decision.WAITING) {
+        return;
+      }
+      tasks.remove(task[0]);
+      if (decision == io.quorumkv.coordinator.ForgetCheck.Decision.FORGET) {
+        for (String replica : all) {
+          send(0, replica, new io.quorumkv.store.ReplicaProtocol.ForgetPaxos(key, stamp()), 2);
+        }
+      }
+      forgetNext(left);
+    }, world.config().stepTimeout().toMillis() * 2, () -> forgetNext(left));
+    for (String replica : all) {
+      send(task[0], replica, new io.quorumkv.store.ReplicaProtocol.CheckPaxos(key, stamp()), 1);
+    }
   }
 
   // ---------------------------------------------------------------- tombstone sweeper
@@ -545,6 +624,11 @@ final class SimReplica {
       }
     }
     return values;
+  }
+
+  /** Paxos states forgotten since this process started. */
+  long paxosStatesForgotten() {
+    return stats.paxosStatesForgotten();
   }
 
   /** Tombstones purged since this process started. */

@@ -177,6 +177,8 @@ final class Simulation {
     replicas.forEach(replica -> counted("crashes", replica.disk.crashes()));
     replicas.forEach(replica -> counted("unsynced writes lost", replica.disk.lostWrites()));
     replicas.stream().filter(SimReplica::isUp).forEach(replica -> counted("tombstones purged", replica.tombstonesPurged()));
+    replicas.stream().filter(SimReplica::isUp)
+        .forEach(replica -> counted("paxos states forgotten", replica.paxosStatesForgotten()));
     counted("messages", network.sent());
     counted("dropped", network.dropped());
     counted("duplicated", network.duplicated());
@@ -252,12 +254,79 @@ final class Simulation {
     String key = "k" + (random.nextDouble() < 0.7 ? random.nextInt(2) : random.nextInt(config.keys()));
     double pick = random.nextDouble();
     Runnable next = () -> loop.after(random.nextInt(100), () -> nextOperation(client, sequence + 1));
-    if (pick < 0.5) {
+    if (pick < 0.4) {
       read(client, coordinator, key, next);
-    } else {
-      String value = pick < 0.85 ? "c" + client + "-" + sequence : null;
+    } else if (pick < 0.7) {
+      String value = pick < 0.65 ? "c" + client + "-" + sequence : null;
       write(client, coordinator, key, value, next);
+    } else {
+      String value = pick < 0.97 ? "c" + client + "-" + sequence : null;
+      readThenCas(client, coordinator, key, value, next);
     }
+  }
+
+  /**
+   * A read-modify-write: a quorum read, then a conditional write expecting what it read (its
+   * version, or absence). The read goes into the history too.
+   */
+  private void readThenCas(int client, SimReplica coordinator, String key, String value, Runnable next) {
+    long invoked = loop.historyNanos();
+    boolean[] done = new boolean[1];
+    coordinator.read(key, result -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
+      if (!readAnswered(client, key, invoked, result) || !coordinator.isUp()) {
+        next.run();
+        return;
+      }
+      io.quorumkv.coordinator.Condition condition;
+      String expected;
+      if (result instanceof ReadResult.Found found) {
+        condition = new io.quorumkv.coordinator.Condition.IfMatch(found.record().version());
+        expected = new String(found.record().value().bytes(), StandardCharsets.UTF_8);
+      } else {
+        condition = new io.quorumkv.coordinator.Condition.IfAbsent();
+        expected = null;
+      }
+      cas(client, coordinator, key, condition, expected, value, next);
+    });
+    loop.after(clientTimeoutMillis(), () -> {
+      if (!done[0]) {
+        done[0] = true;
+        next.run();
+      }
+    });
+  }
+
+  private void cas(int client, SimReplica coordinator, String key, io.quorumkv.coordinator.Condition condition,
+      String expected, String value, Runnable next) {
+    long invoked = loop.historyNanos();
+    boolean[] done = new boolean[1];
+    coordinator.cas(key, condition, Optional.ofNullable(value).map(Value::ofUtf8), result -> {
+      if (!done[0]) {
+        done[0] = true;
+        if (result instanceof WriteResult.PreconditionFailed) {
+          counted("cas refused");
+          history.add(new Operation(client, key, Kind.CAS_REFUSED, null, invoked, loop.historyNanos(), Outcome.OK,
+              expected));
+        } else {
+          Outcome outcome = result instanceof WriteResult.Contended ? Outcome.FAIL : outcomeOf(result);
+          counted(outcome == Outcome.OK ? "cas ok" : "cas not ok");
+          history.add(new Operation(client, key, Kind.CAS, value, invoked, loop.historyNanos(), outcome, expected));
+        }
+        next.run();
+      }
+    });
+    loop.after(clientTimeoutMillis(), () -> {
+      if (!done[0]) {
+        done[0] = true;
+        history.add(new Operation(client, key, Kind.CAS, value, invoked, loop.historyNanos(), Outcome.UNKNOWN,
+            expected));
+        next.run();
+      }
+    });
   }
 
   /** A client gives up this long after sending: its coordinator may have died with the request. */

@@ -30,7 +30,8 @@ public class SimulationTest {
   private static final long FIRST_SEED = Long.getLong("quorumkv.sim.first-seed", 1L);
   /** What at least every other seed must exercise. */
   private static final String[] MECHANISMS = {"crashes", "dropped", "duplicated", "hints replayed", "hints expired",
-      "anti-entropy moves", "tombstones settled", "tombstones purged"};
+      "anti-entropy moves", "tombstones settled", "tombstones purged", "cas ok", "cas refused", "settles",
+      "paxos states forgotten"};
   /** Each seed's history must hold at least this many successful operations. */
   private static final long OK_OPERATIONS_MIN = 10;
 
@@ -106,8 +107,13 @@ public class SimulationTest {
   }
 
   @Test
+  public void conditionalWritesWithoutConsensusAreCaught() {
+    assertCaught(DeliberateBug.COMPARE_WITHOUT_CONSENSUS);
+  }
+
+  @Test
   public void everyDeliberateBugHasATest() {
-    assertEquals("a new DeliberateBug needs its test here", 4, DeliberateBug.values().length);
+    assertEquals("a new DeliberateBug needs its test here", 5, DeliberateBug.values().length);
   }
 
   /** Each correctness rule matters: without it, some seed within the budget breaks linearizability. */
