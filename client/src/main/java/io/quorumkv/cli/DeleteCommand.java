@@ -15,11 +15,16 @@ final class DeleteCommand extends RequestCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "KEY")
   String key;
 
+  @picocli.CommandLine.Option(names = "--if-match", paramLabel = "VERSION",
+      description = "Delete only if the key's current version is VERSION; else exit status 5.")
+  String ifMatch;
+
   @Override
   public Integer call() {
     try {
       FailoverClient.Answered<KvClient.Written> deleted = send(client -> client.write(
-          replica -> replica.delete(key, consistency)));
+          replica -> ifMatch != null ? replica.deleteIfMatch(key, ifMatch, consistency)
+              : replica.delete(key, consistency)));
       if (output.json()) {
         kv.out.println(Output.toJson(Output.object("key", key, "version", deleted.value().version(),
             "outcome", "deleted", "endpoint", deleted.endpoint().toString())));

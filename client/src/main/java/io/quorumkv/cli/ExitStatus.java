@@ -24,7 +24,7 @@ final class ExitStatus {
 
   /** How a failed write ends: indeterminate whenever it may have been applied. */
   static int ofWrite(KvException failure) {
-    if (failure instanceof KvException.Rejected rejected && rejected.status() == 412) {
+    if (failure instanceof KvException.PreconditionFailed) {
       return PRECONDITION_FAILED;
     }
     return failure.mayHaveBeenApplied() ? INDETERMINATE : ERROR;
@@ -32,7 +32,7 @@ final class ExitStatus {
 
   /** How a failed read ends. */
   static int ofRead(KvException failure) {
-    if (failure instanceof KvException.Rejected rejected && rejected.status() == 412) {
+    if (failure instanceof KvException.PreconditionFailed) {
       return PRECONDITION_FAILED;
     }
     return ERROR;

@@ -34,12 +34,24 @@ final class PutCommand extends RequestCommand implements Callable<Integer> {
   @Option(names = "--file", paramLabel = "FILE", description = "Read the value from FILE.")
   Path file;
 
+  @Option(names = "--if-match", paramLabel = "VERSION",
+      description = "Write only if the key's current version is VERSION (as get prints it); else exit status 5.")
+  String ifMatch;
+
+  @Option(names = "--if-absent", description = "Write only if the key is absent or deleted; else exit status 5.")
+  boolean ifAbsent;
+
   @Override
   public Integer call() throws IOException {
     byte[] bytes = value();
+    if (ifMatch != null && ifAbsent) {
+      throw new UsageException("--if-match and --if-absent cannot be combined");
+    }
     try {
-      FailoverClient.Answered<KvClient.Written> written = send(client -> client.write(
-          replica -> replica.put(key, bytes, consistency)));
+      FailoverClient.Answered<KvClient.Written> written = send(client -> client.write(replica ->
+          ifMatch != null ? replica.compareAndSet(key, bytes, ifMatch, consistency)
+              : ifAbsent ? replica.putIfAbsent(key, bytes, consistency)
+              : replica.put(key, bytes, consistency)));
       if (output.json()) {
         kv.out.println(Output.toJson(Output.object("key", key, "version", written.value().version(),
             "outcome", "ok", "endpoint", written.endpoint().toString())));

@@ -48,7 +48,8 @@ public final class FailoverClient {
   }
 
   static boolean worthAnotherReplica(KvException failure) {
-    return !(failure instanceof KvException.Rejected);
+    // A refusal or a false condition would be the same on every replica.
+    return !(failure instanceof KvException.Rejected) && !(failure instanceof KvException.PreconditionFailed);
   }
 
   private <T> CompletionStage<Answered<T>> attempt(

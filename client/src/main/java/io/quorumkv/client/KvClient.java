@@ -3,6 +3,7 @@ package io.quorumkv.client;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpHeader;
 import akka.http.javadsl.model.HttpMethods;
 import akka.http.javadsl.model.HttpRequest;
 import akka.http.javadsl.model.HttpResponse;
@@ -78,6 +79,54 @@ public final class KvClient {
     HttpRequest request = HttpRequest.PUT(uri(key, consistency))
         .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value);
     return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  /**
+   * Writes {@code value} only if the key's current version is exactly {@code expectedVersion} (an
+   * ETag as {@link Entry#version()} gives it): linearizable with every other write of the key.
+   *
+   * @throws KvException.PreconditionFailed (in the stage) when the key holds another version or none
+   */
+  public CompletionStage<Written> compareAndSet(String key, byte[] value, String expectedVersion) {
+    return compareAndSet(key, value, expectedVersion, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> compareAndSet(String key, byte[] value, String expectedVersion,
+      Consistency consistency) {
+    HttpRequest request = HttpRequest.PUT(uri(key, consistency))
+        .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value)
+        .addHeader(HttpHeader.parse("If-Match", quoted(expectedVersion)));
+    return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  /** Writes {@code value} only if the key is absent or deleted. */
+  public CompletionStage<Written> putIfAbsent(String key, byte[] value) {
+    return putIfAbsent(key, value, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> putIfAbsent(String key, byte[] value, Consistency consistency) {
+    HttpRequest request = HttpRequest.PUT(uri(key, consistency))
+        .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value)
+        .addHeader(HttpHeader.parse("If-None-Match", "*"));
+    return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  /** Deletes the key only if its current version is exactly {@code expectedVersion}. */
+  public CompletionStage<Written> deleteIfMatch(String key, String expectedVersion) {
+    return deleteIfMatch(key, expectedVersion, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> deleteIfMatch(String key, String expectedVersion, Consistency consistency) {
+    HttpRequest request = HttpRequest.create().withMethod(HttpMethods.DELETE).withUri(uri(key, consistency))
+        .addHeader(HttpHeader.parse("If-Match", quoted(expectedVersion)));
+    return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  private static String quoted(String version) {
+    if (version == null || version.isEmpty() || version.contains("\"")) {
+      throw new IllegalArgumentException("an expected version is a version as an ETag gives it, not " + version);
+    }
+    return "\"" + version + "\"";
   }
 
   /** The value of {@code key}, or empty when it is absent or deleted. */
@@ -207,6 +256,11 @@ public final class KvClient {
       // Only an explicit "not-applied" rules the write out; anything else may have been applied.
       boolean indeterminate = !"not-applied".equals(error.path("outcome").asText());
       throw new KvException.Unavailable(message + describe(error), indeterminate);
+    }
+    if (answer.status() == 412) {
+      JsonNode current = error.path("currentVersion");
+      throw new KvException.PreconditionFailed(error.path("key").asText(""),
+          current.isTextual() ? Optional.of(current.asText()) : Optional.empty());
     }
     if (answer.status() >= 400 && answer.status() < 500) {
       throw new KvException.Rejected(answer.status(), message);

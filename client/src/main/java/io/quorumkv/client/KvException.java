@@ -5,7 +5,7 @@ package io.quorumkv.client;
  * request that must not be retried (rejected) from one worth retrying ({@link #isRetryable}).
  */
 public abstract sealed class KvException extends RuntimeException
-    permits KvException.Rejected, KvException.Unavailable, KvException.Unreachable,
+    permits KvException.Rejected, KvException.PreconditionFailed, KvException.Unavailable, KvException.Unreachable,
         KvException.TimedOut, KvException.UnexpectedResponse {
 
   private KvException(String message, Throwable cause) {
@@ -32,6 +32,39 @@ public abstract sealed class KvException extends RuntimeException
 
     public int status() {
       return status;
+    }
+
+    @Override
+    public boolean isRetryable() {
+      return false;
+    }
+
+    @Override
+    public boolean mayHaveBeenApplied() {
+      return false;
+    }
+  }
+
+  /**
+   * A conditional request's condition did not hold (412): nothing was changed. {@code currentVersion}
+   * is the key's committed version, empty when it is absent or deleted.
+   */
+  public static final class PreconditionFailed extends KvException {
+    private final String key;
+    private final java.util.Optional<String> currentVersion;
+
+    public PreconditionFailed(String key, java.util.Optional<String> currentVersion) {
+      super("precondition failed: " + key + " is " + currentVersion.map(v -> "at version " + v).orElse("absent"), null);
+      this.key = key;
+      this.currentVersion = currentVersion;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    public java.util.Optional<String> currentVersion() {
+      return currentVersion;
     }
 
     @Override

@@ -136,6 +136,22 @@ public class KvTest {
   }
 
   @Test
+  public void conditionalWritesExit5WhenTheConditionIsFalse() throws Exception {
+    String endpoint = stub().endpoint();
+    assertEquals(0, run("put", "lock", "mine", "--if-absent", "--endpoints", endpoint));
+    assertEquals("ok version v1\n", stdout());
+    assertEquals(ExitStatus.PRECONDITION_FAILED, run("put", "lock", "theirs", "--if-absent", "--endpoints", endpoint));
+    assertTrue(stderr(), stderr().contains("precondition failed") && stderr().contains("v1"));
+    assertEquals(0, run("put", "lock", "renewed", "--if-match", "v1", "--endpoints", endpoint));
+    assertEquals(ExitStatus.PRECONDITION_FAILED, run("put", "lock", "stale", "--if-match", "v1", "--endpoints", endpoint,
+        "-w", "json"));
+    assertTrue(stdout(), stdout().contains("\"outcome\":\"precondition-failed\""));
+    assertEquals(ExitStatus.PRECONDITION_FAILED, run("delete", "lock", "--if-match", "v1", "--endpoints", endpoint));
+    assertEquals(0, run("delete", "lock", "--if-match", "v2", "--endpoints", endpoint));
+    assertEquals(ExitStatus.USAGE, run("put", "lock", "x", "--if-match", "v2", "--if-absent", "--endpoints", endpoint));
+  }
+
+  @Test
   public void putAndGetBothOptionFormsAndTheEnvironment() throws Exception {
     StubReplica replica = stub();
     assertEquals(0, run("put", "k1", "alpha", "--endpoints=" + replica.endpoint()));

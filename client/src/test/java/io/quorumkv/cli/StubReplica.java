@@ -26,6 +26,8 @@ final class StubReplica implements AutoCloseable {
 
   private final HttpServer server;
   private final Map<String, byte[]> values = new ConcurrentHashMap<>();
+  /** Each key's version, as conditional requests compare it. */
+  private final Map<String, String> versions = new ConcurrentHashMap<>();
   private final AtomicInteger version = new AtomicInteger();
   private final AtomicInteger kvRequests = new AtomicInteger();
   private final AtomicReference<Answer> nextKvAnswer = new AtomicReference<>();
@@ -100,6 +102,15 @@ final class StubReplica implements AutoCloseable {
   }
 
   private void kv(HttpExchange exchange, String key) throws IOException {
+    String ifMatch = exchange.getRequestHeaders().getFirst("If-Match");
+    String ifNoneMatch = exchange.getRequestHeaders().getFirst("If-None-Match");
+    String current = versions.get(key);
+    boolean writes = !exchange.getRequestMethod().equals("GET");
+    if (writes && (ifMatch != null && !ifMatch.equals("\"" + current + "\"") || ifNoneMatch != null && current != null)) {
+      json(exchange, 412, "{\"error\":\"precondition failed\",\"key\":\"" + key + "\",\"currentVersion\":"
+          + (current == null ? "null" : "\"" + current + "\"") + "}");
+      return;
+    }
     switch (exchange.getRequestMethod()) {
       case "PUT" -> {
         values.put(key, exchange.getRequestBody().readAllBytes());
@@ -108,6 +119,7 @@ final class StubReplica implements AutoCloseable {
       case "DELETE" -> {
         values.remove(key);
         writeAnswer(exchange, key, true);
+        versions.remove(key);
       }
       default -> {
         byte[] value = values.get(key);
@@ -123,6 +135,7 @@ final class StubReplica implements AutoCloseable {
 
   private void writeAnswer(HttpExchange exchange, String key, boolean deleted) throws IOException {
     String written = "v" + version.incrementAndGet();
+    versions.put(key, written);
     exchange.getResponseHeaders().add("ETag", "\"" + written + "\"");
     json(exchange, 200, "{\"key\":\"" + key + "\",\"version\":\"" + written + "\"" + (deleted ? ",\"deleted\":true" : "") + "}");
   }
