@@ -47,7 +47,7 @@ public final class Torture {
       "                         all faults but drop-repairs (the proxies cannot read requests inside TLS)",
       "  --work-dir DIR         replica data and logs (default: a new temporary directory, deleted when linearizable)",
       "  --deliberate-bugs LIST TEST ONLY: replicas break one rule on purpose (no-read-write-back, one-round-writes,",
-      "                         unsynced-reads, timer-purge), to show the checker catches it");
+      "                         unsynced-reads, timer-purge, compare-without-consensus), to show the checker catches it");
 
   public static final int EXIT_LINEARIZABLE = 0;
   public static final int EXIT_NOT_LINEARIZABLE = 1;
@@ -229,6 +229,8 @@ public final class Torture {
     Map<String, Long> dropped;
     boolean finalReadsDone;
     long versionAheadMillis;
+    List<String> counterProblems;
+    String counterSummary;
     try (TortureCluster cluster = new TortureCluster(options.replicaJar(), workDir, environment, REPLICA_JVM_OPTIONS,
         options.tls())) {
       Thread stopOnExit = new Thread(() -> closeQuietly(cluster));
@@ -262,6 +264,8 @@ public final class Torture {
       cluster.sampleRepairCounters();
       history = workload.history();
       versionAheadMillis = workload.versionAheadMillisMax();
+      counterProblems = workload.counterProblems();
+      counterSummary = workload.counterSummary();
       injected = nemesis.injected();
       repairs = cluster.repairCounters();
       dropped = cluster.droppedByCause();
@@ -272,6 +276,11 @@ public final class Torture {
     int status = check(history);
     if (status == EXIT_LINEARIZABLE && nemesisFailure != null) {
       verdictLine = "UNDECIDED (the fault injection failed: " + nemesisFailure + ")";
+      status = EXIT_NOT_LINEARIZABLE;
+    }
+    out.println("  counters: " + counterSummary);
+    if (status == EXIT_LINEARIZABLE && !counterProblems.isEmpty()) {
+      verdictLine = "NOT OK: " + String.join("; ", counterProblems) + " (the history itself is linearizable)";
       status = EXIT_NOT_LINEARIZABLE;
     }
     if (status == EXIT_LINEARIZABLE && !finalReadsDone) {

@@ -31,6 +31,13 @@ import java.util.function.IntFunction;
  * while, long enough for its tombstone to be settled and purged, so the runs exercise
  * purging as well as contention.
  *
+ * <p>Counters: some clients increment a counter (read it, then write the next number with
+ * {@code If-Match} on the version read, or {@code If-None-Match: *} when absent; a 412 makes it
+ * read and try again). The counter keys ({@code counter0}, {@code counter1}) are touched by
+ * nothing else, so their final value must lie between the increments that succeeded and those
+ * plus the ones whose outcome is unknown ({@link #counterProblems}); the same increments also go
+ * to the hot keys, mixed with plain writes. Values stay unique ({@code <n>/c<client>-<seq>}).
+ *
  * <p>It speaks plain HTTP (the JDK client, HTTP/1.1) rather than the QuorumKV client library,
  * so what is recorded is exactly what came over the wire, and the outcome of every failure is
  * classified from the answer itself (see {@link Operation.Outcome}).
@@ -39,6 +46,10 @@ public final class Workload {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   static final Duration PHASE = Duration.ofSeconds(6);
+  /** Keys only the counters touch. */
+  static final List<String> COUNTER_KEYS = List.of("counter0", "counter1");
+  /** Attempts of one increment (each a read, then a conditional write) before the client moves on. */
+  static final int INCREMENT_ATTEMPTS = 5;
 
   /**
    * @param clients concurrent clients
@@ -134,12 +145,112 @@ public final class Workload {
         record(read(client, read, address, settings.consistency()));
         continue;
       }
-      if (dice < 90) {
+      if (dice < 70) {
         record(write(client, written, "c" + client + "-" + sequence++, address));
-      } else {
+      } else if (dice < 75) {
         record(write(client, written, null, address));
+      } else if (dice < 90) {
+        increment(client, COUNTER_KEYS.get(random.nextInt(COUNTER_KEYS.size())), sequence++, random);
+      } else {
+        increment(client, written, sequence++, random);
       }
     }
+  }
+
+  /** One increment: read, then a conditional write of the next number, again on a 412 (a few times). */
+  private void increment(int client, String key, int sequence, Random random) {
+    for (int attempt = 0; attempt < INCREMENT_ATTEMPTS && !stopping.get(); attempt++) {
+      Read read = readWithVersion(client, key, addressOfReplica.apply(random.nextInt(3)));
+      record(read.operation());
+      if (read.operation().outcome() != Outcome.OK) {
+        return;
+      }
+      String value = (counterOf(read.operation().value()) + 1) + "/c" + client + "-" + sequence + "." + attempt;
+      Operation cas = conditionalWrite(client, key, value, read, addressOfReplica.apply(random.nextInt(3)));
+      record(cas);
+      if (cas.kind() != Kind.CAS_REFUSED) {
+        return; // done, or failed, or unknown: the next increment is another one
+      }
+    }
+  }
+
+  /** The number a counter value starts with; 0 for absence or any other value. */
+  static long counterOf(String value) {
+    if (value == null) {
+      return 0;
+    }
+    int slash = value.indexOf('/');
+    try {
+      return slash < 0 ? 0 : Long.parseLong(value.substring(0, slash));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** A read and the version (ETag) it returned, if any. */
+  private record Read(Operation operation, String version) {}
+
+  private Read readWithVersion(int client, String key, String address) {
+    String[] version = new String[1];
+    Operation read = exchange(client, key, Kind.READ, null,
+        request(address, key, settings.consistency()).GET().build(), (status, body) -> switch (status) {
+          case 200 -> new Seen(new String(body, StandardCharsets.UTF_8), Outcome.OK);
+          case 404 -> new Seen(null, Outcome.OK);
+          default -> new Seen(null, Outcome.FAIL);
+        }, etag -> version[0] = etag);
+    return new Read(read, version[0]);
+  }
+
+  /**
+   * A PUT of {@code value} if the key still holds what {@code read} saw: 200 applied, 412 refused
+   * (recorded as a refusal: the key held something else), otherwise as a write's outcome.
+   */
+  private Operation conditionalWrite(int client, String key, String value, Read read, String address) {
+    String expected = read.operation().value();
+    HttpRequest.Builder request = request(address, key, settings.consistency())
+        .PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8));
+    request = expected == null ? request.header("If-None-Match", "*") : request.header("If-Match", read.version());
+    Operation sent = exchange(client, key, Kind.CAS, value, request.build(),
+        (status, body) -> new Seen(value, writeOutcome(status, body)), etag -> {});
+    boolean refused = sent.outcome() == Outcome.OK && sent.value() == null;
+    return new Operation(client, key, refused ? Kind.CAS_REFUSED : Kind.CAS, refused ? null : sent.value(),
+        sent.invokeNanos(), sent.completeNanos(), sent.outcome(), expected);
+  }
+
+  /**
+   * On each counter key: the increments that succeeded, those whose outcome is unknown, and the
+   * value the last final read saw; a problem when that value is not between the first and their
+   * sum (an acknowledged increment lost, or one counted twice).
+   */
+  public List<String> counterProblems() {
+    List<String> problems = new ArrayList<>();
+    List<Operation> all = history();
+    for (String key : COUNTER_KEYS) {
+      long ok = all.stream().filter(op -> op.key().equals(key) && op.kind() == Kind.CAS
+          && op.outcome() == Outcome.OK).count();
+      long unknown = all.stream().filter(op -> op.key().equals(key) && op.kind() == Kind.CAS
+          && op.outcome() == Outcome.UNKNOWN).count();
+      java.util.Optional<Operation> last = all.stream().filter(op -> op.key().equals(key)
+          && op.client() == Operation.FINAL_READER && op.outcome() == Outcome.OK).reduce((first, second) -> second);
+      long value = last.map(op -> counterOf(op.value())).orElse(-1L);
+      if (value < ok || value > ok + unknown) {
+        problems.add(key + " ends at " + value + " after " + ok + " increments that succeeded and " + unknown
+            + " whose outcome is unknown");
+      }
+    }
+    return problems;
+  }
+
+  /** The counters' figures, for the summary: key, increments ok and unknown. */
+  public String counterSummary() {
+    List<Operation> all = history();
+    List<String> parts = new ArrayList<>();
+    for (String key : COUNTER_KEYS) {
+      parts.add(key + ": " + all.stream().filter(op -> op.key().equals(key) && op.kind() == Kind.CAS
+          && op.outcome() == Outcome.OK).count() + " increments ok, " + all.stream().filter(op -> op.key().equals(key)
+          && op.kind() == Kind.CAS_REFUSED).count() + " refused (412)");
+    }
+    return String.join("; ", parts);
   }
 
   /**
@@ -153,14 +264,19 @@ public final class Workload {
 
   public boolean finalReads(int attempts) throws InterruptedException {
     boolean all = true;
+    List<String> keys = new ArrayList<>();
     for (int key = 0; key < settings.keys(); key++) {
+      keys.add(key(key));
+    }
+    keys.addAll(COUNTER_KEYS);
+    for (String key : keys) {
       for (int replica = 0; replica < 3; replica++) {
         Operation read = null;
         for (int attempt = 0; attempt < attempts && (read == null || read.outcome() != Outcome.OK); attempt++) {
           if (read != null) {
             Thread.sleep(200);
           }
-          read = read(Operation.FINAL_READER, key(key), addressOfReplica.apply(replica), "quorum");
+          read = read(Operation.FINAL_READER, key, addressOfReplica.apply(replica), "quorum");
           record(read);
         }
         all &= read != null && read.outcome() == Outcome.OK;
@@ -191,7 +307,7 @@ public final class Workload {
           case 200 -> new Seen(new String(body, StandardCharsets.UTF_8), Outcome.OK);
           case 404 -> new Seen(null, Outcome.OK);
           default -> new Seen(null, Outcome.FAIL);
-        });
+        }, etag -> {});
   }
 
   /** A PUT of {@code value}, or a DELETE when it is null. */
@@ -201,7 +317,7 @@ public final class Workload {
         ? request.DELETE()
         : request.PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8));
     return exchange(client, key, Kind.WRITE, value, request.build(),
-        (status, body) -> new Seen(value, writeOutcome(status, body)));
+        (status, body) -> new Seen(value, writeOutcome(status, body)), etag -> {});
   }
 
   /**
@@ -231,14 +347,18 @@ public final class Workload {
   private record Seen(String value, Outcome outcome) {}
 
   /** Sends one request and records what came of it, times included. */
-  private Operation exchange(
-      int client, String key, Kind kind, String value, HttpRequest request, BiFunction<Integer, byte[], Seen> interpret) {
+  private Operation exchange(int client, String key, Kind kind, String value, HttpRequest request,
+      BiFunction<Integer, byte[], Seen> interpret, java.util.function.Consumer<String> etag) {
     long invoke = now();
     Outcome failed;
     try {
       HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
       if (answer.statusCode() == 200) {
         noteVersion(answer.headers().firstValue("ETag"));
+        answer.headers().firstValue("ETag").ifPresent(etag);
+      }
+      if (answer.statusCode() == 412) {
+        return new Operation(client, key, kind, null, invoke, now(), Outcome.OK); // refused: the caller records it
       }
       Seen seen = interpret.apply(answer.statusCode(), answer.body());
       return new Operation(client, key, kind, seen.value(), invoke, now(), seen.outcome());
@@ -249,7 +369,7 @@ public final class Workload {
       Thread.currentThread().interrupt();
       failed = Outcome.UNKNOWN;
     }
-    return new Operation(client, key, kind, kind == Kind.WRITE ? value : null, invoke, now(), failed);
+    return new Operation(client, key, kind, kind == Kind.READ ? null : value, invoke, now(), failed);
   }
 
   /**

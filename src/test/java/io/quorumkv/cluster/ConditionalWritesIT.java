@@ -1,0 +1,138 @@
+package io.quorumkv.cluster;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quorumkv.torture.LocalCluster;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TestName;
+
+/**
+ * Goal: conditional writes (docs/conditional-writes.md) on real replica processes over real
+ * HTTP. Concurrent creates of one key through all three replicas: at most one wins and every
+ * replica then serves that one value. With each replica down in turn, conditional writes go on
+ * through the other two: no replica is a leader in disguise.
+ */
+public class ConditionalWritesIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final List<String> JVM_OPTIONS = List.of(
+      "-Dquorumkv.write-timeout=2s", "-Dquorumkv.read-timeout=2s", "-Dquorumkv.peer-request-timeout=800ms");
+
+  @Rule
+  public final TestName testName = new TestName();
+
+  private Path logDir() {
+    return Path.of("target", "cluster-it", testName.getMethodName());
+  }
+
+  private static HttpResponse<String> send(String method, String address, String key, String body,
+      Map<String, String> headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + address + "/kv/" + key))
+        .timeout(Duration.ofSeconds(15))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(request::header);
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test(timeout = 180_000)
+  public void ofTwentyConcurrentCreatesThroughAllReplicasAtMostOneWins() throws Exception {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
+      int creates = 20;
+      ExecutorService pool = Executors.newFixedThreadPool(creates);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+      try {
+        for (int i = 0; i < creates; i++) {
+          String address = cluster.replica(i % 3).address();
+          String value = "owner-" + i;
+          answers.add(pool.submit(() -> {
+            go.await();
+            return send("PUT", address, "lock", value, Map.of("If-None-Match", "*"));
+          }));
+        }
+        go.countDown();
+        List<String> winners = new ArrayList<>();
+        int refused = 0;
+        for (int i = 0; i < creates; i++) {
+          HttpResponse<String> answer = answers.get(i).get(60, TimeUnit.SECONDS);
+          if (answer.statusCode() == 200) {
+            winners.add("owner-" + i);
+          } else if (answer.statusCode() == 412) {
+            refused++;
+            assertEquals(answer.body(), "precondition failed", JSON.readTree(answer.body()).path("error").asText());
+          } else {
+            assertEquals("only 200, 412 or 503: " + answer.body(), 503, answer.statusCode());
+          }
+        }
+        assertTrue("more than one create won: " + winners, winners.size() <= 1);
+        assertTrue("no create was refused", refused > 0);
+        Set<String> seen = new HashSet<>();
+        for (int replica = 0; replica < 3; replica++) {
+          HttpResponse<String> read = send("GET", cluster.replica(replica).address(), "lock", null, Map.of());
+          assertEquals(read.body(), 200, read.statusCode());
+          seen.add(read.body());
+        }
+        assertEquals("every replica serves one value: " + seen, 1, seen.size());
+        if (!winners.isEmpty()) {
+          assertEquals(winners.get(0), seen.iterator().next());
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test(timeout = 300_000)
+  public void conditionalWritesGoOnWithEachReplicaDownInTurn() throws Exception {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
+      for (int down = 0; down < 3; down++) {
+        cluster.replica(down).kill();
+        String key = "counter-" + down;
+        for (int through = 0; through < 3; through++) {
+          if (through == down) {
+            continue;
+          }
+          String address = cluster.replica(through).address();
+          HttpResponse<String> read = send("GET", address, key, null, Map.of());
+          Map<String, String> condition = read.statusCode() == 404 ? Map.of("If-None-Match", "*")
+              : Map.of("If-Match", read.headers().firstValue("ETag").orElseThrow());
+          String next = read.statusCode() == 404 ? "1" : Integer.toString(Integer.parseInt(read.body()) + 1);
+          HttpResponse<String> written = send("PUT", address, key, next, condition);
+          assertEquals("peer" + down + " down, through peer" + through + ": " + written.body(), 200,
+              written.statusCode());
+          HttpResponse<String> stale = send("PUT", address, key, "stale", condition);
+          assertEquals(stale.body(), 412, stale.statusCode());
+          assertEquals(stale.body(), JSON.readTree(written.body()).path("version").asText(),
+              JSON.readTree(stale.body()).path("currentVersion").asText());
+        }
+        HttpResponse<String> deleted = send("DELETE", cluster.replica((down + 1) % 3).address(), key, null,
+            Map.of("If-Match", send("GET", cluster.replica((down + 1) % 3).address(), key, null, Map.of())
+                .headers().firstValue("ETag").orElseThrow()));
+        assertEquals(deleted.body(), 200, deleted.statusCode());
+        cluster.restart(down);
+        HttpResponse<String> gone = send("GET", cluster.replica(down).address(), key, null, Map.of());
+        assertEquals(gone.body(), 404, gone.statusCode());
+      }
+    }
+  }
+}
