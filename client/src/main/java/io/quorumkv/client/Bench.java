@@ -38,18 +38,35 @@ public final class Bench {
 
   /** Everything a run is configured with. */
   public record Options(
-      List<NodeAddress> nodes, int concurrency, Duration duration, long ops, int writePercent,
+      List<NodeAddress> nodes, int concurrency, Duration duration, long ops, Mix mix,
       int valueBytes, int keys, KeyDistribution distribution, double rate, Consistency consistency,
       boolean prefill, Duration warmup, long seed, Path json, Duration timeout, Credentials credentials) {
 
     /** The same options, writing the results as JSON to {@code file}. */
     public Options withJson(Path file) {
-      return new Options(nodes, concurrency, duration, ops, writePercent, valueBytes, keys, distribution, rate,
+      return new Options(nodes, concurrency, duration, ops, mix, valueBytes, keys, distribution, rate,
           consistency, prefill, warmup, seed, file, timeout, credentials);
+    }
+
+    public int writePercent() {
+      return mix.write();
     }
   }
 
-  private enum Operation { READ, WRITE }
+  /**
+   * The shares of the operations, in percent, adding up to 100. A {@code cas} is a read, then a
+   * conditional write of the version read ({@code If-Match}, or {@code If-None-Match: *} when the
+   * key is absent): the read is counted as a read, the conditional write alone as {@code cas}.
+   */
+  public record Mix(int read, int write, int cas) {
+    public Mix {
+      if (read < 0 || write < 0 || cas < 0 || read + write + cas != 100) {
+        throw new IllegalArgumentException("--mix shares must add up to 100, not " + (read + write + cas));
+      }
+    }
+  }
+
+  private enum Operation { READ, WRITE, CAS }
 
   /** Attempts per prefill key when the cluster answers 503, and the pause between them. */
   private static final int PREFILL_ATTEMPTS = 10;
@@ -62,6 +79,8 @@ public final class Bench {
   private final Map<Operation, Recorder> recorders = new ConcurrentHashMap<>();
   private final Map<Operation, Histogram> totals = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  /** Conditional writes answered 412 (another writer got there first): contention, not errors. */
+  private final LongAdder refused = new LongAdder();
   private final AtomicLong started = new AtomicLong();
   private final byte[] value;
   private volatile boolean measuring;
@@ -82,12 +101,12 @@ public final class Bench {
 
   /** Runs the benchmark; returns the number of requests that failed unexpectedly. */
   public long run() throws IOException {
-    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, %s, write=%d%%, %d-byte values, %d keys (%s), "
-            + "consistency %s, seed %d%n",
+    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, %s, read=%d%% write=%d%% cas=%d%%, %d-byte values,"
+            + " %d keys (%s), consistency %s, seed %d%n",
         options.nodes().size(), options.concurrency(),
         options.ops() > 0 ? options.ops() + " ops" : options.duration().toMillis() / 1000.0 + " s",
         options.rate() > 0 ? "target " + options.rate() + " ops/s" : "closed loop",
-        options.writePercent(), options.valueBytes(), options.keys(), options.distribution().label(),
+        options.mix().read(), options.mix().write(), options.mix().cas(), options.valueBytes(), options.keys(), options.distribution().label(),
         options.consistency().label(), options.seed());
     if (options.prefill()) {
       prefill();
@@ -197,27 +216,50 @@ public final class Bench {
     if (now >= deadline || started.incrementAndGet() > limit) {
       return CompletableFuture.completedFuture(null);
     }
-    Operation operation = random.nextInt(100) < options.writePercent() ? Operation.WRITE : Operation.READ;
+    int dice = random.nextInt(100);
+    Operation operation = dice < options.mix().write() ? Operation.WRITE
+        : dice < options.mix().write() + options.mix().cas() ? Operation.CAS : Operation.READ;
     String key = keyName(options.distribution().next(random));
     KvClient client = clients.get(random.nextInt(clients.size()));
     // The latency counts from when the request was due, not from when it could be sent.
     long began = schedule.interval > 0 ? schedule.next : now;
     schedule.next += schedule.interval;
-    CompletionStage<?> request = operation == Operation.WRITE
-        ? client.put(key, value, options.consistency())
-        : client.get(key, options.consistency());
+    CompletionStage<?> request = switch (operation) {
+      case WRITE -> measured(Operation.WRITE, began, client.put(key, value, options.consistency()));
+      case READ -> measured(Operation.READ, began, client.get(key, options.consistency()));
+      case CAS -> measured(Operation.READ, began, client.get(key, options.consistency())).thenCompose(read -> {
+        if (read == null) {
+          return CompletableFuture.completedFuture(null); // the read failed: counted there
+        }
+        long sent = System.nanoTime();
+        return measured(Operation.CAS, sent, read.isPresent()
+            ? client.compareAndSet(key, value, read.get().version(), options.consistency())
+            : client.putIfAbsent(key, value, options.consistency()));
+      });
+    };
+    return request.thenCompose(ignored -> worker(random, deadline, limit, schedule));
+  }
+
+  /** Records the latency (or the failure) of one request; completes with its result, or null when it failed. */
+  private <T> CompletionStage<T> measured(Operation operation, long began, CompletionStage<T> request) {
     return request.handle((result, failure) -> {
       long micros = (System.nanoTime() - began) / 1_000;
       if (measuring) {
         if (failure == null) {
           recorders.get(operation).recordValue(Math.max(1, micros));
+        } else if (unwrap(failure) instanceof KvException.PreconditionFailed) {
+          refused.increment();
         } else {
           errors.computeIfAbsent(operation.name().toLowerCase(Locale.ROOT) + " " + kindOf(failure),
               kind -> new LongAdder()).increment();
         }
       }
-      return null;
-    }).thenCompose(ignored -> worker(random, deadline, limit, schedule));
+      return failure == null ? result : null;
+    });
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
   }
 
   private static String kindOf(Throwable failure) {
@@ -249,7 +291,8 @@ public final class Bench {
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("concurrency", options.concurrency());
     settings.put("targetRate", options.rate() > 0 ? options.rate() : null);
-    settings.put("writePercent", options.writePercent());
+    settings.put("writePercent", options.mix().write());
+    settings.put("casPercent", options.mix().cas());
     settings.put("valueBytes", options.valueBytes());
     settings.put("keys", options.keys());
     settings.put("distribution", options.distribution().label());
@@ -282,6 +325,11 @@ public final class Bench {
       row.put("errors", operationErrors);
       json.put(name, row);
     }
+    if (options.mix().cas() > 0) {
+      out.printf(Locale.ROOT, "cas refused (412, another writer was first): %d (%.1f/s)%n", refused.sum(),
+          refused.sum() / seconds);
+      json.put("casRefused", refused.sum());
+    }
     errors.forEach((kind, count) -> out.println("errors: " + kind + " " + count.sum()));
     if (options.json() != null) {
       Files.write(options.json(), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
@@ -299,7 +347,7 @@ public final class Bench {
 
   public static final String USAGE = String.join("\n",
       "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
-      "         [--mix read=90,write=10] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
+      "         [--mix read=90,write=10,cas=0] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
       "         [--rate OPS_PER_S] [--consistency quorum] [--prefill] [--warmup 2s] [--seed N] [--timeout 5s]",
       "         [--json FILE] [--token TOKEN] [--cacert FILE] [--cert FILE --key FILE]",
       "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them;",
@@ -317,7 +365,7 @@ public final class Bench {
     int concurrency = 16;
     Duration duration = Duration.ofSeconds(10);
     long ops = 0;
-    int writePercent = 10;
+    Mix mix = new Mix(90, 10, 0);
     int valueBytes = 100;
     int keys = 10_000;
     String distribution = "uniform";
@@ -349,7 +397,7 @@ public final class Bench {
         case "--concurrency" -> concurrency = positive(option, text, 4096);
         case "--duration" -> duration = Durations.parse(text);
         case "--ops" -> ops = positive(option, text, Integer.MAX_VALUE);
-        case "--mix" -> writePercent = parseMix(text);
+        case "--mix" -> mix = parseMix(text);
         case "--value-bytes" -> valueBytes = positive(option, text, 16 * 1024 * 1024);
         case "--keys" -> keys = positive(option, text, Integer.MAX_VALUE);
         case "--consistency" -> consistency = Consistency.parse(text);
@@ -371,31 +419,30 @@ public final class Bench {
         nodes.add(NodeAddress.fromEnvironment(environment, name));
       }
     }
-    return new Options(List.copyOf(nodes), concurrency, duration, ops, writePercent, valueBytes, keys,
+    return new Options(List.copyOf(nodes), concurrency, duration, ops, mix, valueBytes, keys,
         KeyDistribution.parse(distribution, keys), rate, consistency, prefill, warmup, seed, json, timeout,
         Credentials.forEndpoints(nodeTexts, java.util.Optional.of(token), tlsFiles));
   }
 
-  /** {@code read=90,write=10} (percentages adding up to 100); returns the write share. */
-  static int parseMix(String text) {
+  /** {@code read=90,write=10[,cas=0]} (percentages adding up to 100). */
+  static Mix parseMix(String text) {
     int read = 0;
     int write = 0;
+    int cas = 0;
     for (String part : text.split(",")) {
       String[] pair = part.trim().split("=");
       if (pair.length != 2) {
-        throw new IllegalArgumentException("--mix is like read=90,write=10, not '" + text + "'");
+        throw new IllegalArgumentException("--mix is like read=90,write=10,cas=0, not '" + text + "'");
       }
       int share = positiveOrZero("--mix", pair[1]);
       switch (pair[0]) {
         case "read" -> read = share;
         case "write" -> write = share;
-        default -> throw new IllegalArgumentException("--mix knows read and write, not '" + pair[0] + "'");
+        case "cas" -> cas = share;
+        default -> throw new IllegalArgumentException("--mix knows read, write and cas, not '" + pair[0] + "'");
       }
     }
-    if (read + write != 100) {
-      throw new IllegalArgumentException("--mix shares must add up to 100, not " + (read + write));
-    }
-    return write;
+    return new Mix(read, write, cas);
   }
 
   private static int positive(String option, String text, int max) {

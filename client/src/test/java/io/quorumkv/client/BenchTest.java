@@ -28,6 +28,8 @@ public class BenchTest {
     assertEquals(Consistency.ONE, options.consistency());
     assertTrue(options.prefill());
     assertEquals(3L, options.seed());
+    assertEquals(new Bench.Mix(60, 10, 30),
+        Bench.parse(List.of("--nodes", "h:1", "--mix", "read=60,write=10,cas=30"), NO_PEERS).mix());
   }
 
   @Test
@@ -36,6 +38,8 @@ public class BenchTest {
         List.of("--nodes", "h:1", "--distribution", "gaussian"),
         List.of("--nodes", "h:1", "--rate", "0"),
         List.of("--nodes", "h:1", "--mix", "read=50,write=40"),
+        List.of("--nodes", "h:1", "--mix", "read=50,cas=60"),
+        List.of("--nodes", "h:1", "--mix", "read=50,delete=50"),
         List.of("--nodes", "h:1", "--concurrency"),
         List.of("--nodes", "h:1", "--frobnicate", "1"));
     for (List<String> args : bad) {
