@@ -390,7 +390,8 @@ public final class ReplicaMain {
         ctx.spawn(AntiEntropy.create(storeActor, replicas.get(0), List.copyOf(entropyPeers), clock, replicaId,
             entropy.interval(), new AntiEntropySession.Limits(entropy.bucketsPerRound(), entropy.keysPerRound(),
                 entropy.inFlightMax(), settings.peerRequestTimeout().multipliedBy(2), entropy.roundTimeout()),
-            incarnation, clockTrusted(fence)),
+            incarnation, clockTrusted(fence), settings.maxMessageAge().plus(settings.tombstones().skewMargin()),
+            settings.maxClockOffset()),
             "anti-entropy");
       }
 

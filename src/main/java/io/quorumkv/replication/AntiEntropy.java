@@ -10,6 +10,7 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import io.quorumkv.transport.PeerClient;
 import io.quorumkv.store.ReplicaHandle;
 import io.quorumkv.store.Incarnation;
+import io.quorumkv.store.ReplicaProtocol;
 import io.quorumkv.store.StoreActor;
 import io.quorumkv.version.HybridLogicalClock;
 import java.time.Duration;
@@ -37,6 +38,9 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
 
   private record RoundEnded(AntiEntropyStatus.Round round) implements Command {}
 
+  /** A peer answered whether it holds proposals from before the rebuild. */
+  private record ProposalsChecked(long check, String peer, boolean holds) implements Command {}
+
   /** A session stopped; if it did so without reporting (it failed), its round failed. */
   private record SessionStopped(ActorRef<AntiEntropySession.Command> session) implements Command {}
 
@@ -51,6 +55,11 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   private final AntiEntropySession.Limits limits;
   private final Incarnation incarnation;
   private final Duration interval;
+  private final Duration rebuildWait;
+  private final Duration maxClockOffset;
+  /** The peers that said they hold no proposal from before the rebuild, in check {@link #check}. */
+  private final java.util.Set<String> clearOfOldProposals = new java.util.HashSet<>();
+  private long check;
   private int next;
   private Peer running;
   private ActorRef<AntiEntropySession.Command> session;
@@ -60,17 +69,24 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   public static Behavior<Command> create(
       ActorRef<StoreActor.Command> store, ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock,
       long replicaId, Duration interval, AntiEntropySession.Limits limits, Incarnation incarnation,
-      BooleanSupplier clockTrusted) {
+      BooleanSupplier clockTrusted, Duration rebuildWait, Duration maxClockOffset) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new AntiEntropy(ctx, timers, store, local, peers, clock, replicaId, interval, limits, incarnation,
-            clockTrusted)));
+            clockTrusted, rebuildWait, maxClockOffset)));
   }
 
+  /**
+   * @param rebuildWait how long a rebuilding replica waits before its peers' proposals are checked
+   *     (max-message-age plus the skew margin)
+   */
   private AntiEntropy(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
       ReplicaHandle local, List<Peer> peers, HybridLogicalClock clock, long replicaId, Duration interval,
-      AntiEntropySession.Limits limits, Incarnation incarnation, BooleanSupplier clockTrusted) {
+      AntiEntropySession.Limits limits, Incarnation incarnation, BooleanSupplier clockTrusted, Duration rebuildWait,
+      Duration maxClockOffset) {
     super(ctx);
+    this.rebuildWait = rebuildWait;
+    this.maxClockOffset = maxClockOffset;
     this.clockTrusted = clockTrusted;
     this.incarnation = incarnation;
     this.interval = interval;
@@ -93,6 +109,7 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
     return newReceiveBuilder()
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(RoundEnded.class, this::onRoundEnded)
+        .onMessage(ProposalsChecked.class, this::onProposalsChecked)
         .onMessage(SessionStopped.class, stopped -> {
           if (running != null && stopped.session().equals(session)) {
             return onRoundEnded(new RoundEnded(new AntiEntropyStatus.Round(
@@ -114,6 +131,11 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
     if (ready && System.nanoTime() - lastStartedNanos < interval.toNanos()) {
       return this;
     }
+    if (!ready && incarnation.state() == Incarnation.State.REBUILDING
+        && incarnation.step() == Incarnation.Step.WAITING) {
+      incarnation.proposalBound(rebuildWait, maxClockOffset).ifPresent(this::checkPeersProposals);
+      return this; // no pulls while waiting: the final pull comes after
+    }
     lastStartedNanos = System.nanoTime();
     running = peers.get(next);
     next = (next + 1) % peers.size();
@@ -122,6 +144,34 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
         clock, replicaId, limits, runningPullOnly,
         getContext().messageAdapter(AntiEntropyStatus.Round.class, RoundEnded::new)));
     getContext().watchWith(session, new SessionStopped(session));
+    return this;
+  }
+
+  /** Asks every peer whether it holds a proposal below the bound (one check at a time, each tick). */
+  private void checkPeersProposals(long boundMillis) {
+    check++;
+    clearOfOldProposals.clear();
+    long thisCheck = check;
+    ReplicaProtocol.Stamp stamp = new ReplicaProtocol.Stamp(replicaId, clock.peek());
+    for (Peer peer : peers) {
+      String name = peer.handle().name();
+      ActorRef<ReplicaProtocol.Reply> answer = getContext().messageAdapter(ReplicaProtocol.Reply.class,
+          reply -> new ProposalsChecked(thisCheck, name,
+              !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
+      peer.handle().send(new ReplicaProtocol.Call(
+          new ReplicaProtocol.HoldsProposalsBefore(HybridLogicalClock.fromMillis(boundMillis), stamp), 0, answer));
+    }
+  }
+
+  private Behavior<Command> onProposalsChecked(ProposalsChecked checked) {
+    if (checked.check() != check || checked.holds()) {
+      return this; // an earlier check, or a peer still holds one: its sweeper settles it; asked again
+    }
+    clearOfOldProposals.add(checked.peer());
+    if (clearOfOldProposals.size() == peers.size()) {
+      log.info("Rebuilding: no peer holds a proposal from before the rebuild; a final pull from every peer next");
+      incarnation.peersHoldNoOldProposal();
+    }
     return this;
   }
 

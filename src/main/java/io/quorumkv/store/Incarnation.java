@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,12 +35,23 @@ import java.util.function.Consumer;
  * pushes nothing (no hint replay, anti-entropy pulls only). Thread-safe (the peer monitors and
  * anti-entropy report from their own actors): changes are synchronized, reads see a volatile
  * snapshot. The {@code onReady} callback persists readiness.
+ *
+ * <p>A rebuilding replica becomes ready in three steps (docs/conditional-writes.md, "Replaced
+ * replicas"): {@link Step#PULLING} a complete pull from every peer; {@link Step#WAITING} until
+ * max-message-age plus the skew margin have passed since the rebuild began (no message of a
+ * round the lost data directory took part in can still be taken anywhere) and every peer says it
+ * holds no proposal from before then (each was committed on the peers, so a pull brings it);
+ * {@link Step#FINAL_PULL} one more complete pull from every peer, which brings those records.
+ * A restart while rebuilding begins again at the first step, later: it only waits longer.
  */
 public final class Incarnation {
 
   public enum State { UNPROVEN, REBUILDING, READY }
 
-  private record Snapshot(State state, Set<String> pulledFrom) {}
+  /** Where a rebuilding replica is on its way to ready. */
+  public enum Step { PULLING, WAITING, FINAL_PULL }
+
+  private record Snapshot(State state, Set<String> pulledFrom, Step step) {}
 
   /**
    * What a peer said of itself and of this replica's place: its state, and every replica id it
@@ -53,6 +65,9 @@ public final class Incarnation {
   private final Set<String> peerNames;
   private final Consumer<State> onChange;
   private volatile Snapshot current;
+  private final java.util.function.LongSupplier nowMillis;
+  /** When this process began rebuilding (its wall clock); 0 before. */
+  private volatile long rebuildStartedMillis;
 
   /**
    * @param initial the state persisted for this data directory (READY for one that proved itself)
@@ -60,10 +75,47 @@ public final class Incarnation {
    * @param onChange persists each change of state before it takes effect for others
    */
   public Incarnation(long replicaId, State initial, Collection<String> peerNames, Consumer<State> onChange) {
+    this(replicaId, initial, peerNames, onChange, System::currentTimeMillis);
+  }
+
+  /** @param nowMillis the wall clock the rebuild's wait is measured on */
+  public Incarnation(long replicaId, State initial, Collection<String> peerNames, Consumer<State> onChange,
+      java.util.function.LongSupplier nowMillis) {
     this.replicaId = replicaId;
     this.peerNames = Set.copyOf(peerNames);
     this.onChange = onChange;
-    this.current = new Snapshot(peerNames.isEmpty() ? State.READY : initial, Set.of());
+    this.nowMillis = nowMillis;
+    this.current = new Snapshot(peerNames.isEmpty() ? State.READY : initial, Set.of(), Step.PULLING);
+    if (current.state() == State.REBUILDING) {
+      rebuildStartedMillis = nowMillis.getAsLong();
+    }
+  }
+
+  /** Where a rebuilding replica is (meaningful only while {@link State#REBUILDING}). */
+  public Step step() {
+    return current.step();
+  }
+
+  /**
+   * While {@link Step#WAITING} and {@code wait} has passed since the rebuild began: the bound
+   * (wall milliseconds) below which every ballot the lost data directory could have promised or
+   * accepted lies, given clocks within {@code maxClockOffset}; the peers must hold no proposal
+   * below it. Empty otherwise.
+   */
+  public Optional<Long> proposalBound(Duration wait, Duration maxClockOffset) {
+    Snapshot now = current;
+    if (now.state() != State.REBUILDING || now.step() != Step.WAITING
+        || nowMillis.getAsLong() < rebuildStartedMillis + wait.toMillis()) {
+      return Optional.empty();
+    }
+    return Optional.of(rebuildStartedMillis + maxClockOffset.toMillis());
+  }
+
+  /** Every peer holds no proposal below the bound: one more complete pull from every peer, then ready. */
+  public synchronized void peersHoldNoOldProposal() {
+    if (current.state() == State.REBUILDING && current.step() == Step.WAITING) {
+      current = new Snapshot(State.REBUILDING, Set.of(), Step.FINAL_PULL);
+    }
   }
 
   public State state() {
@@ -133,7 +185,8 @@ public final class Incarnation {
    */
   private void rebuild() {
     persisted(State.REBUILDING);
-    current = new Snapshot(State.REBUILDING, current.pulledFrom());
+    rebuildStartedMillis = nowMillis.getAsLong();
+    current = new Snapshot(State.REBUILDING, current.pulledFrom(), Step.PULLING);
   }
 
   /**
@@ -155,17 +208,24 @@ public final class Incarnation {
     if (now.state() != State.REBUILDING) {
       return;
     }
+    if (now.step() == Step.WAITING) {
+      return; // pulls count again only after the wait
+    }
     Set<String> pulled = new HashSet<>(now.pulledFrom());
     pulled.add(peer);
-    current = new Snapshot(State.REBUILDING, Set.copyOf(pulled));
+    current = new Snapshot(State.REBUILDING, Set.copyOf(pulled), now.step());
     if (pulled.containsAll(peerNames)) {
-      becomeReady();
+      if (now.step() == Step.PULLING) {
+        current = new Snapshot(State.REBUILDING, Set.of(), Step.WAITING);
+      } else {
+        becomeReady();
+      }
     }
   }
 
   private void becomeReady() {
     if (current.state() != State.READY && persisted(State.READY)) {
-      current = new Snapshot(State.READY, Set.of());
+      current = new Snapshot(State.READY, Set.of(), Step.PULLING);
     }
   }
 
@@ -174,6 +234,9 @@ public final class Incarnation {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("state", now.state().name().toLowerCase(java.util.Locale.ROOT));
     body.put("pulledFrom", now.pulledFrom().stream().sorted().toList());
+    if (now.state() == State.REBUILDING) {
+      body.put("step", io.quorumkv.labels.Labels.of(now.step()));
+    }
     return body;
   }
 }

@@ -99,7 +99,7 @@ public final class ReplicaProtocol {
    * receiver must admit before it acts (clock rule 1, docs/clock-discipline.md).
    */
   public sealed interface StoreRequest extends Request
-      permits KeyRequest, GetBuckets, ListEntries {
+      permits KeyRequest, GetBuckets, ListEntries, HoldsProposalsBefore {
     Stamp stamp();
 
     default long[] clockReadings() {
@@ -318,6 +318,26 @@ public final class ReplicaProtocol {
     @Override
     public Cause cause() {
       return Cause.SWEEP;
+    }
+  }
+
+  /**
+   * Whether the replica holds any accepted proposal (of any key) under a ballot below
+   * {@code ballotHlc}, or Paxos state it cannot read: a rebuilding peer becomes ready only once
+   * every replica says no (docs/conditional-writes.md, "Replaced replicas"). Answered
+   * {@link PaxosHeld}.
+   */
+  public record HoldsProposalsBefore(long ballotHlc, Stamp stamp) implements StoreRequest {
+    public HoldsProposalsBefore {
+      Objects.requireNonNull(stamp, "stamp");
+      if (ballotHlc < 0) {
+        throw new IllegalArgumentException("a ballot bound is never negative");
+      }
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.ANTI_ENTROPY;
     }
   }
 

@@ -28,10 +28,11 @@ import org.rocksdb.WriteOptions;
 /**
  * The default {@link Storage}: RocksDB under the data directory, with column families
  * {@code data} (records by key), {@code hints} (for hinted handoff), {@code meta}
- * (replica id, clock mark, format version), {@code settled} (settled tombstones) and
- * {@code paxos} (the Paxos state of keys written conditionally, docs/conditional-writes.md).
- * The {@code paxos} family is created when a data directory of an earlier release is first
- * opened: the records' format does not change (docs/operating.md, "Upgrading").
+ * (replica id, clock mark, format version) and {@code settled} (settled tombstones). The Paxos
+ * state of keys written conditionally (docs/conditional-writes.md) lives in {@code meta} under
+ * {@link #PAXOS_PREFIX} and the key: no new column family, so a data directory written by this
+ * release still opens on the previous one, which reads metadata by name only and never sees these
+ * entries (docs/operating.md, "Upgrading").
  *
  * <p>Durability follows the {@link FsyncMode}: with {@code ALWAYS} every batch is written with
  * a synced write-ahead log before {@link #applyIfNewer} returns; otherwise the log is synced by
@@ -44,6 +45,8 @@ public final class RocksDbStorage implements Storage {
   /** The layout this code reads and writes; a directory with another one is refused. */
   public static final int FORMAT_VERSION = 1;
   private static final String FORMAT_KEY = "format-version";
+  /** Metadata names of Paxos states: this, then the key. No other metadata name starts so. */
+  static final String PAXOS_PREFIX = "paxos/";
   /** Where the previous release kept the clock mark (now {@link ClockMarkFile}). */
   static final String LEGACY_CLOCK_MARK = "clock-mark";
 
@@ -67,7 +70,6 @@ public final class RocksDbStorage implements Storage {
   private final ColumnFamilyHandle hints;
   private final ColumnFamilyHandle meta;
   private final ColumnFamilyHandle settled;
-  private final ColumnFamilyHandle paxos;
   private final WriteOptions recordWrites;
   private final WriteOptions syncedWrites;
   /**
@@ -92,15 +94,13 @@ public final class RocksDbStorage implements Storage {
         new ColumnFamilyDescriptor(bytes("data"), familyOptions),
         new ColumnFamilyDescriptor(bytes("hints"), familyOptions),
         new ColumnFamilyDescriptor(bytes("meta"), familyOptions),
-        new ColumnFamilyDescriptor(bytes("settled"), familyOptions),
-        new ColumnFamilyDescriptor(bytes("paxos"), familyOptions));
+        new ColumnFamilyDescriptor(bytes("settled"), familyOptions));
     this.handles = new ArrayList<>();
     this.db = RocksDB.open(options, directory.toString(), families, handles);
     this.data = handles.get(1);
     this.hints = handles.get(2);
     this.meta = handles.get(3);
     this.settled = handles.get(4);
-    this.paxos = handles.get(5);
     this.recordWrites = new WriteOptions().setSync(mode == FsyncMode.ALWAYS);
     this.syncedWrites = new WriteOptions().setSync(true);
     this.clockMarkFile = ClockMarkFile.open(directory);
@@ -285,7 +285,7 @@ public final class RocksDbStorage implements Storage {
   @Override
   public PaxosState paxos(String key) {
     return locked("read", () -> {
-      byte[] bytes = db.get(paxos, bytes(key));
+      byte[] bytes = db.get(meta, bytes(PAXOS_PREFIX + key));
       if (bytes == null) {
         return PaxosState.NONE;
       }
@@ -302,9 +302,13 @@ public final class RocksDbStorage implements Storage {
   public List<String> paxosKeys(String fromKey, int limit) {
     return locked("scan", () -> {
       List<String> keys = new ArrayList<>();
-      try (RocksIterator iterator = db.newIterator(paxos)) {
-        for (iterator.seek(bytes(fromKey)); iterator.isValid() && keys.size() < limit; iterator.next()) {
-          keys.add(new String(iterator.key(), StandardCharsets.UTF_8));
+      try (RocksIterator iterator = db.newIterator(meta)) {
+        for (iterator.seek(bytes(PAXOS_PREFIX + fromKey)); iterator.isValid() && keys.size() < limit; iterator.next()) {
+          String name = new String(iterator.key(), StandardCharsets.UTF_8);
+          if (!name.startsWith(PAXOS_PREFIX)) {
+            break;
+          }
+          keys.add(name.substring(PAXOS_PREFIX.length()));
         }
       }
       return keys;
@@ -319,9 +323,9 @@ public final class RocksDbStorage implements Storage {
       try (WriteBatch writes = new WriteBatch()) {
         for (Map.Entry<String, PaxosState> state : states.entrySet()) {
           if (state.getValue().isNone()) {
-            writes.delete(paxos, bytes(state.getKey()));
+            writes.delete(meta, bytes(PAXOS_PREFIX + state.getKey()));
           } else {
-            writes.put(paxos, bytes(state.getKey()), PaxosCodec.encode(state.getValue()));
+            writes.put(meta, bytes(PAXOS_PREFIX + state.getKey()), PaxosCodec.encode(state.getValue()));
           }
         }
         for (KeyedRecord entry : batch) {
@@ -337,7 +341,9 @@ public final class RocksDbStorage implements Storage {
           outcomes.add(new ApplyOutcome(Optional.ofNullable(current), held));
         }
         if (writes.count() > 0) {
-          db.write(recordWrites, writes);
+          // A promise or an accepted proposal is durable before it is answered, whatever the
+          // fsync mode: a replica that forgot one could break a round (docs/conditional-writes.md).
+          db.write(states.isEmpty() ? recordWrites : syncedWrites, writes);
         }
       }
       return outcomes;
@@ -383,9 +389,12 @@ public final class RocksDbStorage implements Storage {
   @Override
   public void discardRecords() {
     locked("discard", () -> {
-      for (ColumnFamilyHandle family : List.of(data, hints, settled, paxos)) {
+      for (ColumnFamilyHandle family : List.of(data, hints, settled, meta)) {
         try (RocksIterator iterator = db.newIterator(family); WriteBatch deletes = new WriteBatch()) {
           for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
+            if (family == meta && !new String(iterator.key(), StandardCharsets.UTF_8).startsWith(PAXOS_PREFIX)) {
+              continue; // metadata stays, but for the Paxos table
+            }
             deletes.delete(family, iterator.key());
             if (deletes.count() >= 10_000) {
               db.write(syncedWrites, deletes);

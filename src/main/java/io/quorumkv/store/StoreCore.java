@@ -14,6 +14,7 @@ import io.quorumkv.store.ReplicaProtocol.Promised;
 import io.quorumkv.store.ReplicaProtocol.RecordAndProposal;
 import io.quorumkv.store.ReplicaProtocol.Applied;
 import io.quorumkv.store.ReplicaProtocol.Apply;
+import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.Buckets;
 import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
 import io.quorumkv.store.ReplicaProtocol.Entries;
@@ -126,6 +127,8 @@ public final class StoreCore<C> {
   private final java.util.LinkedHashSet<String> toSettle = new java.util.LinkedHashSet<>();
   /** The ballot of every proposal this replica holds, by key: the proposals left to settle. */
   private final Map<String, Version> proposals = new HashMap<>();
+  /** Keys whose Paxos state could not be decoded at start (bit rot): never served as if it held nothing. */
+  private final java.util.Set<String> corruptPaxos = new java.util.HashSet<>();
   /** Where the next {@link #keysToForget} scan starts. */
   private String forgetCursor = "";
   private final BucketHashes buckets;
@@ -178,7 +181,9 @@ public final class StoreCore<C> {
         try {
           storage.paxos(key).accepted().ifPresent(proposal -> proposals.put(key, proposal.ballot()));
         } catch (CorruptRecordException e) {
-          // Unreadable: every request of the key is answered unavailable.
+          // Unreadable: it may hold a proposal, so reads of the key are answered unavailable
+          // (as every Paxos message and apply of the key is).
+          corruptPaxos.add(key);
         }
       }
       if (keys.size() < SCAN_PAGE) {
@@ -250,6 +255,10 @@ public final class StoreCore<C> {
         outbox.answer(caller, new TombstoneHeld(stamp(), holds(check)));
       } else if (request instanceof SettleTombstone settle) {
         outbox.answer(caller, new TombstoneHeld(stamp(), settle(settle)));
+      } else if (request instanceof ReplicaProtocol.HoldsProposalsBefore before) {
+        boolean holds = !corruptPaxos.isEmpty()
+            || proposals.values().stream().anyMatch(ballot -> ballot.hlc() < before.ballotHlc());
+        outbox.answer(caller, new ReplicaProtocol.PaxosHeld(stamp(), holds));
       } else if (request instanceof ReplicaProtocol.CheckPaxos check) {
         outbox.answer(caller, new ReplicaProtocol.PaxosHeld(stamp(),
             !incarnation.isReady() || storage.paxos(check.key()).accepted().isPresent()));
@@ -303,6 +312,9 @@ public final class StoreCore<C> {
   /** The record held, and the accepted proposal when there is one (it is not served before it is settled). */
   private Answer read(String key) {
     Optional<Record> held = visible(key);
+    if (corruptPaxos.contains(key)) {
+      throw new CorruptRecordException(key, "the Paxos state of key [" + key + "] is unreadable");
+    }
     if (proposals.containsKey(key)) {
       Optional<Proposal> proposal = storage.paxos(key).accepted();
       if (proposal.isPresent()) {
@@ -333,7 +345,10 @@ public final class StoreCore<C> {
       // is not applied: only fresh messages may bring values back (docs/design.md, "Convergence").
       stats.staleMessageIgnored();
       Optional<Record> held = storage.get(request.key());
-      outbox.answer(caller, new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));
+      Optional<Version> fence = PaxosRules.fenceFor((Apply) request, storage.paxos(request.key()));
+      // Below a fence, never "holds newer" (docs/conditional-writes.md, "Rules at a replica").
+      outbox.answer(caller, fence.isPresent() ? new Fenced(stamp(), fence.get())
+          : new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));
       return false;
     }
     QueuedWrite<C> write = new QueuedWrite<>(caller, request, weight);
@@ -478,7 +493,11 @@ public final class StoreCore<C> {
             plan.decided()[i] = new Applied(stamp, held.get().version(), held.get().digest());
           } else {
             plan.decided()[i] = new Fenced(stamp, fence.get());
-            if (toSettle.size() < TO_SETTLE_MAX) {
+            // A client write and a read's write-back settle the key themselves; a copy's sender
+            // does not, so this replica does, to catch up with the round it promised.
+            boolean copy = apply.cause() == Cause.HINT || apply.cause() == Cause.ANTI_ENTROPY
+                || apply.cause() == Cause.REPAIR;
+            if (copy && toSettle.size() < TO_SETTLE_MAX) {
               toSettle.add(key);
             }
           }
@@ -523,7 +542,9 @@ public final class StoreCore<C> {
 
   /** Why a write may not be taken now (a full disk, the quota), if it may not. */
   private Optional<String> refusal(QueuedWrite<?> write) {
-    return alarm.refusal(write.record().map(Record::isTombstone).orElse(true));
+    // A commit, like a delete, only settles what was already accepted: taken over the quota.
+    boolean frees = write.request() instanceof Commit || write.record().map(Record::isTombstone).orElse(true);
+    return alarm.refusal(frees);
   }
 
   /** Releases a queued write's admitted weight, then answers it: its caller finds the bound freed. */
@@ -734,16 +755,21 @@ public final class StoreCore<C> {
   public List<String> keysToForget(int limit) {
     List<String> found = new ArrayList<>();
     List<String> keys = storage.paxosKeys(forgetCursor, SCAN_PAGE);
+    String next = keys.size() < SCAN_PAGE ? "" : keys.get(keys.size() - 1) + "\0";
     for (String key : keys) {
+      if (found.size() >= limit) {
+        next = key; // the rest of this page next time
+        break;
+      }
       try {
-        if (found.size() < limit && forgettable(storage.paxos(key))) {
+        if (forgettable(storage.paxos(key))) {
           found.add(key);
         }
       } catch (CorruptRecordException e) {
         // Unreadable: left as it is.
       }
     }
-    forgetCursor = keys.size() < SCAN_PAGE ? "" : keys.get(keys.size() - 1) + "\0";
+    forgetCursor = next;
     return found;
   }
 

@@ -81,7 +81,7 @@ public class BackupIT {
 
   @Test(timeout = 300_000)
   public void aReplicaRestoredFromItsSnapshotRebuildsFromItsPeers() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), ClusterFixture.FAST_REBUILD, Map.of())) {
       String a = cluster.replica(0).address();
       put(a, "k", "before the snapshot");
       put(a, "doomed", "old");
@@ -110,7 +110,7 @@ public class BackupIT {
 
   @Test(timeout = 300_000)
   public void threeSnapshotsRecoverIntoANewClusterWithWhatTheyHeld() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), ClusterFixture.FAST_REBUILD, Map.of())) {
       String a = cluster.replica(0).address();
       for (int i = 0; i < 20; i++) {
         put(cluster.replica(i % 3).address(), "k" + i, "v" + i);
@@ -153,7 +153,7 @@ public class BackupIT {
 
   @Test(timeout = 300_000)
   public void aRecoveredDirectoryStartedInARunningClusterDiscardsItsRecordsAndRebuilds() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), ClusterFixture.FAST_REBUILD, Map.of())) {
       String a = cluster.replica(0).address();
       put(a, "k", "before the snapshot");
       put(a, "gone", "deleted after the snapshot");

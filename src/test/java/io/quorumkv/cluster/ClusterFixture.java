@@ -12,6 +12,13 @@ import java.time.Duration;
 final class ClusterFixture {
 
   static final Path REPLICA_JAR = Path.of(System.getProperty("quorumkv.replicaJar", "target/quorumkv-replica.jar"));
+  /**
+   * Settings under which a rebuilding replica waits 10 s (max-message-age + skew margin) before it
+   * checks its peers' proposals, rather than the default 2 minutes (docs/conditional-writes.md,
+   * "Replaced replicas"); the least max-message-age and skew margin a 2 s clock offset allows.
+   */
+  static final java.util.List<String> FAST_REBUILD = java.util.List.of("-Dquorumkv.max-clock-offset=2s",
+      "-Dquorumkv.max-message-age=6s", "-Dquorumkv.tombstones.skew-margin=4s");
   static final Path CLIENT_JAR = Path.of(System.getProperty("quorumkv.clientJar", "client/target/quorumkv-client.jar"));
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

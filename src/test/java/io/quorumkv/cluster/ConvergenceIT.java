@@ -321,7 +321,8 @@ public class ConvergenceIT {
 
   @Test
   public void wipedReplicaCountsTowardNoQuorumUntilItHasPulledFromEveryPeer() throws Exception {
-    List<String> options = List.of("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
+    List<String> options = new java.util.ArrayList<>(ClusterFixture.FAST_REBUILD);
+    options.add("-Dquorumkv.anti-entropy.interval=" + ANTI_ENTROPY_INTERVAL.toMillis() + "ms");
     try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), options, Map.of())) {
       String b = cluster.replica(1).address();
       for (int i = 0; i < 50; i++) {
@@ -346,7 +347,8 @@ public class ConvergenceIT {
       assertTrue(health, health.contains("\"incarnation\":\"rebuilding\""));
 
       cluster.restart(0);
-      cluster.replica(2).awaitHealthy(Duration.ofSeconds(30)); // C pulls from A too, then counts
+      // C pulls from A too, waits out max-message-age, checks its peers' proposals, pulls again, counts.
+      cluster.replica(2).awaitHealthy(Duration.ofSeconds(90));
       for (int i = 0; i < 50; i++) {
         HttpResponse<String> read = send("GET", c, "/kv/" + key(i) + "?consistency=one", null);
         assertEquals(200, read.statusCode());

@@ -71,7 +71,7 @@ public class IdentityIT {
 
   @Test
   public void aRestoredBackupStopsDiscardsItsOldRecordsAndRebuilds() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), ClusterFixture.FAST_REBUILD, Map.of())) {
       String a = cluster.replica(0).address();
       put(cluster.replica(2).address(), "doomed", "old");
       put(cluster.replica(2).address(), "k", "before the backup");
@@ -109,7 +109,7 @@ public class IdentityIT {
 
   @Test
   public void twoLiveProcessesOnCopiesOfOneDataDirectoryWriteNothingAndRaiseTheAlarm() throws Exception {
-    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), List.of(), Map.of())) {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), ClusterFixture.FAST_REBUILD, Map.of())) {
       String c = cluster.replica(2).address();
       put(c, "k", "v1");
       cluster.replica(2).stop(); // SIGTERM: a clean stop

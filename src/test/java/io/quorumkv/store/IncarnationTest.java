@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.Test;
+import static org.junit.Assert.assertTrue;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Goal: the incarnation rule (docs/identity.md, rule 3). A replica on a new data directory
@@ -47,6 +50,9 @@ public class IncarnationTest {
     incarnation.heardFrom("b", new Incarnation.PeerView(State.READY, List.of()));
     assertEquals(State.REBUILDING, incarnation.state());
 
+    incarnation.pulledEverythingFrom("a");
+    incarnation.pulledEverythingFrom("b");
+    incarnation.peersHoldNoOldProposal();
     incarnation.pulledEverythingFrom("a");
     incarnation.pulledEverythingFrom("b");
     assertEquals("readiness is never taken before it is durable", State.REBUILDING, incarnation.state());
@@ -107,16 +113,34 @@ public class IncarnationTest {
     assertEquals(List.of(State.REBUILDING), persisted);
   }
 
+  /**
+   * A replacement pulls from every peer, waits out max-message-age and the skew margin, has every
+   * peer say it holds no proposal from before the rebuild, pulls from every peer again, and only
+   * then counts (docs/conditional-writes.md, "Replaced replicas").
+   */
   @Test
-  public void replacementRebuildsFromEveryPeerBeforeItCounts() {
-    Incarnation incarnation = starting(State.UNPROVEN);
+  public void replacementRebuildsWaitsForItsPeersProposalsAndPullsAgainBeforeItCounts() {
+    long[] now = {1_000_000L};
+    Incarnation incarnation = new Incarnation(ID, State.UNPROVEN, List.of("a", "b"), persisted::add, () -> now[0]);
     incarnation.heardFrom("a", new PeerView(State.READY, List.of(99L))); // a knew someone else there
     assertEquals(State.REBUILDING, incarnation.state());
     incarnation.heardFrom("b", new PeerView(State.READY, List.of())); // b cannot vouch it away
     assertEquals(State.REBUILDING, incarnation.state());
     incarnation.pulledEverythingFrom("a");
-    assertEquals(State.REBUILDING, incarnation.state());
+    assertEquals(Incarnation.Step.PULLING, incarnation.step());
     incarnation.pulledEverythingFrom("b");
+    assertEquals(State.REBUILDING, incarnation.state());
+    assertEquals(Incarnation.Step.WAITING, incarnation.step());
+    Duration wait = Duration.ofSeconds(120);
+    assertTrue(incarnation.proposalBound(wait, Duration.ofSeconds(5)).isEmpty());
+    incarnation.pulledEverythingFrom("a"); // pulls while waiting count for nothing
+    now[0] += wait.toMillis();
+    assertEquals(Optional.of(1_005_000L), incarnation.proposalBound(wait, Duration.ofSeconds(5)));
+    incarnation.peersHoldNoOldProposal();
+    assertEquals(Incarnation.Step.FINAL_PULL, incarnation.step());
+    incarnation.pulledEverythingFrom("b");
+    assertEquals(State.REBUILDING, incarnation.state());
+    incarnation.pulledEverythingFrom("a");
     assertEquals(State.READY, incarnation.state());
     assertEquals(List.of(State.REBUILDING, State.READY), persisted);
   }

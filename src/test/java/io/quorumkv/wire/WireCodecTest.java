@@ -63,6 +63,10 @@ public class WireCodecTest {
         new Preempted(STAMP, BALLOT),
         new Accepted(STAMP, BALLOT),
         new Fenced(STAMP, BALLOT),
+        new CheckPaxos("k", STAMP),
+        new ForgetPaxos("k", STAMP),
+        new HoldsProposalsBefore(1L << 30, STAMP),
+        new PaxosHeld(STAMP, true),
         new RecordAndProposal(STAMP, Optional.empty(), new Proposal(BALLOT, Record.tombstone(BALLOT))));
   }
 
