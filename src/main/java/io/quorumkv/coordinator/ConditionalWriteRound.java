@@ -5,10 +5,11 @@ import io.quorumkv.coordinator.PaxosRound.ConditionFalse;
 import io.quorumkv.coordinator.PaxosRound.Contended;
 import io.quorumkv.coordinator.PaxosRound.Failed;
 import io.quorumkv.coordinator.PaxosRound.Outcome;
-import io.quorumkv.store.Record;
+import Record;
 import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.Value;
 import io.quorumkv.version.HybridLogicalClock;
+import io.quorumkv.version.Version;
 import java.util.List;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -64,8 +65,8 @@ public final class ConditionalWriteRound {
     private final long replicaId;
     private final QuorumTracker reads;
     private final QuorumTracker applies;
-    private Optional<io.quorumkv.store.Record> newest = Optional.empty();
-    private io.quorumkv.store.Record record;
+    private Optional<Record> newest = Optional.empty();
+    private Record record;
     private boolean finished;
 
     UnconsensualCompare(String key, Condition condition, Optional<Value> value, Consistency consistency,
@@ -85,38 +86,38 @@ public final class ConditionalWriteRound {
       if (finished) {
         return effects;
       }
-      io.quorumkv.store.ReplicaProtocol.Stamp stamp = new io.quorumkv.store.ReplicaProtocol.Stamp(replicaId,
+      Stamp stamp = new Stamp(replicaId,
           clock.peek());
       if (event instanceof RoundEvent.Started) {
         replicas.forEach(replica -> effects.add(new RoundEffect.Send<>(replica,
-            new io.quorumkv.store.ReplicaProtocol.Read(key, stamp, Cause.CONDITIONAL_WRITE), 1)));
+            new Read(key, stamp, Cause.CONDITIONAL_WRITE), 1)));
       } else if (event instanceof RoundEvent.Answered answered && answered.round() == 1 && record == null) {
-        Optional<io.quorumkv.store.Record> held = answered.answer() instanceof io.quorumkv.store.ReplicaProtocol.RecordHeld r
-            ? r.record() : answered.answer() instanceof io.quorumkv.store.ReplicaProtocol.RecordAndProposal p
+        Optional<Record> held = answered.answer() instanceof RecordHeld r
+            ? r.record() : answered.answer() instanceof RecordAndProposal p
             ? p.record() : null;
         if (held == null || reads.hasAnswered(answered.replica())) {
           return effects;
         }
-        clock.admit(answered.replica(), "read answer", io.quorumkv.store.Record.versionOf(held).hlc());
-        if (io.quorumkv.store.Record.versionOf(held).isAfter(io.quorumkv.store.Record.versionOf(newest))) {
+        clock.admit(answered.replica(), "read answer", Record.versionOf(held).hlc());
+        if (Record.versionOf(held).isAfter(Record.versionOf(newest))) {
           newest = held;
         }
         if (reads.succeeded(answered.replica()) == QuorumTracker.Outcome.REACHED) {
           if (!condition.holds(newest)) {
             finished = true;
             effects.add(new RoundEffect.Reply<>(new WriteResult.PreconditionFailed(key,
-                newest.filter(r -> !r.isTombstone()).map(io.quorumkv.store.Record::version))));
+                newest.filter(r -> !r.isTombstone()).map(Record::version))));
             return effects;
           }
-          record = new io.quorumkv.store.Record(new io.quorumkv.version.Version(clock.tick(), replicaId),
+          record = new Record(new Version(clock.tick(), replicaId),
               value.orElse(null));
           replicas.forEach(replica -> effects.add(new RoundEffect.Send<>(replica,
-              new io.quorumkv.store.ReplicaProtocol.Apply(key, record, stamp, Cause.WRITE), 2)));
+              new Apply(key, record, stamp, Cause.WRITE), 2)));
         }
       } else if (event instanceof RoundEvent.Answered answered && answered.round() == 2 && record != null
           && !applies.hasAnswered(answered.replica())) {
-        boolean held = answered.answer() instanceof io.quorumkv.store.ReplicaProtocol.Applied applied
-            && !applied.version().isAfter(record.version()) && applied.version().equals(record.version());
+        boolean held = answered.answer() instanceof Applied applied
+            && applied.version().equals(record.version());
         if ((held ? applies.succeeded(answered.replica()) : applies.failed(answered.replica()))
             == QuorumTracker.Outcome.REACHED) {
           finished = true;

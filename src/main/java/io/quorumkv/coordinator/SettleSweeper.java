@@ -49,8 +49,8 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
 
   private record ListedToForget(StoreActor.KeysToForget keys) implements Command {}
 
-  /** A replica answered whether it holds a proposal for {@code key}: answers about another key are ignored. */
-  private record Checked(String key, boolean holds) implements Command {}
+  /** A replica answered whether it holds a proposal, in check {@code round}: answers of another check are ignored. */
+  private record Checked(long round, String replica, boolean holds) implements Command {}
 
   private enum CheckTimedOut implements Command { INSTANCE }
 
@@ -73,6 +73,11 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
   private boolean running;
   private String checking;
   private ForgetCheck check;
+  /** The number of the current check: its calls carry it as their round, and its answers with them. */
+  private long checkRound;
+  private final java.util.Set<String> answered = new java.util.HashSet<>();
+  /** One adapter for every check's answers (Akka keeps one per message class). */
+  private ActorRef<ReplicaProtocol.Reply> checkAnswers;
 
   /** @param replicas all N replicas, the local one first */
   public static Behavior<Command> create(ActorRef<StoreActor.Command> store, ActorRef<Coordinators.Command> coordinators,
@@ -149,17 +154,21 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
       return this;
     }
     check = new ForgetCheck(replicas.size());
-    String key = checking;
-    ActorRef<ReplicaProtocol.Reply> answers = getContext().messageAdapter(ReplicaProtocol.Reply.class,
-        reply -> new Checked(key, !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
+    checkRound++;
+    answered.clear();
+    if (checkAnswers == null) {
+      checkAnswers = getContext().messageAdapter(ReplicaProtocol.Reply.class, reply -> new Checked(reply.round(),
+          reply.replica(), !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
+    }
     Stamp stamp = new Stamp(replicaId, clock.peek());
-    replicas.forEach(replica -> replica.send(new ReplicaProtocol.Call(new CheckPaxos(key, stamp), 0, answers)));
+    replicas.forEach(replica -> replica.send(new ReplicaProtocol.Call(new CheckPaxos(checking, stamp), checkRound,
+        checkAnswers)));
     timers.startSingleTimer(CheckTimedOut.INSTANCE, checkTimeout);
     return this;
   }
 
   private Behavior<Command> onChecked(Checked checked) {
-    if (!checked.key().equals(checking)) {
+    if (checking == null || checked.round() != checkRound || !answered.add(checked.replica())) {
       return this;
     }
     ForgetCheck.Decision decision = check.answered(checked.holds());

@@ -60,6 +60,8 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   /** The peers that said they hold no proposal from before the rebuild, in check {@link #check}. */
   private final java.util.Set<String> clearOfOldProposals = new java.util.HashSet<>();
   private long check;
+  /** One adapter for every check's answers (Akka keeps one per message class): the round is the check. */
+  private ActorRef<ReplicaProtocol.Reply> proposalAnswers;
   private int next;
   private Peer running;
   private ActorRef<AntiEntropySession.Command> session;
@@ -151,15 +153,16 @@ public final class AntiEntropy extends AbstractBehavior<AntiEntropy.Command> {
   private void checkPeersProposals(long boundMillis) {
     check++;
     clearOfOldProposals.clear();
-    long thisCheck = check;
+    if (proposalAnswers == null) {
+      proposalAnswers = getContext().messageAdapter(ReplicaProtocol.Reply.class,
+          reply -> new ProposalsChecked(reply.round(), reply.replica(),
+              !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
+    }
     ReplicaProtocol.Stamp stamp = new ReplicaProtocol.Stamp(replicaId, clock.peek());
     for (Peer peer : peers) {
-      String name = peer.handle().name();
-      ActorRef<ReplicaProtocol.Reply> answer = getContext().messageAdapter(ReplicaProtocol.Reply.class,
-          reply -> new ProposalsChecked(thisCheck, name,
-              !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
       peer.handle().send(new ReplicaProtocol.Call(
-          new ReplicaProtocol.HoldsProposalsBefore(HybridLogicalClock.fromMillis(boundMillis), stamp), 0, answer));
+          new ReplicaProtocol.HoldsProposalsBefore(HybridLogicalClock.fromMillis(boundMillis), stamp), check,
+          proposalAnswers));
     }
   }
 
