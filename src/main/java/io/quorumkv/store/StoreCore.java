@@ -106,6 +106,9 @@ public final class StoreCore<C> {
     }
   }
 
+  /** Keys with Paxos state tracked in memory at most (about 10 MB); beyond, every apply looks its key up. */
+  static final int PAXOS_KEYS_TRACKED = 100_000;
+
   /** Keys to settle at most (fenced copies waiting for a Paxos round); beyond, the next fenced copy asks again. */
   static final int TO_SETTLE_MAX = 10_000;
 
@@ -129,6 +132,9 @@ public final class StoreCore<C> {
   private final Map<String, Version> proposals = new HashMap<>();
   /** Keys whose Paxos state could not be decoded at start (bit rot): never served as if it held nothing. */
   private final java.util.Set<String> corruptPaxos = new java.util.HashSet<>();
+  /** The keys with Paxos state, while there are at most {@link #PAXOS_KEYS_TRACKED}. */
+  private final java.util.Set<String> paxosKeys = new java.util.HashSet<>();
+  private boolean paxosKeysOverflowed;
   /** Where the next {@link #keysToForget} scan starts. */
   private String forgetCursor = "";
   private final BucketHashes buckets;
@@ -179,8 +185,11 @@ public final class StoreCore<C> {
       List<String> keys = storage.paxosKeys(from, SCAN_PAGE);
       for (String key : keys) {
         try {
-          storage.paxos(key).accepted().ifPresent(proposal -> proposals.put(key, proposal.ballot()));
+          PaxosState state = storage.paxos(key);
+          state.accepted().ifPresent(proposal -> proposals.put(key, proposal.ballot()));
+          tracked(key, state);
         } catch (CorruptRecordException e) {
+          tracked(key, new PaxosState(Version.ZERO, Optional.empty(), new Version(1, 0))); // may have some
           // Unreadable: it may hold a proposal, so reads of the key are answered unavailable
           // (as every Paxos message and apply of the key is).
           corruptPaxos.add(key);
@@ -325,7 +334,29 @@ public final class StoreCore<C> {
   }
 
   private PaxosState paxosOf(String key) {
-    return storage.paxos(key);
+    return mayHavePaxosState(key) ? storage.paxos(key) : PaxosState.NONE;
+  }
+
+  /**
+   * Whether {@code key} may have Paxos state: false only when it is known to have none, so the
+   * common case (a key never written conditionally) costs no lookup. The keys with state are
+   * tracked in memory up to {@link #PAXOS_KEYS_TRACKED}; past that, every key may have some.
+   */
+  private boolean mayHavePaxosState(String key) {
+    return paxosKeysOverflowed || paxosKeys.contains(key);
+  }
+
+  /** Keeps the tracked keys in step with a state written for {@code key}. */
+  private void tracked(String key, PaxosState state) {
+    if (state.isNone()) {
+      paxosKeys.remove(key);
+    } else if (!paxosKeysOverflowed) {
+      paxosKeys.add(key);
+      if (paxosKeys.size() > PAXOS_KEYS_TRACKED) {
+        paxosKeysOverflowed = true; // until a restart, which counts again
+        paxosKeys.clear();
+      }
+    }
   }
 
   /** Queues a write for the next batch; false when it was answered at once instead. */
@@ -345,7 +376,7 @@ public final class StoreCore<C> {
       // is not applied: only fresh messages may bring values back (docs/design.md, "Convergence").
       stats.staleMessageIgnored();
       Optional<Record> held = storage.get(request.key());
-      Optional<Version> fence = PaxosRules.fenceFor((Apply) request, storage.paxos(request.key()));
+      Optional<Version> fence = PaxosRules.fenceFor((Apply) request, paxosOf(request.key()));
       // Below a fence, never "holds newer" (docs/conditional-writes.md, "Rules at a replica").
       outbox.answer(caller, fence.isPresent() ? new Fenced(stamp(), fence.get())
           : new Applied(stamp(), Record.versionOf(held), Record.digestOf(held)));
@@ -429,6 +460,7 @@ public final class StoreCore<C> {
       } else {
         proposals.remove(key);
       }
+      tracked(key, state);
     });
     for (int i = 0; i < taken.size(); i++) {
       QueuedWrite<C> write = taken.get(i);
@@ -469,16 +501,36 @@ public final class StoreCore<C> {
     Map<String, PaxosState> states = new HashMap<>();
     BatchPlan plan = new BatchPlan(new ArrayList<>(taken.size()), new java.util.LinkedHashMap<>(),
         new Answer[taken.size()], new int[taken.size()]);
+    // Applies of keys without Paxos state in this batch: no read needed (storage compares
+    // versions itself), unless a Paxos message of the same key follows them.
+    Map<String, List<Record>> unread = new HashMap<>();
     for (int i = 0; i < taken.size(); i++) {
       KeyRequest request = taken.get(i).request();
       String key = request.key();
+      if (request instanceof Apply apply && !states.containsKey(key) && !mayHavePaxosState(key)) {
+        plan.recordIndex()[i] = plan.records().size();
+        plan.records().add(new KeyedRecord(key, apply.record()));
+        if (records.containsKey(key)) {
+          records.put(key, PaxosRules.newer(records.get(key), apply.record()));
+        } else {
+          unread.computeIfAbsent(key, k -> new ArrayList<>()).add(apply.record());
+        }
+        continue;
+      }
       Optional<Record> held;
       PaxosState state;
       try {
         // A corrupt record is replaced by any copy, but no promise or accept is given over it:
         // it may have been the newest record of the key.
         boolean copy = request instanceof Apply || request instanceof Commit;
-        held = records.containsKey(key) ? records.get(key) : copy ? heldOrEmptyIfCorrupt(key) : storage.get(key);
+        if (records.containsKey(key)) {
+          held = records.get(key);
+        } else {
+          held = copy ? heldOrEmptyIfCorrupt(key) : storage.get(key);
+          for (Record earlier : unread.getOrDefault(key, List.of())) {
+            held = PaxosRules.newer(held, earlier);
+          }
+        }
         state = states.containsKey(key) ? states.get(key) : storage.paxos(key);
       } catch (CorruptRecordException e) {
         plan.decided()[i] = unreadable();
@@ -744,6 +796,7 @@ public final class StoreCore<C> {
       diskFull(e);
       return false;
     }
+    tracked(key, PaxosState.NONE);
     stats.paxosStateForgotten();
     return true;
   }
