@@ -73,8 +73,13 @@ final class SimReplica {
 
   private final Simulation world;
   final String name;
-  final long replicaId;
-  final SimDisk disk;
+  long replicaId;
+  SimDisk disk;
+  /** The incarnation state as the replica's metadata holds it: it survives crashes. */
+  private Incarnation.State persistedIncarnation = Incarnation.State.READY;
+  private Incarnation incarnation;
+  /** The number of the current check of the peers' proposals (a rebuilding replica's). */
+  private long proposalCheck;
   private final FsyncMode fsync;
   /** This replica's wall clock minus simulated time; a restart may find the clock set differently. */
   private long clockOffsetMillis;
@@ -131,7 +136,8 @@ final class SimReplica {
     peers.forEach(peer -> hintStatuses.put(peer, new HintStatus()));
     hints = new HintBook(disk, hintStatuses, new HintBook.Bounds(config.hintExpiry(), 10_000, 1L << 20),
         this::wallMillis);
-    Incarnation incarnation = new Incarnation(replicaId, Incarnation.State.READY, peers, state -> {});
+    incarnation = new Incarnation(replicaId, persistedIncarnation, peers, state -> persistedIncarnation = state,
+        this::wallMillis);
     StoreCore.PurgeRule purgeRule = new StoreCore.PurgeRule(config.tombstoneGrace(), config.maxMessageAge(),
         config.purgeInterval(), () -> true);
     core = new StoreCore<>(name, replicaId, disk, clock, stats, config.maxMessageAge(), incarnation, purgeRule,
@@ -366,6 +372,9 @@ final class SimReplica {
 
   /** As HintedHandoff: read the record held now, apply it on the peer, let the hint go once the peer holds it. */
   private void replayHints() {
+    if (!incarnation.isReady()) {
+      return; // a replica that is not ready pushes nothing
+    }
     Simulation.Config config = world.config();
     for (String peer : peers) {
       if (!hints.hasHints(peer)) {
@@ -528,6 +537,13 @@ final class SimReplica {
     if (antiEntropyRunning) {
       return;
     }
+    boolean pullOnly = !incarnation.isReady(); // a replica that is not ready pushes nothing
+    if (pullOnly && incarnation.step() == Incarnation.Step.WAITING) {
+      Simulation.Config config = world.config();
+      incarnation.proposalBound(config.maxMessageAge().plus(config.maxClockOffset().multipliedBy(2)),
+          config.maxClockOffset()).ifPresent(this::checkPeersProposals);
+      return;
+    }
     antiEntropyRunning = true;
     String peer = peers.get(world.random().nextInt(peers.size()));
     askBoth(peer, new GetBuckets(stamp()), Buckets.class, (ours, theirs) -> {
@@ -535,11 +551,54 @@ final class SimReplica {
           AntiEntropyPlan.buckets(ours.hashes(), theirs.hashes(), BucketHashes.BUCKETS, world.random());
       if (differing.chosen().isEmpty()) {
         antiEntropyRunning = false;
+        if (pullOnly) {
+          incarnation.pulledEverythingFrom(peer);
+        }
       } else {
-        askBoth(peer, new ListEntries(differing.chosen(), StoreCore.ENTRIES_MAX, false, stamp()), Entries.class,
-            (local, remote) -> compare(peer, local, remote));
+        askBoth(peer, new ListEntries(differing.chosen(), StoreCore.ENTRIES_MAX, pullOnly, stamp()), Entries.class,
+            (local, remote) -> compare(peer, local, remote, pullOnly && !differing.incomplete()));
       }
     });
+  }
+
+  /** As AntiEntropy for a rebuilding replica: every peer must hold no proposal from before the rebuild. */
+  private void checkPeersProposals(long boundMillis) {
+    long check = ++proposalCheck;
+    Set<String> clear = new HashSet<>();
+    long[] task = new long[1];
+    task[0] = task(reply -> {
+      if (check != proposalCheck) {
+        tasks.remove(task[0]);
+        return;
+      }
+      if (reply.answer() instanceof io.quorumkv.store.ReplicaProtocol.PaxosHeld held && !held.holds()) {
+        clear.add(reply.replica());
+        if (clear.size() == peers.size()) {
+          tasks.remove(task[0]);
+          world.counted("rebuild proposal checks passed");
+          incarnation.peersHoldNoOldProposal();
+        }
+      }
+    }, world.config().stepTimeout().toMillis(), () -> {});
+    for (String peer : peers) {
+      send(task[0], peer, new io.quorumkv.store.ReplicaProtocol.HoldsProposalsBefore(
+          HybridLogicalClock.fromMillis(boundMillis), stamp()), 1);
+    }
+  }
+
+  /** The disk is lost: the process dies, and starts again on an empty disk under a new replica id, rebuilding. */
+  void replace() {
+    if (up) {
+      crash();
+    }
+    disk = new SimDisk(fsync == FsyncMode.ALWAYS);
+    replicaId = world.random().nextLong() | 1;
+    persistedIncarnation = Incarnation.State.REBUILDING;
+    world.counted("replacements");
+  }
+
+  boolean isReady() {
+    return up && incarnation.isReady();
   }
 
   /**
@@ -566,9 +625,14 @@ final class SimReplica {
     send(task[0], peer, request, 1);
   }
 
-  private void compare(String peer, Entries local, Entries remote) {
-    for (AntiEntropyPlan.Move move : AntiEntropyPlan.moves(local, remote, false).moves()) {
+  /** @param rebuildPull a rebuilding replica's pull of every differing bucket: with nothing to move, it is complete */
+  private void compare(String peer, Entries local, Entries remote, boolean rebuildPull) {
+    AntiEntropyPlan.Moves moves = AntiEntropyPlan.moves(local, remote, !incarnation.isReady());
+    for (AntiEntropyPlan.Move move : moves.moves()) {
       move(move.key(), move.pull() ? peer : name, move.pull() ? name : peer, move.known().orElse(null));
+    }
+    if (rebuildPull && moves.moves().isEmpty() && !moves.incomplete()) {
+      incarnation.pulledEverythingFrom(peer);
     }
     antiEntropyRunning = false;
   }

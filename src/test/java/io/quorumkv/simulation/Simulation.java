@@ -421,7 +421,18 @@ final class Simulation {
     }
     long length = 100 + random.nextLong(config.faultLengthMaxMillis());
     double pick = random.nextDouble();
-    if (!faultActive && pick < 0.4) {
+    if (!faultActive && pick < 0.05 && replicas.stream().allMatch(SimReplica::isReady)) {
+      // A disk is lost and replaced: the replica rebuilds from its peers under a new id.
+      SimReplica victim = replicas.get(random.nextInt(replicas.size()));
+      faultActive = true;
+      victim.replace();
+      loop.after(length, () -> {
+        if (!victim.isUp()) {
+          victim.start();
+        }
+        faultActive = false;
+      });
+    } else if (!faultActive && pick < 0.4) {
       SimReplica victim = replicas.get(random.nextInt(replicas.size()));
       faultActive = true;
       victim.crash();

@@ -264,6 +264,11 @@ public final class Bench {
 
   private static String kindOf(Throwable failure) {
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (cause instanceof KvException.Unavailable unavailable) {
+      // A 503 that changed nothing (overloaded, contention, no quorum before anything was sent)
+      // and one that may yet take effect are different failures.
+      return "Unavailable (" + (unavailable.isIndeterminate() ? "indeterminate" : "not-applied") + ")";
+    }
     return cause.getClass().getSimpleName();
   }
 
