@@ -406,8 +406,8 @@ public final class ReplicaMain {
               .allMatch(status -> status.snapshot().reachable()),
           settings.deliberateBugs())), "coordinators");
       // Proposals older than a write could still be waiting on, given the clock offset.
-      ctx.spawn(io.quorumkv.coordinator.SettleSweeper.create(storeActor, coordinators, List.copyOf(replicas), clock,
-          replicaId, Duration.ofSeconds(1), settings.writeTimeout().plus(settings.maxClockOffset()),
+      ctx.spawn(io.quorumkv.coordinator.SettleSweeper.create(storeActor, coordinators, List.copyOf(replicas),
+          membership.retired()::isRetired, clock, replicaId, Duration.ofSeconds(1), settings.writeTimeout().plus(settings.maxClockOffset()),
           settings.peerRequestTimeout().multipliedBy(2), clockTrusted(fence)), "settle-sweeper");
 
       int n = settings.replicas();

@@ -33,7 +33,8 @@ import java.util.function.BooleanSupplier;
  * ballot here are older than the tombstone grace, with no proposal, it asks every replica whether
  * it holds a proposal ({@link CheckPaxos}); only when all N say no does it tell them all to
  * forget ({@link ForgetPaxos}), each doing so only if its own state is still that old. A replica
- * that is down holds this back, as it holds back tombstones.
+ * that is down holds this back, as it holds back tombstones, until an operator retires it: a
+ * retired peer is neither asked nor waited for.
  */
 public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command> {
 
@@ -68,6 +69,7 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
   private final Deque<String> queue = new ArrayDeque<>();
   private final Deque<String> toForget = new ArrayDeque<>();
   private final List<ReplicaHandle> replicas;
+  private final java.util.function.Predicate<String> retired;
   private final long replicaId;
   private final Duration checkTimeout;
   private boolean running;
@@ -80,18 +82,21 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
   private ActorRef<ReplicaProtocol.Reply> checkAnswers;
 
   /** @param replicas all N replicas, the local one first */
+  /** @param retired whether a peer (by name) is retired: permanently gone, neither asked nor waited for */
   public static Behavior<Command> create(ActorRef<StoreActor.Command> store, ActorRef<Coordinators.Command> coordinators,
-      List<ReplicaHandle> replicas, HybridLogicalClock clock, long replicaId, Duration interval, Duration proposalAge,
-      Duration checkTimeout, BooleanSupplier clockTrusted) {
+      List<ReplicaHandle> replicas, java.util.function.Predicate<String> retired, HybridLogicalClock clock,
+      long replicaId, Duration interval, Duration proposalAge, Duration checkTimeout, BooleanSupplier clockTrusted) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new SettleSweeper(ctx, timers, store, coordinators,
-        replicas, clock, replicaId, interval, proposalAge, checkTimeout, clockTrusted)));
+        replicas, retired, clock, replicaId, interval, proposalAge, checkTimeout, clockTrusted)));
   }
 
   private SettleSweeper(ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<StoreActor.Command> store,
-      ActorRef<Coordinators.Command> coordinators, List<ReplicaHandle> replicas, HybridLogicalClock clock,
-      long replicaId, Duration interval, Duration proposalAge, Duration checkTimeout, BooleanSupplier clockTrusted) {
+      ActorRef<Coordinators.Command> coordinators, List<ReplicaHandle> replicas,
+      java.util.function.Predicate<String> retired, HybridLogicalClock clock, long replicaId, Duration interval,
+      Duration proposalAge, Duration checkTimeout, BooleanSupplier clockTrusted) {
     super(ctx);
     this.replicas = List.copyOf(replicas);
+    this.retired = retired;
     this.replicaId = replicaId;
     this.checkTimeout = checkTimeout;
     this.timers = timers;
@@ -153,7 +158,8 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
       running = false;
       return this;
     }
-    check = new ForgetCheck(replicas.size());
+    List<ReplicaHandle> asked = replicas.stream().filter(replica -> !retired.test(replica.name())).toList();
+    check = new ForgetCheck(asked.size());
     checkRound++;
     answered.clear();
     if (checkAnswers == null) {
@@ -161,7 +167,7 @@ public final class SettleSweeper extends AbstractBehavior<SettleSweeper.Command>
           reply.replica(), !(reply.answer() instanceof ReplicaProtocol.PaxosHeld held) || held.holds()));
     }
     Stamp stamp = new Stamp(replicaId, clock.peek());
-    replicas.forEach(replica -> replica.send(new ReplicaProtocol.Call(new CheckPaxos(checking, stamp), checkRound,
+    asked.forEach(replica -> replica.send(new ReplicaProtocol.Call(new CheckPaxos(checking, stamp), checkRound,
         checkAnswers)));
     timers.startSingleTimer(CheckTimedOut.INSTANCE, checkTimeout);
     return this;
