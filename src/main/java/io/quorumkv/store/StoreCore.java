@@ -79,8 +79,20 @@ public final class StoreCore<C> {
     boolean startScan(java.util.function.Supplier<Runnable> prepare);
   }
 
-  /** When settled tombstones may be purged (docs/design.md, "Convergence"). */
-  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval, BooleanSupplier clockTrusted) {}
+  /**
+   * When settled tombstones may be purged (docs/design.md, "Convergence"), and how old a key's
+   * promise and committed ballot must be before its Paxos state may be forgotten: max-message-age
+   * plus the skew margin, after which no message carrying a lower ballot, and no client write's
+   * apply below them, can still be taken (docs/conditional-writes.md, "Bounded state").
+   */
+  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval, BooleanSupplier clockTrusted,
+      Duration paxosForgetAfter) {
+
+    /** Paxos state forgotten after the tombstone grace (longer than needed, and safe). */
+    public PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval, BooleanSupplier clockTrusted) {
+      this(grace, maxMessageAge, checkInterval, clockTrusted, grace);
+    }
+  }
 
   /** A batch holds at most this many applies, and at most {@link #BATCH_BYTES_MAX} of values. */
   public static final int BATCH_COUNT_MAX = 1024;
@@ -777,7 +789,7 @@ public final class StoreCore<C> {
    * and committed ballot both older than the grace.
    */
   private boolean forgettable(PaxosState state) {
-    long bound = clock.peek() - HybridLogicalClock.fromMillis(purgeRule.grace().toMillis());
+    long bound = clock.peek() - HybridLogicalClock.fromMillis(purgeRule.paxosForgetAfter().toMillis());
     return state.accepted().isEmpty() && state.promised().hlc() < bound && state.committed().hlc() < bound;
   }
 

@@ -139,7 +139,7 @@ final class SimReplica {
     incarnation = new Incarnation(replicaId, persistedIncarnation, peers, state -> persistedIncarnation = state,
         this::wallMillis);
     StoreCore.PurgeRule purgeRule = new StoreCore.PurgeRule(config.tombstoneGrace(), config.maxMessageAge(),
-        config.purgeInterval(), () -> true);
+        config.purgeInterval(), () -> true, config.maxMessageAge().plus(config.maxClockOffset().multipliedBy(2)));
     core = new StoreCore<>(name, replicaId, disk, clock, stats, config.maxMessageAge(), incarnation, purgeRule,
         new StoreAdmission(Long.MAX_VALUE, Long.MAX_VALUE), new StorageAlarm(StorageAlarm.NO_QUOTA), bugs,
         this::wallMillis, new StoreCore.Outbox<>() {
