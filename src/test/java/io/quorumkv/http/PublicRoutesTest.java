@@ -70,6 +70,66 @@ public class PublicRoutesTest extends JUnitRouteTest {
     assertEquals(version.toString(), etag(read));
   }
 
+  private TestRouteResult conditional(String method, String path, String body, String header, String value) {
+    HttpRequest request = HttpRequest.create(path).withMethod(
+        akka.http.javadsl.model.HttpMethods.lookup(method).orElseThrow())
+        .addHeader(akka.http.javadsl.model.HttpHeader.parse(header, value));
+    return single.run(body == null ? request
+        : request.withEntity(ContentTypes.APPLICATION_OCTET_STREAM, body.getBytes()));
+  }
+
+  @Test
+  public void conditionalWritesApplyOnlyWhenTheConditionHoldsAndA412NamesTheCurrentVersion() {
+    String first = etag(conditional("PUT", "/kv/lock", "a", "If-None-Match", "*").assertStatusCode(200));
+    JsonNode refused = json(conditional("PUT", "/kv/lock", "b", "If-None-Match", "*").assertStatusCode(412));
+    assertEquals("precondition failed", refused.get("error").asText());
+    assertEquals("lock", refused.get("key").asText());
+    assertEquals(first, refused.get("currentVersion").asText());
+    String second = etag(conditional("PUT", "/kv/lock", "c", "If-Match", "\"" + first + "\"").assertStatusCode(200));
+    TestRouteResult stale = conditional("PUT", "/kv/lock", "d", "If-Match", "\"" + first + "\"").assertStatusCode(412);
+    assertEquals(second, etag(stale));
+    single.run(HttpRequest.GET("/kv/lock")).assertStatusCode(200).assertEntity("c");
+    conditional("DELETE", "/kv/lock", null, "If-Match", "\"" + first + "\"").assertStatusCode(412);
+    conditional("DELETE", "/kv/lock", null, "If-Match", "\"" + second + "\"").assertStatusCode(200);
+    JsonNode absent = json(conditional("PUT", "/kv/lock", "e", "If-Match", "\"" + second + "\"").assertStatusCode(412));
+    assertTrue("a deleted key has no current version", absent.get("currentVersion").isNull());
+    conditional("PUT", "/kv/lock", "f", "If-None-Match", "*").assertStatusCode(200); // a deleted key is absent
+  }
+
+  @Test
+  public void aGetWithTheCurrentVersionIsNotModified() {
+    String version = etag(put(single, "/kv/polled", "v1").assertStatusCode(200));
+    TestRouteResult same = conditional("GET", "/kv/polled", null, "If-None-Match", "\"" + version + "\"")
+        .assertStatusCode(304);
+    assertEquals(version, etag(same));
+    assertEquals("", same.entityString());
+    conditional("GET", "/kv/polled", null, "If-None-Match", "*").assertStatusCode(304);
+    put(single, "/kv/polled", "v2").assertStatusCode(200);
+    conditional("GET", "/kv/polled", null, "If-None-Match", "\"" + version + "\"").assertStatusCode(200)
+        .assertEntity("v2");
+  }
+
+  @Test
+  public void malformedOrMisplacedConditionsAre400AndChangeNothing() {
+    put(single, "/kv/guarded", "kept").assertStatusCode(200);
+    for (String[] bad : new String[][] {
+        {"PUT", "If-Match", "not-quoted"}, {"PUT", "If-Match", "\"nonsense\""}, {"PUT", "If-Match", "W/\"1.0\""},
+        {"PUT", "If-None-Match", "\"1.0000000000000001\""}, {"DELETE", "If-Match", "*"},
+        {"GET", "If-Match", "\"1.0000000000000001\""}, {"GET", "If-None-Match", "garbage"}}) {
+      TestRouteResult result = conditional(bad[0], "/kv/guarded", bad[0].equals("PUT") ? "x" : null, bad[1], bad[2])
+          .assertStatusCode(400);
+      assertFalse(String.join(" ", bad), json(result).get("error").asText().isEmpty());
+    }
+    HttpRequest both = HttpRequest.PUT("/kv/guarded").withEntity(ContentTypes.APPLICATION_OCTET_STREAM, "x".getBytes())
+        .addHeader(akka.http.javadsl.model.HttpHeader.parse("If-Match", "\"1.0000000000000001\""))
+        .addHeader(akka.http.javadsl.model.HttpHeader.parse("If-None-Match", "*"));
+    single.run(both).assertStatusCode(400);
+    JsonNode one = json(conditional("PUT", "/kv/guarded?consistency=one", "x", "If-None-Match", "*")
+        .assertStatusCode(400));
+    assertTrue(one.get("error").asText(), one.get("error").asText().contains("quorum"));
+    single.run(HttpRequest.GET("/kv/guarded")).assertStatusCode(200).assertEntity("kept");
+  }
+
   @Test
   public void missingKeyIs404Json() {
     JsonNode body = json(single.run(HttpRequest.GET("/kv/nope")).assertStatusCode(404));
