@@ -257,6 +257,7 @@ public final class WriteRound {
   /** While settling: the settle's outcome is this write's. */
   private void onSettleEvent(RoundEvent event, List<RoundEffect<WriteResult>> effects) {
     effects.addAll(RoundEffect.map(settle.step(event), outcome -> {
+      replied = true;
       if (outcome instanceof PaxosRound.Chosen) {
         return List.of(new RoundEffect.Reply<>(new WriteResult.Written(write.key(), record.version())));
       }
@@ -265,11 +266,6 @@ public final class WriteRound {
       return List.of(new RoundEffect.Reply<>(
           new QuorumNotReached(Phase.APPLY, apply.successes(), apply.required(), apply.replicas())));
     }));
-    for (RoundEffect<WriteResult> effect : effects) {
-      if (effect instanceof RoundEffect.Reply<WriteResult>) {
-        replied = true;
-      }
-    }
     if (settle.finished() || event instanceof DeadlinePassed) {
       finish(effects);
     }

@@ -201,10 +201,10 @@ public final class StoreCore<C> {
           state.accepted().ifPresent(proposal -> proposals.put(key, proposal.ballot()));
           tracked(key, state);
         } catch (CorruptRecordException e) {
-          tracked(key, new PaxosState(Version.ZERO, Optional.empty(), new Version(1, 0))); // may have some
           // Unreadable: it may hold a proposal, so reads of the key are answered unavailable
-          // (as every Paxos message and apply of the key is).
+          // (as every Paxos message and apply of the key is), and its applies look it up.
           corruptPaxos.add(key);
+          track(key);
         }
       }
       if (keys.size() < SCAN_PAGE) {
@@ -362,7 +362,14 @@ public final class StoreCore<C> {
   private void tracked(String key, PaxosState state) {
     if (state.isNone()) {
       paxosKeys.remove(key);
-    } else if (!paxosKeysOverflowed) {
+    } else {
+      track(key);
+    }
+  }
+
+  /** Remembers that {@code key} has (or may have) Paxos state. */
+  private void track(String key) {
+    if (!paxosKeysOverflowed) {
       paxosKeys.add(key);
       if (paxosKeys.size() > PAXOS_KEYS_TRACKED) {
         paxosKeysOverflowed = true; // until a restart, which counts again

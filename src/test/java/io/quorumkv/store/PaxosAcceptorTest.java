@@ -54,27 +54,31 @@ public class PaxosAcceptorTest {
   private boolean flushRequested;
   private final Incarnation incarnation = new Incarnation(OWN_ID, Incarnation.State.READY, List.of("b", "c"),
       state -> {});
-  private final StoreCore<String> core = new StoreCore<>("a", OWN_ID, storage, clock, new ReplicaStats(),
-      Duration.ofSeconds(15), incarnation,
-      new StoreCore.PurgeRule(Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofHours(1), () -> true),
-      new StoreAdmission(100, 1 << 20), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of(), wallMillis::get,
-      new StoreCore.Outbox<>() {
-        @Override
-        public void answer(String caller, Answer answer) {
-          answers.add(answer);
-        }
+  private final StoreCore<String> core = core(incarnation);
 
-        @Override
-        public void flushSoon() {
-          flushRequested = true;
-        }
+  /** The store on {@link #storage} with {@code incarnation}: answers go to {@link #answers}. */
+  private StoreCore<String> core(Incarnation incarnation) {
+    return new StoreCore<>("a", OWN_ID, storage, clock, new ReplicaStats(), Duration.ofSeconds(15), incarnation,
+        new StoreCore.PurgeRule(Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofHours(1), () -> true),
+        new StoreAdmission(100, 1 << 20), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of(), wallMillis::get,
+        new StoreCore.Outbox<>() {
+          @Override
+          public void answer(String caller, Answer answer) {
+            answers.add(answer);
+          }
 
-        @Override
-        public boolean startScan(java.util.function.Supplier<Runnable> prepare) {
-          prepare.get().run();
-          return true;
-        }
-      });
+          @Override
+          public void flushSoon() {
+            flushRequested = true;
+          }
+
+          @Override
+          public boolean startScan(java.util.function.Supplier<Runnable> prepare) {
+            prepare.get().run();
+            return true;
+          }
+        });
+  }
 
   /** Handles {@code request}, writes the batch if one was asked for, and returns its answer. */
   private Answer ask(StoreRequest request) {
@@ -164,26 +168,8 @@ public class PaxosAcceptorTest {
 
   @Test
   public void aReplicaNotReadyTakesNoPromiseButKeepsACommittedRecord() {
-    StoreCore<String> fresh = new StoreCore<>("a", OWN_ID, storage, clock, new ReplicaStats(), Duration.ofSeconds(15),
-        new Incarnation(OWN_ID, Incarnation.State.REBUILDING, List.of("b", "c"), state -> {}),
-        new StoreCore.PurgeRule(Duration.ofSeconds(30), Duration.ofSeconds(15), Duration.ofHours(1), () -> true),
-        new StoreAdmission(100, 1 << 20), new StorageAlarm(StorageAlarm.NO_QUOTA), Set.of(), wallMillis::get,
-        new StoreCore.Outbox<>() {
-          @Override
-          public void answer(String caller, Answer answer) {
-            answers.add(answer);
-          }
-
-          @Override
-          public void flushSoon() {
-            flushRequested = true;
-          }
-
-          @Override
-          public boolean startScan(java.util.function.Supplier<Runnable> prepare) {
-            return false;
-          }
-        });
+    StoreCore<String> fresh = core(new Incarnation(OWN_ID, Incarnation.State.REBUILDING, List.of("b", "c"),
+        state -> {}));
     fresh.handle("caller", new Prepare("k", at(999_500, PEER_ID), stamp(), Cause.CONDITIONAL_WRITE));
     assertTrue(answers.get(0) instanceof Unavailable);
     Record chosen = value(at(999_500, PEER_ID), "chosen");
