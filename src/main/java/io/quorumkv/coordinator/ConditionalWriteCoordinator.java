@@ -29,28 +29,37 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
 
   private enum BackoffPassed implements Command { INSTANCE }
 
+  private final String key;
   private final ConditionalWriteRound round;
   private final RoundDriver<WriteResult> driver;
+  private final ActorRef<Coordinators.Command> coordinators;
 
-  /** @param replicas all N replicas of the key, the local one first */
-  public static Behavior<Command> create(
+  /**
+   * @param replicas all N replicas of the key, the local one first
+   * @param fastWait try the fast round, waiting this long for every replica; null: classic only
+   * @param coordinators told when a replica refused the fast round, so the next ones on the key go classic
+   */
+  static Behavior<Command> create(
       String key, Condition condition, Optional<Value> value, Consistency consistency, List<ReplicaHandle> replicas,
-      Coordinators.Settings settings, ActorRef<WriteResult> replyTo) {
+      java.time.Duration fastWait, Coordinators.Settings settings, ActorRef<Coordinators.Command> coordinators,
+      ActorRef<WriteResult> replyTo) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ConditionalWriteCoordinator coordinator = new ConditionalWriteCoordinator(ctx, timers, key, condition, value,
-          consistency, replicas, settings, replyTo);
-      return coordinator.round.finished() ? Behaviors.stopped() : coordinator;
+          consistency, replicas, fastWait, settings, coordinators, replyTo);
+      return coordinator.stepped();
     }));
   }
 
   private ConditionalWriteCoordinator(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, String key, Condition condition,
-      Optional<Value> value, Consistency consistency, List<ReplicaHandle> replicas, Coordinators.Settings settings,
-      ActorRef<WriteResult> replyTo) {
+      Optional<Value> value, Consistency consistency, List<ReplicaHandle> replicas, java.time.Duration fastWait,
+      Coordinators.Settings settings, ActorRef<Coordinators.Command> coordinators, ActorRef<WriteResult> replyTo) {
     super(ctx);
+    this.key = key;
+    this.coordinators = coordinators;
     this.round = new ConditionalWriteRound(key, condition, value, consistency,
         replicas.stream().map(ReplicaHandle::name).toList(), settings.clock(), settings.replicaId(),
-        new java.util.SplittableRandom(),
+        new java.util.SplittableRandom(), fastWait,
         settings.bugs().contains(io.quorumkv.faults.DeliberateBug.COMPARE_WITHOUT_CONSENSUS));
     this.driver = new RoundDriver<>(replicas, ctx.messageAdapter(Reply.class, ReplicaAnswered::new), replyTo,
         settings.missedWrites(), delay -> {}, delay -> timers.startSingleTimer(BackoffPassed.INSTANCE, delay));
@@ -69,6 +78,16 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
 
   private Behavior<Command> step(RoundEvent event) {
     driver.execute(round.step(event));
-    return round.finished() ? Behaviors.stopped() : this;
+    return stepped();
+  }
+
+  private Behavior<Command> stepped() {
+    if (!round.finished()) {
+      return this;
+    }
+    if (round.fastRefused()) {
+      coordinators.tell(new Coordinators.FastRoundRefused(key));
+    }
+    return Behaviors.stopped();
   }
 }

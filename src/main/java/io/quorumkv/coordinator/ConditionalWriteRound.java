@@ -35,20 +35,31 @@ public final class ConditionalWriteRound {
 
   /**
    * @param replicas all N replicas of the key, the local one first
+   * @param fastWait try the fast round first, waiting this long for every replica's fast accept;
+   *     null: the classic round only (a replica is down, or the key refused a fast round lately)
    * @param withoutConsensus {@code DeliberateBug.COMPARE_WITHOUT_CONSENSUS}
    */
   public ConditionalWriteRound(String key, Condition condition, Optional<Value> value, Consistency consistency,
       List<String> replicas, HybridLogicalClock clock, long replicaId, RandomGenerator random,
-      boolean withoutConsensus) {
+      java.time.Duration fastWait, boolean withoutConsensus) {
     this.key = key;
     this.round = new PaxosRound(key, new PaxosRound.Conditional(condition, value), consistency, replicas, clock,
-        replicaId, random, Cause.CONDITIONAL_WRITE);
+        replicaId, random, Cause.CONDITIONAL_WRITE, fastWait);
     this.bug = withoutConsensus
         ? new UnconsensualCompare(key, condition, value, consistency, replicas, clock, replicaId) : null;
   }
 
   public boolean finished() {
     return bug != null ? bug.finished : round.finished();
+  }
+
+  /** Whether a replica refused the fast accept: the next conditional write of the key had better go classic. */
+  public boolean fastRefused() {
+    return round.fastRefused();
+  }
+
+  public PaxosRound.FastPath fastPath() {
+    return round.fastPath();
   }
 
   public List<RoundEffect<WriteResult>> step(RoundEvent event) {
@@ -144,7 +155,7 @@ public final class ConditionalWriteRound {
 
   private WriteResult resultOf(Outcome outcome) {
     if (outcome instanceof Chosen chosen) {
-      return new WriteResult.Written(key, chosen.ballot());
+      return new WriteResult.Written(key, chosen.record().version()); // a fast record's ballot is its version
     }
     if (outcome instanceof ConditionFalse conditionFalse) {
       return new WriteResult.PreconditionFailed(key,

@@ -53,6 +53,9 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   /** A settle ended. */
   public record Done(String key) {}
 
+  /** A replica refused a conditional write's fast accept of {@code key}: the next ones go classic for a while. */
+  record FastRoundRefused(String key) implements Command {}
+
   /** Read {@code key}. */
   public record Get(String key, Consistency consistency, ActorRef<ReadResult> replyTo)
       implements Command {}
@@ -77,6 +80,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
+  private final FastRoundGate fastRounds;
   private int inFlight;
   private int turn; // which peer a quorum-first round asks first, in turn
 
@@ -87,7 +91,15 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   private Coordinators(ActorContext<Command> ctx, Settings settings) {
     super(ctx);
     this.settings = settings;
+    this.fastRounds = new FastRoundGate(settings.fanout().quorumFirst() ? settings.fanout().hedgeDelay()
+        : FAST_WAIT_WITHOUT_HEDGE, settings.reachable());
   }
+
+  /**
+   * How long a fast accept waits for every replica when rounds ask all replicas at once (no hedge
+   * delay is configured): as long as the default hedge delay.
+   */
+  static final Duration FAST_WAIT_WITHOUT_HEDGE = Duration.ofMillis(50);
 
   @Override
   public Receive<Command> createReceive() {
@@ -97,6 +109,10 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
         .onMessage(Get.class, this::onGet)
         .onMessage(ConditionalWrite.class, this::onConditionalWrite)
         .onMessage(Settle.class, this::onSettle)
+        .onMessage(FastRoundRefused.class, refused -> {
+          fastRounds.refused(refused.key(), System.currentTimeMillis());
+          return this;
+        })
         .onMessage(CoordinatorStopped.class, stopped -> {
           inFlight--;
           return this;
@@ -118,8 +134,11 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     if (refusedWrite(write.value(), write.replyTo())) {
       return this;
     }
+    List<ReplicaHandle> replicas = replicasInTurn();
+    Duration fastWait = fastRounds.fastWait(write.key(),
+        replicas.subList(1, replicas.size()).stream().map(ReplicaHandle::name).toList(), System.currentTimeMillis());
     track(getContext().spawnAnonymous(ConditionalWriteCoordinator.create(write.key(), write.condition(),
-        write.value(), write.consistency(), replicasInTurn(), settings, write.replyTo())));
+        write.value(), write.consistency(), replicas, fastWait, settings, getContext().getSelf(), write.replyTo())));
     return this;
   }
 

@@ -13,6 +13,7 @@ import io.quorumkv.store.ReplicaProtocol.Accept;
 import io.quorumkv.store.ReplicaProtocol.Accepted;
 import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.FastAccept;
 import io.quorumkv.store.ReplicaProtocol.Preempted;
 import io.quorumkv.store.ReplicaProtocol.Prepare;
 import io.quorumkv.store.ReplicaProtocol.Promised;
@@ -40,9 +41,18 @@ import java.util.random.RandomGenerator;
  * attempt) and tries again, up to {@link #ATTEMPTS_MAX} attempts. It never tries again once it has
  * sent an accept of a conditional write's own record: that record may be adopted later.
  *
+ * <p>The fast round (docs/conditional-writes.md, revision 8): a conditional write may first send
+ * {@link FastAccept} of its new record to every replica, with no prepare. Taken by all, the
+ * record is chosen in one round trip. Otherwise the round falls back to the classic round, whose
+ * goal then remembers the fast record: it may have been chosen (or be adopted later), so the
+ * round accepts that very record (never a second version of the write), answers the condition
+ * false only once the state it compared against was accepted by a majority above the fast
+ * ballot (which kills the fast proposal), and never answers "not applied".
+ *
  * <p>Round tags: attempt {@code a} prepares under {@code 100 + 10a + 1}, accepts under
- * {@code + 2} and commits under {@code + 3}, so a parent round's own tags (below 100) and an
- * earlier attempt's late answers never mix with this attempt's.
+ * {@code + 2} and commits under {@code + 3}; the fast accept goes under {@code 104} and its commit
+ * under {@code 105}. So a parent round's own tags (below 100) and an earlier attempt's late
+ * answers never mix with this attempt's.
  */
 public final class PaxosRound {
 
@@ -64,7 +74,7 @@ public final class PaxosRound {
   /** A majority accepted {@code record} under {@code ballot}: it is chosen. */
   public record Chosen(Record record, Version ballot) implements Outcome {}
 
-  /** A settle found no record and no proposal: nothing to accept. */
+  /** A settle found the key absent: a majority accepted the empty value, and it is committed. */
   public record Absent() implements Outcome {}
 
   /** The condition was false on {@code state}, which is committed (found chosen, or settled first). */
@@ -83,13 +93,18 @@ public final class PaxosRound {
   /** Preempted on every attempt, before any accept of a conditional write's own record. */
   public record Contended(int attempts) implements Outcome {}
 
-  public enum State { PREPARING, BACKING_OFF, ACCEPTING, FINISHED }
+  public enum State { FAST_ACCEPTING, PREPARING, BACKING_OFF, ACCEPTING, FINISHED }
+
+  /** What became of the fast round: not tried, chosen by every replica, or fallen back to the classic round. */
+  public enum FastPath { NOT_TRIED, CHOSEN, FELL_BACK }
 
   /** Attempts before a contended round gives up. */
   public static final int ATTEMPTS_MAX = 8;
   /** The first backoff's upper bound; each attempt doubles it. */
   static final Duration BACKOFF_BASE = Duration.ofMillis(4);
   static final long TAG_BASE = 100;
+  static final long FAST_ACCEPT_TAG = TAG_BASE + 4;
+  static final long FAST_COMMIT_TAG = TAG_BASE + 5;
 
   private final String key;
   private final Goal goal;
@@ -100,6 +115,8 @@ public final class PaxosRound {
   private final long replicaId;
   private final RandomGenerator random;
   private final Cause cause;
+  /** How long the fast accept waits for every replica before the classic round; null: no fast round. */
+  private final Duration fastWait;
 
   private State state = State.PREPARING;
   private int attempt = -1;
@@ -108,7 +125,12 @@ public final class PaxosRound {
   private final Map<String, Promised> promised = new LinkedHashMap<>();
   private boolean preempted;
   private QuorumTracker accepts;
-  private Record proposed;
+  private QuorumTracker fastAccepts;
+  /** The conditional write's record at the fast ballot, once a fast accept of it was sent. */
+  private Record fastRecord;
+  private boolean fastRefused;
+  private FastPath fastPath = FastPath.NOT_TRIED;
+  private Optional<Record> proposed;
   private boolean proposingOwn;
   private boolean ownAcceptSent;
   /** What to answer once the accept is chosen. */
@@ -120,6 +142,19 @@ public final class PaxosRound {
    */
   public PaxosRound(String key, Goal goal, Consistency consistency, List<String> replicas, HybridLogicalClock clock,
       long replicaId, RandomGenerator random, Cause cause) {
+    this(key, goal, consistency, replicas, clock, replicaId, random, cause, null);
+  }
+
+  /**
+   * @param fastWait for a conditional write: try the fast round first, falling back to the
+   *     classic round when a replica refuses or {@code fastWait} passes without every answer;
+   *     null for none
+   */
+  public PaxosRound(String key, Goal goal, Consistency consistency, List<String> replicas, HybridLogicalClock clock,
+      long replicaId, RandomGenerator random, Cause cause, Duration fastWait) {
+    if (fastWait != null && !(goal instanceof Conditional)) {
+      throw new IllegalArgumentException("only a conditional write has a fast round");
+    }
     if (consistency == Consistency.ONE) {
       throw new IllegalArgumentException("a Paxos round needs a quorum");
     }
@@ -132,6 +167,16 @@ public final class PaxosRound {
     this.replicaId = replicaId;
     this.random = random;
     this.cause = cause;
+    this.fastWait = fastWait;
+  }
+
+  /** Whether a replica refused this round's fast accept (the coordinator skips the next one on the key). */
+  public boolean fastRefused() {
+    return fastRefused;
+  }
+
+  public FastPath fastPath() {
+    return fastPath;
   }
 
   public State state() {
@@ -153,13 +198,19 @@ public final class PaxosRound {
       return effects;
     }
     if (event instanceof Started) {
-      prepare(effects);
-    } else if (event instanceof BackoffPassed) {
-      if (state == State.BACKING_OFF) {
+      if (fastWait != null) {
+        fastAccept(effects);
+      } else {
         prepare(effects);
       }
+    } else if (event instanceof BackoffPassed) {
+      if (state == State.BACKING_OFF || state == State.FAST_ACCEPTING) {
+        prepare(effects); // a fast accept not answered by every replica in time: the classic round
+      }
     } else if (event instanceof Answered answered) {
-      if (answered.round() == tag(1) && state == State.PREPARING) {
+      if (answered.round() == FAST_ACCEPT_TAG && state == State.FAST_ACCEPTING) {
+        onFastAccept(answered, effects);
+      } else if (answered.round() == tag(1) && state == State.PREPARING) {
         onPromise(answered, effects);
       } else if (answered.round() == tag(2) && state == State.ACCEPTING) {
         onAccept(answered, effects);
@@ -169,6 +220,9 @@ public final class PaxosRound {
       if (state == State.ACCEPTING) {
         finish(new Failed(Phase.ACCEPT, accepts.successes(), accepts.required(), accepts.replicas(), ownAcceptSent),
             effects);
+      } else if (state == State.FAST_ACCEPTING) {
+        finish(new Failed(Phase.ACCEPT, fastAccepts.successes(), fastAccepts.required(), fastAccepts.replicas(),
+            ownAcceptSent), effects);
       } else {
         int answered = promises == null ? 0 : promises.successes();
         finish(new Failed(Phase.PREPARE, answered, majority, replicas.size(), ownAcceptSent), effects);
@@ -183,7 +237,71 @@ public final class PaxosRound {
     return TAG_BASE + 10L * attempt + phase;
   }
 
+  /**
+   * The fast round: the new record at a fresh ballot, to every replica, with no prepare. Skipped
+   * (straight to the classic round) when the ballot would not exceed the version the client
+   * expects: that version came from a clock ahead of this one, and is never fed to this clock.
+   */
+  private void fastAccept(List<RoundEffect<Outcome>> effects) {
+    Conditional conditional = (Conditional) goal;
+    Optional<Version> expected = conditional.condition() instanceof Condition.IfMatch match
+        ? Optional.of(match.expected()) : Optional.empty();
+    long hlc;
+    try {
+      hlc = clock.tick();
+    } catch (RuntimeException e) {
+      finish(new Failed(Phase.PREPARE, 0, majority, replicas.size(), false), effects);
+      return;
+    }
+    Version fastBallot = new Version(hlc, replicaId);
+    if (expected.isPresent() && !fastBallot.isAfter(expected.get())) {
+      prepare(effects);
+      return;
+    }
+    state = State.FAST_ACCEPTING;
+    fastRecord = new Record(fastBallot, conditional.value().orElse(null));
+    ownAcceptSent = true; // from here on, never "not applied"
+    fastAccepts = new QuorumTracker(replicas.size(), replicas.size());
+    for (String replica : replicas) {
+      effects.add(new Send<>(replica, new FastAccept(key, fastBallot, expected, fastRecord, stamp()),
+          FAST_ACCEPT_TAG));
+    }
+    effects.add(new StartBackoffTimer<>(fastWait));
+  }
+
+  private void onFastAccept(Answered answered, List<RoundEffect<Outcome>> effects) {
+    String replica = answered.replica();
+    if (!replicas.contains(replica) || fastAccepts.hasAnswered(replica)) {
+      return;
+    }
+    QuorumTracker.Outcome outcome;
+    if (answered.answer() instanceof Accepted accepted && accepted.ballot().equals(fastRecord.version())
+        && clock.admit(replica, "fast accept answer", accepted.stamp().clock())) {
+      outcome = fastAccepts.succeeded(replica);
+    } else {
+      if (answered.answer() instanceof Preempted refusal) {
+        fastRefused = true;
+        clock.admit(replica, "preempted answer", refusal.stamp().clock(), refusal.highest().hlc());
+      }
+      outcome = fastAccepts.failed(replica);
+    }
+    if (outcome == QuorumTracker.Outcome.REACHED) {
+      // Every replica took it: chosen, and no other round can choose anything else at that ballot.
+      fastPath = FastPath.CHOSEN;
+      finish(new Chosen(fastRecord, fastRecord.version()), effects);
+      for (String target : replicas) {
+        effects.add(new Send<>(target, new Commit(key, fastRecord.version(), Optional.of(fastRecord), stamp(), cause),
+            FAST_COMMIT_TAG));
+      }
+    } else if (outcome == QuorumTracker.Outcome.FAILED) {
+      prepare(effects);
+    }
+  }
+
   private void prepare(List<RoundEffect<Outcome>> effects) {
+    if (state == State.FAST_ACCEPTING) {
+      fastPath = FastPath.FELL_BACK;
+    }
     attempt++;
     long hlc;
     try {
@@ -238,27 +356,51 @@ public final class PaxosRound {
   /** A majority promised: compute the state and pick what to accept. */
   private void decide(List<RoundEffect<Outcome>> effects) {
     Optional<Record> found = stateOf(promised.values());
-    if (goal instanceof Conditional conditional) {
+    if (goal instanceof Conditional conditional && fastRecord != null) {
+      decideAfterFastAttempt(conditional, found, effects);
+    } else if (goal instanceof Conditional conditional) {
       if (conditional.condition().holds(found)) {
         Record record = new Record(ballot, conditional.value().orElse(null));
-        accept(record, true, new Chosen(record, ballot), effects);
+        accept(Optional.of(record), true, new Chosen(record, ballot), effects);
       } else if (found.isEmpty() || knownChosen(found.get())) {
         finish(new ConditionFalse(found), effects);
       } else {
-        accept(found.orElseThrow(), false, new ConditionFalse(found), effects);
+        accept(found, false, new ConditionFalse(found), effects);
       }
     } else if (goal instanceof SettleOwn own) {
       if (found.isPresent() && found.get().version().isAfter(own.record().version())) {
         finish(new Dominated(found.get()), effects);
       } else {
-        accept(own.record(), false, new Chosen(own.record(), ballot), effects);
+        accept(Optional.of(own.record()), false, new Chosen(own.record(), ballot), effects);
       }
+    } else if (found.isEmpty()) {
+      accept(Optional.empty(), false, new Absent(), effects); // the empty value: clears what is left
     } else {
-      if (found.isEmpty()) {
-        finish(new Absent(), effects);
-      } else {
-        accept(found.get(), false, new Chosen(found.get(), ballot), effects);
-      }
+      accept(found, false, new Chosen(found.get(), ballot), effects);
+    }
+  }
+
+  /**
+   * The classic round after a fast attempt (docs/conditional-writes.md, revision 8): the fast
+   * record may be chosen already or adopted later, so only that record is ever accepted for this
+   * write, and the condition is answered false only after the state it was compared against has
+   * been accepted by a majority above the fast ballot.
+   */
+  private void decideAfterFastAttempt(Conditional conditional, Optional<Record> found,
+      List<RoundEffect<Outcome>> effects) {
+    Chosen own = new Chosen(fastRecord, fastRecord.version());
+    if (found.isPresent() && same(found.get(), fastRecord)) {
+      accept(found, true, own, effects); // the fast record is the state: adopt it
+    } else if (found.isPresent() && found.get().version().isAfter(fastRecord.version())) {
+      // A newer record than the fast one is the state. The fast record may have been chosen
+      // (adopted by another round) and overwritten since, or may never be: nothing here tells
+      // which, so the outcome is indeterminate. (Settling that state and answering 412 would be
+      // wrong: the simulation found a fast record read by a client, then answered 412.)
+      finish(new Failed(Phase.ACCEPT, 0, acceptsRequired, replicas.size(), true), effects);
+    } else if (conditional.condition().holds(found)) {
+      accept(Optional.of(fastRecord), true, own, effects);
+    } else {
+      accept(found, false, new ConditionFalse(found), effects);
     }
   }
 
@@ -267,7 +409,7 @@ public final class PaxosRound {
    * the one with the highest ballot (classic Paxos: only it can have been chosen), and the newest
    * record reported; the newer of the two by version. Empty: nothing at all.
    */
-  static Optional<Record> stateOf(Iterable<Promised> promises) {
+  static Optional<Record> stateOf(java.util.Collection<Promised> promises) {
     Version highestCommitted = Version.ZERO;
     for (Promised promise : promises) {
       highestCommitted = Version.max(highestCommitted, promise.committed());
@@ -276,13 +418,19 @@ public final class PaxosRound {
     Optional<Proposal> candidate = Optional.empty();
     Optional<Record> newest = Optional.empty();
     for (Promised promise : promises) {
-      Optional<Proposal> accepted = promise.accepted().filter(proposal -> proposal.ballot().isAfter(committed));
+      Optional<Proposal> accepted = promise.accepted()
+          .filter(proposal -> proposal.ballot().isAfter(committed))
+          // A fast proposal was chosen only if every replica took it: it counts only when every
+          // promise of the quorum carries it (a replica that promised without it never takes it).
+          .filter(proposal -> !proposal.fast() || promises.stream().allMatch(
+              other -> other.accepted().filter(proposal::equals).isPresent()));
       if (accepted.isPresent() && (candidate.isEmpty() || accepted.get().ballot().isAfter(candidate.get().ballot()))) {
         candidate = accepted;
       }
       newest = newer(newest, promise.record());
     }
-    return newer(newest, candidate.map(Proposal::record));
+    // The empty value as the candidate contributes nothing, and hides the lower proposals.
+    return newer(newest, candidate.flatMap(Proposal::record));
   }
 
   /** The newer by version; at one version the higher digest, so every coordinator picks the same one. */
@@ -298,22 +446,25 @@ public final class PaxosRound {
    */
   private boolean knownChosen(Record record) {
     int holders = 0;
-    Map<Version, Integer> proposals = new LinkedHashMap<>();
+    Map<Proposal, Integer> proposals = new LinkedHashMap<>();
     for (Promised promise : promised.values()) {
       if (promise.record().filter(held -> same(held, record)).isPresent()) {
         holders++;
       }
-      promise.accepted().filter(proposal -> same(proposal.record(), record))
-          .ifPresent(proposal -> proposals.merge(proposal.ballot(), 1, Integer::sum));
+      promise.accepted().filter(proposal -> proposal.record().filter(r -> same(r, record)).isPresent())
+          .ifPresent(proposal -> proposals.merge(proposal, 1, Integer::sum));
     }
-    return holders >= majority || proposals.values().stream().anyMatch(count -> count >= majority);
+    // A fast proposal is known chosen only when every replica carries it.
+    return holders >= majority || proposals.entrySet().stream()
+        .anyMatch(carried -> carried.getValue() >= (carried.getKey().fast() ? replicas.size() : majority));
   }
 
   private static boolean same(Record a, Record b) {
     return a.version().equals(b.version()) && a.digest() == b.digest();
   }
 
-  private void accept(Record record, boolean own, Outcome outcome, List<RoundEffect<Outcome>> effects) {
+  /** Sends the accept of {@code record} (empty: the empty value) under this attempt's ballot. */
+  private void accept(Optional<Record> record, boolean own, Outcome outcome, List<RoundEffect<Outcome>> effects) {
     state = State.ACCEPTING;
     proposed = record;
     proposingOwn = own;
@@ -347,8 +498,10 @@ public final class PaxosRound {
         effects.add(new Send<>(target, new Commit(key, ballot, proposed, stamp(), cause), tag(3)));
       }
     } else if (outcome == QuorumTracker.Outcome.FAILED) {
-      if (preempted && !proposingOwn) {
-        backOff(effects); // a settle may run again: it proposes nothing new
+      if (preempted && (!proposingOwn || fastRecord != null)) {
+        // A settle may run again: it proposes nothing new. So may the classic round after a
+        // fast attempt: it only ever proposes the fast record, at its one version.
+        backOff(effects);
       } else {
         finish(new Failed(Phase.ACCEPT, accepts.successes(), accepts.required(), accepts.replicas(), ownAcceptSent),
             effects);

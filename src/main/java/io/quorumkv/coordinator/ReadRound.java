@@ -47,8 +47,9 @@ import java.util.Set;
  * <p>A replica holding an accepted Paxos proposal for the key answers it beside its record
  * ({@link RecordAndProposal}); a proposal is never served before it is known to be chosen
  * (docs/conditional-writes.md, "A plain read"). When a majority of the first R answers carry
- * the same proposal and its record is newer than every record among them, it is chosen: the read
- * returns it and commits it in the background. When a proposal is otherwise the newest thing
+ * the same proposal (every replica, for a fast proposal) and its record is newer than every
+ * record among them, it is chosen: the read returns it (absent, for the empty value a settle
+ * proposes) and commits it in the background. When a proposal is otherwise the newest thing
  * seen, or a write-back is {@link Fenced}, the read settles the key through a
  * {@link PaxosRound} and returns what that round chose.
  */
@@ -216,14 +217,16 @@ public final class ReadRound {
   private void choose(List<RoundEffect<ReadResult>> effects) {
     newest = newest(held.values());
     Optional<Proposal> newestProposal = proposals.values().stream()
-        .filter(proposal -> proposal.record().version().isAfter(Record.versionOf(newest)))
+        .filter(proposal -> proposal.record().map(Record::version).orElse(proposal.ballot())
+            .isAfter(Record.versionOf(newest)))
         .max(java.util.Comparator.comparing(Proposal::ballot));
     if (newestProposal.isPresent() && consistency != Consistency.ONE) {
       Proposal proposal = newestProposal.get();
       long carrying = proposals.values().stream().filter(proposal::equals).count();
-      if (carrying >= targets.size() / 2 + 1) {
-        // A majority accepted it and no newer record is among the answers: it is chosen.
-        newest = Optional.of(proposal.record());
+      // A fast proposal is chosen only if every replica took it; a classic one once a majority did.
+      if (carrying >= (proposal.fast() ? targets.size() : targets.size() / 2 + 1)) {
+        // Chosen, and no newer record is among the answers: served (the empty value: absent).
+        newest = proposal.record();
         state = State.REPLIED;
         reply(resultOf(newest), effects);
         for (String replica : targets) {

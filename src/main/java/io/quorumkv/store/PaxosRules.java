@@ -27,21 +27,42 @@ final class PaxosRules {
   /**
    * An accept is taken at or above the promise, above the committed ballot and any other accepted
    * proposal (the same proposal again is taken: a duplicate), and only for a record not older
-   * than the one held (the same record is fine).
+   * than the one held (the same record is fine). The empty value is older than no record.
    */
-  static boolean takesAccept(Optional<Record> held, PaxosState state, Version ballot, Record record) {
+  static boolean takesAccept(Optional<Record> held, PaxosState state, Version ballot, Optional<Record> record) {
     if (ballot.compareTo(state.promised()) < 0 || !ballot.isAfter(state.committed())) {
       return false;
     }
     if (state.accepted().isPresent() && !ballot.isAfter(state.acceptedBallot())) {
       Proposal accepted = state.accepted().get();
-      boolean duplicate = accepted.ballot().equals(ballot) && sameRecord(accepted.record(), record);
+      boolean duplicate = accepted.ballot().equals(ballot) && !accepted.fast()
+          && accepted.record().isPresent() == record.isPresent()
+          && (record.isEmpty() || sameRecord(accepted.record().get(), record.get()));
       if (!duplicate) {
         return false;
       }
     }
-    int order = record.version().compareTo(Record.versionOf(held));
-    return order > 0 || order == 0 && record.digest() == Record.digestOf(held);
+    if (record.isEmpty()) {
+      return true;
+    }
+    int order = record.get().version().compareTo(Record.versionOf(held));
+    return order > 0 || order == 0 && record.get().digest() == Record.digestOf(held);
+  }
+
+  /**
+   * A fast accept is taken only when the replica holds no proposal at all, its ballot (the new
+   * record's version) exceeds the record, the promise and the committed ballot, and the
+   * condition holds on the record held ({@code expected} empty: absent or a tombstone, settled
+   * or not; else a value at exactly that version). So at most one fast proposal of a key is ever
+   * held by all three replicas, and one held by all three was evaluated on each one's record
+   * (docs/conditional-writes.md, the fast round).
+   */
+  static boolean takesFastAccept(Optional<Record> held, PaxosState state, Version ballot, Optional<Version> expected) {
+    if (state.accepted().isPresent() || !ballot.isAfter(highest(held, state))) {
+      return false;
+    }
+    Optional<Record> value = held.filter(record -> !record.isTombstone());
+    return expected.isEmpty() ? value.isEmpty() : value.map(Record::version).filter(expected.get()::equals).isPresent();
   }
 
   /**
@@ -67,5 +88,10 @@ final class PaxosRules {
   /** The newer of a held record and an incoming one, as storage applies it. */
   static Optional<Record> newer(Optional<Record> held, Record incoming) {
     return held.isEmpty() || incoming.version().isAfter(held.get().version()) ? Optional.of(incoming) : held;
+  }
+
+  /** The newer of a held record and an incoming one, if any (a commit of the empty value brings none). */
+  static Optional<Record> newer(Optional<Record> held, Optional<Record> incoming) {
+    return incoming.isPresent() ? newer(held, incoming.get()) : held;
   }
 }

@@ -117,7 +117,7 @@ public final class ReplicaProtocol {
    * A message of a Paxos round on one key (docs/conditional-writes.md): its ballot is a version,
    * a clock reading too, and every one is refused when older than max-message-age.
    */
-  public sealed interface PaxosRequest extends KeyRequest permits Prepare, Accept, Commit {
+  public sealed interface PaxosRequest extends KeyRequest permits Prepare, Accept, Commit, FastAccept {
     Version ballot();
 
     @Override
@@ -140,33 +140,67 @@ public final class ReplicaProtocol {
   }
 
   /**
-   * Accept {@code record} under {@code ballot}. Answered {@link Accepted} once the proposal is
-   * durable, else {@link Preempted}.
+   * Accept {@code record} under {@code ballot}; an empty {@code record} is the empty value a settle
+   * proposes when it found the key absent. Answered {@link Accepted} once the proposal is durable,
+   * else {@link Preempted}.
    */
-  public record Accept(String key, Version ballot, Record record, Stamp stamp, Cause cause) implements PaxosRequest {
+  public record Accept(String key, Version ballot, Optional<Record> record, Stamp stamp, Cause cause)
+      implements PaxosRequest {
     public Accept {
       requireKeyAndStamp(key, stamp);
       requireBallot(ballot);
       Objects.requireNonNull(cause, "cause");
-      new Proposal(ballot, record); // the same rules: a record, not newer than its ballot
+      new Proposal(ballot, record, false); // the same rules: a record not newer than its ballot, or none
     }
   }
 
   /**
    * {@code record} was chosen under {@code ballot}: applied if newer (past the fences: it is
-   * chosen), the committed ballot raised, a proposal at or below it dropped. Answered {@link Applied}.
+   * chosen), the committed ballot raised, a proposal at or below it dropped. An empty
+   * {@code record} (the empty value was chosen) applies nothing. Answered {@link Applied}.
    */
-  public record Commit(String key, Version ballot, Record record, Stamp stamp, Cause cause) implements PaxosRequest {
+  public record Commit(String key, Version ballot, Optional<Record> record, Stamp stamp, Cause cause)
+      implements PaxosRequest {
     public Commit {
       requireKeyAndStamp(key, stamp);
       requireBallot(ballot);
       Objects.requireNonNull(cause, "cause");
-      new Proposal(ballot, record);
+      new Proposal(ballot, record, false);
     }
 
     @Override
     public long[] clockReadings() {
-      return new long[] {stamp.clock(), ballot.hlc(), record.version().hlc()};
+      return new long[] {stamp.clock(), ballot.hlc(), Record.versionOf(record).hlc()};
+    }
+  }
+
+  /**
+   * The fast round (docs/conditional-writes.md, revision 8): accept {@code record}, a conditional
+   * write's new record at version {@code ballot}, as a fast proposal, without a prepare, if this
+   * replica holds no proposal at all, {@code ballot} exceeds everything it holds, and the
+   * condition holds on its record ({@code expected}: the version the client named, empty for
+   * {@code If-None-Match: *}). Chosen only when every replica takes it. Answered {@link Accepted},
+   * else {@link Preempted} (changing nothing, never a promise).
+   */
+  public record FastAccept(String key, Version ballot, Optional<Version> expected, Record record, Stamp stamp)
+      implements PaxosRequest {
+    public FastAccept {
+      requireKeyAndStamp(key, stamp);
+      requireBallot(ballot);
+      Objects.requireNonNull(expected, "expected");
+      new Proposal(ballot, Optional.of(record), true); // a new record at its ballot
+    }
+
+    /** Only a conditional write sends one. */
+    @Override
+    public Cause cause() {
+      return Cause.CONDITIONAL_WRITE;
+    }
+
+    @Override
+    public long[] clockReadings() {
+      // The expected version is the client's word, never a clock reading: it is not admitted.
+      return new long[] {stamp.clock(), ballot.hlc()};
     }
   }
 

@@ -38,16 +38,19 @@ public final class StoreAdmission {
         .map(record -> record.value().length()).orElse(0));
   }
 
-  /** The record a request carries (an apply, an accept, a commit), if any. */
+  /** The record a request carries (an apply, an accept, a fast accept, a commit), if any. */
   public static java.util.Optional<Record> recordOf(ReplicaProtocol.StoreRequest request) {
     if (request instanceof ReplicaProtocol.Apply apply) {
       return java.util.Optional.of(apply.record());
     }
     if (request instanceof ReplicaProtocol.Accept accept) {
-      return java.util.Optional.of(accept.record());
+      return accept.record();
+    }
+    if (request instanceof ReplicaProtocol.FastAccept fast) {
+      return java.util.Optional.of(fast.record());
     }
     if (request instanceof ReplicaProtocol.Commit commit) {
-      return java.util.Optional.of(commit.record());
+      return commit.record();
     }
     return java.util.Optional.empty();
   }

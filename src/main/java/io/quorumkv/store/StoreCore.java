@@ -5,6 +5,7 @@ import io.quorumkv.store.ReplicaProtocol.Accept;
 import io.quorumkv.store.ReplicaProtocol.Accepted;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.FastAccept;
 import io.quorumkv.store.ReplicaProtocol.Fenced;
 import io.quorumkv.store.ReplicaProtocol.KeyRequest;
 import io.quorumkv.store.ReplicaProtocol.PaxosRequest;
@@ -587,7 +588,15 @@ public final class StoreCore<C> {
       } else if (request instanceof Accept accept) {
         if (PaxosRules.takesAccept(held, state, accept.ballot(), accept.record())) {
           plan.decided()[i] = new Accepted(stamp, accept.ballot());
-          change(plan, states, key, state.withAccepted(new Proposal(accept.ballot(), accept.record())));
+          change(plan, states, key, state.withAccepted(new Proposal(accept.ballot(), accept.record(), false)));
+        } else {
+          plan.decided()[i] = new Preempted(stamp, PaxosRules.highest(held, state));
+        }
+      } else if (request instanceof FastAccept fast) {
+        if (PaxosRules.takesFastAccept(held, state, fast.ballot(), fast.expected())) {
+          plan.decided()[i] = new Accepted(stamp, fast.ballot());
+          change(plan, states, key,
+              state.withAccepted(new Proposal(fast.ballot(), Optional.of(fast.record()), true)));
         } else {
           plan.decided()[i] = new Preempted(stamp, PaxosRules.highest(held, state));
         }
@@ -596,8 +605,13 @@ public final class StoreCore<C> {
         if (incarnation.isReady()) {
           change(plan, states, key, state.withCommit(commit.ballot()));
         }
+        if (commit.record().isEmpty()) {
+          // The empty value was chosen: the ballot is committed, no record changes.
+          plan.decided()[i] = new Applied(stamp, Record.versionOf(held), Record.digestOf(held));
+          continue;
+        }
         plan.recordIndex()[i] = plan.records().size();
-        plan.records().add(new KeyedRecord(key, commit.record()));
+        plan.records().add(new KeyedRecord(key, commit.record().get()));
         records.put(key, PaxosRules.newer(held, commit.record()));
       } else {
         throw new IllegalStateException("not a write: " + request.getClass().getName());

@@ -10,6 +10,7 @@ import io.quorumkv.store.Record;
 import io.quorumkv.store.ReplicaProtocol.Accept;
 import io.quorumkv.store.ReplicaProtocol.Accepted;
 import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.FastAccept;
 import io.quorumkv.store.ReplicaProtocol.Fenced;
 import io.quorumkv.store.ReplicaProtocol.Preempted;
 import io.quorumkv.store.ReplicaProtocol.Prepare;
@@ -209,8 +210,9 @@ public class RoundScenarioTest {
             : Optional.of(Value.ofUtf8(options.getOrDefault("value", "v")));
         Condition condition = options.containsKey("if-absent") ? new Condition.IfAbsent()
             : new Condition.IfMatch(parseVersion(options.get("if-match")));
+        Duration fastWait = options.containsKey("fast") ? Duration.ofMillis(50) : null;
         ConditionalWriteRound cas = new ConditionalWriteRound(key, condition, value, consistency, REPLICAS, clock,
-            OWN_ID, new java.util.SplittableRandom(1), false);
+            OWN_ID, new java.util.SplittableRandom(1), fastWait, false);
         round = cas::step;
         finished = cas::finished;
       } else {
@@ -317,15 +319,19 @@ public class RoundScenarioTest {
     }
 
     /**
-     * {@code ballot=<version> proposed=<version>|this [proposed-value=<text>|proposed-tombstone]}:
-     * an accepted proposal; none without {@code ballot=}.
+     * {@code ballot=<version>|this proposed=<version>|this|empty [proposed-value=<text>|proposed-tombstone]
+     * [proposal-fast]}: an accepted proposal (the empty value with {@code proposed=empty}; a fast
+     * proposal with {@code proposal-fast}); none without {@code ballot=}.
      */
     private Optional<Proposal> proposalOf(String where, Map<String, String> options) {
       if (!options.containsKey("ballot")) {
         return Optional.empty();
       }
-      Version ballot = parseVersion(options.get("ballot"));
+      Version ballot = options.get("ballot").equals("this") ? lastBallot : parseVersion(options.get("ballot"));
       String proposed = options.getOrDefault("proposed", options.get("ballot"));
+      if (proposed.equals("empty")) {
+        return Optional.of(Proposal.empty(ballot));
+      }
       Record record;
       if (proposed.equals("this")) {
         record = lastApplied;
@@ -334,7 +340,7 @@ public class RoundScenarioTest {
         record = options.containsKey("proposed-tombstone") ? Record.tombstone(version)
             : Record.of(version, Value.ofUtf8(options.getOrDefault("proposed-value", "p")));
       }
-      return Optional.of(new Proposal(ballot, record));
+      return Optional.of(new Proposal(ballot, Optional.of(record), options.containsKey("proposal-fast")));
     }
 
     private long digest(Record record, Map<String, String> options) {
@@ -407,9 +413,15 @@ public class RoundScenarioTest {
       }
       if (request instanceof Accept accept) {
         lastBallot = accept.ballot();
-        lastApplied = accept.record();
+        accept.record().ifPresent(record -> lastApplied = record);
         return "accept " + accept.key() + " " + render(accept.ballot()) + " " + render(accept.record())
             + " cause=" + accept.cause().label();
+      }
+      if (request instanceof FastAccept fast) {
+        lastBallot = fast.ballot();
+        lastApplied = fast.record();
+        return "fast-accept " + fast.key() + " " + render(fast.record()) + " expected="
+            + fast.expected().map(Run::render).orElse("absent");
       }
       if (request instanceof Commit commit) {
         return "commit " + commit.key() + " " + render(commit.ballot()) + " " + render(commit.record())
@@ -442,6 +454,10 @@ public class RoundScenarioTest {
         return "contended " + contended.key() + " " + contended.attempts();
       }
       return result.toString();
+    }
+
+    private static String render(Optional<Record> record) {
+      return record.map(Run::render).orElse("empty");
     }
 
     private static String render(Record record) {

@@ -104,6 +104,11 @@ final class SimReplica {
   private boolean sweeping;
   private boolean settling;
   private boolean antiEntropyRunning;
+  /**
+   * Whether a conditional write tries the fast round: the production gate, except that every peer
+   * counts as reachable (so fast accepts to a replica that is down wait out their timer, then fall back).
+   */
+  private io.quorumkv.coordinator.FastRoundGate fastRounds;
 
   SimReplica(Simulation world, String name, long replicaId, List<String> peers, Set<DeliberateBug> bugs,
       FsyncMode fsync) {
@@ -132,6 +137,8 @@ final class SimReplica {
     clockOffsetMillis = world.clockOffsetMillis(); // each start reads a wall clock that may have moved
     clock = HybridLogicalClock.durable(this::wallMillis, disk.clockMark(), disk::putClockMark, config.maxClockOffset());
     stats = new ReplicaStats();
+    fastRounds = new io.quorumkv.coordinator.FastRoundGate(
+        config.fanout().quorumFirst() ? config.fanout().hedgeDelay() : java.time.Duration.ofMillis(50), peer -> true);
     Map<String, HintStatus> hintStatuses = new HashMap<>();
     peers.forEach(peer -> hintStatuses.put(peer, new HintStatus()));
     hints = new HintBook(disk, hintStatuses, new HintBook.Bounds(config.hintExpiry(), 10_000, 1L << 20),
@@ -306,10 +313,21 @@ final class SimReplica {
   void cas(String key, io.quorumkv.coordinator.Condition condition, Optional<Value> value,
       Consumer<WriteResult> done) {
     Simulation.Config config = world.config();
+    java.time.Duration fastWait = fastRounds.fastWait(key, peers, wallMillis());
     io.quorumkv.coordinator.ConditionalWriteRound round = new io.quorumkv.coordinator.ConditionalWriteRound(key,
-        condition, value, Consistency.QUORUM, replicaOrder(), clock, replicaId, world.random(),
+        condition, value, Consistency.QUORUM, replicaOrder(), clock, replicaId, world.random(), fastWait,
         bugs.contains(DeliberateBug.COMPARE_WITHOUT_CONSENSUS));
-    drive(round::step, round::finished, key, config.writeTimeout().toMillis(), done);
+    drive(round::step, round::finished, key, config.writeTimeout().toMillis(), result -> {
+      if (round.fastRefused()) {
+        fastRounds.refused(key, wallMillis());
+      }
+      switch (round.fastPath()) {
+        case CHOSEN -> world.counted("fast chosen");
+        case FELL_BACK -> world.counted("fast fell back");
+        default -> { }
+      }
+      done.accept(result);
+    });
   }
 
   void read(String key, Consumer<ReadResult> done) {

@@ -290,7 +290,16 @@ final class Simulation {
         condition = new io.quorumkv.coordinator.Condition.IfAbsent();
         expected = null;
       }
-      cas(client, coordinator, key, condition, expected, value, next);
+      // Half the time the client thinks before it writes (as an application computing the new
+      // value does), so other writes land in between and conditions turn false.
+      long thinkMillis = random.nextBoolean() ? 0 : random.nextInt(60);
+      loop.after(thinkMillis, () -> {
+        if (coordinator.isUp()) {
+          cas(client, coordinator, key, condition, expected, value, next);
+        } else {
+          next.run();
+        }
+      });
     });
     loop.after(clientTimeoutMillis(), () -> {
       if (!done[0]) {

@@ -13,6 +13,7 @@ import io.quorumkv.store.ReplicaProtocol.Cause;
 import io.quorumkv.store.ReplicaProtocol.CheckPaxos;
 import io.quorumkv.store.ReplicaProtocol.CheckTombstone;
 import io.quorumkv.store.ReplicaProtocol.Commit;
+import io.quorumkv.store.ReplicaProtocol.FastAccept;
 import io.quorumkv.store.ReplicaProtocol.Fenced;
 import io.quorumkv.store.ReplicaProtocol.ForgetPaxos;
 import io.quorumkv.store.ReplicaProtocol.PaxosHeld;
@@ -33,6 +34,7 @@ import io.quorumkv.version.Version;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.Test;
@@ -134,18 +136,18 @@ public class PaxosAcceptorTest {
     Version ballot = at(999_500, PEER_ID);
     Record proposed = value(ballot, "cas");
     ask(new Prepare("k", ballot, stamp(), Cause.CONDITIONAL_WRITE));
-    assertTrue(ask(new Accept("k", ballot, proposed, stamp(), Cause.CONDITIONAL_WRITE)) instanceof Accepted);
+    assertTrue(ask(new Accept("k", ballot, Optional.of(proposed), stamp(), Cause.CONDITIONAL_WRITE)) instanceof Accepted);
     assertTrue("a duplicate accept is taken again",
-        ask(new Accept("k", ballot, proposed, stamp(), Cause.CONDITIONAL_WRITE)) instanceof Accepted);
+        ask(new Accept("k", ballot, Optional.of(proposed), stamp(), Cause.CONDITIONAL_WRITE)) instanceof Accepted);
     RecordAndProposal read = (RecordAndProposal) ask(new Read("k", stamp(), Cause.READ));
     assertTrue("the proposal is not the record yet", read.record().isEmpty());
-    assertEquals(proposed, read.proposal().record());
+    assertEquals(proposed, read.proposal().record().orElseThrow());
     // A later prepare reports the proposal; an accept at a lower ballot is refused.
     Version higher = at(999_700, 3L);
     assertEquals(proposed, ((Promised) ask(new Prepare("k", higher, stamp(), Cause.SETTLE))).accepted()
-        .orElseThrow().record());
-    assertTrue(ask(new Accept("k", ballot, proposed, stamp(), Cause.CONDITIONAL_WRITE)) instanceof Preempted);
-    assertTrue(ask(new Commit("k", higher, proposed, stamp(), Cause.SETTLE)) instanceof Applied);
+        .orElseThrow().record().orElseThrow());
+    assertTrue(ask(new Accept("k", ballot, Optional.of(proposed), stamp(), Cause.CONDITIONAL_WRITE)) instanceof Preempted);
+    assertTrue(ask(new Commit("k", higher, Optional.of(proposed), stamp(), Cause.SETTLE)) instanceof Applied);
     assertEquals(proposed, ((RecordHeld) ask(new Read("k", stamp(), Cause.READ))).record().orElseThrow());
     assertTrue(storage.paxos("k").accepted().isEmpty());
     assertEquals(higher, storage.paxos("k").committed());
@@ -155,8 +157,129 @@ public class PaxosAcceptorTest {
     // Nothing older than the record is accepted, whatever the ballot.
     Version highest = at(999_950, PEER_ID);
     ask(new Prepare("k", highest, stamp(), Cause.CONDITIONAL_WRITE));
-    assertTrue(ask(new Accept("k", highest, value(at(999_100, PEER_ID), "stale"), stamp(), Cause.SETTLE))
+    assertTrue(ask(new Accept("k", highest, Optional.of(value(at(999_100, PEER_ID), "stale")), stamp(), Cause.SETTLE))
         instanceof Preempted);
+  }
+
+  @Test
+  public void aFastAcceptIsTakenOnlyWithoutAProposalAboveEverythingHeldAndWhenTheConditionHolds() {
+    Record current = value(at(999_000, PEER_ID), "current");
+    ask(new Apply("k", current, stamp(), Cause.WRITE));
+    // The condition false on this replica's record: refused, nothing changed.
+    Record stale = value(at(999_500, PEER_ID), "stale");
+    assertTrue(ask(new FastAccept("k", stale.version(), Optional.of(at(998_000, PEER_ID)), stale, stamp()))
+        instanceof Preempted);
+    assertTrue(ask(new FastAccept("k", stale.version(), Optional.empty(), stale, stamp())) instanceof Preempted);
+    // A ballot not above the record: refused.
+    Record low = value(at(998_500, PEER_ID), "low");
+    assertTrue(ask(new FastAccept("k", low.version(), Optional.of(current.version()), low, stamp()))
+        instanceof Preempted);
+    assertTrue(storage.paxos("k").isNone());
+    // Taken: stored as a fast proposal, promised at its ballot, reported with its mark, not served.
+    assertTrue(ask(new FastAccept("k", stale.version(), Optional.of(current.version()), stale, stamp()))
+        instanceof Accepted);
+    Proposal fast = storage.paxos("k").accepted().orElseThrow();
+    assertTrue(fast.fast());
+    assertEquals(stale.version(), storage.paxos("k").promised());
+    RecordAndProposal read = (RecordAndProposal) ask(new Read("k", stamp(), Cause.READ));
+    assertEquals(current, read.record().orElseThrow());
+    assertEquals(fast, read.proposal());
+    // A plain write below the fast ballot is fenced by it.
+    assertTrue(ask(new Apply("k", value(at(999_200, 3L), "w"), stamp(), Cause.WRITE)) instanceof Fenced);
+    // Holding a proposal, it takes no other fast accept, even above everything.
+    Record later = value(at(999_800, PEER_ID), "later");
+    assertTrue(ask(new FastAccept("k", later.version(), Optional.of(current.version()), later, stamp()))
+        instanceof Preempted);
+    // A classic round above it sees the fast proposal with its mark and may replace it.
+    Version ballot = at(999_900, 3L);
+    assertEquals(fast, ((Promised) ask(new Prepare("k", ballot, stamp(), Cause.CONDITIONAL_WRITE))).accepted()
+        .orElseThrow());
+    assertTrue(ask(new Accept("k", ballot, Optional.of(stale), stamp(), Cause.CONDITIONAL_WRITE)) instanceof Accepted);
+    assertFalse(storage.paxos("k").accepted().orElseThrow().fast());
+  }
+
+  @Test
+  public void aFastAcceptTakesATombstoneAsAbsenceAndIsRefusedAtOrBelowTheFences() {
+    Version deleted = at(999_000, PEER_ID);
+    ask(new Apply("k", Record.tombstone(deleted), stamp(), Cause.WRITE));
+    Version promised = at(999_400, 3L);
+    ask(new Prepare("k", promised, stamp(), Cause.SETTLE));
+    Record atPromise = value(promised, "at the promise");
+    assertTrue(ask(new FastAccept("k", promised, Optional.empty(), atPromise, stamp())) instanceof Preempted);
+    Record created = value(at(999_500, PEER_ID), "created");
+    assertTrue("a tombstone is absence to If-None-Match",
+        ask(new FastAccept("k", created.version(), Optional.empty(), created, stamp())) instanceof Accepted);
+    // Committed: the record is placed, K raised, and the key takes a fast accept again above K.
+    assertTrue(ask(new Commit("k", created.version(), Optional.of(created), stamp(), Cause.CONDITIONAL_WRITE))
+        instanceof Applied);
+    assertEquals(created, storage.get("k").orElseThrow());
+    Record next = value(at(999_600, PEER_ID), "next");
+    assertTrue(ask(new FastAccept("k", next.version(), Optional.of(created.version()), next, stamp()))
+        instanceof Accepted);
+  }
+
+  @Test
+  public void aFastAcceptIsRefusedByAReplicaNotReadyAndWhenTooOld() {
+    StoreCore<String> fresh = core(new Incarnation(OWN_ID, Incarnation.State.REBUILDING, List.of("b", "c"),
+        state -> {}));
+    Record record = value(at(999_500, PEER_ID), "v");
+    fresh.handle("caller", new FastAccept("k", record.version(), Optional.empty(), record, stamp()));
+    assertTrue(answers.get(0) instanceof Unavailable);
+    Record old = value(at(wallMillis.get() - 60_000, PEER_ID), "old");
+    assertTrue(ask(new FastAccept("k", old.version(), Optional.empty(), old, stamp())) instanceof Unavailable);
+    assertTrue(storage.paxos("k").isNone());
+  }
+
+  @Test
+  public void theEmptyValueIsAcceptedAndItsCommitRaisesTheCommittedBallotWithoutARecord() {
+    Record fast = value(at(999_300, PEER_ID), "fast");
+    ask(new FastAccept("k", fast.version(), Optional.empty(), fast, stamp()));
+    Version ballot = at(999_500, 3L);
+    ask(new Prepare("k", ballot, stamp(), Cause.SETTLE));
+    assertTrue(ask(new Accept("k", ballot, Optional.empty(), stamp(), Cause.SETTLE)) instanceof Accepted);
+    assertEquals(Proposal.empty(ballot), storage.paxos("k").accepted().orElseThrow());
+    assertEquals(Proposal.empty(ballot), ((RecordAndProposal) ask(new Read("k", stamp(), Cause.READ))).proposal());
+    assertTrue(ask(new Commit("k", ballot, Optional.empty(), stamp(), Cause.SETTLE)) instanceof Applied);
+    assertTrue(storage.get("k").isEmpty());
+    assertTrue(storage.paxos("k").accepted().isEmpty());
+    assertEquals(ballot, storage.paxos("k").committed());
+    assertTrue(ask(new Read("k", stamp(), Cause.READ)) instanceof RecordHeld);
+  }
+
+  @Test
+  public void paxosStatesOfEveryProposalKindSurviveTheirDiskFormat() {
+    Version promised = at(999_900, 3L);
+    Version committed = at(999_100, 3L);
+    Record record = value(at(999_500, PEER_ID), "v");
+    List<PaxosState> states = List.of(
+        PaxosState.NONE,
+        new PaxosState(promised, Optional.empty(), committed),
+        new PaxosState(promised, Optional.of(new Proposal(at(999_600, 3L), record)), committed),
+        new PaxosState(promised, Optional.of(new Proposal(record.version(), Optional.of(record), true)), committed),
+        new PaxosState(promised, Optional.of(new Proposal(record.version(), Optional.of(Record.tombstone(
+            record.version())), true)), committed),
+        new PaxosState(promised, Optional.of(Proposal.empty(at(999_700, 3L))), committed));
+    for (PaxosState state : states) {
+      assertEquals(state, PaxosCodec.decode("k", PaxosCodec.encode(state)));
+    }
+    // An entry written before the fast round (kinds 0 and 1 only) reads as it did.
+    byte[] older = PaxosCodec.encode(states.get(2));
+    assertEquals(PaxosCodec.PROPOSAL, older[1 + 16 + 16]);
+    // An unknown kind, or an empty proposal with trailing bytes, is corrupt, never read as none.
+    byte[] unknown = older.clone();
+    unknown[1 + 16 + 16] = 9;
+    assertThrowsCorrupt(unknown);
+    byte[] emptyWithTail = java.util.Arrays.copyOf(PaxosCodec.encode(states.get(5)), 1 + 16 + 16 + 1 + 16 + 1);
+    assertThrowsCorrupt(emptyWithTail);
+  }
+
+  private static void assertThrowsCorrupt(byte[] bytes) {
+    try {
+      PaxosCodec.decode("k", bytes);
+    } catch (CorruptRecordException expected) {
+      return;
+    }
+    throw new AssertionError("decoded a corrupt Paxos entry");
   }
 
   @Test
@@ -173,7 +296,7 @@ public class PaxosAcceptorTest {
     fresh.handle("caller", new Prepare("k", at(999_500, PEER_ID), stamp(), Cause.CONDITIONAL_WRITE));
     assertTrue(answers.get(0) instanceof Unavailable);
     Record chosen = value(at(999_500, PEER_ID), "chosen");
-    fresh.handle("caller", new Commit("k", at(999_600, PEER_ID), chosen, stamp(), Cause.SETTLE));
+    fresh.handle("caller", new Commit("k", at(999_600, PEER_ID), Optional.of(chosen), stamp(), Cause.SETTLE));
     fresh.flush();
     assertEquals(chosen, storage.get("k").orElseThrow());
     assertTrue("no Paxos state on a replica not ready", storage.paxos("k").isNone());
@@ -191,9 +314,9 @@ public class PaxosAcceptorTest {
     // Too recent to forget: the promise stays.
     assertTrue(((PaxosHeld) ask(new ForgetPaxos("k", stamp()))).holds());
     assertTrue(core.keysToForget(10).isEmpty());
-    ask(new Accept("k", ballot, Record.tombstone(ballot), stamp(), Cause.CONDITIONAL_WRITE));
+    ask(new Accept("k", ballot, Optional.of(Record.tombstone(ballot)), stamp(), Cause.CONDITIONAL_WRITE));
     assertTrue("a proposal is held", ((PaxosHeld) ask(new CheckPaxos("k", stamp()))).holds());
-    ask(new Commit("k", ballot, Record.tombstone(ballot), stamp(), Cause.CONDITIONAL_WRITE));
+    ask(new Commit("k", ballot, Optional.of(Record.tombstone(ballot)), stamp(), Cause.CONDITIONAL_WRITE));
     wallMillis.addAndGet(Duration.ofMinutes(2).toMillis()); // past the grace
     clock.tick();
     assertEquals(List.of("k"), core.keysToForget(10));

@@ -56,8 +56,8 @@ public class WireCodecTest {
         new PingReply("peer0", 9L, 5L, Map.of("peer1", List.of(1L, 2L))),
         new TimeReply(1000L, 9L, "ready", List.of(), 0L, false),
         new Prepare("k", BALLOT, STAMP, Cause.CONDITIONAL_WRITE),
-        new Accept("k", BALLOT, VALUE, STAMP, Cause.SETTLE),
-        new Commit("k", BALLOT, Record.tombstone(VERSION), STAMP, Cause.READ),
+        new Accept("k", BALLOT, Optional.of(VALUE), STAMP, Cause.SETTLE),
+        new Commit("k", BALLOT, Optional.of(Record.tombstone(VERSION)), STAMP, Cause.READ),
         new Promised(STAMP, Optional.of(VALUE), VERSION, Optional.of(new Proposal(BALLOT, VALUE))),
         new Promised(STAMP, Optional.empty(), Version.ZERO, Optional.empty()),
         new Preempted(STAMP, BALLOT),
@@ -67,7 +67,14 @@ public class WireCodecTest {
         new ForgetPaxos("k", STAMP),
         new HoldsProposalsBefore(1L << 30, STAMP),
         new PaxosHeld(STAMP, true),
-        new RecordAndProposal(STAMP, Optional.empty(), new Proposal(BALLOT, Record.tombstone(BALLOT))));
+        new RecordAndProposal(STAMP, Optional.empty(), new Proposal(BALLOT, Record.tombstone(BALLOT))),
+        new FastAccept("k", BALLOT, Optional.of(VERSION), Record.of(BALLOT, Value.ofUtf8("fast")), STAMP),
+        new FastAccept("k", BALLOT, Optional.empty(), Record.tombstone(BALLOT), STAMP),
+        new Accept("k", BALLOT, Optional.empty(), STAMP, Cause.READ),
+        new Commit("k", BALLOT, Optional.empty(), STAMP, Cause.SETTLE),
+        new Promised(STAMP, Optional.empty(), VERSION,
+            Optional.of(new Proposal(BALLOT, Optional.of(Record.of(BALLOT, Value.ofUtf8("fast"))), true))),
+        new RecordAndProposal(STAMP, Optional.of(VALUE), Proposal.empty(BALLOT)));
   }
 
   @Test

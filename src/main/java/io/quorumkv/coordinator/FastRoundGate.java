@@ -1,0 +1,63 @@
+package io.quorumkv.coordinator;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Whether a conditional write tries the fast round first (docs/conditional-writes.md, revision 8).
+ * The fast round needs every replica to take it: with a replica down, or on a key whose fast
+ * round was refused a moment ago (contention, or a proposal left behind), it would only add a
+ * round trip before the classic round, so it is skipped. Pure: its owner, the {@link Coordinators}
+ * actor, asks it and tells it of refusals.
+ */
+public final class FastRoundGate {
+
+  /** How long a key whose fast round was refused goes classic. */
+  static final Duration REFUSED_FOR = Duration.ofSeconds(1);
+  /** Keys remembered at most; beyond, the oldest refusal is forgotten (its key tries fast again). */
+  static final int KEYS_MAX = 10_000;
+
+  private final Duration wait;
+  private final Predicate<String> reachable;
+  private final Map<String, Long> refusedAt = new LinkedHashMap<>();
+
+  /**
+   * @param wait how long a fast accept waits for every replica before the classic round; zero:
+   *     no fast round at all
+   * @param reachable whether the pings find a peer up now
+   */
+  public FastRoundGate(Duration wait, Predicate<String> reachable) {
+    this.wait = wait;
+    this.reachable = reachable;
+  }
+
+  /** The fast wait for a conditional write of {@code key} to all {@code peers}, or null: classic only. */
+  public Duration fastWait(String key, Iterable<String> peers, long nowMillis) {
+    if (wait.isZero()) {
+      return null;
+    }
+    Long refused = refusedAt.get(key);
+    if (refused != null) {
+      if (nowMillis - refused < REFUSED_FOR.toMillis()) {
+        return null;
+      }
+      refusedAt.remove(key);
+    }
+    for (String peer : peers) {
+      if (!reachable.test(peer)) {
+        return null;
+      }
+    }
+    return wait;
+  }
+
+  public void refused(String key, long nowMillis) {
+    refusedAt.remove(key); // re-inserted last: the map is in order of refusal
+    refusedAt.put(key, nowMillis);
+    if (refusedAt.size() > KEYS_MAX) {
+      refusedAt.remove(refusedAt.keySet().iterator().next());
+    }
+  }
+}
