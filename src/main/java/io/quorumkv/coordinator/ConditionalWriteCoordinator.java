@@ -12,6 +12,7 @@ import io.quorumkv.store.ReplicaProtocol.Reply;
 import io.quorumkv.store.Value;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Serves one conditional write and stops: the actor around a {@link ConditionalWriteRound}, which
@@ -33,11 +34,12 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
   private final ConditionalWriteRound round;
   private final RoundDriver<WriteResult> driver;
   private final ActorRef<Coordinators.Command> coordinators;
+  private final io.quorumkv.store.ReplicaStats stats;
 
   /**
    * @param replicas all N replicas of the key, the local one first
    * @param fastWait try the fast round, waiting this long for every replica; null: classic only
-   * @param coordinators told when a replica refused the fast round, so the next ones on the key go classic
+   * @param coordinators told when a replica refused the fast round or missed it, so the next ones go classic
    */
   static Behavior<Command> create(
       String key, Condition condition, Optional<Value> value, Consistency consistency, List<ReplicaHandle> replicas,
@@ -57,6 +59,7 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
     super(ctx);
     this.key = key;
     this.coordinators = coordinators;
+    this.stats = settings.stats();
     this.round = new ConditionalWriteRound(key, condition, value, consistency,
         replicas.stream().map(ReplicaHandle::name).toList(), settings.clock(), settings.replicaId(),
         new java.util.SplittableRandom(), fastWait,
@@ -85,8 +88,13 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
     if (!round.finished()) {
       return this;
     }
-    if (round.fastRefused()) {
-      coordinators.tell(new Coordinators.FastRoundRefused(key));
+    if (round.fastRefused() || !round.fastUnavailable().isEmpty()) {
+      coordinators.tell(new Coordinators.FastRoundFailed(key, round.fastRefused(), Set.copyOf(round.fastUnavailable())));
+    }
+    switch (round.fastPath()) {
+      case CHOSEN -> stats.fastRoundChosen();
+      case FELL_BACK -> stats.fastRoundFellBack();
+      default -> { }
     }
     return Behaviors.stopped();
   }

@@ -62,6 +62,11 @@ public final class ConditionalWriteRound {
     return round.fastPath();
   }
 
+  /** The replicas that answered the fast accept unavailable, or not in time. */
+  public java.util.Set<String> fastUnavailable() {
+    return round.fastUnavailable();
+  }
+
   public List<RoundEffect<WriteResult>> step(RoundEvent event) {
     if (bug != null) {
       return bug.step(event);

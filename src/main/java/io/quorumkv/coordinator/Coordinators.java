@@ -53,8 +53,12 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   /** A settle ended. */
   public record Done(String key) {}
 
-  /** A replica refused a conditional write's fast accept of {@code key}: the next ones go classic for a while. */
-  record FastRoundRefused(String key) implements Command {}
+  /**
+   * A conditional write's fast accept of {@code key} was refused by a replica ({@code refused}),
+   * or answered unavailable or too late by {@code unavailable}: the next ones on the key (or on
+   * every key) go classic for a while.
+   */
+  record FastRoundFailed(String key, boolean refused, java.util.Set<String> unavailable) implements Command {}
 
   /** Read {@code key}. */
   public record Get(String key, Consistency consistency, ActorRef<ReadResult> replyTo)
@@ -92,14 +96,8 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     super(ctx);
     this.settings = settings;
     this.fastRounds = new FastRoundGate(settings.fanout().quorumFirst() ? settings.fanout().hedgeDelay()
-        : FAST_WAIT_WITHOUT_HEDGE, settings.reachable());
+        : FastRoundGate.WAIT_WITHOUT_HEDGE, settings.reachable());
   }
-
-  /**
-   * How long a fast accept waits for every replica when rounds ask all replicas at once (no hedge
-   * delay is configured): as long as the default hedge delay.
-   */
-  static final Duration FAST_WAIT_WITHOUT_HEDGE = Duration.ofMillis(50);
 
   @Override
   public Receive<Command> createReceive() {
@@ -109,8 +107,12 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
         .onMessage(Get.class, this::onGet)
         .onMessage(ConditionalWrite.class, this::onConditionalWrite)
         .onMessage(Settle.class, this::onSettle)
-        .onMessage(FastRoundRefused.class, refused -> {
-          fastRounds.refused(refused.key(), System.currentTimeMillis());
+        .onMessage(FastRoundFailed.class, failed -> {
+          long now = monotonicMillis();
+          if (failed.refused()) {
+            fastRounds.refused(failed.key(), now);
+          }
+          failed.unavailable().forEach(replica -> fastRounds.unavailable(replica, now));
           return this;
         })
         .onMessage(CoordinatorStopped.class, stopped -> {
@@ -136,7 +138,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     }
     List<ReplicaHandle> replicas = replicasInTurn();
     Duration fastWait = fastRounds.fastWait(write.key(),
-        replicas.subList(1, replicas.size()).stream().map(ReplicaHandle::name).toList(), System.currentTimeMillis());
+        replicas.subList(1, replicas.size()).stream().map(ReplicaHandle::name).toList(), monotonicMillis());
     track(getContext().spawnAnonymous(ConditionalWriteCoordinator.create(write.key(), write.condition(),
         write.value(), write.consistency(), replicas, fastWait, settings, getContext().getSelf(), write.replyTo())));
     return this;
@@ -216,6 +218,11 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     // waiting for its hedge delay on a dead one (they are still asked, on failure or hedge).
     order.addAll(unreachable);
     return order;
+  }
+
+  /** The fast-round gate's clock: monotonic, so a wall clock set back never keeps keys classic. */
+  private static long monotonicMillis() {
+    return System.nanoTime() / 1_000_000;
   }
 
   private void track(ActorRef<?> coordinator) {

@@ -7,14 +7,22 @@ import java.util.function.Predicate;
 
 /**
  * Whether a conditional write tries the fast round first (docs/conditional-writes.md, revision 8).
- * The fast round needs every replica to take it: with a replica down, or on a key whose fast
- * round was refused a moment ago (contention, or a proposal left behind), it would only add a
- * round trip before the classic round, so it is skipped. Pure: its owner, the {@link Coordinators}
- * actor, asks it and tells it of refusals.
+ * The fast round needs every replica to take it: with a replica down (by the pings), one that
+ * answered a fast accept unavailable or too late a moment ago (not ready while it rebuilds, a
+ * full disk, a slow disk), or on a key whose fast round was refused a moment ago (contention, a
+ * stale version, a proposal left behind), it would only add a round trip before the classic
+ * round, so it is skipped. Pure: its owner, the {@link Coordinators} actor, asks it and tells it
+ * of refusals; times are from a monotonic clock.
  */
 public final class FastRoundGate {
 
-  /** How long a key whose fast round was refused goes classic. */
+  /**
+   * How long a fast accept waits for every replica (and a read for the last replica to confirm a
+   * fast proposal) when rounds ask every replica at once and no hedge delay is configured.
+   */
+  public static final Duration WAIT_WITHOUT_HEDGE = Duration.ofMillis(50);
+
+  /** How long a key whose fast round was refused, or every key after a replica missed one, goes classic. */
   static final Duration REFUSED_FOR = Duration.ofSeconds(1);
   /** Keys remembered at most; beyond, the oldest refusal is forgotten (its key tries fast again). */
   static final int KEYS_MAX = 10_000;
@@ -22,6 +30,7 @@ public final class FastRoundGate {
   private final Duration wait;
   private final Predicate<String> reachable;
   private final Map<String, Long> refusedAt = new LinkedHashMap<>();
+  private final Map<String, Long> unavailableAt = new java.util.HashMap<>();
 
   /**
    * @param wait how long a fast accept waits for every replica before the classic round; zero:
@@ -50,7 +59,17 @@ public final class FastRoundGate {
         return null;
       }
     }
+    for (long at : unavailableAt.values()) {
+      if (nowMillis - at < REFUSED_FOR.toMillis()) {
+        return null;
+      }
+    }
     return wait;
+  }
+
+  /** {@code replica} (this one included) answered a fast accept unavailable, or not in time. */
+  public void unavailable(String replica, long nowMillis) {
+    unavailableAt.put(replica, nowMillis); // one entry per replica: bounded by N
   }
 
   public void refused(String key, long nowMillis) {

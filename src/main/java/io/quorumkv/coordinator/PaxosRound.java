@@ -129,6 +129,8 @@ public final class PaxosRound {
   /** The conditional write's record at the fast ballot, once a fast accept of it was sent. */
   private Record fastRecord;
   private boolean fastRefused;
+  /** Replicas that answered the fast accept unavailable or not at all in time. */
+  private final java.util.Set<String> fastUnavailable = new java.util.TreeSet<>();
   private FastPath fastPath = FastPath.NOT_TRIED;
   private Optional<Record> proposed;
   private boolean proposingOwn;
@@ -179,6 +181,15 @@ public final class PaxosRound {
     return fastPath;
   }
 
+  /**
+   * The replicas that did not take part in this round's fast accept (answered unavailable, or
+   * not within the fast wait): while one of them is not ready or slow, fast rounds only add a
+   * round trip, so the coordinator skips them for a while.
+   */
+  public java.util.Set<String> fastUnavailable() {
+    return java.util.Collections.unmodifiableSet(fastUnavailable);
+  }
+
   public State state() {
     return state;
   }
@@ -204,8 +215,12 @@ public final class PaxosRound {
         prepare(effects);
       }
     } else if (event instanceof BackoffPassed) {
-      if (state == State.BACKING_OFF || state == State.FAST_ACCEPTING) {
-        prepare(effects); // a fast accept not answered by every replica in time: the classic round
+      if (state == State.FAST_ACCEPTING) {
+        // A fast accept not answered by every replica in time: the classic round.
+        replicas.stream().filter(replica -> !fastAccepts.hasAnswered(replica)).forEach(fastUnavailable::add);
+        prepare(effects);
+      } else if (state == State.BACKING_OFF) {
+        prepare(effects);
       }
     } else if (event instanceof Answered answered) {
       if (answered.round() == FAST_ACCEPT_TAG && state == State.FAST_ACCEPTING) {
@@ -282,6 +297,8 @@ public final class PaxosRound {
       if (answered.answer() instanceof Preempted refusal) {
         fastRefused = true;
         clock.admit(replica, "preempted answer", refusal.stamp().clock(), refusal.highest().hlc());
+      } else {
+        fastUnavailable.add(replica);
       }
       outcome = fastAccepts.failed(replica);
     }
@@ -441,8 +458,11 @@ public final class PaxosRound {
 
   /**
    * Whether the state is known to be chosen without a settle: a majority of promises report it as
-   * their record, or as the same accepted proposal. (A state found absent is: no record, and no
-   * proposal above the committed ballots, which a replica reporting them would hold a record of.)
+   * their record, or as the same accepted proposal (all three, for a fast one). A state found
+   * absent needs no settle either, though a proposal may have been passed over (a fast one that
+   * not every promise carries, or one the empty value hides): nothing was chosen below this
+   * ballot (Lemma 2), and absence is the bottom of the version order, so a record chosen later is
+   * ordered after this answer (docs/conditional-writes.md, "The fast round, built").
    */
   private boolean knownChosen(Record record) {
     int holders = 0;

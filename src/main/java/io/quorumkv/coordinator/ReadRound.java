@@ -55,7 +55,7 @@ import java.util.Set;
  */
 public final class ReadRound {
 
-  public enum State { READING, WRITING_BACK, SETTLING, REPLIED, FINISHED }
+  public enum State { READING, CONFIRMING_FAST, WRITING_BACK, SETTLING, REPLIED, FINISHED }
 
   /** The round tag of the reads. */
   public static final long READ = 1;
@@ -77,6 +77,8 @@ public final class ReadRound {
   private final Map<String, Proposal> proposals = new LinkedHashMap<>();
   /** The round settling the key before the reply, once started. */
   private PaxosRound settle;
+  /** The fast proposal every answer carried, while the last replica is asked whether it does too. */
+  private Proposal confirming;
 
   private final QuorumTracker read;
   private final int holdersRequired;
@@ -150,11 +152,15 @@ public final class ReadRound {
         onWriteBackAnswer(answered, effects);
       }
     } else if (event instanceof HedgeDelayPassed) {
+      if (state == State.CONFIRMING_FAST) {
+        startSettle(effects); // the last replica did not answer in time: settle instead
+        return effects;
+      }
       if (!replied) {
         askTheRest(effects);
       }
     } else if (event instanceof DeadlinePassed) {
-      if (state == State.READING) {
+      if (state == State.READING || state == State.CONFIRMING_FAST) {
         reply(new QuorumNotReached(Phase.READ, read.successes(), read.required(), read.replicas()), effects);
       } else if (holders != null) {
         reply(new QuorumNotReached(Phase.WRITE_BACK, holders.successes(), holders.required(), holders.replicas()),
@@ -204,7 +210,9 @@ public final class ReadRound {
     held.put(replica, record);
     proposal.ifPresent(accepted -> proposals.put(replica, accepted));
     Optional<Record> answerRecord = record;
-    if (state == State.READING) {
+    if (state == State.CONFIRMING_FAST) {
+      confirmFast(record, proposal, effects);
+    } else if (state == State.READING) {
       if (read.succeeded(replica) == QuorumTracker.Outcome.REACHED) {
         choose(effects);
       }
@@ -225,15 +233,18 @@ public final class ReadRound {
       long carrying = proposals.values().stream().filter(proposal::equals).count();
       // A fast proposal is chosen only if every replica took it; a classic one once a majority did.
       if (carrying >= (proposal.fast() ? targets.size() : targets.size() / 2 + 1)) {
-        // Chosen, and no newer record is among the answers: served (the empty value: absent).
-        newest = proposal.record();
-        state = State.REPLIED;
-        reply(resultOf(newest), effects);
-        for (String replica : targets) {
-          effects.add(new Send<>(replica, new Commit(key, proposal.ballot(), proposal.record(), stamp(), Cause.READ),
-              REPAIR));
-        }
-        state = State.FINISHED;
+        serveChosen(proposal, effects);
+        return;
+      }
+      if (proposal.fast() && carrying == held.size() && held.size() < targets.size()) {
+        // Every answer carries it: most likely a fast write whose commit is on its way. Chosen
+        // if the last replica carries it too (or holds it committed): ask, briefly, before a
+        // settle, which would cost two more round trips and duel with other readers.
+        state = State.CONFIRMING_FAST;
+        confirming = proposal;
+        askTheRest(effects);
+        effects.add(new StartHedgeTimer<>(
+            fanout.quorumFirst() ? fanout.hedgeDelay() : FastRoundGate.WAIT_WITHOUT_HEDGE));
         return;
       }
       startSettle(effects);
@@ -257,6 +268,37 @@ public final class ReadRound {
       stats.readWroteBack();
     }
     replyIfHeld(effects);
+  }
+
+  /** Chosen, and no newer record is among the answers: served (the empty value: absent), committed after. */
+  private void serveChosen(Proposal proposal, List<RoundEffect<ReadResult>> effects) {
+    newest = proposal.record();
+    state = State.REPLIED;
+    reply(resultOf(newest), effects);
+    for (String replica : targets) {
+      effects.add(new Send<>(replica, new Commit(key, proposal.ballot(), proposal.record(), stamp(), Cause.READ),
+          REPAIR));
+    }
+    state = State.FINISHED;
+  }
+
+  /**
+   * The last replica's answer while confirming a fast proposal: it carries the same proposal, or
+   * holds its record (committed there: only a chosen record is committed), and nothing newer:
+   * every replica took it, so it is chosen. Anything else: settle.
+   */
+  private void confirmFast(Optional<Record> record, Optional<Proposal> proposal,
+      List<RoundEffect<ReadResult>> effects) {
+    Record fast = confirming.record().orElseThrow();
+    boolean carries = proposal.filter(confirming::equals).isPresent()
+        && !Record.versionOf(record).isAfter(fast.version());
+    boolean committed = record.filter(held -> held.version().equals(fast.version())
+        && held.digest() == fast.digest()).isPresent();
+    if (carries || committed) {
+      serveChosen(confirming, effects);
+    } else {
+      startSettle(effects);
+    }
   }
 
   private void judgeLateAnswer(String replica, Optional<Record> record, List<RoundEffect<ReadResult>> effects) {
@@ -298,6 +340,10 @@ public final class ReadRound {
   /** {@code replica} did not answer usefully: as unreachable for this read. */
   private void onFailed(String replica, List<RoundEffect<ReadResult>> effects) {
     unreachable.add(replica);
+    if (state == State.CONFIRMING_FAST) {
+      startSettle(effects); // the last replica cannot confirm the fast proposal
+      return;
+    }
     if (!replied) {
       askTheRest(effects); // its answer may still be needed for R, or as a holder of the newest record
     }

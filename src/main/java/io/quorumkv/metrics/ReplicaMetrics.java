@@ -70,6 +70,12 @@ public final class ReplicaMetrics implements PeerTraffic {
     counter("quorumkv_read_repairs_total", "Stale replicas repaired in the background after a read answered",
         stats, ReplicaStats::readRepairs);
     counter("quorumkv_tombstones_purged_total", "Settled tombstones purged", stats, ReplicaStats::tombstonesPurged);
+    counter("quorumkv_fast_rounds_chosen_total",
+        "Conditional writes coordinated here that every replica took in one round trip (the fast round)",
+        stats, ReplicaStats::fastRoundsChosen);
+    counter("quorumkv_fast_rounds_fell_back_total",
+        "Conditional writes coordinated here whose fast round fell back to the classic round",
+        stats, ReplicaStats::fastRoundsFellBack);
     counter("quorumkv_stale_messages_ignored_total", "Applies older than max-message-age, not applied",
         stats, ReplicaStats::staleMessagesIgnored);
     counter("quorumkv_digest_conflicts_total", "Two values seen at one version (corruption alarm)",

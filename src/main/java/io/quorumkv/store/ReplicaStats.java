@@ -22,6 +22,8 @@ public final class ReplicaStats {
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong commitNanos = new AtomicLong();
   private final AtomicLong corruptRecords = new AtomicLong();
+  private final AtomicLong fastRoundsChosen = new AtomicLong();
+  private final AtomicLong fastRoundsFellBack = new AtomicLong();
   /** Told each batch write's duration (the metrics' histogram); set once at start. */
   private volatile java.util.function.LongConsumer commitListener = nanos -> { };
   private final io.quorumkv.logging.RateLimitedLog corruptionLog =
@@ -97,6 +99,24 @@ public final class ReplicaStats {
     readWriteBacks.incrementAndGet();
   }
 
+  /** A conditional write coordinated here was chosen by its fast round (every replica took it). */
+  public void fastRoundChosen() {
+    fastRoundsChosen.incrementAndGet();
+  }
+
+  /** A conditional write coordinated here tried the fast round and fell back to the classic round. */
+  public void fastRoundFellBack() {
+    fastRoundsFellBack.incrementAndGet();
+  }
+
+  public long fastRoundsChosen() {
+    return fastRoundsChosen.get();
+  }
+
+  public long fastRoundsFellBack() {
+    return fastRoundsFellBack.get();
+  }
+
   /** A read sent the newest record to a replica that answered late or stale, in the background. */
   public void readRepaired() {
     readRepairs.incrementAndGet();
@@ -123,6 +143,8 @@ public final class ReplicaStats {
     counters.put("staleMessagesIgnored", staleMessagesIgnored.get());
     counters.put("tombstonesPurged", tombstonesPurged.get());
     counters.put("corruptRecords", corruptRecords.get());
+    counters.put("fastRoundsChosen", fastRoundsChosen.get());
+    counters.put("fastRoundsFellBack", fastRoundsFellBack.get());
     return counters;
   }
 }

@@ -138,7 +138,8 @@ final class SimReplica {
     clock = HybridLogicalClock.durable(this::wallMillis, disk.clockMark(), disk::putClockMark, config.maxClockOffset());
     stats = new ReplicaStats();
     fastRounds = new io.quorumkv.coordinator.FastRoundGate(
-        config.fanout().quorumFirst() ? config.fanout().hedgeDelay() : java.time.Duration.ofMillis(50), peer -> true);
+        config.fanout().quorumFirst() ? config.fanout().hedgeDelay() : io.quorumkv.coordinator.FastRoundGate.WAIT_WITHOUT_HEDGE,
+        peer -> world.replica(peer).isUp());
     Map<String, HintStatus> hintStatuses = new HashMap<>();
     peers.forEach(peer -> hintStatuses.put(peer, new HintStatus()));
     hints = new HintBook(disk, hintStatuses, new HintBook.Bounds(config.hintExpiry(), 10_000, 1L << 20),
@@ -313,14 +314,15 @@ final class SimReplica {
   void cas(String key, io.quorumkv.coordinator.Condition condition, Optional<Value> value,
       Consumer<WriteResult> done) {
     Simulation.Config config = world.config();
-    java.time.Duration fastWait = fastRounds.fastWait(key, peers, wallMillis());
+    java.time.Duration fastWait = fastRounds.fastWait(key, peers, world.now());
     io.quorumkv.coordinator.ConditionalWriteRound round = new io.quorumkv.coordinator.ConditionalWriteRound(key,
         condition, value, Consistency.QUORUM, replicaOrder(), clock, replicaId, world.random(), fastWait,
         bugs.contains(DeliberateBug.COMPARE_WITHOUT_CONSENSUS));
     drive(round::step, round::finished, key, config.writeTimeout().toMillis(), result -> {
       if (round.fastRefused()) {
-        fastRounds.refused(key, wallMillis());
+        fastRounds.refused(key, world.now());
       }
+      round.fastUnavailable().forEach(replica -> fastRounds.unavailable(replica, world.now()));
       switch (round.fastPath()) {
         case CHOSEN -> world.counted("fast chosen");
         case FELL_BACK -> world.counted("fast fell back");
@@ -341,6 +343,9 @@ final class SimReplica {
   private <R> void drive(Function<RoundEvent, List<RoundEffect<R>>> step, BooleanSupplier finished, String key,
       long deadlineMillis, Consumer<R> done) {
     long id = world.nextTaskId();
+    // A coordinator's timers are single timers by kind: starting one replaces the one pending.
+    long[] hedgeTimer = {0};
+    long[] backoffTimer = {0};
     Consumer<RoundEvent> handle = new Consumer<>() {
       @Override
       public void accept(RoundEvent event) {
@@ -352,14 +357,16 @@ final class SimReplica {
           } else if (effect instanceof RoundEffect.Unacknowledged<R> missed) {
             missed(missed.key(), missed.replicas());
           } else if (effect instanceof RoundEffect.StartHedgeTimer<R> hedge) {
+            long timer = ++hedgeTimer[0];
             whileUp(hedge.delay().toMillis(), () -> {
-              if (tasks.containsKey(id)) {
+              if (tasks.containsKey(id) && hedgeTimer[0] == timer) {
                 accept(new RoundEvent.HedgeDelayPassed());
               }
             });
           } else if (effect instanceof RoundEffect.StartBackoffTimer<R> backoff) {
+            long timer = ++backoffTimer[0];
             whileUp(backoff.delay().toMillis(), () -> {
-              if (tasks.containsKey(id)) {
+              if (tasks.containsKey(id) && backoffTimer[0] == timer) {
                 accept(new RoundEvent.BackoffPassed());
               }
             });
