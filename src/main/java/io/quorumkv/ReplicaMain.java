@@ -405,7 +405,7 @@ public final class ReplicaMain {
           settings.requestsInFlightMax(), settings.fanout(), fence, () -> identity.alarm().reason(), storageAlarm,
           name -> peerStatuses.stream().filter(status -> status.snapshot().peer().name().equals(name))
               .allMatch(status -> status.snapshot().reachable()),
-          settings.deliberateBugs())), "coordinators");
+          settings.fastRound(), settings.deliberateBugs())), "coordinators");
       // Proposals older than a write could still be waiting on, given the clock offset.
       ctx.spawn(io.quorumkv.coordinator.SettleSweeper.create(storeActor, coordinators, List.copyOf(replicas),
           membership.retired()::isRetired, clock, replicaId, Duration.ofSeconds(1), settings.writeTimeout().plus(settings.maxClockOffset()),

@@ -81,6 +81,7 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       java.util.function.Supplier<Optional<String>> writeRefusal, // why writes may not start now (identity)
       io.quorumkv.store.StorageAlarm storage, // whether this replica's storage takes writes now
       java.util.function.Predicate<String> reachable, // whether the pings find a peer up now
+      boolean fastRound, // whether conditional writes try the fast round
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
   private final Settings settings;
@@ -95,8 +96,9 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   private Coordinators(ActorContext<Command> ctx, Settings settings) {
     super(ctx);
     this.settings = settings;
-    this.fastRounds = new FastRoundGate(settings.fanout().quorumFirst() ? settings.fanout().hedgeDelay()
-        : FastRoundGate.WAIT_WITHOUT_HEDGE, settings.reachable());
+    this.fastRounds = new FastRoundGate(!settings.fastRound() ? Duration.ZERO
+        : settings.fanout().quorumFirst() ? settings.fanout().hedgeDelay() : FastRoundGate.WAIT_WITHOUT_HEDGE,
+        settings.reachable());
   }
 
   @Override

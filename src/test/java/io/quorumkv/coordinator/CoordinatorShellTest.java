@@ -60,7 +60,7 @@ public class CoordinatorShellTest {
   private Coordinators.Settings settings(Fanout fanout) {
     return new Coordinators.Settings(handles(), clock, 7L, new ReplicaStats(), (key, replicas) -> missed.add(replicas),
         TIMEOUT, TIMEOUT, 100, fanout, new ClockFence(0, clock, Duration.ofMinutes(1)), Optional::empty,
-        new StorageAlarm(0), name -> true, Set.of());
+        new StorageAlarm(0), name -> true, true, Set.of());
   }
 
   private List<ReplicaHandle> handles() {

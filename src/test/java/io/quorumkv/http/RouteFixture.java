@@ -86,7 +86,7 @@ final class RouteFixture {
     ActorRef<Coordinators.Command> coordinators = Adapter.spawnAnonymous(classic, Coordinators.create(
         new Coordinators.Settings(replicas, clock, REPLICA_ID, stats, io.quorumkv.coordinator.MissedWrites.NONE, settings.writeTimeout(),
             settings.readTimeout(), settings.requestsInFlightMax(), settings.fanout(), fence,
-            () -> identity.alarm().reason(), storageAlarm, name -> true, java.util.Set.of())));
+            () -> identity.alarm().reason(), storageAlarm, name -> true, settings.fastRound(), java.util.Set.of())));
     ClusterView view = new ClusterView("self", REPLICA_ID, List.of(), Map.of(), Map.of(), READY,
         new io.quorumkv.membership.RetiredPeers(java.util.Set.of(), (name, retired) -> { }), stats, 1, 1, fence, identity,
         storageAlarm);

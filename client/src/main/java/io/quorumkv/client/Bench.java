@@ -56,17 +56,23 @@ public final class Bench {
   /**
    * The shares of the operations, in percent, adding up to 100. A {@code cas} is a read, then a
    * conditional write of the version read ({@code If-Match}, or {@code If-None-Match: *} when the
-   * key is absent): the read is counted as a read, the conditional write alone as {@code cas}.
+   * key is absent): the read is counted as a read, the conditional write alone as {@code cas}. A
+   * {@code create} is a conditional write alone: {@code If-None-Match: *} of a key with a fresh
+   * random name (outside the {@code --keys} range), so no read is needed and none is in the loop.
    */
-  public record Mix(int read, int write, int cas) {
+  public record Mix(int read, int write, int cas, int create) {
     public Mix {
-      if (read < 0 || write < 0 || cas < 0 || read + write + cas != 100) {
-        throw new IllegalArgumentException("--mix shares must add up to 100, not " + (read + write + cas));
+      if (read < 0 || write < 0 || cas < 0 || create < 0 || read + write + cas + create != 100) {
+        throw new IllegalArgumentException("--mix shares must add up to 100, not " + (read + write + cas + create));
       }
+    }
+
+    public Mix(int read, int write, int cas) {
+      this(read, write, cas, 0);
     }
   }
 
-  private enum Operation { READ, WRITE, CAS }
+  private enum Operation { READ, WRITE, CAS, CREATE }
 
   /** Attempts per prefill key when the cluster answers 503, and the pause between them. */
   private static final int PREFILL_ATTEMPTS = 10;
@@ -101,12 +107,12 @@ public final class Bench {
 
   /** Runs the benchmark; returns the number of requests that failed unexpectedly. */
   public long run() throws IOException {
-    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, %s, read=%d%% write=%d%% cas=%d%%, %d-byte values,"
+    out.printf(Locale.ROOT, "bench: %d nodes, concurrency %d, %s, %s, read=%d%% write=%d%% cas=%d%% create=%d%%, %d-byte values,"
             + " %d keys (%s), consistency %s, seed %d%n",
         options.nodes().size(), options.concurrency(),
         options.ops() > 0 ? options.ops() + " ops" : options.duration().toMillis() / 1000.0 + " s",
         options.rate() > 0 ? "target " + options.rate() + " ops/s" : "closed loop",
-        options.mix().read(), options.mix().write(), options.mix().cas(), options.valueBytes(), options.keys(), options.distribution().label(),
+        options.mix().read(), options.mix().write(), options.mix().cas(), options.mix().create(), options.valueBytes(), options.keys(), options.distribution().label(),
         options.consistency().label(), options.seed());
     if (options.prefill()) {
       prefill();
@@ -173,8 +179,12 @@ public final class Bench {
     // With a target rate each worker sends every `interval`, the workers' schedules staggered.
     long interval = options.rate() > 0 ? (long) (options.concurrency() * 1e9 / options.rate()) : 0;
     long phaseStart = System.nanoTime();
+    // Every worker of both phases draws its own sequence. (Seeds of seed * 31 + i + phase gave
+    // the measured worker i the warm-up's worker i + 1's sequence: its creates all met keys the
+    // warm-up had created, and answered 412.)
+    java.util.SplittableRandom seeds = new java.util.SplittableRandom(options.seed() * 2 + (measure ? 1 : 0));
     for (int i = 0; i < options.concurrency(); i++) {
-      Random random = new Random(options.seed() * 31 + i + (measure ? 1 : 0));
+      Random random = new Random(seeds.nextLong());
       Schedule schedule = new Schedule(phaseStart + interval * i / options.concurrency(), interval);
       workers.add(worker(random, deadline, limit, schedule).toCompletableFuture());
     }
@@ -217,8 +227,10 @@ public final class Bench {
       return CompletableFuture.completedFuture(null);
     }
     int dice = random.nextInt(100);
-    Operation operation = dice < options.mix().write() ? Operation.WRITE
-        : dice < options.mix().write() + options.mix().cas() ? Operation.CAS : Operation.READ;
+    Mix mix = options.mix();
+    Operation operation = dice < mix.write() ? Operation.WRITE
+        : dice < mix.write() + mix.cas() ? Operation.CAS
+        : dice < mix.write() + mix.cas() + mix.create() ? Operation.CREATE : Operation.READ;
     String key = keyName(options.distribution().next(random));
     KvClient client = clients.get(random.nextInt(clients.size()));
     // The latency counts from when the request was due, not from when it could be sent.
@@ -227,6 +239,8 @@ public final class Bench {
     CompletionStage<?> request = switch (operation) {
       case WRITE -> measured(Operation.WRITE, began, client.put(key, value, options.consistency()));
       case READ -> measured(Operation.READ, began, client.get(key, options.consistency()));
+      case CREATE -> measured(Operation.CREATE, began,
+          client.putIfAbsent("new-" + Long.toHexString(random.nextLong()), value, options.consistency()));
       case CAS -> measured(Operation.READ, began, client.get(key, options.consistency())).thenCompose(read -> {
         if (read == null) {
           return CompletableFuture.completedFuture(null); // the read failed: counted there
@@ -298,6 +312,7 @@ public final class Bench {
     settings.put("targetRate", options.rate() > 0 ? options.rate() : null);
     settings.put("writePercent", options.mix().write());
     settings.put("casPercent", options.mix().cas());
+    settings.put("createPercent", options.mix().create());
     settings.put("valueBytes", options.valueBytes());
     settings.put("keys", options.keys());
     settings.put("distribution", options.distribution().label());
@@ -330,7 +345,7 @@ public final class Bench {
       row.put("errors", operationErrors);
       json.put(name, row);
     }
-    if (options.mix().cas() > 0) {
+    if (options.mix().cas() + options.mix().create() > 0) {
       out.printf(Locale.ROOT, "cas refused (412, another writer was first): %d (%.1f/s)%n", refused.sum(),
           refused.sum() / seconds);
       json.put("casRefused", refused.sum());
@@ -352,7 +367,7 @@ public final class Bench {
 
   public static final String USAGE = String.join("\n",
       "usage: quorumkv-client bench [--nodes H:P,H:P,...] [--concurrency 16] [--duration 10s | --ops N]",
-      "         [--mix read=90,write=10,cas=0] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
+      "         [--mix read=90,write=10,cas=0,create=0] [--value-bytes 100] [--keys 10000] [--distribution uniform|zipfian]",
       "         [--rate OPS_PER_S] [--consistency quorum] [--prefill] [--warmup 2s] [--seed N] [--timeout 5s]",
       "         [--json FILE] [--token TOKEN] [--cacert FILE] [--cert FILE --key FILE]",
       "  nodes default to PEER_PEER0..2_HOST/PORT; requests are spread over all of them;",
@@ -429,11 +444,12 @@ public final class Bench {
         Credentials.forEndpoints(nodeTexts, java.util.Optional.of(token), tlsFiles));
   }
 
-  /** {@code read=90,write=10[,cas=0]} (percentages adding up to 100). */
+  /** {@code read=90,write=10[,cas=0][,create=0]} (percentages adding up to 100). */
   static Mix parseMix(String text) {
     int read = 0;
     int write = 0;
     int cas = 0;
+    int create = 0;
     for (String part : text.split(",")) {
       String[] pair = part.trim().split("=");
       if (pair.length != 2) {
@@ -444,10 +460,11 @@ public final class Bench {
         case "read" -> read = share;
         case "write" -> write = share;
         case "cas" -> cas = share;
-        default -> throw new IllegalArgumentException("--mix knows read, write and cas, not '" + pair[0] + "'");
+        case "create" -> create = share;
+        default -> throw new IllegalArgumentException("--mix knows read, write, cas and create, not '" + pair[0] + "'");
       }
     }
-    return new Mix(read, write, cas);
+    return new Mix(read, write, cas, create);
   }
 
   private static int positive(String option, String text, int max) {

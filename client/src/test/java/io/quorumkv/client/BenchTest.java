@@ -30,6 +30,8 @@ public class BenchTest {
     assertEquals(3L, options.seed());
     assertEquals(new Bench.Mix(60, 10, 30),
         Bench.parse(List.of("--nodes", "h:1", "--mix", "read=60,write=10,cas=30"), NO_PEERS).mix());
+    assertEquals(new Bench.Mix(0, 50, 0, 50),
+        Bench.parse(List.of("--nodes", "h:1", "--mix", "write=50,create=50"), NO_PEERS).mix());
   }
 
   @Test
@@ -39,6 +41,7 @@ public class BenchTest {
         List.of("--nodes", "h:1", "--rate", "0"),
         List.of("--nodes", "h:1", "--mix", "read=50,write=40"),
         List.of("--nodes", "h:1", "--mix", "read=50,cas=60"),
+        List.of("--nodes", "h:1", "--mix", "read=50,create=60"),
         List.of("--nodes", "h:1", "--mix", "read=50,delete=50"),
         List.of("--nodes", "h:1", "--concurrency"),
         List.of("--nodes", "h:1", "--frobnicate", "1"));
