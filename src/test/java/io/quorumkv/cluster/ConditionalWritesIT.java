@@ -29,7 +29,8 @@ import org.junit.rules.TestName;
  * Goal: conditional writes (docs/conditional-writes.md) on real replica processes over real
  * HTTP. Concurrent creates of one key through all three replicas: at most one wins and every
  * replica then serves that one value. With each replica down in turn, conditional writes go on
- * through the other two: no replica is a leader in disguise.
+ * through the other two: no replica is a leader in disguise. Uncontended, with all three up,
+ * they take the fast round; with one down they cannot.
  */
 public class ConditionalWritesIT {
 
@@ -100,6 +101,46 @@ public class ConditionalWritesIT {
         pool.shutdownNow();
       }
     }
+  }
+
+  /**
+   * With all three replicas up, uncontended conditional writes take the fast round (counted in
+   * {@code /cluster}'s stats); with one down, none can (it needs all three), and they go on
+   * through the classic round.
+   */
+  @Test(timeout = 240_000)
+  public void uncontendedConditionalWritesTakeTheFastRoundOnlyWhileAllThreeAreUp() throws Exception {
+    try (LocalCluster cluster = new LocalCluster(ClusterFixture.REPLICA_JAR, logDir(), JVM_OPTIONS, Map.of())) {
+      String coordinator = cluster.replica(0).address();
+      // Until the pings find both peers up, and while fresh JVMs answer slower than the fast
+      // wait, the fast round is skipped or falls back: create fresh keys until one is chosen.
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      int created = 0;
+      while (fastRoundsChosen(coordinator) == 0 && System.nanoTime() < deadline && created < 2_000) {
+        HttpResponse<String> put = send("PUT", coordinator, "fresh-" + created, "v" + created,
+            Map.of("If-None-Match", "*"));
+        assertEquals(put.body(), 200, put.statusCode());
+        created++;
+      }
+      assertTrue("no fast round chosen in " + created + " creates", fastRoundsChosen(coordinator) > 0);
+      HttpResponse<String> read = send("GET", cluster.replica(2).address(), "fresh-0", null, Map.of());
+      assertEquals(read.body(), "v0", read.body());
+
+      cluster.replica(2).kill();
+      long chosen = fastRoundsChosen(coordinator);
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> put = send("PUT", coordinator, "while-down-" + i, "w", Map.of("If-None-Match", "*"));
+        assertEquals(put.body(), 200, put.statusCode());
+      }
+      assertEquals("a fast round needs all three replicas", chosen, fastRoundsChosen(coordinator));
+    }
+  }
+
+  private static long fastRoundsChosen(String address) throws Exception {
+    HttpResponse<String> cluster = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + address + "/cluster"))
+        .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(cluster.body(), 200, cluster.statusCode());
+    return JSON.readTree(cluster.body()).path("stats").path("fastRoundsChosen").asLong(-1);
   }
 
   @Test(timeout = 300_000)
