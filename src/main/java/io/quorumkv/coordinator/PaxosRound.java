@@ -261,14 +261,12 @@ public final class PaxosRound {
     Conditional conditional = (Conditional) goal;
     Optional<Version> expected = conditional.condition() instanceof Condition.IfMatch match
         ? Optional.of(match.expected()) : Optional.empty();
-    long hlc;
-    try {
-      hlc = clock.tick();
-    } catch (RuntimeException e) {
+    Optional<Version> drawn = freshBallot();
+    if (drawn.isEmpty()) {
       finish(new Failed(Phase.PREPARE, 0, majority, replicas.size(), false), effects);
       return;
     }
-    Version fastBallot = new Version(hlc, replicaId);
+    Version fastBallot = drawn.get();
     if (expected.isPresent() && !fastBallot.isAfter(expected.get())) {
       prepare(effects);
       return;
@@ -282,6 +280,15 @@ public final class PaxosRound {
           FAST_ACCEPT_TAG));
     }
     effects.add(new StartBackoffTimer<>(fastWait));
+  }
+
+  /** A ballot from this replica's clock; empty when the clock's next durable mark could not be recorded. */
+  private Optional<Version> freshBallot() {
+    try {
+      return Optional.of(new Version(clock.tick(), replicaId));
+    } catch (RuntimeException e) {
+      return Optional.empty(); // no ballot: nothing is sent
+    }
   }
 
   private void onFastAccept(Answered answered, List<RoundEffect<Outcome>> effects) {
@@ -320,15 +327,12 @@ public final class PaxosRound {
       fastPath = FastPath.FELL_BACK;
     }
     attempt++;
-    long hlc;
-    try {
-      hlc = clock.tick();
-    } catch (RuntimeException e) {
-      // The clock's next durable mark could not be recorded: no ballot, nothing sent.
+    Optional<Version> drawn = freshBallot();
+    if (drawn.isEmpty()) {
       finish(new Failed(Phase.PREPARE, 0, majority, replicas.size(), ownAcceptSent), effects);
       return;
     }
-    ballot = new Version(hlc, replicaId);
+    ballot = drawn.get();
     state = State.PREPARING;
     promises = new QuorumTracker(replicas.size(), majority);
     promised.clear();
