@@ -40,9 +40,14 @@ import java.util.Set;
  * common case: the answers agree) the read replies at once. Otherwise, {@link State#WRITING_BACK}:
  * it writes the record back to the stale replicas (cause {@code write-back}, foreground: the
  * client waits for it) and replies only when W hold it, so no later read can return an older
- * record: that is what makes a quorum read linearizable. Answers arriving after the reply are
- * repaired in the background (cause {@code repair}); the round ends when every replica asked has
- * answered and no write-back is outstanding, or at the deadline.
+ * record: that is what makes a quorum read linearizable. A holder holds exactly the chosen
+ * record; a replica showing a newer one before the reply starts the read over, up to
+ * {@link #ROUNDS_MAX} read rounds (docs/design.md, "When a newer record starts a read over": the
+ * newer record may be a delete hidden as absence, or a conditional write chosen on a state
+ * without the chosen record).
+ * Answers arriving after the reply are repaired in the background (cause {@code repair});
+ * the round ends when every replica asked has answered and no write-back is outstanding, or at
+ * the deadline.
  *
  * <p>A replica holding an accepted Paxos proposal for the key answers it beside its record
  * ({@link RecordAndProposal}); a proposal is never served before it is known to be chosen
@@ -57,12 +62,15 @@ public final class ReadRound {
 
   public enum State { READING, CONFIRMING_FAST, WRITING_BACK, SETTLING, REPLIED, FINISHED }
 
-  /** The round tag of the reads. */
+  /** The round tag of the first read round's reads; read round {@code k} (from 0) adds {@code 10k}. */
   public static final long READ = 1;
-  /** The round tag of a write-back sent before the reply (the client waits for it). */
+  /** The tag of the first round's write-backs, sent before the reply (the client waits for them). */
   public static final long WRITE_BACK = 2;
-  /** The round tag of a repair sent after the reply (nobody waits for it). */
+  /** The tag of the first round's repairs, sent after the reply (nobody waits for them). */
   public static final long REPAIR = 3;
+  /** Read rounds before a read that keeps seeing newer records fails (503, phase write-back). */
+  static final int ROUNDS_MAX = 3;
+  private static final long TAGS_PER_ROUND = 10;
 
   private final String key;
   private final List<String> targets;
@@ -80,7 +88,9 @@ public final class ReadRound {
   /** The fast proposal every answer carried, while the last replica is asked whether it does too. */
   private Proposal confirming;
 
-  private final QuorumTracker read;
+  private QuorumTracker read;
+  /** The read round under way, from 0: it sets the tags, so a late answer of an earlier one is ignored. */
+  private int readRound;
   private final int holdersRequired;
   /** The admitted answers of the read round, in arrival order. */
   private final Map<String, Optional<Record>> held = new LinkedHashMap<>();
@@ -91,6 +101,8 @@ public final class ReadRound {
   private State state = State.READING;
   /** The newest record among the first R answers (empty: absent); meaningful once not READING. */
   private Optional<Record> newest = Optional.empty();
+  /** The stamp of the current read round's start: its write-backs and repairs carry it (see {@link #writeBack}). */
+  private Stamp roundStamp;
   private QuorumTracker holders; // of the newest record, once chosen (null under NO_READ_WRITE_BACK)
   private boolean replied;
 
@@ -140,15 +152,11 @@ public final class ReadRound {
       return effects;
     }
     if (event instanceof Started) {
-      int first = fanout.firstAsked(targets.size(), read.required());
-      targets.subList(0, first).forEach(replica -> ask(replica, effects));
-      if (first < targets.size()) {
-        effects.add(new StartHedgeTimer<>(fanout.hedgeDelay()));
-      }
+      askFirst(effects);
     } else if (event instanceof Answered answered) {
-      if (answered.round() == READ) {
+      if (answered.round() == tag(READ)) {
         onReadAnswer(answered, effects);
-      } else if (answered.round() == WRITE_BACK || answered.round() == REPAIR) {
+      } else if (answered.round() == tag(WRITE_BACK) || answered.round() == tag(REPAIR)) {
         onWriteBackAnswer(answered, effects);
       }
     } else if (event instanceof HedgeDelayPassed) {
@@ -177,9 +185,51 @@ public final class ReadRound {
     return effects;
   }
 
+  /** The first replicas of a read round (all, or R first: see {@link Fanout}). */
+  private void askFirst(List<RoundEffect<ReadResult>> effects) {
+    roundStamp = stamp();
+    int first = fanout.firstAsked(targets.size(), read.required());
+    targets.subList(0, first).forEach(replica -> ask(replica, effects));
+    if (first < targets.size()) {
+      effects.add(new StartHedgeTimer<>(fanout.hedgeDelay()));
+    }
+  }
+
+  /** {@code first}'s tag ({@link #READ}, {@link #WRITE_BACK} or {@link #REPAIR}) in the current read round. */
+  private long tag(long first) {
+    return first + TAGS_PER_ROUND * readRound;
+  }
+
   private void ask(String replica, List<RoundEffect<ReadResult>> effects) {
     asked.add(replica);
-    effects.add(new Send<>(replica, new Read(key, stamp(), Cause.READ), READ));
+    effects.add(new Send<>(replica, new Read(key, stamp(), Cause.READ), tag(READ)));
+  }
+
+  /**
+   * An answer showed a replica holding a record newer than the chosen one, before the reply. It
+   * must not count as a holder of the chosen record: the newer one may be a settled tombstone the
+   * read took for absence beside a stale answer, or a conditional write chosen on a state without
+   * the chosen record (which a promise fenced out elsewhere). So the read starts again from
+   * scratch; after {@link #ROUNDS_MAX} rounds it fails (the key keeps changing under it).
+   */
+  private void startOver(List<RoundEffect<ReadResult>> effects) {
+    stats.readStartedOver();
+    if (readRound + 1 >= ROUNDS_MAX) {
+      reply(new QuorumNotReached(Phase.WRITE_BACK, holders.successes(), holders.required(), holders.replicas()),
+          effects);
+      return;
+    }
+    readRound++;
+    state = State.READING;
+    read = new QuorumTracker(targets.size(), consistency.required(targets.size()));
+    held.clear();
+    proposals.clear();
+    asked.clear();
+    unreachable.clear();
+    repairing.clear(); // their answers come under the old round's tag: ignored
+    newest = Optional.empty();
+    holders = null;
+    askFirst(effects);
   }
 
   /** Asks the replicas not asked yet; their answers count like any other (late ones repair). */
@@ -258,7 +308,7 @@ public final class ReadRound {
     state = State.WRITING_BACK;
     holders = new QuorumTracker(targets.size(), holdersRequired);
     for (Map.Entry<String, Optional<Record>> answer : held.entrySet()) {
-      if (holdsNewestOrNewer(answer.getValue())) {
+      if (holdsNewest(answer.getValue())) { // none is newer: the newest was chosen among them
         holders.succeeded(answer.getKey());
       } else {
         writeBack(answer.getKey(), effects);
@@ -277,7 +327,7 @@ public final class ReadRound {
     reply(resultOf(newest), effects);
     for (String replica : targets) {
       effects.add(new Send<>(replica, new Commit(key, proposal.ballot(), proposal.record(), stamp(), Cause.READ),
-          REPAIR));
+          tag(REPAIR)));
     }
     state = State.FINISHED;
   }
@@ -302,7 +352,9 @@ public final class ReadRound {
   }
 
   private void judgeLateAnswer(String replica, Optional<Record> record, List<RoundEffect<ReadResult>> effects) {
-    if (holdsNewestOrNewer(record)) {
+    if (mustStartOver(Record.versionOf(record))) {
+      startOver(effects);
+    } else if (holdsNewestOrNewer(record)) {
       holders.succeeded(replica);
       replyIfHeld(effects);
     } else {
@@ -329,6 +381,10 @@ public final class ReadRound {
       return;
     }
     repairing.remove(replica);
+    if (mustStartOver(applied.version())) {
+      startOver(effects); // it holds something the read did not see (a settled tombstone, say)
+      return;
+    }
     if (holdsNewestOrNewer(applied.version(), applied.digest())) {
       holders.succeeded(replica);
     } else {
@@ -365,10 +421,13 @@ public final class ReadRound {
     Record record = newest.orElseThrow(() -> new IllegalStateException(
         "nothing is older than absence, so an absent newest record needs no write-back"));
     repairing.add(replica);
+    // Stamped when the round began, before its record was read: a replica takes no copy older
+    // than max-message-age by its stamp, and a purge waits that long after a tombstone settled,
+    // so a copy of a record read before the settle never lands after the purge.
     // Before the reply the client waits for it: foreground. After it, a background repair.
     effects.add(replied
-        ? new Send<>(replica, new Apply(key, record, stamp(), Cause.REPAIR), REPAIR)
-        : new Send<>(replica, new Apply(key, record, stamp(), Cause.WRITE_BACK), WRITE_BACK));
+        ? new Send<>(replica, new Apply(key, record, roundStamp, Cause.REPAIR), tag(REPAIR))
+        : new Send<>(replica, new Apply(key, record, roundStamp, Cause.WRITE_BACK), tag(WRITE_BACK)));
   }
 
   private void startSettle(List<RoundEffect<ReadResult>> effects) {
@@ -408,17 +467,38 @@ public final class ReadRound {
         .orElse(new ReadResult.NotFound(key));
   }
 
+  private boolean holdsNewest(Optional<Record> record) {
+    return holdsNewest(Record.versionOf(record), Record.digestOf(record));
+  }
+
   private boolean holdsNewestOrNewer(Optional<Record> record) {
     return holdsNewestOrNewer(Record.versionOf(record), Record.digestOf(record));
   }
 
+  /** A holder: exactly the newest record; after the reply, a newer one too (nobody waits on holders then). */
   private boolean holdsNewestOrNewer(Version version, long digest) {
-    int order = version.compareTo(Record.versionOf(newest));
-    if (order == 0 && digest != Record.digestOf(newest)) {
+    return holdsNewest(version, digest) || isNewer(version) && replied;
+  }
+
+  /** A newer record before the reply: read again. */
+  private boolean mustStartOver(Version version) {
+    return isNewer(version) && !replied;
+  }
+
+  /** Exactly the chosen record: its version and its digest (another digest at that version raises the alarm). */
+  private boolean holdsNewest(Version version, long digest) {
+    if (!version.equals(Record.versionOf(newest))) {
+      return false;
+    }
+    if (digest != Record.digestOf(newest)) {
       stats.digestConflict(key, version, "read agreement");
       return false;
     }
-    return order >= 0;
+    return true;
+  }
+
+  private boolean isNewer(Version version) {
+    return version.isAfter(Record.versionOf(newest));
   }
 
   /**

@@ -69,6 +69,9 @@ public final class ReplicaMetrics implements PeerTraffic {
         stats, ReplicaStats::readWriteBacks);
     counter("quorumkv_read_repairs_total", "Stale replicas repaired in the background after a read answered",
         stats, ReplicaStats::readRepairs);
+    counter("quorumkv_reads_started_over_total",
+        "Reads that saw a replica holding a newer record than the one they chose, and read again",
+        stats, ReplicaStats::readsStartedOver);
     counter("quorumkv_tombstones_purged_total", "Settled tombstones purged", stats, ReplicaStats::tombstonesPurged);
     counter("quorumkv_fast_rounds_chosen_total",
         "Conditional writes coordinated here that every replica took in one round trip (the fast round)",

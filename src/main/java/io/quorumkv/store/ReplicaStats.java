@@ -15,6 +15,7 @@ public final class ReplicaStats {
 
   private final AtomicLong readWriteBacks = new AtomicLong();
   private final AtomicLong readRepairs = new AtomicLong();
+  private final AtomicLong readsStartedOver = new AtomicLong();
   private final AtomicLong digestConflicts = new AtomicLong();
   private final AtomicLong staleMessagesIgnored = new AtomicLong();
   private final AtomicLong tombstonesPurged = new AtomicLong();
@@ -67,6 +68,10 @@ public final class ReplicaStats {
     return readRepairs.get();
   }
 
+  public long readsStartedOver() {
+    return readsStartedOver.get();
+  }
+
   public long tombstonesPurged() {
     return tombstonesPurged.get();
   }
@@ -117,6 +122,14 @@ public final class ReplicaStats {
     return fastRoundsFellBack.get();
   }
 
+  /**
+   * A read saw a replica holding a record newer than the one it chose, before its reply, and read
+   * again (a key changing under it, or a settled tombstone it had taken for absence).
+   */
+  public void readStartedOver() {
+    readsStartedOver.incrementAndGet();
+  }
+
   /** A read sent the newest record to a replica that answered late or stale, in the background. */
   public void readRepaired() {
     readRepairs.incrementAndGet();
@@ -139,6 +152,7 @@ public final class ReplicaStats {
     Map<String, Long> counters = new java.util.LinkedHashMap<>();
     counters.put("readWriteBacks", readWriteBacks.get());
     counters.put("readRepairs", readRepairs.get());
+    counters.put("readsStartedOver", readsStartedOver.get());
     counters.put("digestConflicts", digestConflicts.get());
     counters.put("staleMessagesIgnored", staleMessagesIgnored.get());
     counters.put("tombstonesPurged", tombstonesPurged.get());

@@ -365,6 +365,7 @@ public class RoundScenarioTest {
           case "digest-conflicts" -> stats.digestConflicts();
           case "read-write-backs" -> stats.readWriteBacks();
           case "read-repairs" -> stats.readRepairs();
+          case "reads-started-over" -> stats.readsStartedOver();
           default -> {
             if (pair[0].startsWith("clock-refusals-")) {
               yield clock.refusals().getOrDefault(pair[0].substring("clock-refusals-".length()), 0L);

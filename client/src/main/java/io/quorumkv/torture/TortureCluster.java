@@ -199,7 +199,8 @@ public final class TortureCluster implements AutoCloseable {
   private static Map<String, Long> repairCounters(JsonNode cluster) {
     Map<String, Long> counters = new TreeMap<>();
     JsonNode stats = cluster.path("stats");
-    for (String name : List.of("readWriteBacks", "readRepairs", "tombstonesPurged", "staleMessagesIgnored")) {
+    for (String name : List.of("readWriteBacks", "readRepairs", "readsStartedOver", "tombstonesPurged",
+        "staleMessagesIgnored")) {
       counters.put(name, stats.path(name).asLong());
     }
     for (JsonNode peer : cluster.path("peers")) {
