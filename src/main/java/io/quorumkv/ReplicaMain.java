@@ -323,7 +323,8 @@ public final class ReplicaMain {
       ActorRef<StoreActor.Command> storeActor = ctx.spawn(
           StoreActor.create(settings.nodeId(), replicaId, storage, clock, stats, settings.fsync(),
               settings.maxMessageAge(), incarnation, new StoreCore.PurgeRule(settings.tombstoneGrace(),
-                  settings.maxMessageAge(), settings.tombstones().purgeCheckInterval(), clockTrusted(fence),
+                  settings.maxMessageAge().plus(settings.tombstones().skewMargin()),
+                  settings.tombstones().purgeCheckInterval(), clockTrusted(fence),
                   settings.maxMessageAge().plus(settings.tombstones().skewMargin())),
               admission, storageAlarm, settings.deliberateBugs()),
           "store",

@@ -56,7 +56,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
   private record RemoteEntries(Entries entries, Throwable failure) implements Command {}
 
   /** A step of a move answered ({@code answer} is null when the replica did not answer in time). */
-  private record MoveStepped(AntiEntropyPlan.Move move, Answer answer) implements Command {}
+  /** @param readAt the stamp taken before the move's record was read: its copy carries it */
+  private record MoveStepped(AntiEntropyPlan.Move move, Answer answer, Stamp readAt) implements Command {}
 
   private enum DeadlinePassed implements Command { INSTANCE }
 
@@ -186,19 +187,25 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     while (moving.size() < limits.inFlightMax() && !waiting.isEmpty()) {
       AntiEntropyPlan.Move move = waiting.poll();
       moving.add(move.key());
+      // A copy of a value carries the stamp taken before its record was read, never a later one:
+      // a replica takes no copy older than max-message-age by its stamp, and a purge waits that
+      // long after a tombstone settled (docs/design.md, "Message age"). A tombstone known from
+      // the listing goes at once: it brings no value back, however late it lands.
       if (move.known().isPresent()) {
-        ask(move.pull() ? local : peer, move, new Apply(move.key(), move.known().get(), stamp(), Cause.ANTI_ENTROPY));
+        Stamp now = stamp();
+        ask(move.pull() ? local : peer, move, new Apply(move.key(), move.known().get(), now, Cause.ANTI_ENTROPY), now);
       } else {
-        ask(move.pull() ? peer : local, move, new Read(move.key(), stamp(), Cause.ANTI_ENTROPY));
+        Stamp readAt = stamp();
+        ask(move.pull() ? peer : local, move, new Read(move.key(), readAt, Cause.ANTI_ENTROPY), readAt);
       }
     }
     return moving.isEmpty() ? finish(null) : this;
   }
 
   /** One request of a move; the answer comes back with the move it belongs to. */
-  private void ask(ReplicaHandle replica, AntiEntropyPlan.Move move, StoreRequest request) {
+  private void ask(ReplicaHandle replica, AntiEntropyPlan.Move move, StoreRequest request, Stamp readAt) {
     getContext().ask(Reply.class, replica.ref(), limits.stepTimeout(), replyTo -> new Call(request, 0, replyTo),
-        (reply, failure) -> new MoveStepped(move, reply == null ? null : reply.answer()));
+        (reply, failure) -> new MoveStepped(move, reply == null ? null : reply.answer(), readAt));
   }
 
   /** The local store's bucket hashes or entries (straight to the store: a background query is not admitted). */
@@ -211,7 +218,8 @@ public final class AntiEntropySession extends AbstractBehavior<AntiEntropySessio
     if (step.answer() instanceof RecordHeld held && held.record().isPresent()
         && clock.admit(move.pull() ? peer.name() : local.name(), "anti-entropy read", held.stamp().clock(),
             held.record().get().version().hlc())) {
-      ask(move.pull() ? local : peer, move, new Apply(move.key(), held.record().get(), stamp(), Cause.ANTI_ENTROPY));
+      ask(move.pull() ? local : peer, move,
+          new Apply(move.key(), held.record().get(), step.readAt(), Cause.ANTI_ENTROPY), step.readAt());
       return this;
     }
     if (step.answer() instanceof Applied) {

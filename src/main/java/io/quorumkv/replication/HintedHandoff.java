@@ -53,7 +53,8 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
   /** False while the clock fence holds (docs/clock-discipline.md, rule 3). */
   private final BooleanSupplier clockTrusted;
 
-  private record ReplayStepped(Hint hint, Answer answer) implements Command {}
+  /** @param readAt the stamp taken before the hint's record was read: its copy carries it */
+  private record ReplayStepped(Hint hint, Answer answer, Stamp readAt) implements Command {}
 
   /** The peer answered the replayed Apply of {@code sent}. */
   private record ReplayApplied(Hint hint, io.quorumkv.version.Version sent, Answer answer) implements Command {}
@@ -160,9 +161,10 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
       replaying.add(hint);
       budget--;
       allowance.merge(target, -1, Integer::sum);
+      Stamp readAt = stamp();
       getContext().ask(Reply.class, local.ref(), limits.stepTimeout(),
-          replyTo -> new Call(new Read(hint.key(), stamp(), ReplicaProtocol.Cause.HINT), 0, replyTo),
-          (reply, failure) -> new ReplayStepped(hint, reply == null ? null : reply.answer()));
+          replyTo -> new Call(new Read(hint.key(), readAt, ReplicaProtocol.Cause.HINT), 0, replyTo),
+          (reply, failure) -> new ReplayStepped(hint, reply == null ? null : reply.answer(), readAt));
     }
   }
 
@@ -187,7 +189,8 @@ public final class HintedHandoff extends AbstractBehavior<HintedHandoff.Command>
       }
       io.quorumkv.store.Record record = held.record().get();
       getContext().ask(Reply.class, peer.handle().ref(), limits.stepTimeout(),
-          replyTo -> new Call(new Apply(hint.key(), record, stamp(), ReplicaProtocol.Cause.HINT), 0, replyTo),
+          // Stamped before its record was read, never later (docs/design.md, "Message age").
+          replyTo -> new Call(new Apply(hint.key(), record, step.readAt(), ReplicaProtocol.Cause.HINT), 0, replyTo),
           (reply, failure) -> new ReplayApplied(hint, record.version(), reply == null ? null : reply.answer()));
       return this;
     }

@@ -81,17 +81,21 @@ public final class StoreCore<C> {
   }
 
   /**
-   * When settled tombstones may be purged (docs/design.md, "Convergence"), and how old a key's
+   * When settled tombstones may be purged (docs/design.md, "Tombstones"), and how old a key's
    * promise and committed ballot must be before its Paxos state may be forgotten: max-message-age
    * plus the skew margin, after which no message carrying a lower ballot, and no client write's
    * apply below them, can still be taken (docs/conditional-writes.md, "Bounded state").
+   *
+   * @param settledFor how long a tombstone stays settled before it may be purged: max-message-age
+   *     plus the skew margin, so no copy of a record read before it settled (a copy is stamped no
+   *     later than its record was read, by a clock up to the offset ahead) can still be taken
    */
-  public record PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval, BooleanSupplier clockTrusted,
+  public record PurgeRule(Duration grace, Duration settledFor, Duration checkInterval, BooleanSupplier clockTrusted,
       Duration paxosForgetAfter) {
 
     /** Paxos state forgotten after the tombstone grace (longer than needed, and safe). */
-    public PurgeRule(Duration grace, Duration maxMessageAge, Duration checkInterval, BooleanSupplier clockTrusted) {
-      this(grace, maxMessageAge, checkInterval, clockTrusted, grace);
+    public PurgeRule(Duration grace, Duration settledFor, Duration checkInterval, BooleanSupplier clockTrusted) {
+      this(grace, settledFor, checkInterval, clockTrusted, grace);
     }
   }
 
@@ -907,7 +911,8 @@ public final class StoreCore<C> {
   /**
    * Purges a settled tombstone once this replica's clock is past its version by the grace
    * (hint expiry + max-message-age + skew margin: no hint or message can still bring an older
-   * value), and max-message-age has passed here since it settled.
+   * value), and max-message-age plus the skew margin have passed here since it settled (no copy
+   * of a record read before the settle can still be taken).
    */
   public void purge() {
     if (!purgeRule.clockTrusted().getAsBoolean()) {
@@ -921,7 +926,7 @@ public final class StoreCore<C> {
     List<SettledTombstone> due = new ArrayList<>();
     for (SettledTombstone tombstone : settled.values()) {
       if (clockMillis >= HybridLogicalClock.millisOf(tombstone.version().hlc()) + purgeRule.grace().toMillis()
-          && now >= tombstone.settledAtMillis() + purgeRule.maxMessageAge().toMillis()) {
+          && now >= tombstone.settledAtMillis() + purgeRule.settledFor().toMillis()) {
         due.add(tombstone);
       }
     }

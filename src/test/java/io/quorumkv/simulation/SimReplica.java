@@ -146,8 +146,9 @@ final class SimReplica {
         this::wallMillis);
     incarnation = new Incarnation(replicaId, persistedIncarnation, peers, state -> persistedIncarnation = state,
         this::wallMillis);
-    StoreCore.PurgeRule purgeRule = new StoreCore.PurgeRule(config.tombstoneGrace(), config.maxMessageAge(),
-        config.purgeInterval(), () -> true, config.maxMessageAge().plus(config.maxClockOffset().multipliedBy(2)));
+    java.time.Duration messagesOutlived = config.maxMessageAge().plus(config.maxClockOffset().multipliedBy(2));
+    StoreCore.PurgeRule purgeRule = new StoreCore.PurgeRule(config.tombstoneGrace(), messagesOutlived,
+        config.purgeInterval(), () -> true, messagesOutlived);
     core = new StoreCore<>(name, replicaId, disk, clock, stats, config.maxMessageAge(), incarnation, purgeRule,
         new StoreAdmission(Long.MAX_VALUE, Long.MAX_VALUE), new StorageAlarm(StorageAlarm.NO_QUOTA), bugs,
         this::wallMillis, new StoreCore.Outbox<>() {
@@ -416,6 +417,7 @@ final class SimReplica {
         replaying.add(hint);
         long step = config.stepTimeout().toMillis();
         long[] task = new long[1];
+        Stamp readAt = stamp(); // as HintedHandoff: the copy carries the stamp from before its record was read
         task[0] = task(reply -> {
           if (reply.round() == 1 && reply.answer() instanceof RecordHeld held) {
             if (held.record().isEmpty()) {
@@ -424,7 +426,7 @@ final class SimReplica {
               return;
             }
             Record record = held.record().get();
-            send(task[0], peer, new Apply(hint.key(), record, stamp(), Cause.HINT), 2);
+            send(task[0], peer, new Apply(hint.key(), record, readAt, Cause.HINT), 2);
             tasks.put(task[0], applied -> {
               if (HintBook.holds(applied.answer(), record.version())) {
                 hints.delivered(hint);
@@ -436,7 +438,7 @@ final class SimReplica {
             finishHint(task[0], hint);
           }
         }, step, () -> replaying.remove(hint));
-        send(task[0], name, new Read(hint.key(), stamp(), Cause.HINT), 1);
+        send(task[0], name, new Read(hint.key(), readAt, Cause.HINT), 1);
       }
     }
   }
@@ -666,10 +668,11 @@ final class SimReplica {
   private void move(String key, String holder, String other, Record known) {
     long step = world.config().stepTimeout().toMillis();
     long[] task = new long[1];
+    Stamp readAt = stamp(); // as AntiEntropySession: the copy carries the stamp from before its record was read
     task[0] = task(reply -> {
       if (reply.round() == 1 && reply.answer() instanceof RecordHeld held && held.record().isPresent()
           && clock.admit(holder, "anti-entropy read", held.stamp().clock(), held.record().get().version().hlc())) {
-        send(task[0], other, new Apply(key, held.record().get(), stamp(), Cause.ANTI_ENTROPY), 2);
+        send(task[0], other, new Apply(key, held.record().get(), readAt, Cause.ANTI_ENTROPY), 2);
       } else {
         if (reply.round() == 2 && reply.answer() instanceof Applied) {
           world.counted("anti-entropy moves");
@@ -680,7 +683,7 @@ final class SimReplica {
     if (known != null) {
       send(task[0], other, new Apply(key, known, stamp(), Cause.ANTI_ENTROPY), 2);
     } else {
-      send(task[0], holder, new Read(key, stamp(), Cause.ANTI_ENTROPY), 1);
+      send(task[0], holder, new Read(key, readAt, Cause.ANTI_ENTROPY), 1);
     }
   }
 
