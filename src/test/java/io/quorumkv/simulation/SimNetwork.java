@@ -1,13 +1,16 @@
 package io.quorumkv.simulation;
 
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 /**
  * The network between simulated replicas: every message between two replicas is delayed by a
  * seeded amount (so messages reorder), may be dropped or delivered twice, and is lost while the
- * link is cut (a partition, one way or both). A replica's messages to itself are local calls:
+ * link is cut (a partition, one way or both), or slow from one sender for a while (a replica
+ * just restarted: cold connections, a cold JIT). A replica's messages to itself are local calls:
  * never lost, delayed or duplicated.
  */
 final class SimNetwork {
@@ -28,6 +31,10 @@ final class SimNetwork {
   private final Random random;
   private Faults faults;
   private final Set<String> cut = new HashSet<>();
+  /** Senders whose messages take up to {@link SlowSender#extraMaxMillis} more, until {@link SlowSender#untilMillis}. */
+  private final Map<String, SlowSender> slowSenders = new HashMap<>();
+
+  private record SlowSender(long untilMillis, long extraMaxMillis) {}
   private long sent;
   private long dropped;
   private long duplicated;
@@ -59,11 +66,16 @@ final class SimNetwork {
       dropped++;
       return;
     }
-    loop.after(delay(), deliver);
+    loop.after(delay() + slowness(from), deliver);
     if (random.nextDouble() < faults.duplicate()) {
       duplicated++;
-      loop.after(delay(), deliver);
+      loop.after(delay() + slowness(from), deliver);
     }
+  }
+
+  private long slowness(String from) {
+    SlowSender slow = slowSenders.get(from);
+    return slow == null || loop.now() >= slow.untilMillis() ? 0 : random.nextLong(slow.extraMaxMillis());
   }
 
   private long delay() {
@@ -85,9 +97,20 @@ final class SimNetwork {
     cut.clear();
   }
 
+  /**
+   * For {@code lengthMillis} from now, every message {@code from} sends takes up to
+   * {@code extraMaxMillis} longer (its answers and requests alike, in any order), while messages
+   * to it are not slowed: what a replica just restarted does, as the torture run saw on
+   * 2026-12-07 (its stale read answer, then its peers' answers from after a tombstone settled).
+   */
+  void slowSender(String from, long lengthMillis, long extraMaxMillis) {
+    slowSenders.put(from, new SlowSender(loop.now() + lengthMillis, extraMaxMillis));
+  }
+
   /** From now on nothing is lost, duplicated or slow: for the end of a run, when the replicas must converge. */
   void calm() {
     heal();
+    slowSenders.clear();
     faults = Faults.CALM;
   }
 

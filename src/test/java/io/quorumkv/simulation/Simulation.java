@@ -448,6 +448,10 @@ final class Simulation {
       loop.after(length, () -> {
         if (!victim.isUp()) { // the end of the workload may have restarted it already
           victim.start();
+          if (random.nextBoolean()) {
+            // Just restarted: its first messages are slow (cold connections), its peers' are not.
+            network.slowSender(victim.name, 500 + random.nextLong(2_000), 100 + random.nextLong(900));
+          }
         }
         faultActive = false;
       });
