@@ -64,6 +64,15 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   public record Get(String key, Consistency consistency, ActorRef<ReadResult> replyTo)
       implements Command {}
 
+  /**
+   * List up to {@code limit} keys starting with {@code prefix}, from {@code start} on, with their
+   * values if {@code values} (docs/listing-watch-ttl.md, "Listing").
+   */
+  public record ListKeys(String prefix, String start, int limit, boolean values, Consistency consistency,
+      ActorRef<ListResult> replyTo) implements Command {}
+
+  private record ListStopped() implements Command {}
+
   private record CoordinatorStopped() implements Command {}
 
   /** What every coordinator of this replica shares: passed whole to each coordinator. */
@@ -84,9 +93,13 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       boolean fastRound, // whether conditional writes try the fast round
       Set<DeliberateBug> bugs) {} // TEST ONLY: empty in any real cluster
 
+  /** Listings running at once on this replica, at most (docs/listing-watch-ttl.md, "Bounds"). */
+  static final int LISTS_IN_FLIGHT_MAX = 16;
+
   private final Settings settings;
   private final FastRoundGate fastRounds;
   private int inFlight;
+  private int listsInFlight;
   private int turn; // which peer a quorum-first round asks first, in turn
 
   public static Behavior<Command> create(Settings settings) {
@@ -107,6 +120,12 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
         .onMessage(Put.class, put -> write(put.key(), Optional.of(put.value()), put.consistency(), put.replyTo()))
         .onMessage(Delete.class, delete -> write(delete.key(), Optional.empty(), delete.consistency(), delete.replyTo()))
         .onMessage(Get.class, this::onGet)
+        .onMessage(ListKeys.class, this::onList)
+        .onMessage(ListStopped.class, stopped -> {
+          inFlight--;
+          listsInFlight--;
+          return this;
+        })
         .onMessage(ConditionalWrite.class, this::onConditionalWrite)
         .onMessage(Settle.class, this::onSettle)
         .onMessage(FastRoundFailed.class, failed -> {
@@ -195,6 +214,34 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     }
     track(getContext().spawnAnonymous(ReadCoordinator.create(
         get.key(), get.consistency(), replicasInTurn(), settings, get.replyTo())));
+    return this;
+  }
+
+  /**
+   * A listing, within two bounds: the in-flight bound of every request, and
+   * {@link #LISTS_IN_FLIGHT_MAX} listings at once (each may run up to
+   * {@link ListPlan#READS_PER_PAGE} reads besides).
+   */
+  private Behavior<Command> onList(ListKeys list) {
+    Optional<String> fenced = settings.fence().reason();
+    if (fenced.isPresent()) {
+      list.replyTo().tell(new NotStarted(fenced.get(), NotStarted.CLOCK));
+      return this;
+    }
+    if (inFlight >= settings.inFlightMax()) {
+      list.replyTo().tell(new Overloaded(inFlight, settings.inFlightMax()));
+      return this;
+    }
+    if (listsInFlight >= LISTS_IN_FLIGHT_MAX) {
+      list.replyTo().tell(new Overloaded(listsInFlight, LISTS_IN_FLIGHT_MAX));
+      return this;
+    }
+    ActorRef<ListCoordinator.Command> coordinator = getContext().spawnAnonymous(ListCoordinator.create(
+        list.prefix(), list.start(), list.limit(), list.values(), list.consistency(), replicasInTurn(), settings,
+        getContext().getSelf(), list.replyTo()));
+    inFlight++;
+    listsInFlight++;
+    getContext().watchWith(coordinator, new ListStopped());
     return this;
   }
 

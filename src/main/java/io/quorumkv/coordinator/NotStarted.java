@@ -5,7 +5,7 @@ package io.quorumkv.coordinator;
  * ({@code phase} "clock", docs/clock-discipline.md), or, for a write, another live process
  * answers under its replica id ({@code phase} "identity", docs/identity.md).
  */
-public record NotStarted(String reason, String phase) implements WriteResult, ReadResult {
+public record NotStarted(String reason, String phase) implements WriteResult, ReadResult, ListResult {
 
   public static final String CLOCK = "clock";
   public static final String IDENTITY = "identity";

@@ -2,4 +2,4 @@ package io.quorumkv.coordinator;
 
 /** Too many requests are in flight on this replica; the request was not started. */
 public record Overloaded(int inFlight, int inFlightMax)
-    implements WriteResult, ReadResult {}
+    implements WriteResult, ReadResult, ListResult {}

@@ -5,4 +5,4 @@ package io.quorumkv.coordinator;
  * could not be. {@code answered} counts the replicas that answered usefully in {@code phase}.
  */
 public record QuorumNotReached(Phase phase, int answered, int required, int replicas)
-    implements WriteResult, ReadResult {}
+    implements WriteResult, ReadResult, ListResult {}

@@ -107,6 +107,15 @@ final class InternalEndpoint {
         return refused(StatusCodes.BAD_REQUEST.intValue(), "malformed internal request: " + problem.get());
       }
     }
+    if (storeRequest instanceof io.quorumkv.store.ReplicaProtocol.ListPage page) {
+      Optional<String> problem = Keys.listingProblem(page.prefix(), page.start(), settings.keyBytesMax());
+      if (problem.isEmpty() && page.values()) {
+        problem = Optional.of("a peer never asks for values: a page of them would not fit a stream frame");
+      }
+      if (problem.isPresent()) {
+        return refused(StatusCodes.BAD_REQUEST.intValue(), "malformed internal request: " + problem.get());
+      }
+    }
     Optional<io.quorumkv.store.Record> carried = StoreAdmission.recordOf(storeRequest);
     if (carried.isPresent() && !carried.get().isTombstone()
         && carried.get().value().length() > settings.valueBytesMax()) {

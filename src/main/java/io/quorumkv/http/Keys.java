@@ -22,4 +22,27 @@ public final class Keys {
     }
     return Optional.empty();
   }
+
+  /**
+   * Why {@code prefix} and {@code start} cannot bound a listing, or empty when they can: each
+   * empty or valid UTF-8 of at most {@code keyBytesMax} bytes, one more for {@code start} (a
+   * page's {@code next} may be the successor of the longest key: the key and a zero byte).
+   */
+  public static Optional<String> listingProblem(String prefix, String start, int keyBytesMax) {
+    if (prefix == null || start == null) {
+      return Optional.of("the prefix and the start must be given, empty or not");
+    }
+    int prefixBytes = prefix.getBytes(StandardCharsets.UTF_8).length;
+    if (prefixBytes > keyBytesMax) {
+      return Optional.of("the prefix is " + prefixBytes + " bytes of UTF-8; at most " + keyBytesMax + " are allowed");
+    }
+    int startBytes = start.getBytes(StandardCharsets.UTF_8).length;
+    if (startBytes > keyBytesMax + 1) {
+      return Optional.of("start is " + startBytes + " bytes of UTF-8; at most " + (keyBytesMax + 1) + " are allowed");
+    }
+    if (prefix.indexOf('\uFFFD') >= 0 || start.indexOf('\uFFFD') >= 0) {
+      return Optional.of("the prefix or the start is not valid UTF-8");
+    }
+    return Optional.empty();
+  }
 }

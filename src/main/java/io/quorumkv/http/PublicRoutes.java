@@ -24,6 +24,8 @@ import io.quorumkv.coordinator.Condition;
 import io.quorumkv.coordinator.NotStarted;
 import io.quorumkv.coordinator.Consistency;
 import io.quorumkv.coordinator.Coordinators;
+import io.quorumkv.coordinator.ListPlan;
+import io.quorumkv.coordinator.ListResult;
 import io.quorumkv.coordinator.Overloaded;
 import io.quorumkv.coordinator.QuorumNotReached;
 import io.quorumkv.coordinator.ReadResult;
@@ -32,12 +34,16 @@ import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.security.AccessAudit;
 import io.quorumkv.security.Role;
 import io.quorumkv.security.TokenFile;
+import io.quorumkv.store.ReplicaProtocol.ListPage;
 import io.quorumkv.store.Value;
 import io.quorumkv.labels.Labels;
 import io.quorumkv.version.Version;
 import io.quorumkv.wire.InternalHttp;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -58,6 +64,8 @@ public final class PublicRoutes extends AllDirectives {
   private final Settings settings;
   private final ClusterView cluster;
   private final Duration askTimeout;
+  /** Keys a listing returns when it names no limit. */
+  static final int LIST_LIMIT_DEFAULT = 100;
   private final ReplicaMetrics metrics;
   private final Optional<TokenFile> tokens;
   private final AccessAudit audit;
@@ -89,7 +97,10 @@ public final class PublicRoutes extends AllDirectives {
                         read(validKey, consistency, notModifiedIf)))),
                     delete(() -> authorized(Role.READWRITE, "a delete", () -> withWriteCondition(consistency,
                         condition -> remove(validKey, consistency, condition))))))))),
-            pathEndOrSingleSlash(() -> complete(badRequest("the key is missing: use /kv/{key}"))),
+            pathEndOrSingleSlash(() -> concat(
+                get(() -> measured(ReplicaMetrics.LIST_OP, () -> authorized(Role.READ, "a listing", () -> withConsistency(consistency ->
+                    withListing((prefix, start, limit, values) -> list(prefix, start, limit, values, consistency)))))),
+                complete(badRequest("the key is missing: use /kv/{key} (GET /kv?prefix=... lists keys)")))),
             path(PathMatchers.segment().slash(PathMatchers.remaining()), (first, rest) ->
                 complete(badRequest("a key is one path segment: percent-encode '/' as %2F"))))),
         pathPrefix("health", () -> concat(
@@ -121,11 +132,16 @@ public final class PublicRoutes extends AllDirectives {
    * was counted in is counted out.
    */
   private Route measured(Supplier<Route> inner) {
+    return measured(null, inner);
+  }
+
+  /** As {@link #measured(Supplier)}, under operation {@code op} (null: the request's method). */
+  private Route measured(String fixedOp, Supplier<Route> inner) {
     return extractRequest(request -> {
       long began = System.nanoTime();
       // Labels come from fixed sets only: a label taken from client input would let any
       // client grow /metrics without bound.
-      String op = ReplicaMetrics.opLabel(request.method().value());
+      String op = fixedOp != null ? fixedOp : ReplicaMetrics.opLabel(request.method().value());
       String consistency = request.getUri().query().get("consistency")
           .map(text -> Consistency.parse(text).map(Consistency::label).orElse(ReplicaMetrics.INVALID))
           .orElse(Consistency.QUORUM.label());
@@ -152,6 +168,74 @@ public final class PublicRoutes extends AllDirectives {
       return consistency.map(inner)
           .orElseGet(() -> complete(badRequest("consistency must be one, quorum or all, not '" + text.get() + "'")));
     });
+  }
+
+  /** The parameters of a listing (docs/listing-watch-ttl.md); any malformed one: 400. */
+  @FunctionalInterface
+  private interface ListingRoute {
+    Route apply(String prefix, String start, int limit, boolean values);
+  }
+
+  private Route withListing(ListingRoute inner) {
+    return parameterOptional("prefix", prefix -> parameterOptional("start", start ->
+        parameterOptional("limit", limitText -> parameterOptional("values", valuesText -> {
+          Optional<String> problem = Keys.listingProblem(prefix.orElse(""), start.orElse(""), settings.keyBytesMax());
+          if (problem.isPresent()) {
+            return complete(badRequest(problem.get()));
+          }
+          int limit = LIST_LIMIT_DEFAULT;
+          if (limitText.isPresent()) {
+            try {
+              limit = Integer.parseInt(limitText.get());
+            } catch (NumberFormatException e) {
+              limit = 0;
+            }
+            if (limit < 1 || limit > ListPage.LIMIT_MAX) {
+              return complete(badRequest("limit must be a whole number from 1 to " + ListPage.LIMIT_MAX + ", not '"
+                  + limitText.get() + "'"));
+            }
+          }
+          if (valuesText.isPresent() && !valuesText.get().equals("true") && !valuesText.get().equals("false")) {
+            return complete(badRequest("values must be true or false, not '" + valuesText.get() + "'"));
+          }
+          return inner.apply(prefix.orElse(""), start.orElse(""), limit, valuesText.map("true"::equals).orElse(false));
+        }))));
+  }
+
+  private Route list(String prefix, String start, int limit, boolean values, Consistency consistency) {
+    return onSuccess(
+        AskPattern.<Coordinators.Command, ListResult>ask(coordinators,
+            replyTo -> new Coordinators.ListKeys(prefix, start, limit, values, consistency, replyTo),
+            askTimeout.plus(settings.readTimeout()), scheduler),
+        result -> complete(listResponse(result)));
+  }
+
+  static HttpResponse listResponse(ListResult result) {
+    if (result instanceof ListResult.Listed listed) {
+      List<Map<String, Object>> items = new ArrayList<>(listed.items().size());
+      for (ListPlan.Item item : listed.items()) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("key", item.key());
+        json.put("version", item.version().toString());
+        item.value().ifPresent(value -> json.put("valueBase64", Base64.getEncoder().encodeToString(value.bytes())));
+        items.add(json);
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("items", items);
+      body.put("next", listed.next().orElse(null));
+      return json(StatusCodes.OK, body);
+    }
+    if (result instanceof QuorumNotReached failed) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, "list quorum not reached",
+          "phase", failed.phase().label(),
+          "responses", failed.answered(),
+          "required", failed.required(),
+          "replicas", failed.replicas());
+    }
+    if (result instanceof NotStarted fenced) {
+      return notStarted(fenced);
+    }
+    return overloaded((Overloaded) result);
   }
 
   /** A PUT's or DELETE's condition header, if any; malformed, or at consistency=one: 400. */

@@ -191,6 +191,8 @@ public final class ReplicaMetrics implements PeerTraffic {
   /** The label of a consistency parameter that names no level (the request got a 400). */
   public static final String INVALID = "invalid";
   private static final java.util.Set<String> OPS = java.util.Set.of("get", "put", "delete");
+  /** The operation label of a listing ({@code GET /kv?prefix=...}). */
+  public static final String LIST_OP = "list";
 
   /** {@code get}, {@code put}, {@code delete}, or {@code other} for any other method. */
   public static String opLabel(String method) {

@@ -117,10 +117,23 @@ public final class MemoryStorage implements Storage {
     MemoryStorage copy = new MemoryStorage();
     copy.records.putAll(records);
     copy.settled.putAll(settled);
+    copy.paxos.putAll(paxos);
     return new Snapshot() {
       @Override
       public List<KeyedRecord> scan(String fromKey, int limit) {
         return copy.scan(fromKey, limit);
+      }
+
+      @Override
+      public List<ScannedRecord> scanRaw(String fromKey, int limit) {
+        return copy.scan(fromKey, limit).stream()
+            .map(record -> new ScannedRecord(record.key(), Optional.of(record.record()))).toList();
+      }
+
+      @Override
+      public List<ScannedPaxos> scanPaxos(String fromKey, int limit) {
+        return copy.paxos.tailMap(fromKey, true).entrySet().stream().limit(limit)
+            .map(entry -> new ScannedPaxos(entry.getKey(), Optional.of(entry.getValue()))).toList();
       }
 
       @Override

@@ -64,7 +64,9 @@ public final class ReplicaProtocol {
     /** A client's conditional write: its prepare, accept and commit (docs/conditional-writes.md). */
     CONDITIONAL_WRITE(Lane.FOREGROUND),
     /** A Paxos round nobody waits for: settling a proposal left behind, or a key whose copies were fenced. */
-    SETTLE(Lane.BACKGROUND);
+    SETTLE(Lane.BACKGROUND),
+    /** A client's listing: the pages of the replicas (docs/listing-watch-ttl.md). */
+    LIST(Lane.FOREGROUND);
 
     private final Lane lane;
 
@@ -99,7 +101,7 @@ public final class ReplicaProtocol {
    * receiver must admit before it acts (clock rule 1, docs/clock-discipline.md).
    */
   public sealed interface StoreRequest extends Request
-      permits KeyRequest, GetBuckets, ListEntries, HoldsProposalsBefore {
+      permits KeyRequest, GetBuckets, ListEntries, HoldsProposalsBefore, ListPage {
     Stamp stamp();
 
     default long[] clockReadings() {
@@ -303,6 +305,34 @@ public final class ReplicaProtocol {
     }
   }
 
+  /**
+   * Up to {@code limit} keys starting with {@code prefix}, from {@code start} on (inclusive), in
+   * ascending order of their UTF-8 bytes, as this replica holds them, from one storage snapshot
+   * (docs/listing-watch-ttl.md, "Listing"): every key with a record (tombstones included, settled
+   * or not) or an accepted Paxos proposal, and every key whose record or Paxos state is
+   * unreadable here (as unknown). With {@code values} each value comes too; only the local
+   * replica is asked for values (a peer that asks is refused: the answer would not fit a stream
+   * frame). Answered {@link Page}.
+   */
+  public record ListPage(String prefix, String start, int limit, boolean values, Stamp stamp) implements StoreRequest {
+    /** Keys a page lists at most. */
+    public static final int LIMIT_MAX = 1000;
+
+    public ListPage {
+      Objects.requireNonNull(prefix, "prefix");
+      Objects.requireNonNull(start, "start");
+      Objects.requireNonNull(stamp, "stamp");
+      if (limit < 1 || limit > LIMIT_MAX) {
+        throw new IllegalArgumentException("a page lists 1 to " + LIMIT_MAX + " keys");
+      }
+    }
+
+    @Override
+    public Cause cause() {
+      return Cause.LIST;
+    }
+  }
+
   /** Whether the replica holds the tombstone of {@code key} at {@code version}. Answered {@link TombstoneHeld}. */
   public record CheckTombstone(String key, Version version, Stamp stamp) implements TombstoneRequest {
     public CheckTombstone {
@@ -405,7 +435,7 @@ public final class ReplicaProtocol {
   /** An answer stamped by the replica that gives it: the asker's clock moves past it. */
   public sealed interface Stamped extends Answer
       permits VersionHeld, RecordHeld, Applied, Buckets, Entries, TombstoneHeld, RecordAndProposal, Promised,
-      Preempted, Accepted, Fenced, PaxosHeld {
+      Preempted, Accepted, Fenced, PaxosHeld, Page {
     Stamp stamp();
   }
 
@@ -518,6 +548,38 @@ public final class ReplicaProtocol {
       if (key == null || version == null || version.hlc() <= 0) {
         throw new IllegalArgumentException("malformed entry");
       }
+    }
+  }
+
+  /**
+   * One key of a {@link Page}: the version and digest of its record ({@link Version#ZERO} and the
+   * tombstone digest when it has none), whether an accepted proposal is held for it, whether its
+   * record or Paxos state is unreadable here ({@code unknown}: it may hold anything), and its
+   * value when the page was asked for values and the record is a value.
+   */
+  public record PageEntry(String key, Version version, long digest, boolean proposal, boolean unknown,
+      Optional<Value> value) {
+    public PageEntry {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(version, "version");
+      value = value == null ? Optional.empty() : value;
+    }
+
+    /** Whether this replica holds a record that is a tombstone, or none at all. */
+    public boolean holdsNoValue() {
+      return digest == Record.TOMBSTONE_DIGEST;
+    }
+  }
+
+  /**
+   * Answers {@link ListPage}: entries in key order; {@code end}, the last key covered when the page
+   * stopped early (at its limit or its byte bound), empty when it reached the end of the prefix.
+   */
+  public record Page(Stamp stamp, List<PageEntry> entries, Optional<String> end) implements Stamped {
+    public Page {
+      Objects.requireNonNull(stamp, "stamp");
+      entries = List.copyOf(Objects.requireNonNull(entries, "entries"));
+      end = end == null ? Optional.empty() : end;
     }
   }
 

@@ -457,6 +457,51 @@ public final class RocksDbStorage implements Storage {
     }
 
     @Override
+    public List<ScannedRecord> scanRaw(String fromKey, int limit) {
+      return locked("scan", () -> {
+        List<ScannedRecord> page = new ArrayList<>(Math.min(limit, 1024));
+        try (RocksIterator iterator = db.newIterator(data, at)) {
+          for (iterator.seek(bytes(fromKey)); iterator.isValid() && page.size() < limit; iterator.next()) {
+            String key = new String(iterator.key(), StandardCharsets.UTF_8);
+            Optional<Record> record;
+            try {
+              record = Optional.of(decode(key, iterator.value()));
+            } catch (CorruptRecordException e) {
+              record = Optional.empty(); // listed as unknown: it may have been the newest record
+            }
+            page.add(new ScannedRecord(key, record));
+          }
+        }
+        return page;
+      });
+    }
+
+    @Override
+    public List<ScannedPaxos> scanPaxos(String fromKey, int limit) {
+      return locked("scan", () -> {
+        List<ScannedPaxos> page = new ArrayList<>(Math.min(limit, 1024));
+        try (RocksIterator iterator = db.newIterator(meta, at)) {
+          for (iterator.seek(bytes(PAXOS_PREFIX + fromKey)); iterator.isValid() && page.size() < limit;
+              iterator.next()) {
+            String name = new String(iterator.key(), StandardCharsets.UTF_8);
+            if (!name.startsWith(PAXOS_PREFIX)) {
+              break;
+            }
+            String key = name.substring(PAXOS_PREFIX.length());
+            Optional<PaxosState> state;
+            try {
+              state = Optional.of(PaxosCodec.decode(key, iterator.value()));
+            } catch (CorruptRecordException e) {
+              state = Optional.empty();
+            }
+            page.add(new ScannedPaxos(key, state));
+          }
+        }
+        return page;
+      });
+    }
+
+    @Override
     public Optional<io.quorumkv.version.Version> settledVersion(String key) {
       return locked("read", () -> {
         byte[] value = db.get(settled, at, bytes(key));

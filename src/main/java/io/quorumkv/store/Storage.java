@@ -119,6 +119,18 @@ public interface Storage extends AutoCloseable {
     /** As {@link Storage#scan}, as of the snapshot; undecodable records are skipped. */
     List<KeyedRecord> scan(String fromKey, int limit);
 
+    /**
+     * As {@link #scan}, but an undecodable record is listed too, with no record: a list page
+     * reports its key as unknown, never as absent (it may have held the newest write).
+     */
+    List<ScannedRecord> scanRaw(String fromKey, int limit);
+
+    /**
+     * The Paxos states of up to {@code limit} keys from {@code fromKey} on, in key order, as of
+     * the snapshot; an unreadable one with no state.
+     */
+    List<ScannedPaxos> scanPaxos(String fromKey, int limit);
+
     /** The version of {@code key}'s settled tombstone as of the snapshot, if it has one. */
     Optional<io.quorumkv.version.Version> settledVersion(String key);
 

@@ -277,6 +277,12 @@ public final class StoreCore<C> {
         outbox.answer(caller, new Buckets(stamp(), buckets.snapshot()));
       } else if (request instanceof ListEntries listEntries) {
         listEntries(caller, listEntries);
+      } else if (request instanceof ReplicaProtocol.ListPage listPage) {
+        if (incarnation.isReady()) {
+          listPage(caller, listPage);
+        } else {
+          outbox.answer(caller, notReady());
+        }
       } else if (request instanceof CheckTombstone check) {
         outbox.answer(caller, new TombstoneHeld(stamp(), holds(check)));
       } else if (request instanceof SettleTombstone settle) {
@@ -711,6 +717,28 @@ public final class StoreCore<C> {
     });
     if (!started) {
       outbox.answer(caller, new Entries(stamp(), List.of(), true));
+    }
+  }
+
+  /**
+   * A page of a listing from a snapshot taken now, built off the store's thread as anti-entropy
+   * listings are (docs/listing-watch-ttl.md). When the driver runs too many scans already, the
+   * replica answers unavailable: the listing asks another one.
+   */
+  private void listPage(C caller, ReplicaProtocol.ListPage request) {
+    boolean started = outbox.startScan(() -> {
+      Storage.Snapshot snapshot = storage.snapshot();
+      Stamp stamp = stamp(); // the clock covers the snapshot, taken after it observed the request
+      return () -> {
+        try (snapshot) {
+          outbox.answer(caller, ListPages.page(snapshot, request, stamp));
+        } catch (RuntimeException e) {
+          outbox.answer(caller, new Unavailable("the listing's snapshot failed: " + e.getMessage()));
+        }
+      };
+    });
+    if (!started) {
+      outbox.answer(caller, new Unavailable("too many scans running"));
     }
   }
 

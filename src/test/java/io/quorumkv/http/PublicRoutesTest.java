@@ -17,6 +17,7 @@ import io.quorumkv.coordinator.Overloaded;
 import io.quorumkv.version.Version;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -148,9 +149,44 @@ public class PublicRoutesTest extends JUnitRouteTest {
 
   @Test
   public void emptyKeyIs400() {
-    assertEquals("the key is missing: use /kv/{key}",
+    assertEquals("the key is missing: use /kv/{key} (GET /kv?prefix=... lists keys)",
         json(put(single, "/kv/", "v").assertStatusCode(400)).get("error").asText());
-    json(single.run(HttpRequest.GET("/kv")).assertStatusCode(400));
+    json(single.run(HttpRequest.DELETE("/kv")).assertStatusCode(400));
+  }
+
+  @Test
+  public void aListingAnswersThePrefixInKeyOrderPageByPage() {
+    for (String key : List.of("app%2Fb", "app%2Fa", "app%2Fc", "apple", "zz")) {
+      put(single, "/kv/" + key, "v-" + key).assertStatusCode(200);
+    }
+    single.run(HttpRequest.DELETE("/kv/app%2Fc")).assertStatusCode(200);
+
+    JsonNode first = json(single.run(HttpRequest.GET("/kv?prefix=app%2F&limit=1&values=true")).assertStatusCode(200));
+    assertEquals(1, first.get("items").size());
+    assertEquals("app/a", first.get("items").get(0).get("key").asText());
+    assertEquals("v-app%2Fa", new String(java.util.Base64.getDecoder().decode(
+        first.get("items").get(0).get("valueBase64").asText())));
+    assertTrue(first.get("items").get(0).hasNonNull("version"));
+    String next = first.get("next").asText();
+
+    JsonNode rest = json(single.run(HttpRequest.GET("/kv?prefix=app%2F&limit=10&start="
+        + java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8))).assertStatusCode(200));
+    assertEquals(1, rest.get("items").size()); // app/c is deleted
+    assertEquals("app/b", rest.get("items").get(0).get("key").asText());
+    assertFalse(rest.get("items").get(0).has("valueBase64"));
+    assertTrue(rest.get("next").isNull());
+
+    JsonNode all = json(single.run(HttpRequest.GET("/kv")).assertStatusCode(200));
+    assertEquals(4, all.get("items").size()); // every key: app/a, app/b, apple, zz
+  }
+
+  @Test
+  public void malformedListingParametersAre400() {
+    for (String query : List.of("limit=0", "limit=1001", "limit=ten", "values=yes", "consistency=most",
+        "prefix=%FF", "start=" + "k".repeat(2000))) {
+      JsonNode body = json(single.run(HttpRequest.GET("/kv?" + query)).assertStatusCode(400));
+      assertTrue(query + ": " + body, body.get("error").asText().length() > 0);
+    }
   }
 
   @Test

@@ -41,6 +41,12 @@ public class WireCodecTest {
         new Apply("k", Record.tombstone(VERSION), STAMP, Cause.HINT),
         new GetBuckets(STAMP),
         new ListEntries(List.of(0, 7), 100, true, STAMP),
+        new ReplicaProtocol.ListPage("app/", "app/k\0", 1000, false, STAMP),
+        new ReplicaProtocol.Page(STAMP, List.of(
+            new ReplicaProtocol.PageEntry("app/a", VERSION, VALUE.digest(), false, false, Optional.empty()),
+            new ReplicaProtocol.PageEntry("app/b", Version.ZERO, Record.TOMBSTONE_DIGEST, true, true,
+                Optional.of(Value.ofUtf8("local only")))), Optional.of("app/b")),
+        new ReplicaProtocol.Page(STAMP, List.of(), Optional.empty()),
         new CheckTombstone("k", VERSION, STAMP),
         new SettleTombstone("k", VERSION, STAMP),
         new Ping(),

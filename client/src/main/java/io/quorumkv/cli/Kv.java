@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
     description = {
         "QuorumKV's client. Without a command: the scenario (PUT k1=alpha via peer0, k2=beta via peer1,",
         "GET both via peer2, write result.txt) against PEER_PEER0..2_HOST/PORT."},
-    subcommands = {PutCommand.class, GetCommand.class, DeleteCommand.class, StatusCommand.class,
+    subcommands = {PutCommand.class, GetCommand.class, DeleteCommand.class, ListCommand.class, StatusCommand.class,
         HealthCommand.class, VersionCommand.class, SnapshotCommand.class, BenchCommand.class, TortureCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit statuses:%n",

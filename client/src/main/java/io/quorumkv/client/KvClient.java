@@ -153,6 +153,53 @@ public final class KvClient {
         .thenApply(answer -> written(key, answer));
   }
 
+  /** One page of a listing: its entries in key order (values only when asked for), and where the next starts. */
+  public record Page(java.util.List<Entry> entries, Optional<String> next) {}
+
+  /**
+   * One page of the keys starting with {@code prefix}, from {@code start} on (empty: from the
+   * first), at most {@code limit} (1 to 1,000); an entry's value is empty unless {@code values}.
+   * A page may hold fewer entries than the limit, even none, and still have a next one: follow
+   * {@link Page#next} until it is empty, or use {@link #listAll}.
+   */
+  public CompletionStage<Page> list(String prefix, String start, int limit, boolean values, Consistency consistency) {
+    String uri = base + "/kv?prefix=" + encoded(prefix) + "&start=" + encoded(start) + "&limit=" + limit
+        + "&values=" + values + "&consistency=" + consistency.label();
+    return send(HttpRequest.GET(uri)).thenApply(answer -> {
+      expectOk(answer);
+      JsonNode body = parseJson(answer.body());
+      java.util.List<Entry> entries = new java.util.ArrayList<>();
+      for (JsonNode item : body.path("items")) {
+        byte[] value = item.hasNonNull("valueBase64")
+            ? java.util.Base64.getDecoder().decode(item.get("valueBase64").asText()) : new byte[0];
+        entries.add(new Entry(item.path("key").asText(), value, item.path("version").asText()));
+      }
+      JsonNode next = body.path("next");
+      return new Page(entries, next.isTextual() ? Optional.of(next.asText()) : Optional.empty());
+    });
+  }
+
+  /** Every key starting with {@code prefix}, page after page of {@code pageLimit}: not a snapshot across pages. */
+  public CompletionStage<java.util.List<Entry>> listAll(String prefix, int pageLimit, boolean values,
+      Consistency consistency) {
+    java.util.List<Entry> all = new java.util.ArrayList<>();
+    return listFrom(prefix, "", pageLimit, values, consistency, all);
+  }
+
+  private CompletionStage<java.util.List<Entry>> listFrom(String prefix, String start, int pageLimit, boolean values,
+      Consistency consistency, java.util.List<Entry> into) {
+    return list(prefix, start, pageLimit, values, consistency).thenCompose(page -> {
+      into.addAll(page.entries());
+      return page.next().isPresent()
+          ? listFrom(prefix, page.next().get(), pageLimit, values, consistency, into)
+          : java.util.concurrent.CompletableFuture.completedFuture(into);
+    });
+  }
+
+  private static String encoded(String text) {
+    return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
   /** A JSON document the replica answered with, whatever its status (e.g. a 503 of {@code /health/ready}). */
   public record JsonAnswer(int status, JsonNode body) {}
 
