@@ -171,6 +171,25 @@ public class KvTest {
   }
 
   @Test
+  public void listFollowsEveryPageInOrderAndStopsAtTheLimit() throws Exception {
+    StubReplica replica = stub();
+    for (String key : List.of("k3", "k1", "k2", "j1", "k4", "k5")) {
+      assertEquals(0, run("put", key, "v-" + key, "--endpoints", replica.endpoint()));
+    }
+    assertEquals(0, run("list", "--prefix", "k", "--endpoints", replica.endpoint()));
+    assertEquals("k1\nk2\nk3\nk4\nk5\n", stdout()); // three pages of the stub's two
+    assertEquals(0, run("list", "--prefix=k", "--values", "-n", "3", "--endpoints", replica.endpoint()));
+    assertEquals("k1=v-k1\nk2=v-k2\nk3=v-k3\n", stdout());
+    assertEquals(0, run("list", "--values", "-w", "json", "--endpoints", replica.endpoint()));
+    JsonNode json = new ObjectMapper().readTree(stdout());
+    assertEquals(6, json.get("items").size());
+    assertEquals("j1", json.get("items").get(0).get("key").asText());
+    assertEquals("v-j1", new String(java.util.Base64.getDecoder().decode(
+        json.get("items").get(0).get("valueBase64").asText()), java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(ExitStatus.USAGE, run("list", "-n", "0", "--endpoints", replica.endpoint()));
+  }
+
+  @Test
   public void binaryValuesThroughStandardInputAFileAndOutputFile() throws Exception {
     StubReplica replica = stub();
     byte[] binary = new byte[256];

@@ -80,6 +80,7 @@ final class StubReplica implements AutoCloseable {
         return;
       }
       switch (path) {
+        case "/kv" -> list(exchange);
         case "/health/ready" -> json(exchange, ready ? 200 : 503, ready
             ? "{\"status\":\"ready\",\"reasons\":[]}"
             : "{\"status\":\"not-ready\",\"reasons\":[\"incarnation unproven: test\"]}");
@@ -99,6 +100,36 @@ final class StubReplica implements AutoCloseable {
         default -> json(exchange, 404, "{\"error\":\"no such path\"}");
       }
     }
+  }
+
+  /** Keys a stub page holds at most, whatever the limit asked: so the CLI must follow {@code next}. */
+  static final int PAGE_MAX = 2;
+
+  /** {@code GET /kv?prefix=&start=&limit=&values=}: ASCII keys in order, pages of at most {@link #PAGE_MAX}. */
+  private void list(HttpExchange exchange) throws IOException {
+    kvRequests.incrementAndGet();
+    Map<String, String> query = new java.util.HashMap<>();
+    for (String pair : exchange.getRequestURI().getRawQuery().split("&")) {
+      String[] parts = pair.split("=", 2);
+      query.put(parts[0], URLDecoder.decode(parts.length > 1 ? parts[1] : "", StandardCharsets.UTF_8));
+    }
+    String prefix = query.getOrDefault("prefix", "");
+    String start = query.getOrDefault("start", "");
+    int limit = Math.min(PAGE_MAX, Integer.parseInt(query.getOrDefault("limit", "100")));
+    java.util.List<String> keys = new java.util.TreeSet<>(values.keySet()).stream()
+        .filter(key -> key.startsWith(prefix) && key.compareTo(start) >= 0).toList();
+    StringBuilder items = new StringBuilder();
+    for (String key : keys.subList(0, Math.min(limit, keys.size()))) {
+      items.append(items.length() == 0 ? "" : ",").append("{\"key\":\"").append(key).append("\",\"version\":\"")
+          .append(versions.get(key)).append('"');
+      if ("true".equals(query.get("values"))) {
+        items.append(",\"valueBase64\":\"").append(java.util.Base64.getEncoder().encodeToString(values.get(key)))
+            .append('"');
+      }
+      items.append('}');
+    }
+    String next = keys.size() > limit ? "\"" + keys.get(limit) + "\"" : "null";
+    json(exchange, 200, "{\"items\":[" + items + "],\"next\":" + next + "}");
   }
 
   private void kv(HttpExchange exchange, String key) throws IOException {
