@@ -340,6 +340,46 @@ final class SimReplica {
     drive(round::step, round::finished, key, config.readTimeout().toMillis(), done);
   }
 
+  /**
+   * As ListCoordinator: the replicas' pages (values from the local one), then a quorum read of
+   * each key the merge could not take as it is, then the page.
+   */
+  void list(String prefix, String start, int limit, Consumer<io.quorumkv.coordinator.ListResult> done) {
+    Simulation.Config config = world.config();
+    io.quorumkv.coordinator.ListRound round = new io.quorumkv.coordinator.ListRound(prefix, start, limit, true,
+        Consistency.QUORUM, replicaOrder(), clock, replicaId, config.fanout());
+    drive(round::step, round::finished, prefix, config.readTimeout().toMillis(), outcome -> {
+      if (outcome instanceof io.quorumkv.coordinator.ListRound.Failed failed) {
+        done.accept(failed.reason());
+        return;
+      }
+      io.quorumkv.coordinator.ListPlan.Merged merged = ((io.quorumkv.coordinator.ListRound.Merged) outcome).merged();
+      List<String> toRead = merged.slots().stream()
+          .filter(io.quorumkv.coordinator.ListPlan.NeedsRead.class::isInstance)
+          .map(io.quorumkv.coordinator.ListPlan.Slot::key).toList();
+      Map<String, ReadResult> reads = new HashMap<>();
+      Runnable assemble = () -> done.accept(io.quorumkv.coordinator.ListPlan.assemble(merged, reads, true,
+              io.quorumkv.store.ListPages.VALUE_BYTES_MAX)
+          .<io.quorumkv.coordinator.ListResult>map(page -> page)
+          .orElse(new io.quorumkv.coordinator.QuorumNotReached(
+              io.quorumkv.coordinator.Phase.READ, 0, 2, 3)));
+      if (toRead.isEmpty()) {
+        assemble.run();
+        return;
+      }
+      world.counted("list key reads", toRead.size());
+      int[] left = {toRead.size()};
+      for (String key : toRead) {
+        read(key, result -> {
+          reads.put(key, result);
+          if (--left[0] == 0) {
+            assemble.run();
+          }
+        });
+      }
+    });
+  }
+
   /** What a coordinator actor and its RoundDriver do, on the event loop. */
   private <R> void drive(Function<RoundEvent, List<RoundEffect<R>>> step, BooleanSupplier finished, String key,
       long deadlineMillis, Consumer<R> done) {

@@ -2,6 +2,7 @@ package io.quorumkv.simulation;
 
 import io.quorumkv.config.Fanout;
 import io.quorumkv.config.FsyncMode;
+import io.quorumkv.coordinator.ListResult;
 import io.quorumkv.coordinator.QuorumNotReached;
 import io.quorumkv.coordinator.ReadResult;
 import io.quorumkv.coordinator.WriteResult;
@@ -254,7 +255,9 @@ final class Simulation {
     String key = "k" + (random.nextDouble() < 0.7 ? random.nextInt(2) : random.nextInt(config.keys()));
     double pick = random.nextDouble();
     Runnable next = () -> loop.after(random.nextInt(100), () -> nextOperation(client, sequence + 1));
-    if (pick < 0.4) {
+    if (pick < 0.04) {
+      list(client, coordinator, next);
+    } else if (pick < 0.4) {
       read(client, coordinator, key, next);
     } else if (pick < 0.7) {
       String value = pick < 0.65 ? "c" + client + "-" + sequence : null;
@@ -263,6 +266,50 @@ final class Simulation {
       String value = pick < 0.97 ? "c" + client + "-" + sequence : null;
       readThenCas(client, coordinator, key, value, next);
     }
+  }
+
+  /**
+   * One page of a listing (of every key, or of those under {@code k1}, from a random start, of a
+   * random limit), in the history as reads over the listing's interval: each item a read of its
+   * key, each key of the page's range it left out a read that found the key absent.
+   */
+  private void list(int client, SimReplica coordinator, Runnable next) {
+    long invoked = loop.historyNanos();
+    boolean[] done = new boolean[1];
+    String prefix = random.nextBoolean() ? "k" : "k1";
+    String start = random.nextBoolean() ? "" : "k" + random.nextInt(config.keys());
+    int limit = 1 + random.nextInt(config.keys() + 1);
+    coordinator.list(prefix, start, limit, result -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
+      if (result instanceof ListResult.Listed listed) {
+        counted("list pages");
+        long completed = loop.historyNanos();
+        Map<String, String> items = new TreeMap<>();
+        listed.items().forEach(item -> items.put(item.key(),
+            new String(item.value().orElseThrow().bytes(), StandardCharsets.UTF_8)));
+        for (int i = 0; i < config.keys(); i++) {
+          String key = "k" + i;
+          boolean covered = key.startsWith(prefix) && key.compareTo(start) >= 0
+              && listed.next().map(following -> key.compareTo(following) < 0).orElse(true);
+          if (covered) {
+            history.add(new Operation(client, key, Kind.READ, items.get(key), invoked, completed, Outcome.OK));
+          } else if (items.containsKey(key)) {
+            problems.add("a listing of prefix " + prefix + " from '" + start + "' returned " + key
+                + " outside its range (next " + listed.next() + ")");
+          }
+        }
+      }
+      next.run();
+    });
+    loop.after(clientTimeoutMillis(), () -> {
+      if (!done[0]) {
+        done[0] = true; // an unanswered listing constrains nothing
+        next.run();
+      }
+    });
   }
 
   /**
