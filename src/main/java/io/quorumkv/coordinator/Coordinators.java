@@ -218,9 +218,9 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   }
 
   /**
-   * A listing, within two bounds: the in-flight bound of every request, and
-   * {@link #LISTS_IN_FLIGHT_MAX} listings at once (each may run up to
-   * {@link ListPlan#READS_PER_PAGE} reads besides).
+   * A listing, within two bounds: half the in-flight bound of every request (each listing may run
+   * up to {@link ListPlan#READS_PER_PAGE} reads besides, which count too: the other half stays
+   * for single-key requests), and {@link #LISTS_IN_FLIGHT_MAX} listings at once.
    */
   private Behavior<Command> onList(ListKeys list) {
     Optional<String> fenced = settings.fence().reason();
@@ -228,8 +228,8 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       list.replyTo().tell(new NotStarted(fenced.get(), NotStarted.CLOCK));
       return this;
     }
-    if (inFlight >= settings.inFlightMax()) {
-      list.replyTo().tell(new Overloaded(inFlight, settings.inFlightMax()));
+    if (inFlight >= settings.inFlightMax() / 2) {
+      list.replyTo().tell(new Overloaded(inFlight, settings.inFlightMax() / 2));
       return this;
     }
     if (listsInFlight >= LISTS_IN_FLIGHT_MAX) {

@@ -47,6 +47,7 @@ public final class ListCoordinator extends AbstractBehavior<ListCoordinator.Comm
   private final boolean values;
   private final ActorRef<ListResult> replyTo;
   private final int replicaCount;
+  private final String start;
   private ListPlan.Merged merged;
   private final Map<String, ReadResult> reads = new HashMap<>();
   private int readsLeft;
@@ -69,6 +70,7 @@ public final class ListCoordinator extends AbstractBehavior<ListCoordinator.Comm
     this.values = values;
     this.replyTo = replyTo;
     this.replicaCount = replicas.size();
+    this.start = start;
     this.round = new ListRound(prefix, start, limit, values, consistency,
         replicas.stream().map(ReplicaHandle::name).toList(), settings.clock(), settings.replicaId(),
         settings.fanout());
@@ -114,14 +116,18 @@ public final class ListCoordinator extends AbstractBehavior<ListCoordinator.Comm
   }
 
   private Behavior<Command> onKeyRead(KeyRead read) {
-    if (read.result() != null) {
+    if (read.result() instanceof ReadResult.Found found && !values) {
+      // Only the version is listed: the value is let go now, not held until the page is done.
+      reads.put(read.key(), new ReadResult.Found(found.key(),
+          new io.quorumkv.store.Record(found.record().version(), io.quorumkv.store.Value.wrap(new byte[0]))));
+    } else if (read.result() != null) {
       reads.put(read.key(), read.result());
     }
     return --readsLeft == 0 ? reply() : this;
   }
 
   private Behavior<Command> reply() {
-    Optional<ListResult.Listed> page = ListPlan.assemble(merged, reads, values, ListPages.VALUE_BYTES_MAX);
+    Optional<ListResult.Listed> page = ListPlan.assemble(merged, reads, values, ListPages.VALUE_BYTES_MAX, start);
     if (page.isPresent()) {
       replyTo.tell(page.get());
     } else {

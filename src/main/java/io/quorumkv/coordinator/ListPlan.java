@@ -23,6 +23,12 @@ public final class ListPlan {
 
   /** Keys of one page that may need a quorum read each. */
   public static final int READS_PER_PAGE = 100;
+  /**
+   * As {@link #READS_PER_PAGE} when the values are asked for: each read holds its value (up to
+   * {@code value-bytes-max}) until the page is assembled, so a page's reads hold at most this
+   * many values.
+   */
+  public static final int READS_PER_PAGE_WITH_VALUES = 16;
 
   private ListPlan() {}
 
@@ -65,9 +71,10 @@ public final class ListPlan {
     });
     List<Slot> slots = new ArrayList<>();
     int reads = 0;
+    int readsMax = values ? READS_PER_PAGE_WITH_VALUES : READS_PER_PAGE;
     for (Map.Entry<String, Map<String, PageEntry>> key : byKey.entrySet()) {
       if (slots.size() == limit
-          || reads == READS_PER_PAGE && needsRead(key.getValue(), holdersRequired, local, values)) {
+          || reads == readsMax && needsRead(key.getValue(), holdersRequired, local, values)) {
         return new Merged(slots, Optional.of(key.getKey())); // the range ends before this key
       }
       Map<String, PageEntry> held = key.getValue();
@@ -118,11 +125,12 @@ public final class ListPlan {
   /**
    * The client's page: the slots in order, each agreed one as it is and each read one as its read
    * found it (absent ones left out), cut before the first key whose read failed, and when the
-   * values reach {@code valueBytesMax} (the first item always fits). Empty when the first slot's
-   * read failed: no progress, the listing fails ({@code failed} says how).
+   * values reach {@code valueBytesMax} (the first item always fits). When the first slot's read
+   * failed: an empty page whose next starts at that slot's key if it lies past {@code start}
+   * (progress), else empty (none: the listing fails as that read did).
    */
   public static Optional<ListResult.Listed> assemble(Merged merged, Map<String, ReadResult> reads, boolean values,
-      long valueBytesMax) {
+      long valueBytesMax, String start) {
     List<Item> items = new ArrayList<>();
     long valueBytes = 0;
     for (int i = 0; i < merged.slots().size(); i++) {
@@ -136,8 +144,9 @@ public final class ListPlan {
           continue;
         }
         if (!(read instanceof ReadResult.Found found)) {
-          // No answer for this key: the page ends before it, unless nothing came before it.
-          return i == 0 ? Optional.empty() : Optional.of(new ListResult.Listed(items, Optional.of(slot.key())));
+          // No answer for this key: the page ends before it, unless that would not move on from start.
+          return items.isEmpty() && ListPages.compare(slot.key(), start) <= 0 ? Optional.empty()
+              : Optional.of(new ListResult.Listed(items, Optional.of(slot.key())));
         }
         Record record = found.record();
         item = new Item(slot.key(), record.version(), values ? Optional.of(record.value()) : Optional.empty());

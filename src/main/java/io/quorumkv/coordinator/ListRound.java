@@ -9,6 +9,7 @@ import io.quorumkv.coordinator.RoundEvent.BackoffPassed;
 import io.quorumkv.coordinator.RoundEvent.DeadlinePassed;
 import io.quorumkv.coordinator.RoundEvent.HedgeDelayPassed;
 import io.quorumkv.coordinator.RoundEvent.Started;
+import io.quorumkv.store.ListPages;
 import io.quorumkv.store.ReplicaProtocol.ListPage;
 import io.quorumkv.store.ReplicaProtocol.Page;
 import io.quorumkv.store.ReplicaProtocol.PageEntry;
@@ -111,7 +112,7 @@ public final class ListRound {
     if (!asked.contains(replica) || answered.containsKey(replica) || failed.contains(replica)) {
       return; // not asked, or a duplicate
     }
-    if (answer.answer() instanceof Page page && admitted(replica, page)) {
+    if (answer.answer() instanceof Page page && wellFormed(page) && admitted(replica, page)) {
       answered.put(replica, page);
       if (pages.succeeded(replica) == QuorumTracker.Outcome.REACHED) {
         finish(new Merged(ListPlan.merge(answered, targets.get(0), holdersRequired, limit, values)), effects);
@@ -123,6 +124,25 @@ public final class ListRound {
     if (pages.failed(replica) == QuorumTracker.Outcome.FAILED) {
       finish(new Failed(notReached()), effects);
     }
+  }
+
+  /**
+   * A page as asked for: keys in ascending order, each under the prefix and from the start on,
+   * none past its end, and an end not before the start. A peer's page is untrusted input: a page
+   * that is not so counts as a failed answer, and never steers the listing outside its range.
+   */
+  private boolean wellFormed(Page page) {
+    String from = ListPages.compare(start, prefix) > 0 ? start : prefix;
+    String previous = null;
+    for (PageEntry entry : page.entries()) {
+      if (!entry.key().startsWith(prefix) || ListPages.compare(entry.key(), from) < 0
+          || previous != null && ListPages.compare(entry.key(), previous) <= 0
+          || page.end().isPresent() && ListPages.compare(entry.key(), page.end().get()) > 0) {
+        return false;
+      }
+      previous = entry.key();
+    }
+    return page.end().map(end -> ListPages.compare(end, from) >= 0).orElse(true);
   }
 
   /** A page's clock readings (its stamp and its versions) within max-clock-offset, and so observed. */

@@ -20,10 +20,16 @@ import java.util.Optional;
 public final class ListPages {
 
   /**
-   * The bytes a page's entries take at most, values apart: far below a stream frame (the largest
-   * value plus 64 KiB), so a page always travels on the replication stream.
+   * The bytes a page's entries take at most, values apart: below the smallest stream frame a
+   * replica can be configured with (the largest value plus 64 KiB, whatever the largest value),
+   * so a page always travels on the replication stream.
    */
-  public static final long ENTRY_BYTES_MAX = 256 * 1024;
+  public static final long ENTRY_BYTES_MAX = 48 * 1024;
+  /**
+   * The bytes of stored values a page may read (and decode) at most, listed or not: a page over
+   * large values, with or without them, stops early rather than read a gigabyte.
+   */
+  static final long SCANNED_BYTES_MAX = 16L << 20;
   /** The bytes of values a local page carries at most (the first value always comes). */
   public static final long VALUE_BYTES_MAX = 4L << 20;
   /** Entries read from storage at a time. */
@@ -33,15 +39,18 @@ public final class ListPages {
    * are skipped, and must not make one page scan without bound.
    */
   static final int VISITS_PER_ENTRY = 16;
-  /** What an entry costs besides its key: two versions, a digest, flags and field names. */
-  private static final int ENTRY_OVERHEAD_BYTES = 96;
+  /** What an entry costs besides its key, encoded: a version, a digest, flags and field names. */
+  private static final int ENTRY_OVERHEAD_BYTES = 80;
 
   private ListPages() {}
 
   public static Page page(Storage.Snapshot snapshot, ListPage request, Stamp stamp) {
     String from = compare(request.start(), request.prefix()) > 0 ? request.start() : request.prefix();
-    Cursor<ScannedRecord> records = new Cursor<>(from, snapshot::scanRaw, ScannedRecord::key);
-    Cursor<ScannedPaxos> paxos = new Cursor<>(from, snapshot::scanPaxos, ScannedPaxos::key);
+    // Chunks no bigger than the page needs: every record scanned is decoded, value and all.
+    int chunk = Math.min(SCAN_CHUNK, request.limit() + 1);
+    Cursor<ScannedRecord> records = new Cursor<>(from, chunk, snapshot::scanRaw, ScannedRecord::key);
+    Cursor<ScannedPaxos> paxos = new Cursor<>(from, chunk, snapshot::scanPaxos, ScannedPaxos::key);
+    long scannedBytes = 0;
     List<PageEntry> entries = new ArrayList<>();
     long entryBytes = 0;
     long valueBytes = 0;
@@ -52,7 +61,7 @@ public final class ListPages {
       if (key == null || !key.startsWith(request.prefix())) {
         return new Page(stamp, entries, Optional.empty()); // the end of the prefix
       }
-      if (visitsLeft-- == 0 && covered != null) {
+      if (covered != null && (visitsLeft-- <= 0 || scannedBytes > SCANNED_BYTES_MAX)) {
         return new Page(stamp, entries, Optional.of(covered));
       }
       Optional<ScannedRecord> record = records.takeIf(key);
@@ -61,6 +70,7 @@ public final class ListPages {
           || state.filter(scanned -> scanned.state().isEmpty()).isPresent();
       boolean proposal = state.flatMap(ScannedPaxos::state).flatMap(PaxosState::accepted).isPresent();
       Optional<Record> held = record.flatMap(ScannedRecord::record);
+      scannedBytes += held.filter(r -> !r.isTombstone()).map(r -> (long) r.value().length()).orElse(0L);
       if (held.isEmpty() && !proposal && !unknown) {
         covered = key;
         continue; // a Paxos state with no proposal and no record: nothing to list here
@@ -69,8 +79,9 @@ public final class ListPages {
           : Optional.empty();
       long size = key.getBytes(StandardCharsets.UTF_8).length + ENTRY_OVERHEAD_BYTES;
       long valueSize = value.map(Value::length).orElse(0);
-      if (entries.size() >= request.limit() || entryBytes + size > ENTRY_BYTES_MAX
-          || !entries.isEmpty() && valueBytes + valueSize > VALUE_BYTES_MAX) {
+      // The first entry always fits, whatever its size: a page never stops before listing one.
+      if (!entries.isEmpty() && (entries.size() >= request.limit() || entryBytes + size > ENTRY_BYTES_MAX
+          || valueBytes + valueSize > VALUE_BYTES_MAX)) {
         return new Page(stamp, entries, Optional.of(covered));
       }
       entries.add(new PageEntry(key, held.map(Record::version).orElse(Version.ZERO),
@@ -104,17 +115,20 @@ public final class ListPages {
     private int next;
     private boolean exhausted;
 
-    Cursor(String from, java.util.function.BiFunction<String, Integer, List<T>> scan,
+    private final int chunkSize;
+
+    Cursor(String from, int chunkSize, java.util.function.BiFunction<String, Integer, List<T>> scan,
         java.util.function.Function<T, String> keyOf) {
       this.scan = scan;
       this.keyOf = keyOf;
+      this.chunkSize = chunkSize;
       load(from);
     }
 
     private void load(String from) {
-      chunk = scan.apply(from, SCAN_CHUNK);
+      chunk = scan.apply(from, chunkSize);
       next = 0;
-      exhausted = chunk.size() < SCAN_CHUNK;
+      exhausted = chunk.size() < chunkSize;
     }
 
     /** The key under the cursor; null at the end. */

@@ -97,6 +97,9 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
   private final StoreCore<Call> core;
   private final Semaphore scans = new Semaphore(SCANS_MAX);
+  /** Pages of client listings built at once; more are answered unavailable (the listing asks another replica). */
+  static final int LIST_PAGES_MAX = 4;
+  private final Semaphore listPages = new Semaphore(LIST_PAGES_MAX);
   /** Where listings scan: Akka's dispatcher for blocking work, never this actor's thread. */
   private final Executor scanExecutor;
 
@@ -133,7 +136,12 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
 
           @Override
           public boolean startScan(java.util.function.Supplier<Runnable> prepare) {
-            return startScanOffThread(prepare);
+            return startScanOffThread(scans, prepare);
+          }
+
+          @Override
+          public boolean startListPage(java.util.function.Supplier<Runnable> prepare) {
+            return startScanOffThread(listPages, prepare);
           }
         });
     timers.startTimerWithFixedDelay(PurgeTick.INSTANCE, purgeRule.checkInterval());
@@ -146,22 +154,22 @@ public final class StoreActor extends AbstractBehavior<StoreActor.Command> {
     }
   }
 
-  private boolean startScanOffThread(java.util.function.Supplier<Runnable> prepare) {
-    if (!scans.tryAcquire()) {
+  private boolean startScanOffThread(Semaphore slots, java.util.function.Supplier<Runnable> prepare) {
+    if (!slots.tryAcquire()) {
       return false;
     }
     Runnable scan;
     try {
       scan = prepare.get();
     } catch (RuntimeException e) {
-      scans.release();
+      slots.release();
       throw e;
     }
     CompletableFuture.runAsync(() -> {
       try {
         scan.run();
       } finally {
-        scans.release();
+        slots.release();
       }
     }, scanExecutor);
     return true;

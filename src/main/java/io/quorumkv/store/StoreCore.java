@@ -78,6 +78,14 @@ public final class StoreCore<C> {
      * listing is then answered as truncated.
      */
     boolean startScan(java.util.function.Supplier<Runnable> prepare);
+
+    /**
+     * As {@link #startScan}, for a page of a client's listing: from slots of their own, so
+     * listings never starve anti-entropy's scans, nor the other way round.
+     */
+    default boolean startListPage(java.util.function.Supplier<Runnable> prepare) {
+      return startScan(prepare);
+    }
   }
 
   /**
@@ -726,7 +734,7 @@ public final class StoreCore<C> {
    * replica answers unavailable: the listing asks another one.
    */
   private void listPage(C caller, ReplicaProtocol.ListPage request) {
-    boolean started = outbox.startScan(() -> {
+    boolean started = outbox.startListPage(() -> {
       Storage.Snapshot snapshot = storage.snapshot();
       Stamp stamp = stamp(); // the clock covers the snapshot, taken after it observed the request
       return () -> {
@@ -738,7 +746,7 @@ public final class StoreCore<C> {
       };
     });
     if (!started) {
-      outbox.answer(caller, new Unavailable("too many scans running"));
+      outbox.answer(caller, new Unavailable("too many listings running here"));
     }
   }
 

@@ -134,7 +134,7 @@ public class ListPlanTest {
     Map<String, ReadResult> reads = Map.of("k2", new ReadResult.NotFound("k2"), "k3",
         new ReadResult.Found("k3", found), "k4", new QuorumNotReached(Phase.READ, 1, 2, 3));
 
-    ListResult.Listed page = ListPlan.assemble(merged, reads, false, 1 << 20).orElseThrow();
+    ListResult.Listed page = ListPlan.assemble(merged, reads, false, 1 << 20, "").orElseThrow();
 
     assertEquals(List.of("k1", "k3"), page.items().stream().map(ListPlan.Item::key).toList());
     assertEquals(new Version(12, 2L), page.items().get(1).version());
@@ -142,14 +142,17 @@ public class ListPlanTest {
   }
 
   @Test
-  public void aFailedReadOfTheFirstKeyIsNoProgressAndValuesAreCutByBytes() {
+  public void aFailedReadOfTheFirstKeyIsNoProgressAtTheStartAndValuesAreCutByBytes() {
     ListPlan.Merged failedFirst = new ListPlan.Merged(List.of(new ListPlan.NeedsRead("k1")), Optional.empty());
-    assertTrue(ListPlan.assemble(failedFirst, Map.of(), false, 1 << 20).isEmpty());
+    assertTrue(ListPlan.assemble(failedFirst, Map.of(), false, 1 << 20, "k1").isEmpty());
+    ListResult.Listed upTo = ListPlan.assemble(failedFirst, Map.of(), false, 1 << 20, "k0").orElseThrow();
+    assertEquals(List.of(), upTo.items());
+    assertEquals(Optional.of("k1"), upTo.next()); // past the start: an empty page still moves on
 
     ListPlan.Merged big = new ListPlan.Merged(List.of(
         new ListPlan.Agreed("k1", new Version(10, 2L), Optional.of(Value.wrap(new byte[600]))),
         new ListPlan.Agreed("k2", new Version(10, 2L), Optional.of(Value.wrap(new byte[600])))), Optional.empty());
-    ListResult.Listed page = ListPlan.assemble(big, Map.of(), true, 1000).orElseThrow();
+    ListResult.Listed page = ListPlan.assemble(big, Map.of(), true, 1000, "").orElseThrow();
     assertEquals(List.of("k1"), page.items().stream().map(ListPlan.Item::key).toList());
     assertEquals(Optional.of("k2"), page.next());
   }

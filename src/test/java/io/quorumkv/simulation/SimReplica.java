@@ -359,7 +359,7 @@ final class SimReplica {
           .map(io.quorumkv.coordinator.ListPlan.Slot::key).toList();
       Map<String, ReadResult> reads = new HashMap<>();
       Runnable assemble = () -> done.accept(io.quorumkv.coordinator.ListPlan.assemble(merged, reads, true,
-              io.quorumkv.store.ListPages.VALUE_BYTES_MAX)
+              io.quorumkv.store.ListPages.VALUE_BYTES_MAX, start)
           .<io.quorumkv.coordinator.ListResult>map(page -> page)
           .orElse(new io.quorumkv.coordinator.QuorumNotReached(
               io.quorumkv.coordinator.Phase.READ, 0, 2, 3)));

@@ -129,6 +129,27 @@ public class ListPagesTest {
   }
 
   @Test
+  public void aPageStopsAfterReadingSixteenMebibytesOfValuesAndAfterItsEntryBytes() {
+    MemoryStorage storage = new MemoryStorage();
+    for (int i = 0; i < 20; i++) {
+      storage.applyIfNewer(List.of(new KeyedRecord(String.format("big%02d", i),
+          new Record(new Version(10 + i, 2L), Value.wrap(new byte[1 << 20])))));
+    }
+    String longKey = "x".repeat(1000);
+    for (int i = 0; i < 100; i++) {
+      storage.applyIfNewer(List.of(new KeyedRecord(String.format("%s%03d", longKey, i), value(10, "v"))));
+    }
+
+    Page big = page(storage, "big", "", 100, false);
+    Page longKeys = page(storage, "x", "", 100, false);
+
+    assertEquals(17, big.entries().size()); // 16 MiB read, then one more before the check
+    assertEquals(Optional.of("big16"), big.end());
+    assertTrue(longKeys.entries().size() < 100);
+    assertEquals(Optional.of(longKeys.entries().get(longKeys.entries().size() - 1).key()), longKeys.end());
+  }
+
+  @Test
   public void aPageOfPaxosStatesWithoutProposalsStopsAfterItsVisitsAndSaysWhere() {
     MemoryStorage storage = new MemoryStorage();
     Version ballot = new Version(20, 3L);
@@ -138,9 +159,9 @@ public class ListPagesTest {
     }
     storage.applyIfNewer(List.of(), states);
 
-    Page page = page(storage, "", "", 2, false); // 2 x 16 visits, no entry to list
+    Page page = page(storage, "", "", 2, false); // 2 x 16 visits past the first key, no entry to list
 
     assertEquals(List.of(), keys(page));
-    assertEquals(Optional.of("k31"), page.end());
+    assertEquals(Optional.of("k32"), page.end());
   }
 }
