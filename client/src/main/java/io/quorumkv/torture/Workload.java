@@ -139,6 +139,10 @@ public final class Workload {
       int dice = random.nextInt(100);
       String written = settings.keys() > 2 ? key((int) ((now + random.nextInt(2)) % settings.keys()))
           : key(random.nextInt(settings.keys()));
+      if (dice < 4) {
+        list(client, address, 1 + random.nextInt(settings.keys() + 1));
+        continue;
+      }
       if (dice < 50) {
         // Most reads race the writes; the rest watch the keys left alone.
         String read = random.nextInt(5) < 4 ? written : key(random.nextInt(settings.keys()));
@@ -308,6 +312,43 @@ public final class Workload {
           case 404 -> new Seen(null, Outcome.OK);
           default -> new Seen(null, Outcome.FAIL);
         }, etag -> {});
+  }
+
+  /**
+   * One page of a listing of the workload's keys (prefix {@code k}, the counters are not among
+   * them), first page, at most {@code limit}: recorded as a read of each key of the page's range
+   * over the listing's interval (absent for a key it left out). A failed listing records nothing.
+   */
+  private void list(int client, String address, int limit) {
+    long invoke = now();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://" + address + "/kv?prefix=k&limit=" + limit
+        + "&values=true&consistency=" + settings.consistency())).timeout(settings.requestTimeout()).GET().build();
+    JsonNode body;
+    try {
+      HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      if (answer.statusCode() != 200) {
+        return;
+      }
+      body = JSON.readTree(answer.body());
+    } catch (IOException e) {
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    long complete = now();
+    java.util.Map<String, String> items = new java.util.HashMap<>();
+    for (JsonNode item : body.path("items")) {
+      items.put(item.path("key").asText(), new String(java.util.Base64.getDecoder().decode(
+          item.path("valueBase64").asText()), StandardCharsets.UTF_8));
+    }
+    String next = body.path("next").isTextual() ? body.path("next").asText() : null;
+    for (int index = 0; index < settings.keys(); index++) {
+      String key = key(index);
+      if (next == null || key.compareTo(next) < 0) {
+        record(new Operation(client, key, Kind.READ, items.get(key), invoke, complete, Outcome.OK));
+      }
+    }
   }
 
   /** A PUT of {@code value}, or a DELETE when it is null. */
