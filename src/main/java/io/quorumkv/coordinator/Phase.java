@@ -10,6 +10,11 @@ public enum Phase {
   READ(false),
   /** A read's write-back of the newest record to W replicas. */
   WRITE_BACK(false),
+  /**
+   * A read that saw a newer record than the one it chose before replying, in each of its read
+   * rounds: the key kept changing under it (docs/design.md, "When a newer record starts a read over").
+   */
+  CHANGING(false),
   /** A conditional write's prepare (or the settle before a 412): nothing of its own was sent, so it did not happen. */
   PREPARE(false),
   /** A conditional write's accept: some replicas may hold its proposal, which a later round may adopt. */

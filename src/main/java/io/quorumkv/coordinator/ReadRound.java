@@ -68,7 +68,7 @@ public final class ReadRound {
   public static final long WRITE_BACK = 2;
   /** The tag of the first round's repairs, sent after the reply (nobody waits for them). */
   public static final long REPAIR = 3;
-  /** Read rounds before a read that keeps seeing newer records fails (503, phase write-back). */
+  /** Read rounds before a read that keeps seeing newer records fails (503, phase changing). */
   static final int ROUNDS_MAX = 3;
   private static final long TAGS_PER_ROUND = 10;
 
@@ -215,7 +215,7 @@ public final class ReadRound {
   private void startOver(List<RoundEffect<ReadResult>> effects) {
     stats.readStartedOver();
     if (readRound + 1 >= ROUNDS_MAX) {
-      reply(new QuorumNotReached(Phase.WRITE_BACK, holders.successes(), holders.required(), holders.replicas()),
+      reply(new QuorumNotReached(Phase.CHANGING, holders.successes(), holders.required(), holders.replicas()),
           effects);
       return;
     }
