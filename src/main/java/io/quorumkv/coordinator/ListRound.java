@@ -49,7 +49,6 @@ public final class ListRound {
   private final long replicaId;
   private final Fanout fanout;
   private final QuorumTracker pages;
-  private final int holdersRequired;
   private final Map<String, Page> answered = new LinkedHashMap<>();
   private final Set<String> asked = new HashSet<>();
   private final Set<String> failed = new HashSet<>();
@@ -67,7 +66,6 @@ public final class ListRound {
     this.replicaId = replicaId;
     this.fanout = fanout;
     this.pages = new QuorumTracker(targets.size(), consistency.required(targets.size()));
-    this.holdersRequired = consistency.required(targets.size());
   }
 
   public boolean finished() {
@@ -115,7 +113,7 @@ public final class ListRound {
     if (answer.answer() instanceof Page page && wellFormed(page) && admitted(replica, page)) {
       answered.put(replica, page);
       if (pages.succeeded(replica) == QuorumTracker.Outcome.REACHED) {
-        finish(new Merged(ListPlan.merge(answered, targets.get(0), holdersRequired, limit, values)), effects);
+        finish(new Merged(ListPlan.merge(answered, targets.get(0), pages.required(), limit, values)), effects);
       }
       return;
     }

@@ -225,17 +225,7 @@ public final class PublicRoutes extends AllDirectives {
       body.put("next", listed.next().orElse(null));
       return json(StatusCodes.OK, body);
     }
-    if (result instanceof QuorumNotReached failed) {
-      return error(StatusCodes.SERVICE_UNAVAILABLE, "list quorum not reached",
-          "phase", failed.phase().label(),
-          "responses", failed.answered(),
-          "required", failed.required(),
-          "replicas", failed.replicas());
-    }
-    if (result instanceof NotStarted fenced) {
-      return notStarted(fenced);
-    }
-    return overloaded((Overloaded) result);
+    return readFailure("list quorum not reached", result);
   }
 
   /** A PUT's or DELETE's condition header, if any; malformed, or at consistency=one: 400. */
@@ -351,17 +341,26 @@ public final class PublicRoutes extends AllDirectives {
     if (result instanceof ReadResult.NotFound notFound) {
       return error(StatusCodes.NOT_FOUND, "not found", "key", notFound.key());
     }
-    if (result instanceof QuorumNotReached failed) {
-      return error(StatusCodes.SERVICE_UNAVAILABLE, "read quorum not reached",
+    return readFailure("read quorum not reached", result);
+  }
+
+  /**
+   * The 503 of a read or a listing that got no answer: {@code failure} is a
+   * {@link QuorumNotReached} ({@code quorumError} names it), a {@link NotStarted} or an
+   * {@link Overloaded}, the failures reads and listings share.
+   */
+  private static HttpResponse readFailure(String quorumError, Object failure) {
+    if (failure instanceof QuorumNotReached failed) {
+      return error(StatusCodes.SERVICE_UNAVAILABLE, quorumError,
           "phase", failed.phase().label(),
           "responses", failed.answered(),
           "required", failed.required(),
           "replicas", failed.replicas());
     }
-    if (result instanceof NotStarted fenced) {
+    if (failure instanceof NotStarted fenced) {
       return notStarted(fenced);
     }
-    return overloaded((Overloaded) result);
+    return overloaded((Overloaded) failure);
   }
 
   /** Nothing was started: "not-applied" tells a client that a retry elsewhere is safe. */
