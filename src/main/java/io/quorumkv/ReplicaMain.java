@@ -29,6 +29,7 @@ import io.quorumkv.membership.Identity;
 import io.quorumkv.membership.IdentityAlarm;
 import io.quorumkv.membership.PeerSequences;
 import io.quorumkv.membership.KnownPeerIds;
+import io.quorumkv.membership.PeerCapabilities;
 import io.quorumkv.membership.PeerMonitor;
 import io.quorumkv.membership.PeerStatus;
 import io.quorumkv.membership.RetiredPeers;
@@ -240,7 +241,8 @@ public final class ReplicaMain {
         (name, isRetired) -> ReplicaMetadata.saveRetired(storage, name, isRetired));
     PeerSequences sequences = new PeerSequences(ReplicaMetadata.peerSequences(storage));
     ActorSystem.create(guardian(settings, storage, stats, replicaId, clock,
-        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence), new Security(tokens, tls)),
+        new Membership(incarnation, knownPeerIds, retired, sequences, startSequence,
+            new PeerCapabilities(peerNames, retired::isRetired)), new Security(tokens, tls)),
         "quorumkv", config);
   }
 
@@ -250,7 +252,7 @@ public final class ReplicaMain {
   /** What this replica knows about its place in the cluster, shared by several actors and routes. */
   private record Membership(
       Incarnation incarnation, KnownPeerIds knownPeerIds, RetiredPeers retired, PeerSequences sequences,
-      long startSequence) {}
+      long startSequence, PeerCapabilities capabilities) {}
 
   private static Storage openStorage(Settings settings, ReplicaStats stats) {
     if (settings.storageEngine().equals(Settings.ENGINE_MEMORY)) {
@@ -368,7 +370,7 @@ public final class ReplicaMain {
         PeerStatus status = new PeerStatus(peer);
         peerStatuses.add(status);
         ctx.spawn(PeerMonitor.create(client, status, clock, replicaId, knownPeerIds, incarnation, fence, identity,
-            settings.peerPingInterval()), "monitor-" + peer.name());
+            membership.capabilities(), settings.peerPingInterval()), "monitor-" + peer.name());
         AntiEntropyStatus entropy = new AntiEntropyStatus();
         entropyStatuses.put(peer.name(), entropy);
         entropyPeers.add(new AntiEntropy.Peer(handle, client, entropy));
@@ -453,7 +455,7 @@ public final class ReplicaMain {
     InternalRoutes internal = new InternalRoutes(store, admission, ctx.getSystem(), settings, clock, fence, replicaId,
         membership.knownPeerIds(), identity, access, audit);
     PublicRoutes pub = new PublicRoutes(coordinators, ctx.getSystem().scheduler(), settings, view, metrics, tokens,
-        audit);
+        audit, membership.capabilities());
     AdminRoutes admin = new AdminRoutes(settings, membership.retired(), snapshots(settings, storage, replicaId),
         blocking, access, audit, tokens);
     return internal.concat(internal.routes(), admin.routes(), pub.routes());

@@ -10,8 +10,17 @@ import java.util.Optional;
  */
 public sealed interface Condition {
 
-  /** Whether the condition holds on {@code state} (empty: the key is absent). A tombstone is absence. */
-  boolean holds(Optional<Record> state);
+  /**
+   * Whether the condition holds on {@code state} (empty: the key is absent) for a coordinator whose
+   * clock reads {@code clockMillis}: a tombstone, and a value whose TTL has passed by that clock,
+   * are absence (docs/listing-watch-ttl.md, "Expiring keys").
+   */
+  boolean holds(Optional<Record> state, long clockMillis);
+
+  /** The version of the value {@code state} holds for a reader at {@code clockMillis}, if it holds one. */
+  static Optional<Version> currentVersion(Optional<Record> state, long clockMillis) {
+    return state.filter(record -> !record.isAbsentAt(clockMillis)).map(Record::version);
+  }
 
   /** The key's current version is exactly {@code expected} (a value, not a tombstone). */
   record IfMatch(Version expected) implements Condition {
@@ -22,16 +31,16 @@ public sealed interface Condition {
     }
 
     @Override
-    public boolean holds(Optional<Record> state) {
-      return state.filter(record -> !record.isTombstone()).map(Record::version).filter(expected::equals).isPresent();
+    public boolean holds(Optional<Record> state, long clockMillis) {
+      return Condition.currentVersion(state, clockMillis).filter(expected::equals).isPresent();
     }
   }
 
   /** The key is absent or deleted. */
   record IfAbsent() implements Condition {
     @Override
-    public boolean holds(Optional<Record> state) {
-      return state.filter(record -> !record.isTombstone()).isEmpty();
+    public boolean holds(Optional<Record> state, long clockMillis) {
+      return Condition.currentVersion(state, clockMillis).isEmpty();
     }
   }
 }

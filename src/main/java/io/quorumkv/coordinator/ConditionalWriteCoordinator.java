@@ -42,25 +42,25 @@ public final class ConditionalWriteCoordinator extends AbstractBehavior<Conditio
    * @param coordinators told when a replica refused the fast round or missed it, so the next ones go classic
    */
   static Behavior<Command> create(
-      String key, Condition condition, Optional<Value> value, Consistency consistency, List<ReplicaHandle> replicas,
+      String key, PaxosRound.Conditional write, Consistency consistency, List<ReplicaHandle> replicas,
       java.time.Duration fastWait, Coordinators.Settings settings, ActorRef<Coordinators.Command> coordinators,
       ActorRef<WriteResult> replyTo) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      ConditionalWriteCoordinator coordinator = new ConditionalWriteCoordinator(ctx, timers, key, condition, value,
+      ConditionalWriteCoordinator coordinator = new ConditionalWriteCoordinator(ctx, timers, key, write,
           consistency, replicas, fastWait, settings, coordinators, replyTo);
       return coordinator.stepped();
     }));
   }
 
   private ConditionalWriteCoordinator(
-      ActorContext<Command> ctx, TimerScheduler<Command> timers, String key, Condition condition,
-      Optional<Value> value, Consistency consistency, List<ReplicaHandle> replicas, java.time.Duration fastWait,
+      ActorContext<Command> ctx, TimerScheduler<Command> timers, String key, PaxosRound.Conditional write,
+      Consistency consistency, List<ReplicaHandle> replicas, java.time.Duration fastWait,
       Coordinators.Settings settings, ActorRef<Coordinators.Command> coordinators, ActorRef<WriteResult> replyTo) {
     super(ctx);
     this.key = key;
     this.coordinators = coordinators;
     this.stats = settings.stats();
-    this.round = new ConditionalWriteRound(key, condition, value, consistency,
+    this.round = new ConditionalWriteRound(key, write, consistency,
         replicas.stream().map(ReplicaHandle::name).toList(), settings.clock(), settings.replicaId(),
         new java.util.SplittableRandom(), fastWait,
         settings.bugs().contains(io.quorumkv.faults.DeliberateBug.COMPARE_WITHOUT_CONSENSUS));

@@ -30,6 +30,7 @@ public final class ConditionalWriteRound {
 
   private final String key;
   private final PaxosRound round;
+  private final HybridLogicalClock clock;
   /** {@code DeliberateBug.COMPARE_WITHOUT_CONSENSUS}: a quorum read, the compare, a plain apply. */
   private final UnconsensualCompare bug;
 
@@ -39,14 +40,15 @@ public final class ConditionalWriteRound {
    *     null: the classic round only (a replica is down, or the key refused a fast round lately)
    * @param withoutConsensus {@code DeliberateBug.COMPARE_WITHOUT_CONSENSUS}
    */
-  public ConditionalWriteRound(String key, Condition condition, Optional<Value> value, Consistency consistency,
+  public ConditionalWriteRound(String key, PaxosRound.Conditional write, Consistency consistency,
       List<String> replicas, HybridLogicalClock clock, long replicaId, RandomGenerator random,
       java.time.Duration fastWait, boolean withoutConsensus) {
     this.key = key;
-    this.round = new PaxosRound(key, new PaxosRound.Conditional(condition, value), consistency, replicas, clock,
+    this.clock = clock;
+    this.round = new PaxosRound(key, write, consistency, replicas, clock,
         replicaId, random, Cause.CONDITIONAL_WRITE, fastWait);
     this.bug = withoutConsensus
-        ? new UnconsensualCompare(key, condition, value, consistency, replicas, clock, replicaId) : null;
+        ? new UnconsensualCompare(key, write, consistency, replicas, clock, replicaId) : null;
   }
 
   public boolean finished() {
@@ -80,8 +82,7 @@ public final class ConditionalWriteRound {
    */
   private static final class UnconsensualCompare {
     private final String key;
-    private final Condition condition;
-    private final Optional<Value> value;
+    private final PaxosRound.Conditional write;
     private final List<String> replicas;
     private final HybridLogicalClock clock;
     private final long replicaId;
@@ -91,11 +92,10 @@ public final class ConditionalWriteRound {
     private Record record;
     private boolean finished;
 
-    UnconsensualCompare(String key, Condition condition, Optional<Value> value, Consistency consistency,
+    UnconsensualCompare(String key, PaxosRound.Conditional write, Consistency consistency,
         List<String> replicas, HybridLogicalClock clock, long replicaId) {
       this.key = key;
-      this.condition = condition;
-      this.value = value;
+      this.write = write;
       this.replicas = replicas;
       this.clock = clock;
       this.replicaId = replicaId;
@@ -125,14 +125,14 @@ public final class ConditionalWriteRound {
           newest = held;
         }
         if (reads.succeeded(answered.replica()) == QuorumTracker.Outcome.REACHED) {
-          if (!condition.holds(newest)) {
+          long clockMillis = HybridLogicalClock.millisOf(clock.peek());
+          if (!write.condition().holds(newest, clockMillis)) {
             finished = true;
             effects.add(new RoundEffect.Reply<>(new WriteResult.PreconditionFailed(key,
-                newest.filter(r -> !r.isTombstone()).map(Record::version))));
+                Condition.currentVersion(newest, clockMillis))));
             return effects;
           }
-          record = new Record(new Version(clock.tick(), replicaId),
-              value.orElse(null));
+          record = write.recordAt(new Version(clock.tick(), replicaId));
           replicas.forEach(replica -> effects.add(new RoundEffect.Send<>(replica,
               new Apply(key, record, stamp, Cause.WRITE), 2)));
         }
@@ -164,7 +164,7 @@ public final class ConditionalWriteRound {
     }
     if (outcome instanceof ConditionFalse conditionFalse) {
       return new WriteResult.PreconditionFailed(key,
-          conditionFalse.state().filter(record -> !record.isTombstone()).map(Record::version));
+          Condition.currentVersion(conditionFalse.state(), HybridLogicalClock.millisOf(clock.peek())));
     }
     if (outcome instanceof Contended contended) {
       return new WriteResult.Contended(key, contended.attempts());

@@ -29,8 +29,8 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
 
   public sealed interface Command {}
 
-  /** Write {@code value} under {@code key}. */
-  public record Put(String key, Value value, Consistency consistency, ActorRef<WriteResult> replyTo)
+  /** Write {@code value} under {@code key}, expiring {@code ttlMillis} after its version's time (0: never). */
+  public record Put(String key, Value value, long ttlMillis, Consistency consistency, ActorRef<WriteResult> replyTo)
       implements Command {}
 
   /** Write a tombstone under {@code key}. */
@@ -38,11 +38,11 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
       implements Command {}
 
   /**
-   * Write {@code value} (empty: a tombstone) under {@code key} if {@code condition} holds on the
-   * key's committed state (docs/conditional-writes.md).
+   * Write {@code value} (empty: a tombstone; {@code ttlMillis} as for {@link Put}) under {@code key}
+   * if {@code condition} holds on the key's committed state (docs/conditional-writes.md).
    */
-  public record ConditionalWrite(String key, Optional<Value> value, Condition condition, Consistency consistency,
-      ActorRef<WriteResult> replyTo) implements Command {}
+  public record ConditionalWrite(String key, Optional<Value> value, long ttlMillis, Condition condition,
+      Consistency consistency, ActorRef<WriteResult> replyTo) implements Command {}
 
   /**
    * Settle {@code key} through a Paxos round nobody waits for (the proposal sweeper, a fenced
@@ -117,8 +117,10 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Put.class, put -> write(put.key(), Optional.of(put.value()), put.consistency(), put.replyTo()))
-        .onMessage(Delete.class, delete -> write(delete.key(), Optional.empty(), delete.consistency(), delete.replyTo()))
+        .onMessage(Put.class, put -> write(new WriteRound.Write(put.key(), Optional.of(put.value()), put.ttlMillis()),
+            put.consistency(), put.replyTo()))
+        .onMessage(Delete.class, delete -> write(new WriteRound.Write(delete.key(), Optional.empty()),
+            delete.consistency(), delete.replyTo()))
         .onMessage(Get.class, this::onGet)
         .onMessage(ListKeys.class, this::onList)
         .onMessage(ListStopped.class, stopped -> {
@@ -143,13 +145,12 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
         .build();
   }
 
-  private Behavior<Command> write(
-      String key, Optional<Value> value, Consistency consistency, ActorRef<WriteResult> replyTo) {
-    if (refusedWrite(value, replyTo)) {
+  private Behavior<Command> write(WriteRound.Write write, Consistency consistency, ActorRef<WriteResult> replyTo) {
+    if (refusedWrite(write.value(), replyTo)) {
       return this;
     }
     track(getContext().spawnAnonymous(WriteCoordinator.create(
-        new WriteRound.Write(key, value), consistency, replicasInTurn(), settings, replyTo)));
+        write, consistency, replicasInTurn(), settings, replyTo)));
     return this;
   }
 
@@ -160,8 +161,8 @@ public final class Coordinators extends AbstractBehavior<Coordinators.Command> {
     List<ReplicaHandle> replicas = replicasInTurn();
     Duration fastWait = fastRounds.fastWait(write.key(),
         replicas.subList(1, replicas.size()).stream().map(ReplicaHandle::name).toList(), monotonicMillis());
-    track(getContext().spawnAnonymous(ConditionalWriteCoordinator.create(write.key(), write.condition(),
-        write.value(), write.consistency(), replicas, fastWait, settings, getContext().getSelf(), write.replyTo())));
+    track(getContext().spawnAnonymous(ConditionalWriteCoordinator.create(write.key(),
+        new PaxosRound.Conditional(write.condition(), write.value(), write.ttlMillis()), write.consistency(), replicas, fastWait, settings, getContext().getSelf(), write.replyTo())));
     return this;
   }
 

@@ -37,14 +37,21 @@ public final class ListPlan {
     String key();
   }
 
-  /** W replicas hold exactly this record, a value; {@code value} when the local replica's page carried it. */
-  public record Agreed(String key, Version version, Optional<Value> value) implements Slot {}
+  /**
+   * W replicas hold exactly this record, a value with {@code ttlMillis} (0: none) not expired by the
+   * coordinator's clock; {@code value} when the local replica's page carried it.
+   */
+  public record Agreed(String key, Version version, Optional<Value> value, long ttlMillis) implements Slot {
+    public Agreed(String key, Version version, Optional<Value> value) {
+      this(key, version, value, 0L);
+    }
+  }
 
   /** The key needs a quorum read: the replicas disagree, one holds a proposal or an unreadable record. */
   public record NeedsRead(String key) implements Slot {}
 
   /**
-   * The merged pages: the slots of the covered range (agreed tombstones left out), and where the
+   * The merged pages: the slots of the covered range (agreed tombstones and expired values left out), and where the
    * next page starts (empty: the prefix ends within the range).
    */
   public record Merged(List<Slot> slots, Optional<String> next) {}
@@ -56,9 +63,11 @@ public final class ListPlan {
    * @param limit the most keys the client asked for
    * @param values whether the client asked for values (an agreed key whose value the local page
    *     lacks then needs a read)
+   * @param clockMillis the coordinator's clock, which judges whether an agreed value's TTL has
+   *     passed (as a read of the key does)
    */
   public static Merged merge(Map<String, Page> pages, String local, int holdersRequired, int limit,
-      boolean values) {
+      boolean values, long clockMillis) {
     Optional<String> end = pages.values().stream().map(Page::end).flatMap(Optional::stream)
         .min(ListPages::compare);
     Map<String, Map<String, PageEntry>> byKey = new TreeMap<>(ListPages::compare);
@@ -84,12 +93,12 @@ public final class ListPlan {
         continue;
       }
       PageEntry newest = newest(held);
-      if (newest.holdsNoValue()) {
-        continue; // a tombstone held by W: absent
+      if (newest.holdsNoValue() || expired(newest, clockMillis)) {
+        continue; // a tombstone held by W, or an expired value: absent
       }
       Optional<Value> value = Optional.ofNullable(held.get(local)).filter(entry -> same(entry, newest))
           .flatMap(PageEntry::value);
-      slots.add(new Agreed(key.getKey(), newest.version(), value));
+      slots.add(new Agreed(key.getKey(), newest.version(), value, newest.ttlMillis()));
     }
     return new Merged(slots, end.map(last -> last + "\0")); // the successor of the last key covered
   }
@@ -115,12 +124,17 @@ public final class ListPlan {
         .orElseThrow();
   }
 
+  private static boolean expired(PageEntry entry, long clockMillis) {
+    return entry.ttlMillis() != 0
+        && clockMillis >= io.quorumkv.version.HybridLogicalClock.millisOf(entry.version().hlc()) + entry.ttlMillis();
+  }
+
   private static boolean same(PageEntry a, PageEntry b) {
     return a.version().equals(b.version()) && a.digest() == b.digest();
   }
 
-  /** One item of the client's page. */
-  public record Item(String key, Version version, Optional<Value> value) {}
+  /** One item of the client's page; {@code ttlMillis} the TTL of its record (0: none). */
+  public record Item(String key, Version version, Optional<Value> value, long ttlMillis) {}
 
   /**
    * The client's page: the slots in order, each agreed one as it is and each read one as its read
@@ -137,7 +151,7 @@ public final class ListPlan {
       Slot slot = merged.slots().get(i);
       Item item;
       if (slot instanceof Agreed agreed) {
-        item = new Item(agreed.key(), agreed.version(), values ? agreed.value() : Optional.empty());
+        item = new Item(agreed.key(), agreed.version(), values ? agreed.value() : Optional.empty(), agreed.ttlMillis());
       } else {
         ReadResult read = reads.get(slot.key());
         if (read instanceof ReadResult.NotFound) {
@@ -149,7 +163,8 @@ public final class ListPlan {
               : Optional.of(new ListResult.Listed(items, Optional.of(slot.key())));
         }
         Record record = found.record();
-        item = new Item(slot.key(), record.version(), values ? Optional.of(record.value()) : Optional.empty());
+        item = new Item(slot.key(), record.version(), values ? Optional.of(record.value()) : Optional.empty(),
+            record.ttlMillis());
       }
       long size = item.value().map(Value::length).orElse(0);
       if (!items.isEmpty() && valueBytes + size > valueBytesMax) {

@@ -113,7 +113,8 @@ public final class ListRound {
     if (answer.answer() instanceof Page page && wellFormed(page) && admitted(replica, page)) {
       answered.put(replica, page);
       if (pages.succeeded(replica) == QuorumTracker.Outcome.REACHED) {
-        finish(new Merged(ListPlan.merge(answered, targets.get(0), pages.required(), limit, values)), effects);
+        finish(new Merged(ListPlan.merge(answered, targets.get(0), pages.required(), limit, values,
+            HybridLogicalClock.millisOf(clock.peek()))), effects);
       }
       return;
     }

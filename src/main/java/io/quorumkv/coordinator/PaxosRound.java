@@ -59,8 +59,15 @@ public final class PaxosRound {
   /** What a round accepts. */
   public sealed interface Goal permits Conditional, SettleOwn, Settle {}
 
-  /** A conditional write: {@code value} (empty: a tombstone) at the ballot, if {@code condition} holds. */
-  public record Conditional(Condition condition, Optional<Value> value) implements Goal {}
+  /**
+   * A conditional write: {@code value} (empty: a tombstone) with {@code ttlMillis} (0: none) at the
+   * ballot, if {@code condition} holds.
+   */
+  public record Conditional(Condition condition, Optional<Value> value, long ttlMillis) implements Goal {
+    Record recordAt(Version ballot) {
+      return new Record(ballot, value.orElse(null), ttlMillis);
+    }
+  }
 
   /** A plain write that was fenced: its own record, at its own version, unless the state is newer. */
   public record SettleOwn(Record record) implements Goal {}
@@ -272,7 +279,7 @@ public final class PaxosRound {
       return;
     }
     state = State.FAST_ACCEPTING;
-    fastRecord = new Record(fastBallot, conditional.value().orElse(null));
+    fastRecord = conditional.recordAt(fastBallot);
     ownAcceptSent = true; // from here on, never "not applied"
     fastAccepts = new QuorumTracker(replicas.size(), replicas.size());
     for (String replica : replicas) {
@@ -380,8 +387,8 @@ public final class PaxosRound {
     if (goal instanceof Conditional conditional && fastRecord != null) {
       decideAfterFastAttempt(conditional, found, effects);
     } else if (goal instanceof Conditional conditional) {
-      if (conditional.condition().holds(found)) {
-        Record record = new Record(ballot, conditional.value().orElse(null));
+      if (conditional.condition().holds(found, clockMillis())) {
+        Record record = conditional.recordAt(ballot);
         accept(Optional.of(record), true, new Chosen(record, ballot), effects);
       } else if (found.isEmpty() || knownChosen(found.get())) {
         finish(new ConditionFalse(found), effects);
@@ -418,11 +425,16 @@ public final class PaxosRound {
       // which, so the outcome is indeterminate. (Settling that state and answering 412 would be
       // wrong: the simulation found a fast record read by a client, then answered 412.)
       finish(new Failed(Phase.ACCEPT, 0, acceptsRequired, replicas.size(), true), effects);
-    } else if (conditional.condition().holds(found)) {
+    } else if (conditional.condition().holds(found, clockMillis())) {
       accept(Optional.of(fastRecord), true, own, effects);
     } else {
       accept(found, false, new ConditionFalse(found), effects);
     }
+  }
+
+  /** This coordinator's clock, which judges whether a record's TTL has passed. */
+  private long clockMillis() {
+    return HybridLogicalClock.millisOf(clock.peek());
   }
 
   /**

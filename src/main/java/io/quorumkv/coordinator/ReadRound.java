@@ -461,8 +461,14 @@ public final class ReadRound {
     }
   }
 
+  /**
+   * The answer for the chosen raw record: a tombstone, or a value whose TTL has passed by this
+   * coordinator's clock, is not found (docs/listing-watch-ttl.md, "Expiring keys": expiry is
+   * judged by one party per request, after the raw rules chose the record).
+   */
   private ReadResult resultOf(Optional<Record> record) {
-    return record.filter(value -> !value.isTombstone())
+    long clockMillis = HybridLogicalClock.millisOf(clock.peek());
+    return record.filter(value -> !value.isAbsentAt(clockMillis))
         .<ReadResult>map(value -> new ReadResult.Found(key, value))
         .orElse(new ReadResult.NotFound(key));
   }

@@ -56,8 +56,13 @@ import java.util.Set;
  */
 public final class WriteRound {
 
-  /** What to write: a value, or a tombstone when {@code value} is empty. */
-  public record Write(String key, Optional<Value> value) {}
+  /** What to write: a value (expiring {@code ttlMillis} after its version's time, 0: never), or a tombstone when {@code value} is empty. */
+  public record Write(String key, Optional<Value> value, long ttlMillis) {
+    /** A write that never expires. */
+    public Write(String key, Optional<Value> value) {
+      this(key, value, 0L);
+    }
+  }
 
   public enum State { QUERYING, APPLYING, FINISHED }
 
@@ -210,7 +215,7 @@ public final class WriteRound {
       state = State.FINISHED;
       return;
     }
-    record = new Record(new Version(hlc, replicaId), write.value().orElse(null));
+    record = new Record(new Version(hlc, replicaId), write.value().orElse(null), write.ttlMillis());
     state = State.APPLYING;
     for (String replica : replicas) {
       effects.add(new Send<>(replica, new Apply(write.key(), record, stamp(), Cause.WRITE), APPLY));

@@ -9,6 +9,8 @@ import io.quorumkv.membership.Identity;
 import io.quorumkv.membership.KnownPeerIds;
 import io.quorumkv.store.ReplicaProtocol.Answer;
 import io.quorumkv.store.ReplicaProtocol.Call;
+import io.quorumkv.store.ReplicaProtocol.Capabilities;
+import io.quorumkv.store.ReplicaProtocol.CapabilitiesHeld;
 import io.quorumkv.store.ReplicaProtocol.KeyRequest;
 import io.quorumkv.store.ReplicaProtocol.MembershipRequest;
 import io.quorumkv.store.ReplicaProtocol.Ping;
@@ -134,6 +136,9 @@ final class InternalEndpoint {
   private Answer answer(MembershipRequest request, Sender from) {
     if (request instanceof Ping) {
       return new PingReply(settings.nodeId(), replicaId, clock.peek(), knownPeerIds.snapshot());
+    }
+    if (request instanceof Capabilities) {
+      return new CapabilitiesHeld(Capabilities.OF_THIS_BUILD);
     }
     if (request instanceof TimeCall call) {
       return identity.answer(call, from.isPeer(), clock.wallMillis());

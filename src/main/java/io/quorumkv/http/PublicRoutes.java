@@ -12,6 +12,7 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.ETag;
 import akka.http.javadsl.model.headers.EntityTag;
+import akka.http.javadsl.model.headers.RawHeader;
 import akka.http.javadsl.model.headers.RetryAfter;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.PathMatchers;
@@ -30,13 +31,16 @@ import io.quorumkv.coordinator.Overloaded;
 import io.quorumkv.coordinator.QuorumNotReached;
 import io.quorumkv.coordinator.ReadResult;
 import io.quorumkv.coordinator.WriteResult;
+import io.quorumkv.membership.PeerCapabilities;
 import io.quorumkv.metrics.ReplicaMetrics;
 import io.quorumkv.security.AccessAudit;
 import io.quorumkv.security.Role;
 import io.quorumkv.security.TokenFile;
+import io.quorumkv.store.ReplicaProtocol.Capabilities;
 import io.quorumkv.store.ReplicaProtocol.ListPage;
 import io.quorumkv.store.Value;
 import io.quorumkv.labels.Labels;
+import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import io.quorumkv.wire.InternalHttp;
 import java.time.Duration;
@@ -69,10 +73,13 @@ public final class PublicRoutes extends AllDirectives {
   private final ReplicaMetrics metrics;
   private final Optional<TokenFile> tokens;
   private final AccessAudit audit;
+  /** Whether every peer's build stores TTL records: until then a PUT with a ttl is refused. */
+  private final PeerCapabilities capabilities;
 
   public PublicRoutes(
       ActorRef<Coordinators.Command> coordinators, Scheduler scheduler, Settings settings, ClusterView cluster,
-      ReplicaMetrics metrics, Optional<TokenFile> tokens, AccessAudit audit) {
+      ReplicaMetrics metrics, Optional<TokenFile> tokens, AccessAudit audit, PeerCapabilities capabilities) {
+    this.capabilities = capabilities;
     this.metrics = metrics;
     this.tokens = tokens;
     this.audit = audit;
@@ -90,13 +97,15 @@ public final class PublicRoutes extends AllDirectives {
         pathPrefix("kv", () -> concat(
             path(PathMatchers.segment(), key -> measured(() -> withKey(key, validKey -> withConsistency(consistency ->
                 concat(
-                    put(() -> authorized(Role.READWRITE, "a write", () -> withSizeLimit(settings.valueBytesMax(), () ->
+                    put(() -> authorized(Role.READWRITE, "a write", () -> withTtl(ttlMillis ->
+                        withSizeLimit(settings.valueBytesMax(), () ->
                         withWriteCondition(consistency, condition -> entity(Unmarshaller.entityToByteString(),
-                            body -> write(validKey, body, consistency, condition)))))),
+                            body -> write(validKey, body, ttlMillis, consistency, condition))))))),
                     get(() -> authorized(Role.READ, "a read", () -> withReadCondition(notModifiedIf ->
                         read(validKey, consistency, notModifiedIf)))),
-                    delete(() -> authorized(Role.READWRITE, "a delete", () -> withWriteCondition(consistency,
-                        condition -> remove(validKey, consistency, condition))))))))),
+                    delete(() -> authorized(Role.READWRITE, "a delete", () -> parameterOptional("ttl", ttl ->
+                        ttl.isPresent() ? complete(badRequest("a delete has no ttl"))
+                            : withWriteCondition(consistency, condition -> remove(validKey, consistency, condition)))))))))),
             pathEndOrSingleSlash(() -> concat(
                 get(() -> measured(ReplicaMetrics.LIST_OP, () -> authorized(Role.READ, "a listing", () -> withConsistency(consistency ->
                     withListing((prefix, start, limit, values) -> list(prefix, start, limit, values, consistency)))))),
@@ -170,6 +179,17 @@ public final class PublicRoutes extends AllDirectives {
     });
   }
 
+  /** A PUT's {@code ttl} in milliseconds (0: none); malformed or out of range: 400. */
+  private Route withTtl(Function<Long, Route> inner) {
+    return parameterOptional("ttl", text -> {
+      if (text.isEmpty()) {
+        return inner.apply(0L);
+      }
+      TtlParameter.Parsed parsed = TtlParameter.parse(text.get());
+      return parsed.problem() != null ? complete(badRequest(parsed.problem())) : inner.apply(parsed.millis());
+    });
+  }
+
   /** The parameters of a listing (docs/listing-watch-ttl.md); any malformed one: 400. */
   @FunctionalInterface
   private interface ListingRoute {
@@ -218,6 +238,9 @@ public final class PublicRoutes extends AllDirectives {
         json.put("key", item.key());
         json.put("version", item.version().toString());
         item.value().ifPresent(value -> json.put("valueBase64", Base64.getEncoder().encodeToString(value.bytes())));
+        if (item.ttlMillis() != 0) {
+          json.put("expiresAt", expiresAt(item.version(), item.ttlMillis()));
+        }
         items.add(json);
       }
       Map<String, Object> body = new LinkedHashMap<>();
@@ -253,25 +276,34 @@ public final class PublicRoutes extends AllDirectives {
         }));
   }
 
-  private Route write(String key, ByteString body, Consistency consistency, Optional<Condition> condition) {
+  private Route write(String key, ByteString body, long ttlMillis, Consistency consistency,
+      Optional<Condition> condition) {
     if (body.size() > settings.valueBytesMax()) {
       return complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "the value is too large",
           "valueBytes", body.size(), "limitBytes", settings.valueBytesMax()));
     }
+    if (ttlMillis != 0 && capabilities.lacking(Capabilities.TTL_RECORDS).isPresent()) {
+      // A peer of an older build could neither store nor read the record (docs/operating.md, "Upgrading").
+      return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
+          "ttl not available until every replica runs a build that supports it",
+          "peer", capabilities.lacking(Capabilities.TTL_RECORDS).get(), "outcome", "not-applied")
+          .addHeader(RetryAfter.create(1L)));
+    }
     Value value = Value.wrap(body.toArray());
     return onSuccess(
         AskPattern.<Coordinators.Command, WriteResult>ask(coordinators, replyTo -> condition.isPresent()
-                ? new Coordinators.ConditionalWrite(key, Optional.of(value), condition.get(), consistency, replyTo)
-                : new Coordinators.Put(key, value, consistency, replyTo), askTimeout, scheduler),
-        result -> complete(writeResponse(result, false)));
+                ? new Coordinators.ConditionalWrite(key, Optional.of(value), ttlMillis, condition.get(), consistency,
+                    replyTo)
+                : new Coordinators.Put(key, value, ttlMillis, consistency, replyTo), askTimeout, scheduler),
+        result -> complete(writeResponse(result, false, ttlMillis)));
   }
 
   private Route remove(String key, Consistency consistency, Optional<Condition> condition) {
     return onSuccess(
         AskPattern.<Coordinators.Command, WriteResult>ask(coordinators, replyTo -> condition.isPresent()
-                ? new Coordinators.ConditionalWrite(key, Optional.empty(), condition.get(), consistency, replyTo)
+                ? new Coordinators.ConditionalWrite(key, Optional.empty(), 0L, condition.get(), consistency, replyTo)
                 : new Coordinators.Delete(key, consistency, replyTo), askTimeout, scheduler),
-        result -> complete(writeResponse(result, true)));
+        result -> complete(writeResponse(result, true, 0L)));
   }
 
   private Route read(String key, Consistency consistency, Optional<Preconditions.NotModifiedIf> notModifiedIf) {
@@ -293,13 +325,17 @@ public final class PublicRoutes extends AllDirectives {
     return Optional.empty();
   }
 
-  static HttpResponse writeResponse(WriteResult result, boolean delete) {
+  /** @param ttlMillis the write's TTL (0: none), from which its answer's {@code expiresAt} follows */
+  static HttpResponse writeResponse(WriteResult result, boolean delete, long ttlMillis) {
     if (result instanceof WriteResult.Written written) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("key", written.key());
       body.put("version", written.version().toString());
       if (delete) {
         body.put("deleted", true);
+      }
+      if (ttlMillis != 0) {
+        body.put("expiresAt", expiresAt(written.version(), ttlMillis));
       }
       return json(StatusCodes.OK, body).addHeader(etag(written.version()));
     }
@@ -333,10 +369,14 @@ public final class PublicRoutes extends AllDirectives {
 
   static HttpResponse readResponse(ReadResult result) {
     if (result instanceof ReadResult.Found found) {
-      return HttpResponse.create()
+      HttpResponse response = HttpResponse.create()
           .withStatus(StatusCodes.OK)
           .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, found.record().value().bytes())
           .addHeader(etag(found.record().version()));
+      return found.record().hasTtl()
+          ? response.addHeader(RawHeader.create(EXPIRES_AT_HEADER,
+              expiresAt(found.record().version(), found.record().ttlMillis())))
+          : response;
     }
     if (result instanceof ReadResult.NotFound notFound) {
       return error(StatusCodes.NOT_FOUND, "not found", "key", notFound.key());
@@ -373,6 +413,18 @@ public final class PublicRoutes extends AllDirectives {
   private static HttpResponse notStarted(NotStarted refused) {
     return error(StatusCodes.SERVICE_UNAVAILABLE, refused.reason(), "phase", refused.phase(), "outcome", "not-applied")
         .addHeader(RetryAfter.create(1L));
+  }
+
+  /** The header a GET of a value with a TTL carries: when it expires, as {@link #expiresAt}. */
+  static final String EXPIRES_AT_HEADER = "Expires-At";
+
+  /**
+   * When a record of {@code version} with {@code ttlMillis} expires, as an ISO-8601 UTC instant: by
+   * the clock of the replica that issued the version, so readers may see it within max-clock-offset
+   * either way (docs/consistency.md, "Expiring keys").
+   */
+  static String expiresAt(Version version, long ttlMillis) {
+    return java.time.Instant.ofEpochMilli(HybridLogicalClock.millisOf(version.hlc()) + ttlMillis).toString();
   }
 
   private static ETag etag(Version version) {

@@ -7,6 +7,8 @@ import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import io.quorumkv.store.Incarnation;
+import io.quorumkv.store.ReplicaProtocol.Capabilities;
+import io.quorumkv.store.ReplicaProtocol.CapabilitiesHeld;
 import io.quorumkv.store.ReplicaProtocol.Ping;
 import io.quorumkv.store.ReplicaProtocol.PingReply;
 import io.quorumkv.store.ReplicaProtocol.TimeReply;
@@ -19,8 +21,9 @@ import java.time.Duration;
 /**
  * Pings one peer periodically, so {@code /cluster} shows whether it is reachable even while no
  * request goes to it, and so the clocks of idle replicas keep hearing from each other; and
- * measures the peer's wall clock for the {@link ClockFence}. At most one ping and one time call
- * are in flight.
+ * measures the peer's wall clock for the {@link ClockFence}; and asks a peer that answers pings
+ * under a replica id not asked yet what its build supports ({@link PeerCapabilities}). At most
+ * one call of each kind is in flight.
  */
 public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
 
@@ -29,6 +32,8 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private enum Tick implements Command { INSTANCE }
 
   private record PingCompleted(PingReply reply, Throwable failure) implements Command {}
+
+  private record CapabilitiesCompleted(long replicaId, CapabilitiesHeld reply, Throwable failure) implements Command {}
 
   private record TimeCompleted(TimeReply reply, Throwable failure, long sentWallMillis, long sentNanos)
       implements Command {}
@@ -41,15 +46,17 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private final Incarnation incarnation;
   private final ClockFence fence;
   private final Identity identity;
+  private final PeerCapabilities capabilities;
   private boolean pinging;
+  private boolean asking;
   private boolean timing;
 
   public static Behavior<Command> create(
       PeerClient client, PeerStatus status, HybridLogicalClock clock, long ownReplicaId, KnownPeerIds knownPeerIds,
-      Incarnation incarnation, ClockFence fence, Identity identity, Duration interval) {
+      Incarnation incarnation, ClockFence fence, Identity identity, PeerCapabilities capabilities, Duration interval) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new PeerMonitor(ctx, timers, client, status, clock, ownReplicaId, knownPeerIds, incarnation, fence, identity,
-            interval)));
+            capabilities, interval)));
   }
 
   private PeerMonitor(
@@ -63,8 +70,10 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       Incarnation incarnation,
       ClockFence fence,
       Identity identity,
+      PeerCapabilities capabilities,
       Duration interval) {
     super(ctx);
+    this.capabilities = capabilities;
     this.fence = fence;
     this.identity = identity;
     this.knownPeerIds = knownPeerIds;
@@ -83,6 +92,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(PingCompleted.class, this::onPingCompleted)
         .onMessage(TimeCompleted.class, this::onTimeCompleted)
+        .onMessage(CapabilitiesCompleted.class, this::onCapabilitiesCompleted)
         .build();
   }
 
@@ -126,6 +136,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private Behavior<Command> onPingCompleted(PingCompleted completed) {
     pinging = false;
     if (completed.failure() != null) {
+      capabilities.forget(client.peer().name());
       status.failed(FailureReasons.describe(completed.failure()));
     } else if (completed.reply().replicaId() == ownReplicaId) {
       status.failed("answers with this replica's own replica id: two replicas share a data directory");
@@ -140,6 +151,28 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
       knownPeerIds.seen(client.peer().name(), reply.replicaId());
       incarnation.pingAnswered(client.peer().name(), reply.knownIds());
       status.answered(reply.replicaId());
+      askCapabilities(reply.replicaId());
+    }
+    return this;
+  }
+
+  private void askCapabilities(long replicaId) {
+    if (asking || !capabilities.needsAsking(client.peer().name(), replicaId)) {
+      return;
+    }
+    asking = true;
+    getContext().pipeToSelf(client.call(new Capabilities(), CapabilitiesHeld.class),
+        (reply, failure) -> new CapabilitiesCompleted(replicaId, reply, failure));
+  }
+
+  /**
+   * A failed answer leaves the peer unknown, asked again after its next ping: an older build
+   * answers 400 and supports nothing new, a busy one may answer next time.
+   */
+  private Behavior<Command> onCapabilitiesCompleted(CapabilitiesCompleted completed) {
+    asking = false;
+    if (completed.failure() == null) {
+      capabilities.answered(client.peer().name(), completed.replicaId(), completed.reply().capabilities());
     }
     return this;
   }

@@ -85,7 +85,7 @@ public final class ListPages {
         return new Page(stamp, entries, Optional.of(covered));
       }
       entries.add(new PageEntry(key, held.map(Record::version).orElse(Version.ZERO),
-          Record.digestOf(held), proposal, unknown, value));
+          Record.digestOf(held), proposal, unknown, value, held.map(Record::ttlMillis).orElse(0L)));
       entryBytes += size;
       valueBytes += valueSize;
       covered = key;

@@ -55,10 +55,17 @@ final class PaxosRules {
    * condition holds on the record held ({@code expected} empty: absent or a tombstone, settled
    * or not; else a value at exactly that version). So at most one fast proposal of a key is ever
    * held by all three replicas, and one held by all three was evaluated on each one's record
-   * (docs/conditional-writes.md, the fast round).
+   * (docs/conditional-writes.md, the fast round). A value with a TTL whose expiry is within
+   * max-clock-offset of {@code clockMillis}, or past, refuses: whether it is absent is the
+   * coordinator's call, so the classic round decides (docs/listing-watch-ttl.md, "Conditions").
    */
-  static boolean takesFastAccept(Optional<Record> held, PaxosState state, Version ballot, Optional<Version> expected) {
+  static boolean takesFastAccept(Optional<Record> held, PaxosState state, Version ballot, Optional<Version> expected,
+      long clockMillis, long maxOffsetMillis) {
     if (state.accepted().isPresent() || !ballot.isAfter(highest(held, state))) {
+      return false;
+    }
+    if (held.filter(Record::hasTtl).filter(record -> clockMillis >= record.expiresAtMillis() - maxOffsetMillis)
+        .isPresent()) {
       return false;
     }
     Optional<Record> value = held.filter(record -> !record.isTombstone());

@@ -1,5 +1,6 @@
 package io.quorumkv.store;
 
+import io.quorumkv.version.HybridLogicalClock;
 import io.quorumkv.version.Version;
 import java.util.Optional;
 
@@ -7,11 +8,18 @@ import java.util.Optional;
  * What a replica holds for a key: a value or a tombstone, at a version (docs/design.md, "Versions").
  *
  * @param value the value, or {@code null} for a tombstone (use {@link #tombstone})
+ * @param ttlMillis how long after its version's time the value expires, 0 for never
+ *     (docs/listing-watch-ttl.md, "Expiring keys"): a duration, not an absolute time, so every
+ *     replica derives the same expiry and nothing on the wire looks like a clock reading
  */
-public record Record(Version version, Value value) {
+public record Record(Version version, Value value, long ttlMillis) {
 
   /** The digest of every tombstone: a tombstone carries no bytes, so equal versions agree. */
   public static final long TOMBSTONE_DIGEST = 0L;
+  /** The shortest TTL a write may carry. */
+  public static final long TTL_MIN_MILLIS = 1_000L;
+  /** The longest: ten years of 365.25 days. */
+  public static final long TTL_MAX_MILLIS = 315_576_000_000L;
 
   /**
    * The one definition of a valid record, shared by the wire, the replication stream and the
@@ -25,6 +33,15 @@ public record Record(Version version, Value value) {
     if (version.hlc() <= 0) {
       throw new IllegalArgumentException("a record's version must be above zero, not " + version);
     }
+    if (ttlMillis != 0 && (value == null || ttlMillis < TTL_MIN_MILLIS || ttlMillis > TTL_MAX_MILLIS)) {
+      throw new IllegalArgumentException(value == null ? "a tombstone has no ttl"
+          : "a ttl must be 0 or between " + TTL_MIN_MILLIS + " and " + TTL_MAX_MILLIS + " ms, not " + ttlMillis);
+    }
+  }
+
+  /** A record that never expires. */
+  public Record(Version version, Value value) {
+    this(version, value, 0L);
   }
 
   public static Record of(Version version, Value value) {
@@ -42,12 +59,40 @@ public record Record(Version version, Value value) {
     return value == null;
   }
 
+  public boolean hasTtl() {
+    return ttlMillis != 0;
+  }
+
+  /**
+   * When the value expires, in milliseconds since the epoch by the clock that issued the version:
+   * its time plus the TTL ({@link Long#MAX_VALUE} for a record without one).
+   */
+  public long expiresAtMillis() {
+    return ttlMillis == 0 ? Long.MAX_VALUE : HybridLogicalClock.millisOf(version.hlc()) + ttlMillis;
+  }
+
+  /**
+   * Whether a reader whose clock reads {@code clockMillis} takes this record as absent: a
+   * tombstone, or a value whose expiry has passed. Only a round's coordinator asks, once it has
+   * chosen the record by the raw rules (docs/listing-watch-ttl.md, "Expiring keys").
+   */
+  public boolean isAbsentAt(long clockMillis) {
+    return value == null || clockMillis >= expiresAtMillis();
+  }
+
   public Optional<Value> valueIfPresent() {
     return Optional.ofNullable(value);
   }
 
+  /**
+   * The value's digest, mixed with the TTL when there is one: two records of one version that
+   * differ in their TTL must not agree (a record without TTL keeps the digest it always had).
+   */
   public long digest() {
-    return value == null ? TOMBSTONE_DIGEST : value.digest();
+    if (value == null) {
+      return TOMBSTONE_DIGEST;
+    }
+    return ttlMillis == 0 ? value.digest() : value.digest() ^ (ttlMillis * 0x9E3779B97F4A7C15L);
   }
 
   /** The version of {@code record}, or {@link Version#ZERO} when the key is absent. */

@@ -222,7 +222,7 @@ public final class ReplicaProtocol {
   }
 
   /** A request the receiving replica's membership answers (never stamped: these lift the clock fence). */
-  public sealed interface MembershipRequest extends Request permits Ping, TimeCall {
+  public sealed interface MembershipRequest extends Request permits Ping, TimeCall, Capabilities {
     @Override
     default Cause cause() {
       return Cause.MEMBERSHIP;
@@ -409,6 +409,19 @@ public final class ReplicaProtocol {
   public record Ping() implements MembershipRequest {}
 
   /**
+   * Which record kinds and requests the replica's build supports, so a feature that peers of an
+   * older build could not store is offered only once every peer has one (docs/operating.md,
+   * "Upgrading"). An older build answers it 400, which counts as supporting nothing new.
+   * Answered {@link CapabilitiesHeld}.
+   */
+  public record Capabilities() implements MembershipRequest {
+    /** Records with a TTL (docs/listing-watch-ttl.md, "Expiring keys"). */
+    public static final String TTL_RECORDS = "ttl-records";
+    /** What this build supports. */
+    public static final List<String> OF_THIS_BUILD = List.of(TTL_RECORDS);
+  }
+
+  /**
    * The clock and identity exchange: who calls (replica id, the nonce of its process, its
    * storage's sequence number, its incarnation state, its peer names, from which the receiver
    * finds the caller's place) and the replica ids the caller has seen in the receiver's place
@@ -430,7 +443,7 @@ public final class ReplicaProtocol {
 
   /** A replica's answer. */
   public sealed interface Answer
-      permits Stamped, Unavailable, PingReply, TimeReply {}
+      permits Stamped, Unavailable, PingReply, TimeReply, CapabilitiesHeld {}
 
   /** An answer stamped by the replica that gives it: the asker's clock moves past it. */
   public sealed interface Stamped extends Answer
@@ -554,15 +567,24 @@ public final class ReplicaProtocol {
   /**
    * One key of a {@link Page}: the version and digest of its record ({@link Version#ZERO} and the
    * tombstone digest when it has none), whether an accepted proposal is held for it, whether its
-   * record or Paxos state is unreadable here ({@code unknown}: it may hold anything), and its
-   * value when the page was asked for values and the record is a value.
+   * record or Paxos state is unreadable here ({@code unknown}: it may hold anything), its value
+   * when the page was asked for values and the record is a value, and the record's TTL (0: none;
+   * left out on the wire when 0, so pages without TTLs read the same on the build before them).
    */
   public record PageEntry(String key, Version version, long digest, boolean proposal, boolean unknown,
-      Optional<Value> value) {
+      Optional<Value> value, long ttlMillis) {
     public PageEntry {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(version, "version");
       value = value == null ? Optional.empty() : value;
+      if (ttlMillis < 0) {
+        throw new IllegalArgumentException("a ttl is not negative");
+      }
+    }
+
+    /** An entry of a record without TTL. */
+    public PageEntry(String key, Version version, long digest, boolean proposal, boolean unknown, Optional<Value> value) {
+      this(key, version, digest, proposal, unknown, value, 0L);
     }
 
     /** Whether this replica holds a record that is a tombstone, or none at all. */
@@ -605,6 +627,17 @@ public final class ReplicaProtocol {
    * Answers {@link Ping}: who answers, its replica id and clock, and every replica id it has seen
    * for each of its peers (empty: never reached).
    */
+  /** What a replica's build supports; see {@link Capabilities}. At most 64 names of at most 64 characters. */
+  public record CapabilitiesHeld(List<String> capabilities) implements Answer {
+    public CapabilitiesHeld {
+      Objects.requireNonNull(capabilities, "capabilities");
+      if (capabilities.size() > 64 || capabilities.stream().anyMatch(name -> name == null || name.length() > 64)) {
+        throw new IllegalArgumentException("at most 64 capabilities of at most 64 characters");
+      }
+      capabilities = List.copyOf(capabilities);
+    }
+  }
+
   public record PingReply(String nodeId, long replicaId, long clock, Map<String, List<Long>> knownIds)
       implements Answer {
     public PingReply {

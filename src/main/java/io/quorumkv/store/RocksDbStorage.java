@@ -42,8 +42,15 @@ import org.rocksdb.WriteOptions;
  */
 public final class RocksDbStorage implements Storage {
 
-  /** The layout this code reads and writes; a directory with another one is refused. */
-  public static final int FORMAT_VERSION = 1;
+  /**
+   * The newest layout this code reads and writes: 2 adds records with a TTL. A directory stays
+   * at {@link #FORMAT_VERSION_BEFORE_TTL} until its first TTL record, and moves to 2 in the batch
+   * that writes it, so a directory that holds none still opens on the build before TTLs, and one
+   * that holds one is refused there instead of having keys quarantined (docs/operating.md,
+   * "Upgrading"). A directory of any other version is refused.
+   */
+  public static final int FORMAT_VERSION = 2;
+  static final int FORMAT_VERSION_BEFORE_TTL = 1;
   private static final String FORMAT_KEY = "format-version";
   /** Metadata names of Paxos states: this, then the key. No other metadata name starts so. */
   static final String PAXOS_PREFIX = "paxos/";
@@ -78,6 +85,8 @@ public final class RocksDbStorage implements Storage {
    */
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed;
+  /** The directory's format version: {@link #FORMAT_VERSION_BEFORE_TTL} until its first TTL record. */
+  private volatile int format;
 
   private final Consumer<CorruptRecordException> corruption;
 
@@ -158,14 +167,29 @@ public final class RocksDbStorage implements Storage {
       if (!scan("", 1).isEmpty()) {
         throw new StorageUnusableException("data directory " + directory + " holds records but no format version", null);
       }
-      putMeta(FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+      putMeta(FORMAT_KEY, formatBytes(FORMAT_VERSION_BEFORE_TTL));
+      this.format = FORMAT_VERSION_BEFORE_TTL;
       return;
     }
     int found = format.get().length == 4 ? ByteBuffer.wrap(format.get()).getInt() : -1;
-    if (found != FORMAT_VERSION) {
+    if (found != FORMAT_VERSION_BEFORE_TTL && found != FORMAT_VERSION) {
       throw new StorageUnusableException("data directory " + directory + " was written in format version "
-          + found + "; this replica reads format version " + FORMAT_VERSION, null);
+          + found + "; this replica reads format versions " + FORMAT_VERSION_BEFORE_TTL + " and " + FORMAT_VERSION, null);
     }
+    this.format = found;
+  }
+
+  /** The directory's format version now (tests and {@code /cluster}). */
+  public int formatVersion() {
+    return format;
+  }
+
+  private static byte[] formatBytes(int version) {
+    return ByteBuffer.allocate(4).putInt(version).array();
+  }
+
+  private static boolean hasTtl(Optional<Record> record) {
+    return record.filter(Record::hasTtl).isPresent();
   }
 
   /** A call into RocksDB, made under the read lock after checking the store is open. */
@@ -320,12 +344,14 @@ public final class RocksDbStorage implements Storage {
     return locked("write", () -> {
       Map<String, Record> heldInBatch = new HashMap<>();
       List<ApplyOutcome> outcomes = new ArrayList<>(batch.size());
+      boolean writesTtl = false;
       try (WriteBatch writes = new WriteBatch()) {
         for (Map.Entry<String, PaxosState> state : states.entrySet()) {
           if (state.getValue().isNone()) {
             writes.delete(meta, bytes(PAXOS_PREFIX + state.getKey()));
           } else {
             writes.put(meta, bytes(PAXOS_PREFIX + state.getKey()), PaxosCodec.encode(state.getValue()));
+            writesTtl |= hasTtl(state.getValue().accepted().flatMap(Proposal::record));
           }
         }
         for (KeyedRecord entry : batch) {
@@ -335,15 +361,25 @@ public final class RocksDbStorage implements Storage {
           Record held = current;
           if (current == null || incoming.version().isAfter(current.version())) {
             writes.put(data, bytes(entry.key()), RecordCodec.encode(incoming));
+            writesTtl |= incoming.hasTtl();
             held = incoming;
           }
           heldInBatch.put(entry.key(), held);
           outcomes.add(new ApplyOutcome(Optional.ofNullable(current), held));
         }
+        boolean formatMoves = writesTtl && format < FORMAT_VERSION;
+        if (formatMoves) {
+          // In the same batch as the first TTL record: no crash can leave one in a directory an
+          // older build would still open.
+          writes.put(meta, bytes(FORMAT_KEY), formatBytes(FORMAT_VERSION));
+        }
         if (writes.count() > 0) {
           // A promise or an accepted proposal is durable before it is answered, whatever the
           // fsync mode: a replica that forgot one could break a round (docs/conditional-writes.md).
-          db.write(states.isEmpty() ? recordWrites : syncedWrites, writes);
+          db.write(states.isEmpty() && !formatMoves ? recordWrites : syncedWrites, writes);
+        }
+        if (formatMoves) {
+          format = FORMAT_VERSION;
         }
       }
       return outcomes;

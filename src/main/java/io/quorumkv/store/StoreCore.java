@@ -165,6 +165,13 @@ public final class StoreCore<C> {
   private final BucketHashes buckets;
   private final Map<String, SettledTombstone> settled = new HashMap<>();
   private final Map<String, Version> unsettledTombstones = new HashMap<>();
+  /**
+   * The values with a TTL held here, by key, without their bytes: each settles as a tombstone once
+   * it has expired for every reader (docs/listing-watch-ttl.md, "Expiring keys").
+   */
+  private final Map<String, Expiring> expiring = new HashMap<>();
+
+  private record Expiring(Version version, long digest, long expiresAtMillis) {}
   private final boolean readsSeeQueued; // DeliberateBug.UNSYNCED_READS
   private final boolean purgeOnTimer; // DeliberateBug.TIMER_PURGE
 
@@ -200,9 +207,7 @@ public final class StoreCore<C> {
       if (isSettled(entry.key(), entry.record().version())) {
         return false;
       }
-      if (entry.record().isTombstone()) {
-        unsettledTombstones.put(entry.key(), entry.record().version());
-      }
+      track(entry.key(), entry.record());
       return true;
     });
     alarm.measured(Math.max(0, storage.bytesOnDisk()));
@@ -611,7 +616,8 @@ public final class StoreCore<C> {
           plan.decided()[i] = new Preempted(stamp, PaxosRules.highest(held, state));
         }
       } else if (request instanceof FastAccept fast) {
-        if (PaxosRules.takesFastAccept(held, state, fast.ballot(), fast.expected())) {
+        if (PaxosRules.takesFastAccept(held, state, fast.ballot(), fast.expected(),
+            HybridLogicalClock.millisOf(clock.peek()), clock.maxOffsetMillis())) {
           plan.decided()[i] = new Accepted(stamp, fast.ballot());
           change(plan, states, key,
               state.withAccepted(new Proposal(fast.ballot(), Optional.of(fast.record()), true)));
@@ -759,8 +765,8 @@ public final class StoreCore<C> {
       List<KeyedRecord> page = snapshot.scan(from, SCAN_PAGE);
       for (KeyedRecord record : page) {
         Version version = record.record().version();
-        boolean settledTombstone = record.record().isTombstone()
-            && snapshot.settledVersion(record.key()).filter(version::equals).isPresent();
+        // A settled tombstone, or a settled expired value: both equal absence.
+        boolean settledTombstone = snapshot.settledVersion(record.key()).filter(version::equals).isPresent();
         if (buckets.contains(BucketHashes.bucketOf(record.key())) && (includeSettled || !settledTombstone)) {
           if (entries.size() >= limit) {
             return new Entries(stamp, entries, true);
@@ -785,11 +791,38 @@ public final class StoreCore<C> {
       unlessFull(() -> storage.deleteSettled(key));
     }
     buckets.replace(key, before, outcome.held());
-    if (outcome.held().isTombstone()) {
-      unsettledTombstones.put(key, outcome.held().version());
+    track(key, outcome.held());
+  }
+
+  /** Remembers {@code held} among the records left to settle: a tombstone, or a value with a TTL. */
+  private void track(String key, Record held) {
+    if (held.isTombstone()) {
+      unsettledTombstones.put(key, held.version());
     } else {
       unsettledTombstones.remove(key);
     }
+    if (held.hasTtl()) {
+      expiring.put(key, new Expiring(held.version(), held.digest(), held.expiresAtMillis()));
+    } else {
+      expiring.remove(key);
+    }
+  }
+
+  /**
+   * Whether a record that expires at {@code expiresAtMillis} ({@link Long#MAX_VALUE}: never) has
+   * expired for every reader by this replica's clock: by twice max-clock-offset, the clock's mark
+   * step and a second (every other clock then reads past the expiry too), so settling it, which
+   * makes it absence here, changes no coordinator's answer.
+   */
+  private boolean expiredForEveryone(long expiresAtMillis) {
+    long margin = 2 * clock.maxOffsetMillis() + HybridLogicalClock.millisOf(clock.markStep()) + 1_000L;
+    return expiresAtMillis != Long.MAX_VALUE
+        && HybridLogicalClock.millisOf(clock.peek()) >= expiresAtMillis + margin;
+  }
+
+  /** Whether {@code record} may settle: a tombstone, or a value {@link #expiredForEveryone}. */
+  private boolean absentForEveryone(Record record) {
+    return record.isTombstone() || expiredForEveryone(record.expiresAtMillis());
   }
 
   /** For the tombstone bookkeeping only: a corrupt record holds no tombstone anyone asks about. */
@@ -820,15 +853,27 @@ public final class StoreCore<C> {
     return tombstone != null && tombstone.version().equals(version);
   }
 
-  /** Up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}: the sweeper's work. */
+  /**
+   * Up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}, then values
+   * that expired for every reader ({@link #expiredForEveryone}): the sweeper's work. An expired
+   * value settles as a tombstone does.
+   */
   public List<Entry> unsettledTombstones(int limit, long olderThanHlc) {
     List<Entry> found = new ArrayList<>();
     for (Map.Entry<String, Version> tombstone : unsettledTombstones.entrySet()) {
       if (found.size() >= limit) {
-        break;
+        return found;
       }
       if (tombstone.getValue().hlc() < olderThanHlc) {
         found.add(new Entry(tombstone.getKey(), tombstone.getValue(), Record.TOMBSTONE_DIGEST));
+      }
+    }
+    for (Map.Entry<String, Expiring> value : expiring.entrySet()) {
+      if (found.size() >= limit) {
+        break;
+      }
+      if (expiredForEveryone(value.getValue().expiresAtMillis())) {
+        found.add(new Entry(value.getKey(), value.getValue().version(), value.getValue().digest()));
       }
     }
     return found;
@@ -841,7 +886,7 @@ public final class StoreCore<C> {
    */
   private boolean holds(CheckTombstone request) {
     Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
-    return incarnation.isReady() && held.isPresent() && held.get().isTombstone()
+    return incarnation.isReady() && held.isPresent() && absentForEveryone(held.get())
         && held.get().version().equals(request.version()) && storage.paxos(request.key()).isNone();
   }
 
@@ -925,8 +970,8 @@ public final class StoreCore<C> {
   /** Settles the tombstone here if it is still the one held; answers whether it is settled now. */
   private boolean settle(SettleTombstone request) {
     Optional<Record> held = heldOrEmptyIfCorrupt(request.key());
-    if (held.isEmpty() || !held.get().isTombstone() || !held.get().version().equals(request.version())) {
-      return false; // superseded
+    if (held.isEmpty() || !absentForEveryone(held.get()) || !held.get().version().equals(request.version())) {
+      return false; // superseded (or, for a value, not expired for every reader yet by this clock)
     }
     if (isSettled(request.key(), request.version())) {
       return true; // settled already
@@ -940,6 +985,7 @@ public final class StoreCore<C> {
     }
     settled.put(request.key(), tombstone);
     unsettledTombstones.remove(request.key());
+    expiring.remove(request.key());
     buckets.toggle(request.key(), held.get()); // out of the hashes: it now equals absence
     return true;
   }
@@ -948,7 +994,8 @@ public final class StoreCore<C> {
    * Purges a settled tombstone once this replica's clock is past its version by the grace
    * (hint expiry + max-message-age + skew margin: no hint or message can still bring an older
    * value), and max-message-age plus the skew margin have passed here since it settled (no copy
-   * of a record read before the settle can still be taken).
+   * of a record read before the settle can still be taken). A settled expired value is purged
+   * alike, its grace counted from its expiry (copies of it, or older values, may travel until then).
    */
   public void purge() {
     if (!purgeRule.clockTrusted().getAsBoolean()) {
@@ -971,6 +1018,11 @@ public final class StoreCore<C> {
     }
     try {
       for (SettledTombstone tombstone : due) {
+        Optional<Record> held = heldOrEmptyIfCorrupt(tombstone.key());
+        if (held.filter(Record::hasTtl).filter(value -> value.version().equals(tombstone.version())
+            && clockMillis < value.expiresAtMillis() + purgeRule.grace().toMillis()).isPresent()) {
+          continue; // an expired value: its grace runs from its expiry
+        }
         if (storage.deleteIfHeld(tombstone.key(), tombstone.version())) {
           stats.tombstonePurged();
         }

@@ -1,13 +1,19 @@
 package io.quorumkv.wire;
 
+import com.fasterxml.jackson.annotation.JacksonInject;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.OptBoolean;
 import com.fasterxml.jackson.annotation.PropertyAccessor;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.InjectableValues;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -94,6 +100,36 @@ public final class WireCodec {
     }
   }
 
+  /**
+   * The name under which a field added after the first release is injected when a message leaves
+   * it out: such a field is written only when it is not 0, and read as 0 when missing, so a
+   * message that does not use it encodes exactly as on the build before it (both ways of a
+   * rolling upgrade), while every other field stays required.
+   */
+  private static final String ABSENT_MEANS_ZERO = "absent-means-zero";
+
+  /** {@link io.quorumkv.store.Record}'s {@code ttlMillis}, added with TTLs. */
+  private abstract static class RecordFields {
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    long ttlMillis;
+
+    @JsonCreator
+    RecordFields(@JsonProperty("version") io.quorumkv.version.Version version, @JsonProperty("value") Value value,
+        @JacksonInject(value = ABSENT_MEANS_ZERO, useInput = OptBoolean.TRUE) @JsonProperty("ttlMillis") long ttlMillis) {}
+  }
+
+  /** {@link ReplicaProtocol.PageEntry}'s {@code ttlMillis}, added with TTLs. */
+  private abstract static class PageEntryFields {
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    long ttlMillis;
+
+    @JsonCreator
+    PageEntryFields(@JsonProperty("key") String key, @JsonProperty("version") io.quorumkv.version.Version version,
+        @JsonProperty("digest") long digest, @JsonProperty("proposal") boolean proposal,
+        @JsonProperty("unknown") boolean unknown, @JsonProperty("value") java.util.Optional<Value> value,
+        @JacksonInject(value = ABSENT_MEANS_ZERO, useInput = OptBoolean.TRUE) @JsonProperty("ttlMillis") long ttlMillis) {}
+  }
+
   /** Polymorphic by a {@code type} property; the subtypes are registered by name below. */
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
   private interface Typed {}
@@ -104,6 +140,8 @@ public final class WireCodec {
     module.addDeserializer(Value.class, new ValueDeserializer());
     module.setMixInAnnotation(ReplicaProtocol.Request.class, Typed.class);
     module.setMixInAnnotation(ReplicaProtocol.Answer.class, Typed.class);
+    module.setMixInAnnotation(io.quorumkv.store.Record.class, RecordFields.class);
+    module.setMixInAnnotation(ReplicaProtocol.PageEntry.class, PageEntryFields.class);
     List<NamedType> types = new ArrayList<>();
     collect(ReplicaProtocol.Request.class, types);
     collect(ReplicaProtocol.Answer.class, types);
@@ -111,6 +149,7 @@ public final class WireCodec {
     return CBORMapper.builder()
         .addModule(new Jdk8Module())
         .addModule(module)
+        .injectableValues(new InjectableValues.Std().addValue(ABSENT_MEANS_ZERO, 0L))
         // Records are written by their components only: no derived getter (isTombstone, lane, ...)
         // may become a field that the reader then refuses as unknown.
         .visibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)

@@ -60,7 +60,7 @@ public class ListPlanTest {
     List<PageEntry> peer = List.of(entry("k1", 10, "one"), entry("k2", 11, "new"), tombstone("k3", 12));
 
     ListPlan.Merged merged = ListPlan.merge(pages(local, Optional.empty(), peer, Optional.empty()), "a", 2, 10,
-        false);
+        false, 0L);
 
     assertEquals(List.of("k1", "read k2", "read k4"), slots(merged));
     assertEquals(Optional.empty(), merged.next());
@@ -74,7 +74,7 @@ public class ListPlanTest {
     List<PageEntry> peer = List.of(unknown, entry("k3", 10, "v"));
 
     ListPlan.Merged merged = ListPlan.merge(pages(local, Optional.empty(), peer, Optional.empty()), "a", 2, 10,
-        false);
+        false, 0L);
 
     assertEquals(List.of("read k1", "read k2", "k3"), slots(merged));
   }
@@ -85,7 +85,7 @@ public class ListPlanTest {
     List<PageEntry> peer = List.of(entry("k1", 10, "v"), entry("k2", 10, "v"), entry("k3", 10, "v"));
 
     ListPlan.Merged merged = ListPlan.merge(pages(local, Optional.of("k2"), peer, Optional.empty()), "a", 2, 10,
-        false);
+        false, 0L);
 
     assertEquals(List.of("k1", "k2"), slots(merged)); // k3 lies beyond what the local page covered
     assertEquals(Optional.of("k2\0"), merged.next());
@@ -102,9 +102,9 @@ public class ListPlanTest {
     }
 
     ListPlan.Merged budget = ListPlan.merge(pages(local, Optional.empty(), peer, Optional.empty()), "a", 2, 1000,
-        false);
+        false, 0L);
     ListPlan.Merged limited = ListPlan.merge(pages(local, Optional.empty(), peer, Optional.empty()), "a", 2, 3,
-        false);
+        false, 0L);
 
     assertEquals(ListPlan.READS_PER_PAGE, budget.slots().size());
     assertEquals(Optional.of(String.format("k%04d", ListPlan.READS_PER_PAGE)), budget.next());
@@ -118,7 +118,7 @@ public class ListPlanTest {
     List<PageEntry> peer = List.of(entry("k1", 10, "v"), entry("k2", 10, "v"));
 
     ListPlan.Merged merged = ListPlan.merge(pages(local, Optional.empty(), peer, Optional.empty()), "a", 2, 10,
-        true);
+        true, 0L);
 
     assertEquals(List.of("k1", "read k2"), slots(merged));
     assertEquals("v", new String(((ListPlan.Agreed) merged.slots().get(0)).value().orElseThrow().bytes()));

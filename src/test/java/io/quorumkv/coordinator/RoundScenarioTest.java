@@ -211,7 +211,7 @@ public class RoundScenarioTest {
         Condition condition = options.containsKey("if-absent") ? new Condition.IfAbsent()
             : new Condition.IfMatch(parseVersion(options.get("if-match")));
         Duration fastWait = options.containsKey("fast") ? Duration.ofMillis(50) : null;
-        ConditionalWriteRound cas = new ConditionalWriteRound(key, condition, value, consistency, REPLICAS, clock,
+        ConditionalWriteRound cas = new ConditionalWriteRound(key, new PaxosRound.Conditional(condition, value, 0L), consistency, REPLICAS, clock,
             OWN_ID, new java.util.SplittableRandom(1), fastWait, false);
         round = cas::step;
         finished = cas::finished;

@@ -269,7 +269,7 @@ public class PublicRoutesTest extends JUnitRouteTest {
 
   @Test
   public void overloadIs503WithRetryAfter() {
-    HttpResponse response = PublicRoutes.writeResponse(new Overloaded(10, 10), false);
+    HttpResponse response = PublicRoutes.writeResponse(new Overloaded(10, 10), false, 0L);
     assertEquals(503, response.status().intValue());
     assertTrue(response.getHeader("Retry-After").isPresent());
   }

@@ -56,6 +56,8 @@ final class RouteFixture {
   final Route route;
   final io.quorumkv.security.AccessAudit audit;
   final java.util.Optional<io.quorumkv.security.TokenFile> tokens;
+  /** What the dead peers support: nothing until a test says otherwise (they never answer). */
+  final io.quorumkv.membership.PeerCapabilities capabilities;
 
   RouteFixture(akka.actor.ActorSystem classic, String configOverrides, int deadPeers) {
     ConfigFactory.invalidateCaches();
@@ -79,6 +81,11 @@ final class RouteFixture {
             admission, storageAlarm, java.util.Set.of()));
     List<ReplicaHandle> replicas = new ArrayList<>();
     replicas.add(ReplicaHandle.local("self", store, admission));
+    List<String> deadNames = new ArrayList<>();
+    for (int i = 1; i <= deadPeers; i++) {
+      deadNames.add("dead" + i);
+    }
+    capabilities = new io.quorumkv.membership.PeerCapabilities(deadNames, name -> false);
     for (int i = 1; i <= deadPeers; i++) {
       String name = "dead" + i;
       replicas.add(new ReplicaHandle(name, Adapter.spawnAnonymous(classic, Behaviors.<ReplicaProtocol.Call>ignore())));
@@ -98,7 +105,7 @@ final class RouteFixture {
         : java.util.Optional.of(io.quorumkv.security.TokenFile.open(java.nio.file.Path.of(settings.tokensFile())));
     PublicRoutes publicRoutes = new PublicRoutes(coordinators, system.scheduler(), settings, view,
         new io.quorumkv.metrics.ReplicaMetrics(stats, Map.of(), Map.of(), clock, fence, admission,
-            storageAlarm), tokens, audit);
+            storageAlarm), tokens, audit, capabilities);
     InternalRoutes internalRoutes = new InternalRoutes(store, admission, system, settings, clock, fence, REPLICA_ID,
         knownPeerIds, identity, access, audit);
     AdminRoutes adminRoutes = new AdminRoutes(settings,

@@ -305,19 +305,21 @@ final class SimReplica {
     return order;
   }
 
-  void write(String key, Optional<Value> value, Consumer<WriteResult> done) {
+  void write(String key, Optional<Value> value, long ttlMillis, Consumer<WriteResult> done) {
     Simulation.Config config = world.config();
-    WriteRound round = new WriteRound(new WriteRound.Write(key, value), Consistency.QUORUM, replicaOrder(), clock,
+    WriteRound round = new WriteRound(new WriteRound.Write(key, value, ttlMillis), Consistency.QUORUM, replicaOrder(),
+        clock,
         replicaId, stats, config.fanout(), bugs.contains(DeliberateBug.ONE_ROUND_WRITES), world.random());
     drive(round::step, round::finished, key, config.writeTimeout().toMillis(), done);
   }
 
-  void cas(String key, io.quorumkv.coordinator.Condition condition, Optional<Value> value,
+  void cas(String key, io.quorumkv.coordinator.Condition condition, Optional<Value> value, long ttlMillis,
       Consumer<WriteResult> done) {
     Simulation.Config config = world.config();
     java.time.Duration fastWait = fastRounds.fastWait(key, peers, world.now());
     io.quorumkv.coordinator.ConditionalWriteRound round = new io.quorumkv.coordinator.ConditionalWriteRound(key,
-        condition, value, Consistency.QUORUM, replicaOrder(), clock, replicaId, world.random(), fastWait,
+        new io.quorumkv.coordinator.PaxosRound.Conditional(condition, value, ttlMillis), Consistency.QUORUM,
+        replicaOrder(), clock, replicaId, world.random(), fastWait,
         bugs.contains(DeliberateBug.COMPARE_WITHOUT_CONSENSUS));
     drive(round::step, round::finished, key, config.writeTimeout().toMillis(), result -> {
       if (round.fastRefused()) {

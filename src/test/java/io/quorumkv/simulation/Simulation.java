@@ -360,7 +360,7 @@ final class Simulation {
       String expected, String value, Runnable next) {
     long invoked = loop.historyNanos();
     boolean[] done = new boolean[1];
-    coordinator.cas(key, condition, Optional.ofNullable(value).map(Value::ofUtf8), result -> {
+    coordinator.cas(key, condition, Optional.ofNullable(value).map(Value::ofUtf8), 0L, result -> {
       if (!done[0]) {
         done[0] = true;
         if (result instanceof WriteResult.PreconditionFailed) {
@@ -394,7 +394,7 @@ final class Simulation {
     long invoked = loop.historyNanos();
     boolean[] done = new boolean[1];
     Optional<Value> written = Optional.ofNullable(value).map(Value::ofUtf8);
-    coordinator.write(key, written, result -> {
+    coordinator.write(key, written, 0L, result -> {
       if (!done[0]) {
         done[0] = true;
         history.add(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), outcomeOf(result)));

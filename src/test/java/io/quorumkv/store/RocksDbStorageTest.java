@@ -136,6 +136,44 @@ public class RocksDbStorageTest extends StorageContractTest {
     assertTrue("the first owner is unharmed", storage.get("k").isPresent());
   }
 
+  /**
+   * The upgrade path of TTLs: a directory stays at format 1 (which the build before TTLs opens)
+   * until its first TTL record, and moves to 2 in that record's own batch, also when the record
+   * comes only inside a Paxos proposal; records without TTL keep their exact bytes.
+   */
+  @Test
+  public void theFormatVersionMovesToTwoWithTheFirstTtlRecordOnly() {
+    RocksDbStorage rocks = (RocksDbStorage) storage;
+    assertEquals(1, rocks.formatVersion());
+    Version version = new Version(1L << 40, 7L);
+    storage.applyIfNewer(List.of(new KeyedRecord("plain", Record.of(version, Value.ofUtf8("v")))));
+    assertEquals("a record without TTL leaves the format as the previous build reads it", 1, rocks.formatVersion());
+    assertEquals(1, ByteBuffer.wrap(storage.getMeta("format-version").orElseThrow()).getInt());
+
+    Record proposed = new Record(new Version((1L << 40) + 1, 7L), Value.ofUtf8("cas"), 30_000L);
+    storage.applyIfNewer(List.of(), java.util.Map.of("cas", PaxosState.NONE.withAccepted(
+        new Proposal(proposed.version(), Optional.of(proposed), false))));
+    assertEquals(2, rocks.formatVersion());
+    reopen();
+    assertEquals(2, ((RocksDbStorage) storage).formatVersion());
+    assertEquals(2, ByteBuffer.wrap(storage.getMeta("format-version").orElseThrow()).getInt());
+
+    Record expiring = new Record(new Version((1L << 40) + 2, 7L), Value.ofUtf8("x"), 1_000L);
+    storage.applyIfNewer(List.of(new KeyedRecord("ttl", expiring)));
+    reopen();
+    assertEquals(Optional.of(expiring), storage.get("ttl"));
+    assertEquals(30_000L, storage.paxos("cas").accepted().orElseThrow().record().orElseThrow().ttlMillis());
+  }
+
+  @Test
+  public void aDirectoryOfTheBuildBeforeTtlsOpensAndStaysAtItsFormat() {
+    storage.putMeta("format-version", ByteBuffer.allocate(4).putInt(1).array());
+    storage.applyIfNewer(List.of(new KeyedRecord("k", Record.of(new Version(1L << 40, 7L), Value.ofUtf8("v")))));
+    reopen();
+    assertEquals(1, ((RocksDbStorage) storage).formatVersion());
+    assertEquals("v", new String(storage.get("k").orElseThrow().value().bytes(), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   @Test
   public void foreignFormatVersionIsRefused() {
     storage.putMeta("format-version", ByteBuffer.allocate(4).putInt(99).array());
@@ -161,6 +199,24 @@ public class RocksDbStorageTest extends StorageContractTest {
     assertEquals(Record.tombstone(new Version(5, 5)), RecordCodec.decode("k", encoded));
     byte[] withTrailingBytes = java.util.Arrays.copyOf(encoded, encoded.length + 1);
     assertThrows(CorruptRecordException.class, () -> RecordCodec.decode("k", withTrailingBytes));
+  }
+
+  @Test
+  public void aTtlRecordRoundTripsAndAValueWithoutTtlKeepsTheBytesOfTheBuildBefore() {
+    Record expiring = new Record(new Version(5, 5), Value.ofUtf8("v"), 30_000L);
+    byte[] encoded = RecordCodec.encode(expiring);
+    assertEquals(expiring, RecordCodec.decode("k", encoded));
+    assertEquals(30_000L, RecordCodec.decode("k", encoded).ttlMillis());
+    // format 1, hlc 5, replica id 5, kind 0 (value), the bytes: as before TTLs existed
+    byte[] plain = RecordCodec.encode(Record.of(new Version(5, 5), Value.ofUtf8("v")));
+    assertEquals(1 + 8 + 8 + 1 + 1, plain.length);
+    assertEquals(0, plain[17]);
+    // the TTL kind with no TTL, or one cut short, is corrupt
+    byte[] zeroTtl = encoded.clone();
+    java.util.Arrays.fill(zeroTtl, 18, 26, (byte) 0);
+    assertThrows(CorruptRecordException.class, () -> RecordCodec.decode("k", zeroTtl));
+    assertThrows(CorruptRecordException.class,
+        () -> RecordCodec.decode("k", java.util.Arrays.copyOf(encoded, 20)));
   }
 
   @Test

@@ -80,7 +80,55 @@ public class WireCodecTest {
         new Commit("k", BALLOT, Optional.empty(), STAMP, Cause.SETTLE),
         new Promised(STAMP, Optional.empty(), VERSION,
             Optional.of(new Proposal(BALLOT, Optional.of(Record.of(BALLOT, Value.ofUtf8("fast"))), true))),
-        new RecordAndProposal(STAMP, Optional.of(VALUE), Proposal.empty(BALLOT)));
+        new RecordAndProposal(STAMP, Optional.of(VALUE), Proposal.empty(BALLOT)),
+        new Apply("k", new Record(VERSION, Value.ofUtf8("expiring"), 30_000L), STAMP, Cause.WRITE),
+        new ReplicaProtocol.Page(STAMP, List.of(new ReplicaProtocol.PageEntry("app/t", VERSION,
+            new Record(VERSION, Value.ofUtf8("t"), 5_000L).digest(), false, false, Optional.empty(), 5_000L)),
+            Optional.empty()),
+        new Capabilities(),
+        new CapabilitiesHeld(Capabilities.OF_THIS_BUILD));
+  }
+
+  /**
+   * The rolling upgrade to TTLs: a record or page entry without TTL is written without the new
+   * field (so the build before reads it), a message of the build before (no field) reads as no
+   * TTL, and a TTL record keeps its TTL; a negative or misplaced TTL is malformed.
+   */
+  @Test
+  public void theTtlFieldIsLeftOutWhenThereIsNoneAndReadAsNoneWhenMissing() throws Exception {
+    CBORMapper raw = new CBORMapper();
+    Map<?, ?> plain = raw.readValue(WireCodec.encode(new Apply("k", VALUE, STAMP, Cause.WRITE)), Map.class);
+    assertEquals(Set.of("version", "value"), ((Map<?, ?>) plain.get("record")).keySet());
+    Map<?, ?> entry = (Map<?, ?>) ((List<?>) raw.readValue(WireCodec.encode(new ReplicaProtocol.Page(STAMP,
+        List.of(new ReplicaProtocol.PageEntry("a", VERSION, 1L, false, false, Optional.empty())), Optional.empty())),
+        Map.class).get("entries")).get(0);
+    assertTrue(entry.toString(), !entry.containsKey("ttlMillis"));
+
+    Map<String, Object> previousBuild = Map.of("type", "apply", "key", "k", "cause", "WRITE",
+        "stamp", Map.of("replicaId", 9, "clock", 1L << 30),
+        "record", Map.of("version", Map.of("hlc", 1L << 30, "replicaId", 5), "value", new byte[] {1}));
+    Apply decoded = (Apply) WireCodec.decode(raw.writeValueAsBytes(previousBuild), Request.class);
+    assertEquals(0L, decoded.record().ttlMillis());
+
+    Map<?, ?> withTtl = raw.readValue(WireCodec.encode(
+        new Apply("k", new Record(VERSION, Value.ofUtf8("x"), 30_000L), STAMP, Cause.WRITE)), Map.class);
+    assertEquals(30_000, ((Number) ((Map<?, ?>) withTtl.get("record")).get("ttlMillis")).intValue());
+
+    for (Object ttl : List.of(-1, 999, 0L + Record.TTL_MAX_MILLIS + 1)) {
+      Map<String, Object> bad = new java.util.HashMap<>(previousBuild);
+      bad.put("record", Map.of("version", Map.of("hlc", 1L << 30, "replicaId", 5), "value", new byte[] {1},
+          "ttlMillis", ttl));
+      assertThrows(ttl.toString(), WireCodec.MalformedMessage.class,
+          () -> WireCodec.decode(raw.writeValueAsBytes(bad), Request.class));
+    }
+    Map<String, Object> tombstoneWithTtl = new java.util.HashMap<>(previousBuild);
+    Map<String, Object> tombstoneRecord = new java.util.HashMap<>();
+    tombstoneRecord.put("version", Map.of("hlc", 1L << 30, "replicaId", 5));
+    tombstoneRecord.put("value", null);
+    tombstoneRecord.put("ttlMillis", 5_000);
+    tombstoneWithTtl.put("record", tombstoneRecord);
+    assertThrows(WireCodec.MalformedMessage.class,
+        () -> WireCodec.decode(raw.writeValueAsBytes(tombstoneWithTtl), Request.class));
   }
 
   @Test

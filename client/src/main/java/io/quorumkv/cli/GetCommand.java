@@ -47,6 +47,7 @@ final class GetCommand extends RequestCommand implements Callable<Integer> {
     }
     if (output.json()) {
       Map<String, Object> body = Output.object("key", key, "version", entry.version());
+      entry.expiresAt().ifPresent(expiresAt -> body.put("expiresAt", expiresAt.toString()));
       if (file == null) {
         body.put("value", Base64.getEncoder().encodeToString(entry.value()));
       } else {

@@ -71,6 +71,7 @@ final class ListCommand extends RequestCommand implements Callable<Integer> {
       List<Map<String, Object>> items = new ArrayList<>();
       for (KvClient.Entry entry : entries) {
         Map<String, Object> item = Output.object("key", entry.key(), "version", entry.version());
+        entry.expiresAt().ifPresent(expiresAt -> item.put("expiresAt", expiresAt.toString()));
         if (values) {
           item.put("valueBase64", Base64.getEncoder().encodeToString(entry.value()));
         }

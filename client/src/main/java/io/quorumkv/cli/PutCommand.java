@@ -8,12 +8,15 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kv put KEY VALUE | KEY - | KEY --file FILE}. */
+/** {@code kv put KEY VALUE | KEY - | KEY --file FILE}, optionally {@code --ttl DURATION}. */
 @Command(name = "put", mixinStandardHelpOptions = true, versionProvider = ClientVersion.class, sortOptions = false,
     description = {"Write a value. Acknowledged once a write quorum holds it.",
         "The value is the argument, standard input (VALUE '-'), or a file (--file): any bytes."})
@@ -41,26 +44,60 @@ final class PutCommand extends RequestCommand implements Callable<Integer> {
   @Option(names = "--if-absent", description = "Write only if the key is absent or deleted; else exit status 5.")
   boolean ifAbsent;
 
+  @Option(names = "--ttl", paramLabel = "DURATION",
+      description = "Expire the key DURATION after this write (1s to 10 years: 30s, 2h, 7d); without it, "
+          + "the key is permanent.")
+  Duration ttl;
+
   @Override
   public Integer call() throws IOException {
     byte[] bytes = value();
     if (ifMatch != null && ifAbsent) {
       throw new UsageException("--if-match and --if-absent cannot be combined");
     }
-    try {
-      FailoverClient.Answered<KvClient.Written> written = send(client -> client.write(replica ->
-          ifMatch != null ? replica.compareAndSet(key, bytes, ifMatch, consistency)
-              : ifAbsent ? replica.putIfAbsent(key, bytes, consistency)
-              : replica.put(key, bytes, consistency)));
-      if (output.json()) {
-        kv.out.println(Output.toJson(Output.object("key", key, "version", written.value().version(),
-            "outcome", "ok", "endpoint", written.endpoint().toString())));
-      } else {
-        kv.out.println("ok version " + written.value().version());
+    if (ttl != null) {
+      try {
+        KvClient.checkTtl(ttl);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--ttl: " + e.getMessage());
       }
+    }
+    try {
+      FailoverClient.Answered<KvClient.Written> written =
+          send(client -> client.write(replica -> write(replica, bytes)));
+      print(written);
       return ExitStatus.OK;
     } catch (KvException failure) {
       return failed("put", key, failure, ExitStatus.ofWrite(failure));
+    }
+  }
+
+  private CompletionStage<KvClient.Written> write(KvClient replica, byte[] bytes) {
+    if (ttl == null) {
+      return ifMatch != null ? replica.compareAndSet(key, bytes, ifMatch, consistency)
+          : ifAbsent ? replica.putIfAbsent(key, bytes, consistency)
+          : replica.put(key, bytes, consistency);
+    }
+    return ifMatch != null ? replica.compareAndSet(key, bytes, ifMatch, ttl, consistency)
+        : ifAbsent ? replica.putIfAbsent(key, bytes, ttl, consistency)
+        : replica.put(key, bytes, ttl, consistency);
+  }
+
+  private void print(FailoverClient.Answered<KvClient.Written> written) {
+    if (ttl != null && written.value().expiresAt().isEmpty()) {
+      // A replica of a build before TTLs ignores the parameter: the write succeeded, without expiry.
+      kv.err.println("kv: put " + key + ": the replica answered without an expiry (a build before TTLs?):"
+          + " the key was written without one");
+    }
+    if (output.json()) {
+      Map<String, Object> body = Output.object("key", key, "version", written.value().version());
+      written.value().expiresAt().ifPresent(expiresAt -> body.put("expiresAt", expiresAt.toString()));
+      body.put("outcome", "ok");
+      body.put("endpoint", written.endpoint().toString());
+      kv.out.println(Output.toJson(body));
+    } else {
+      kv.out.println("ok version " + written.value().version()
+          + written.value().expiresAt().map(expiresAt -> " expires at " + expiresAt).orElse(""));
     }
   }
 

@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -39,11 +41,32 @@ public final class KvClient {
   /** {@code http://host:port} or {@code https://host:port}. */
   private final String base;
 
-  /** A write that W replicas acknowledged, at {@code version}. */
-  public record Written(String key, String version) {}
+  /** The shortest TTL a replica accepts. */
+  private static final Duration TTL_MIN = Duration.ofSeconds(1);
+  /** The longest: ten years of 365.25 days, as the replica counts them. */
+  private static final Duration TTL_MAX = Duration.ofMillis(315_576_000_000L);
 
-  /** A value read back, with its version (the ETag). */
-  public record Entry(String key, byte[] value, String version) {
+  /** The header of a read answer that carries the key's expiry, when it has a TTL. */
+  private static final String EXPIRES_AT_HEADER = "Expires-At";
+
+  /**
+   * A write that W replicas acknowledged, at {@code version}; {@code expiresAt} when it was
+   * written with a TTL.
+   */
+  public record Written(String key, String version, Optional<Instant> expiresAt) {
+    /** A write without expiry: a delete, or a put without TTL. */
+    public Written(String key, String version) {
+      this(key, version, Optional.empty());
+    }
+  }
+
+  /** A value read back, with its version (the ETag) and, when it has a TTL, its expiry. */
+  public record Entry(String key, byte[] value, String version, Optional<Instant> expiresAt) {
+    /** A value without expiry. */
+    public Entry(String key, byte[] value, String version) {
+      this(key, value, version, Optional.empty());
+    }
+
     public String valueAsUtf8() {
       return new String(value, StandardCharsets.UTF_8);
     }
@@ -76,9 +99,23 @@ public final class KvClient {
   }
 
   public CompletionStage<Written> put(String key, byte[] value, Consistency consistency) {
-    HttpRequest request = HttpRequest.PUT(uri(key, consistency))
-        .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value);
-    return send(request).thenApply(answer -> written(key, answer));
+    return send(putRequest(uri(key, consistency), value)).thenApply(answer -> written(key, answer));
+  }
+
+  /**
+   * Writes {@code value} to expire {@code ttl} after the write (1 s to 10 years, else an
+   * {@link IllegalArgumentException} and no request); a later put without TTL makes the key
+   * permanent again. An answer without {@link Written#expiresAt} came from a replica that ignored
+   * the TTL (a build before TTLs): the key is then permanent.
+   *
+   * @throws KvException.Unavailable (in the stage), not applied, until every replica runs a build with TTLs
+   */
+  public CompletionStage<Written> put(String key, byte[] value, Duration ttl) {
+    return put(key, value, ttl, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> put(String key, byte[] value, Duration ttl, Consistency consistency) {
+    return send(putRequest(uri(key, consistency, ttl), value)).thenApply(answer -> written(key, answer));
   }
 
   /**
@@ -93,8 +130,19 @@ public final class KvClient {
 
   public CompletionStage<Written> compareAndSet(String key, byte[] value, String expectedVersion,
       Consistency consistency) {
-    HttpRequest request = HttpRequest.PUT(uri(key, consistency))
-        .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value)
+    HttpRequest request = putRequest(uri(key, consistency), value)
+        .addHeader(HttpHeader.parse("If-Match", quoted(expectedVersion)));
+    return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  /** {@link #compareAndSet} with a TTL, as {@link #put(String, byte[], Duration)} takes it. */
+  public CompletionStage<Written> compareAndSet(String key, byte[] value, String expectedVersion, Duration ttl) {
+    return compareAndSet(key, value, expectedVersion, ttl, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> compareAndSet(String key, byte[] value, String expectedVersion, Duration ttl,
+      Consistency consistency) {
+    HttpRequest request = putRequest(uri(key, consistency, ttl), value)
         .addHeader(HttpHeader.parse("If-Match", quoted(expectedVersion)));
     return send(request).thenApply(answer -> written(key, answer));
   }
@@ -105,10 +153,30 @@ public final class KvClient {
   }
 
   public CompletionStage<Written> putIfAbsent(String key, byte[] value, Consistency consistency) {
-    HttpRequest request = HttpRequest.PUT(uri(key, consistency))
-        .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value)
+    HttpRequest request = putRequest(uri(key, consistency), value).addHeader(HttpHeader.parse("If-None-Match", "*"));
+    return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  /** {@link #putIfAbsent} with a TTL, as {@link #put(String, byte[], Duration)} takes it. */
+  public CompletionStage<Written> putIfAbsent(String key, byte[] value, Duration ttl) {
+    return putIfAbsent(key, value, ttl, Consistency.QUORUM);
+  }
+
+  public CompletionStage<Written> putIfAbsent(String key, byte[] value, Duration ttl, Consistency consistency) {
+    HttpRequest request = putRequest(uri(key, consistency, ttl), value)
         .addHeader(HttpHeader.parse("If-None-Match", "*"));
     return send(request).thenApply(answer -> written(key, answer));
+  }
+
+  private static HttpRequest putRequest(String uri, byte[] value) {
+    return HttpRequest.PUT(uri).withEntity(ContentTypes.APPLICATION_OCTET_STREAM, value);
+  }
+
+  /** Refuses a TTL every replica would refuse (400), before anything is sent. */
+  public static void checkTtl(Duration ttl) {
+    if (ttl.compareTo(TTL_MIN) < 0 || ttl.compareTo(TTL_MAX) > 0) {
+      throw new IllegalArgumentException("a TTL is 1 s to 10 years, not " + ttl.toMillis() + " ms");
+    }
   }
 
   /** Deletes the key only if its current version is exactly {@code expectedVersion}. */
@@ -140,7 +208,7 @@ public final class KvClient {
         return Optional.empty();
       }
       expectOk(answer);
-      return Optional.of(new Entry(key, answer.body(), answer.version()));
+      return Optional.of(new Entry(key, answer.body(), answer.version(), expiry(answer.expiresAt())));
     });
   }
 
@@ -172,7 +240,8 @@ public final class KvClient {
       for (JsonNode item : body.path("items")) {
         byte[] value = item.hasNonNull("valueBase64")
             ? java.util.Base64.getDecoder().decode(item.get("valueBase64").asText()) : new byte[0];
-        entries.add(new Entry(item.path("key").asText(), value, item.path("version").asText()));
+        entries.add(new Entry(item.path("key").asText(), value, item.path("version").asText(),
+            expiry(item.path("expiresAt"))));
       }
       JsonNode next = body.path("next");
       return new Page(entries, next.isTextual() ? Optional.of(next.asText()) : Optional.empty());
@@ -250,8 +319,14 @@ public final class KvClient {
     return base + "/kv/" + segment + "?consistency=" + consistency.label();
   }
 
+  /** The TTL in milliseconds: a unit the replica's strict {@code <digits><unit>} takes for every TTL. */
+  private String uri(String key, Consistency consistency, Duration ttl) {
+    checkTtl(ttl);
+    return uri(key, consistency) + "&ttl=" + ttl.toMillis() + "ms";
+  }
+
   /** One answer read whole; only statuses are interpreted by the callers. */
-  private record Answer(int status, byte[] body, String version) {}
+  private record Answer(int status, byte[] body, String version, Optional<String> expiresAt) {}
 
   private CompletionStage<Answer> send(HttpRequest unauthorized) {
     HttpRequest request = authorization.map(unauthorized::addHeader).orElse(unauthorized);
@@ -271,8 +346,9 @@ public final class KvClient {
 
   private CompletionStage<Answer> read(HttpResponse response) {
     String version = response.getHeader(ETag.class).map(etag -> etag.etag().tag()).orElse(null);
+    Optional<String> expiresAt = response.getHeader(EXPIRES_AT_HEADER).map(HttpHeader::value);
     return response.entity().toStrict(timeout.toMillis(), materializer)
-        .thenApply(strict -> new Answer(response.status().intValue(), strict.getData().toArray(), version));
+        .thenApply(strict -> new Answer(response.status().intValue(), strict.getData().toArray(), version, expiresAt));
   }
 
   private KvException classify(Throwable failure) {
@@ -286,11 +362,26 @@ public final class KvClient {
     return new KvException.Unreachable(node, cause);
   }
 
-  /** The version from the documented body {@code {"key","version"}}, else from the ETag. */
+  /** The version from the documented body {@code {"key","version","expiresAt"?}}, else from the ETag. */
   private Written written(String key, Answer answer) {
     expectOk(answer);
-    String version = parseJson(answer.body()).path("version").asText(answer.version());
-    return new Written(key, version);
+    JsonNode body = parseJson(answer.body());
+    return new Written(key, body.path("version").asText(answer.version()), expiry(body.path("expiresAt")));
+  }
+
+  /** The expiry in a JSON answer's {@code expiresAt}, when there is one. */
+  private Optional<Instant> expiry(JsonNode expiresAt) {
+    return expiry(expiresAt.isTextual() ? Optional.of(expiresAt.asText()) : Optional.empty());
+  }
+
+  /** An expiry the replica sent, an ISO-8601 instant; anything else is an answer this client does not understand. */
+  private Optional<Instant> expiry(Optional<String> text) {
+    try {
+      return text.map(Instant::parse);
+    } catch (DateTimeParseException e) {
+      throw new KvException.UnexpectedResponse(
+          "expiry '" + text.get() + "' from " + node + " is not an ISO-8601 instant");
+    }
   }
 
   private void expectOk(Answer answer) {

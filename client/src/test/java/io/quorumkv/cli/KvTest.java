@@ -2,6 +2,7 @@ package io.quorumkv.cli;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -168,6 +169,74 @@ public class KvTest {
     assertEquals(ExitStatus.NOT_FOUND, run("get", "k1", "--endpoints", replica.endpoint()));
     assertEquals("", stdout());
     assertTrue(stderr(), stderr().contains("not found"));
+  }
+
+  @Test
+  public void putWithTtlSendsMillisecondsAndPrintsTheExpiryUntilAPutWithoutOne() throws Exception {
+    StubReplica replica = stub();
+    String endpoint = replica.endpoint();
+    assertEquals(0, run("put", "session", "s1", "--ttl", "30s", "--consistency", "all", "--endpoints", endpoint));
+    assertEquals("consistency=all&ttl=30000ms", replica.lastKeyQuery());
+    assertEquals("ok version v1 expires at 2026-12-07T23:00:30Z\n", stdout());
+    assertEquals("", stderr());
+    assertEquals(0, run("put", "session", "s2", "--ttl=1500ms", "--if-match", "v1", "-w", "json",
+        "--endpoints", endpoint));
+    assertEquals("consistency=quorum&ttl=1500ms", replica.lastKeyQuery());
+    assertEquals("2026-12-07T23:00:01.500Z", json().get("expiresAt").asText());
+    assertEquals("v2", json().get("version").asText());
+    assertEquals(0, run("put", "cache", "c", "--ttl", "7d", "--if-absent", "--endpoints", endpoint));
+    assertEquals("ok version v3 expires at 2026-12-14T23:00:00Z\n", stdout());
+
+    assertEquals(0, run("get", "session", "-w", "json", "--endpoints", endpoint));
+    assertEquals("2026-12-07T23:00:01.500Z", json().get("expiresAt").asText());
+    assertEquals(0, run("get", "session", "--endpoints", endpoint));
+    assertEquals("s2", stdout()); // the bytes, nothing added: text output has no room for the expiry
+    assertEquals(0, run("list", "-w", "json", "--endpoints", endpoint));
+    assertEquals("2026-12-14T23:00:00Z", json().get("items").get(0).get("expiresAt").asText());
+    assertEquals("2026-12-07T23:00:01.500Z", json().get("items").get(1).get("expiresAt").asText());
+
+    assertEquals(0, run("put", "session", "s3", "--endpoints", endpoint));
+    assertEquals("consistency=quorum", replica.lastKeyQuery());
+    assertEquals("ok version v4\n", stdout());
+    assertEquals(0, run("get", "session", "-w", "json", "--endpoints", endpoint));
+    assertFalse(json().toString(), json().has("expiresAt"));
+  }
+
+  @Test
+  public void aTtlOutsideOneSecondToTenYearsExits2WithoutARequest() throws Exception {
+    StubReplica replica = stub();
+    Map<String, String> reasons = Map.of(
+        "soon", "not a duration", "0s", "a duration must be positive",
+        "999ms", "kv: --ttl: a TTL is 1 s to 10 years, not 999 ms",
+        "3653d", "not 315619200000 ms", "4018d", "not 347155200000 ms"); // ten years are 3,652.5 days
+    reasons.forEach((ttl, reason) -> {
+      assertEquals(ttl, ExitStatus.USAGE, run("put", "k", "v", "--ttl", ttl, "--endpoints", replica.endpoint()));
+      assertTrue(ttl + ": " + stderr(), stderr().contains("--ttl") && stderr().contains(reason));
+    });
+    assertEquals(0, replica.kvRequests());
+    assertEquals(0, run("put", "k", "v", "--ttl", "3652d", "--endpoints", replica.endpoint()));
+    assertEquals("consistency=quorum&ttl=315532800000ms", replica.lastKeyQuery());
+  }
+
+  @Test
+  public void aTtlRefusedUntilEveryReplicaSupportsItExits1AsNotApplied() throws Exception {
+    StubReplica replica = stub();
+    replica.answerNextKvRequest(503,
+        "{\"error\":\"ttl not available until every replica runs a build that supports it\",\"outcome\":\"not-applied\"}");
+    assertEquals(ExitStatus.ERROR,
+        run("put", "k", "v", "--ttl", "30s", "-w", "json", "--endpoints", replica.endpoint()));
+    assertEquals("error", json().get("outcome").asText());
+    assertTrue(stderr(), stderr().contains("ttl not available until every replica runs a build that supports it"));
+    assertEquals(null, replica.stored("k"));
+  }
+
+  @Test
+  public void aPutWithTtlAnsweredWithoutAnExpiryWarnsThatTheKeyIsPermanent() throws Exception {
+    StubReplica replica = stub();
+    replica.answerNextKvRequest(200, "{\"key\":\"k\",\"version\":\"v9\"}"); // as a build before TTLs answers
+    assertEquals(0, run("put", "k", "v", "--ttl", "30s", "--endpoints", replica.endpoint()));
+    assertEquals("ok version v9\n", stdout());
+    assertTrue(stderr(), stderr().contains("kv: put k: the replica answered without an expiry"));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.quorumkv.client;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -16,15 +17,19 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.ETag;
 import akka.http.javadsl.model.headers.EntityTag;
+import akka.http.javadsl.model.headers.RawHeader;
 import com.typesafe.config.ConfigFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
@@ -38,6 +43,10 @@ public class KvClientTest {
   private static ActorSystem<Void> system;
   private static ServerBinding binding;
   private static KvClient client;
+  /** Requests the stub answered: a TTL refused by the client must add none. */
+  private static final AtomicInteger requests = new AtomicInteger();
+  /** The expiry the stub answers for keys with a TTL. */
+  private static final String EXPIRES_AT = "2026-12-07T23:30:00.123Z";
 
   @BeforeClass
   public static void startStub() throws Exception {
@@ -56,7 +65,9 @@ public class KvClientTest {
 
   /** The stub replica: the key names the answer. */
   private static HttpResponse answer(HttpRequest request) {
+    requests.incrementAndGet();
     String path = request.getUri().path();
+    String query = request.getUri().rawQueryString().orElse("");
     if (path.equals("/kv/slow")) {
       try {
         Thread.sleep(2_000); // longer than the client's timeout
@@ -68,8 +79,21 @@ public class KvClientTest {
       case "/kv/present" -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, "value".getBytes(StandardCharsets.UTF_8))
           .addHeader(ETag.create(EntityTag.create("5.0000000000000001", false)));
+      case "/kv/present-expiring" -> HttpResponse.create()
+          .withEntity(ContentTypes.APPLICATION_OCTET_STREAM, "value".getBytes(StandardCharsets.UTF_8))
+          .addHeader(ETag.create(EntityTag.create("5.01", false)))
+          .addHeader(RawHeader.create("Expires-At", EXPIRES_AT));
       case "/kv/written" -> json(StatusCodes.OK, "{\"key\":\"written\",\"version\":\"6.01\"}")
           .addHeader(ETag.create(EntityTag.create("6.01", false)));
+      // A 200 only for the ttl in milliseconds after the consistency; anything else is refused, naming it.
+      case "/kv/expiring" -> query.equals("consistency=all&ttl=90000ms")
+          ? json(StatusCodes.OK, "{\"key\":\"expiring\",\"version\":\"7.01\",\"expiresAt\":\"" + EXPIRES_AT
+              + "\"}")
+          : json(StatusCodes.BAD_REQUEST, "{\"error\":\"unexpected query " + query + "\"}");
+      case "/kv/garbled-expiry" -> json(StatusCodes.OK, "{\"key\":\"garbled-expiry\",\"version\":\"8.01\","
+          + "\"expiresAt\":\"tomorrow\"}");
+      case "/kv/ttl-gated" -> json(StatusCodes.SERVICE_UNAVAILABLE, "{\"error\":\"ttl not available until every"
+          + " replica runs a build that supports it\",\"outcome\":\"not-applied\"}");
       case "/kv/absent" -> json(StatusCodes.NOT_FOUND, "{\"error\":\"not found\"}");
       case "/kv/bad" -> json(StatusCodes.BAD_REQUEST, "{\"error\":\"the key is bad\"}");
       case "/kv/down" -> json(StatusCodes.SERVICE_UNAVAILABLE,
@@ -101,6 +125,61 @@ public class KvClientTest {
     KvClient.Entry entry = client.get("present").toCompletableFuture().join().orElseThrow();
     assertArrayEquals("value".getBytes(StandardCharsets.UTF_8), entry.value());
     assertEquals("5.0000000000000001", entry.version());
+    assertEquals(Optional.empty(), entry.expiresAt());
+  }
+
+  @Test
+  public void getReturnsTheExpiryOfTheExpiresAtHeader() {
+    KvClient.Entry entry = client.get("present-expiring").toCompletableFuture().join().orElseThrow();
+    assertEquals("5.01", entry.version());
+    assertEquals(Optional.of(Instant.parse(EXPIRES_AT)), entry.expiresAt());
+  }
+
+  @Test
+  public void everyPutWithTtlSendsItInMillisecondsAndReturnsTheExpiry() {
+    Duration ttl = Duration.ofSeconds(90);
+    for (CompletionStage<KvClient.Written> put : List.of(
+        client.put("expiring", new byte[] {1}, ttl, Consistency.ALL),
+        client.putIfAbsent("expiring", new byte[] {1}, ttl, Consistency.ALL),
+        client.compareAndSet("expiring", new byte[] {1}, "6.01", ttl, Consistency.ALL))) {
+      KvClient.Written written = put.toCompletableFuture().join();
+      assertEquals("7.01", written.version());
+      assertEquals(Optional.of(Instant.parse(EXPIRES_AT)), written.expiresAt());
+    }
+  }
+
+  @Test
+  public void aTtlOutsideOneSecondToTenYearsIsRefusedWithoutARequest() {
+    int before = requests.get();
+    for (Duration ttl : List.of(Duration.ofSeconds(-1), Duration.ZERO, Duration.ofMillis(999),
+        Duration.ofSeconds(1).minusNanos(1), Duration.ofMillis(315_576_000_001L), Duration.ofDays(11 * 365))) {
+      assertThrows(ttl.toString(), IllegalArgumentException.class, () -> client.put("expiring", new byte[] {1}, ttl));
+      assertThrows(ttl.toString(), IllegalArgumentException.class,
+          () -> client.putIfAbsent("expiring", new byte[] {1}, ttl));
+      assertThrows(ttl.toString(), IllegalArgumentException.class,
+          () -> client.compareAndSet("expiring", new byte[] {1}, "6.01", ttl));
+    }
+    assertEquals(before, requests.get());
+    // The bounds themselves are TTLs (ten years of 365.25 days).
+    KvClient.checkTtl(Duration.ofSeconds(1));
+    KvClient.checkTtl(Duration.ofMillis(315_576_000_000L));
+  }
+
+  @Test
+  public void aTtlRefusedUntilEveryReplicaSupportsItIsUnavailableAndNotApplied() {
+    KvException e = failure(client.put("ttl-gated", new byte[] {1}, Duration.ofMinutes(5)));
+    assertTrue(e.toString(), e instanceof KvException.Unavailable);
+    assertFalse(((KvException.Unavailable) e).isIndeterminate());
+    assertFalse(e.mayHaveBeenApplied());
+    assertTrue(e.isRetryable());
+    assertTrue(e.getMessage(), e.getMessage().contains("ttl not available until every replica runs a build"));
+  }
+
+  @Test
+  public void anExpiryThatIsNotAnInstantIsUnexpected() {
+    KvException e = failure(client.put("garbled-expiry", new byte[] {1}, Duration.ofMinutes(5)));
+    assertTrue(e.toString(), e instanceof KvException.UnexpectedResponse);
+    assertTrue(e.getMessage(), e.getMessage().contains("expiry 'tomorrow'"));
   }
 
   @Test
@@ -110,7 +189,9 @@ public class KvClientTest {
 
   @Test
   public void putAndDeleteReturnTheVersion() {
-    assertEquals("6.01", client.put("written", new byte[] {1}).toCompletableFuture().join().version());
+    KvClient.Written written = client.put("written", new byte[] {1}).toCompletableFuture().join();
+    assertEquals("6.01", written.version());
+    assertEquals(Optional.empty(), written.expiresAt());
     assertEquals("6.01", client.delete("written").toCompletableFuture().join().version());
   }
 

@@ -1,0 +1,60 @@
+package io.quorumkv.membership;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+
+/**
+ * What each peer's build supports, as its answer to a {@code Capabilities} request said, kept per
+ * replica id: a peer that restarts on another build under a new id, or that was unreachable, is
+ * asked again before a feature it may lack is offered (docs/operating.md, "Upgrading"). A peer
+ * not heard from counts as supporting nothing new; a retired peer (gone for good) is not waited
+ * for. Written by the peer monitors, read by the routes.
+ */
+public final class PeerCapabilities {
+
+  private record Known(long replicaId, Set<String> capabilities) {}
+
+  private final List<String> peers;
+  private final Predicate<String> retired;
+  private final Map<String, Known> known = new ConcurrentHashMap<>();
+
+  /**
+   * @param peers the names of every peer this replica has
+   * @param retired whether a peer is retired now
+   */
+  public PeerCapabilities(List<String> peers, Predicate<String> retired) {
+    this.peers = List.copyOf(peers);
+    this.retired = retired;
+  }
+
+  /** Whether {@code peer}, answering pings as {@code replicaId}, has still to be asked. */
+  public boolean needsAsking(String peer, long replicaId) {
+    Known held = known.get(peer);
+    return held == null || held.replicaId() != replicaId;
+  }
+
+  /** {@code peer}, as {@code replicaId}, supports {@code capabilities}. */
+  public void answered(String peer, long replicaId, List<String> capabilities) {
+    known.put(peer, new Known(replicaId, Set.copyOf(capabilities)));
+  }
+
+  /** {@code peer} went unreachable: it may come back on another build, so it is asked again. */
+  public void forget(String peer) {
+    known.remove(peer);
+  }
+
+  /** The first peer not known to support {@code capability}, if any. */
+  public Optional<String> lacking(String capability) {
+    return peers.stream()
+        .filter(peer -> !retired.test(peer))
+        .filter(peer -> {
+          Known held = known.get(peer);
+          return held == null || !held.capabilities().contains(capability);
+        })
+        .findFirst();
+  }
+}
