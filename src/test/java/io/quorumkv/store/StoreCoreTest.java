@@ -114,6 +114,51 @@ public class StoreCoreTest {
     assertFalse(((Entries) answers.get(1)).truncated());
   }
 
+  /**
+   * An expired value settles as a tombstone, but only once this replica's clock is past its
+   * expiry by twice max-clock-offset, the mark step and a second (then every coordinator judges it
+   * expired); it then reads as absent here, and is purged once the grace has run from its expiry.
+   */
+  @Test
+  public void anExpiredValueSettlesOnlyPastTheMarginAndIsPurgedTheGraceAfterItsExpiry() {
+    Version version = new Version(clock.tick(), OWN_ID);
+    Record expiring = new Record(version, Value.ofUtf8("lease"), 10_000L);
+    admitted(new Apply("lease", expiring, new Stamp(9L, clock.peek()), Cause.WRITE));
+    core.flush();
+    long expiry = expiring.expiresAtMillis();
+    long margin = 2 * clock.maxOffsetMillis() + HybridLogicalClock.millisOf(clock.markStep()) + 1_000L;
+
+    wallMillis.set(expiry + margin - 1);
+    assertTrue("not offered before the margin", core.unsettledTombstones(10, clock.peek()).isEmpty());
+    assertFalse(checked("lease", version));
+    core.handle("caller", new ReplicaProtocol.SettleTombstone("lease", version, new Stamp(9L, clock.peek())));
+    assertFalse(((ReplicaProtocol.TombstoneHeld) answers.get(answers.size() - 1)).holds());
+
+    wallMillis.set(expiry + margin);
+    assertEquals(List.of(new ReplicaProtocol.Entry("lease", version, expiring.digest())),
+        core.unsettledTombstones(10, clock.peek()));
+    assertTrue(checked("lease", version));
+    core.handle("caller", new ReplicaProtocol.SettleTombstone("lease", version, new Stamp(9L, clock.peek())));
+    assertTrue(((ReplicaProtocol.TombstoneHeld) answers.get(answers.size() - 1)).holds());
+    core.handle("caller", new ReplicaProtocol.Read("lease", new Stamp(9L, clock.peek()), Cause.READ));
+    assertEquals("settled: absence", java.util.Optional.empty(),
+        ((ReplicaProtocol.RecordHeld) answers.get(answers.size() - 1)).record());
+    assertTrue("settled: offered no more", core.unsettledTombstones(10, clock.peek()).isEmpty());
+
+    // The grace (1 h here) runs from the expiry, not from the version.
+    wallMillis.set(HybridLogicalClock.millisOf(version.hlc()) + Duration.ofHours(1).toMillis() + 1);
+    core.purge();
+    assertTrue("kept until the grace after its expiry", memory.get("lease").isPresent());
+    wallMillis.set(expiry + Duration.ofHours(1).toMillis());
+    core.purge();
+    assertFalse(memory.get("lease").isPresent());
+  }
+
+  private boolean checked(String key, Version version) {
+    core.handle("caller", new ReplicaProtocol.CheckTombstone(key, version, new Stamp(9L, clock.peek())));
+    return ((ReplicaProtocol.TombstoneHeld) answers.get(answers.size() - 1)).holds();
+  }
+
   /** A memory engine that counts the snapshots taken of it. */
   private final class CountingSnapshots implements Storage {
     private final MemoryStorage delegate;
