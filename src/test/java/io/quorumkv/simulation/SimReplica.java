@@ -749,11 +749,15 @@ final class SimReplica {
     send(task[0], name, new GetBuckets(stamp()), 1);
   }
 
-  /** The value each key holds here (tombstones and absence alike left out), for the convergence check. */
+  /**
+   * The value each key holds here (tombstones, expired values and absence alike left out), for
+   * the convergence check: expired values settle and are purged at each replica's own pace.
+   */
   Map<String, Version> values() {
     Map<String, Version> values = new java.util.TreeMap<>();
+    long clockMillis = HybridLogicalClock.millisOf(clock.peek());
     for (io.quorumkv.store.KeyedRecord record : disk.scan("", Integer.MAX_VALUE)) {
-      if (!record.record().isTombstone()) {
+      if (!record.record().isAbsentAt(clockMillis)) {
         values.put(record.key(), record.record().version());
       }
     }

@@ -261,7 +261,9 @@ final class Simulation {
       read(client, coordinator, key, next);
     } else if (pick < 0.7) {
       String value = pick < 0.65 ? "c" + client + "-" + sequence : null;
-      write(client, coordinator, key, value, next);
+      // One value write in five expires, within the run: its expiry is checked as an operation.
+      long ttlMillis = value != null && random.nextInt(5) == 0 ? 1_000 + random.nextInt(3_000) : 0;
+      write(client, coordinator, key, value, ttlMillis, next);
     } else {
       String value = pick < 0.97 ? "c" + client + "-" + sequence : null;
       readThenCas(client, coordinator, key, value, next);
@@ -390,24 +392,38 @@ final class Simulation {
     return Math.max(config.writeTimeout().toMillis(), config.readTimeout().toMillis()) + 1_000;
   }
 
-  private void write(int client, SimReplica coordinator, String key, String value, Runnable next) {
+  private void write(int client, SimReplica coordinator, String key, String value, long ttlMillis, Runnable next) {
     long invoked = loop.historyNanos();
     boolean[] done = new boolean[1];
     Optional<Value> written = Optional.ofNullable(value).map(Value::ofUtf8);
-    coordinator.write(key, written, 0L, result -> {
+    if (ttlMillis != 0) {
+      counted("ttl writes");
+    }
+    coordinator.write(key, written, ttlMillis, result -> {
       if (!done[0]) {
         done[0] = true;
-        history.add(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), outcomeOf(result)));
+        recordWrite(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), outcomeOf(result)),
+            ttlMillis);
         next.run();
       }
     });
     loop.after(clientTimeoutMillis(), () -> {
       if (!done[0]) {
         done[0] = true;
-        history.add(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), Outcome.UNKNOWN));
+        recordWrite(new Operation(client, key, Kind.WRITE, value, invoked, loop.historyNanos(), Outcome.UNKNOWN),
+            ttlMillis);
         next.run();
       }
     });
+  }
+
+  /** A write, and the expiry of its value if it had a TTL and may have taken effect. */
+  private void recordWrite(Operation write, long ttlMillis) {
+    history.add(write);
+    if (ttlMillis != 0 && write.outcome() != Outcome.FAIL) {
+      history.add(Operation.expiry(write.key(), write.value(), ttlMillis, write.invokeNanos(), write.completeNanos(),
+          config.maxClockOffset().toMillis()));
+    }
   }
 
   private static Outcome outcomeOf(WriteResult result) {

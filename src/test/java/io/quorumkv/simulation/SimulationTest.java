@@ -31,7 +31,8 @@ public class SimulationTest {
   /** What at least every other seed must exercise. */
   private static final String[] MECHANISMS = {"crashes", "dropped", "duplicated", "hints replayed", "hints expired",
       "anti-entropy moves", "tombstones settled", "tombstones purged", "cas ok", "cas refused", "settles",
-      "paxos states forgotten", "fast chosen", "fast fell back", "list pages"};
+      "paxos states forgotten", "fast chosen", "fast fell back", "list pages",
+      "ttl writes"};
   /** Each seed's history must hold at least this many successful operations. */
   private static final long OK_OPERATIONS_MIN = 10;
 

@@ -40,7 +40,8 @@ public final class HistoryFile {
     node.put("invokeNanos", operation.invokeNanos());
     node.put("completeNanos", operation.completeNanos());
     node.put("outcome", operation.outcome().label());
-    if (operation.kind() == Operation.Kind.CAS || operation.kind() == Operation.Kind.CAS_REFUSED) {
+    if (operation.kind() == Operation.Kind.CAS || operation.kind() == Operation.Kind.CAS_REFUSED
+        || operation.kind() == Operation.Kind.EXPIRE) {
       node.put("expected", operation.expected());
     }
     return node.toString();

@@ -41,6 +41,10 @@ import java.util.TreeMap;
  *       nothing. On a key with refusals, an unknown write or conditional write nobody read may
  *       explain one: it is kept as pending with no deadline, writing a value nobody saw (all such
  *       plain writes are interchangeable, as unknown deletes are).
+ *   <li>An {@code expire} (the expiry of a value written with a TTL) takes effect once within its
+ *       window, making the key absent if it still holds that value; a read of that value or of
+ *       absence overlapping the window may return either while the key holds the value or its
+ *       expiry (coordinators may disagree there, and flip), never once it holds another value.
  * </ul>
  * Initially every key is absent.
  */
@@ -108,10 +112,30 @@ public final class LinearizabilityChecker {
    * {@code group}: pending operations of one group (not 0) are interchangeable, so a scan tries
    * only the first of them.
    */
-  private record Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group) {
+  private record Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group,
+      int windowOf) {
+    Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group) {
+      this(operation, call, deadline, valueId, expectedId, group, 0);
+    }
+
     boolean pending() {
       return group != NO_GROUP;
     }
+  }
+
+  /**
+   * The state after the expiry of the value of id {@code valueId}: absent, remembered as that
+   * value's expiry (so a read inside the value's window may still see it), as a number below -1
+   * (-1 is "cannot take effect", ids are not negative).
+   */
+  private static final int CANNOT = -1;
+
+  private static int expired(int valueId) {
+    return -2 - valueId;
+  }
+
+  private static boolean absent(int state) {
+    return state == 0 || state < -1;
   }
 
   private static final int NO_GROUP = 0;
@@ -129,9 +153,15 @@ public final class LinearizabilityChecker {
     Map<String, Long> seenBy = new HashMap<>();
     Set<String> expected = new HashSet<>();
     boolean refusals = false;
+    List<Operation> expiries = operations.stream().filter(operation -> operation.kind() == Kind.EXPIRE).toList();
     for (Operation operation : operations) {
       if (operation.expected() != null) {
+        // An expiry names its value too: an unknown write of it nobody read may have taken effect
+        // and expired, which can explain an absence.
         expected.add(operation.expected());
+      }
+      if (operation.kind() == Kind.EXPIRE) {
+        continue; // it does not see the value it names
       }
       if (operation.outcome() != Outcome.OK) {
         continue;
@@ -166,26 +196,47 @@ public final class LinearizabilityChecker {
       int valueId = idOf(operation.value(), valueIds);
       int expectedId = idOf(operation.expected(), valueIds);
       boolean cas = operation.kind() == Kind.CAS;
+      int windowOf = inAnExpiryWindow(operation, expiries).map(window -> idOf(window.expected(), valueIds)).orElse(0);
       if (operation.outcome() == Outcome.OK) {
         candidates.add(new Candidate(operation, operation.invokeNanos(), operation.completeNanos(), valueId, expectedId,
-            NO_GROUP));
+            NO_GROUP, windowOf));
       } else if (operation.value() == null) {
         // An unknown delete: all plain ones are interchangeable; a conditional one is pending alone.
         candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, valueId, expectedId,
-            cas ? PENDING_ALONE : PENDING_DELETES));
+            cas ? PENDING_ALONE : PENDING_DELETES, windowOf));
       } else if (seenBy.containsKey(operation.value())) {
         candidates.add(new Candidate(operation, operation.invokeNanos(),
-            Math.max(seenBy.get(operation.value()), operation.invokeNanos()), valueId, expectedId, NO_GROUP));
+            Math.max(seenBy.get(operation.value()), operation.invokeNanos()), valueId, expectedId, NO_GROUP, windowOf));
       } else if (expected.contains(operation.value())) {
         // Nobody saw it, but a conditional write or a refusal names it: it may matter, as itself.
-        candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, valueId, expectedId, PENDING_ALONE));
+        candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, valueId, expectedId, PENDING_ALONE, windowOf));
       } else if (refusals) {
         candidates.add(new Candidate(operation, operation.invokeNanos(), NEVER, unseen, expectedId,
-            cas ? PENDING_ALONE : PENDING_UNSEEN_WRITES));
+            cas ? PENDING_ALONE : PENDING_UNSEEN_WRITES, windowOf));
       }
       // Else an unknown write nobody saw and nothing names: taking effect could only hurt.
     }
     return candidates;
+  }
+
+  /**
+   * The expiry whose window overlaps a read of its value or of absence, or a conditional write
+   * expecting its value or absence, if any: such an operation may find the value or absence while
+   * the key holds that value or its expiry (see {@link Kind#EXPIRE}).
+   */
+  private static Optional<Operation> inAnExpiryWindow(Operation operation, List<Operation> expiries) {
+    if (operation.kind() != Kind.READ && operation.kind() != Kind.CAS && operation.kind() != Kind.CAS_REFUSED) {
+      return Optional.empty();
+    }
+    String found = operation.kind() == Kind.READ ? operation.value() : operation.expected();
+    for (Operation expiry : expiries) {
+      boolean overlaps = operation.invokeNanos() <= expiry.completeNanos()
+          && expiry.invokeNanos() <= operation.completeNanos();
+      if (overlaps && (found == null || found.equals(expiry.expected()))) {
+        return Optional.of(expiry);
+      }
+    }
+    return Optional.empty();
   }
 
   private static int idOf(String value, Map<String, Integer> valueIds) {
@@ -260,7 +311,7 @@ public final class LinearizabilityChecker {
           }
           if (!skip) {
             int next = apply(state, candidate);
-            if (next >= 0) {
+            if (next != CANNOT) {
               set(linearized, entry.index, true);
               if (explored.add(new Explored(linearized.clone(), next))) {
                 if (explored.size() > explorationLimit) {
@@ -301,14 +352,38 @@ public final class LinearizabilityChecker {
       return new KeyVerdict(key, Verdict.LINEARIZABLE, operations.size(), Optional.empty(), List.of());
     }
 
-    /** The register's state after {@code candidate} from {@code state}, or -1 when it cannot take effect there. */
+    /** The register's state after {@code candidate} from {@code state}, or {@link #CANNOT} when it cannot take effect there. */
     private static int apply(int state, Candidate candidate) {
       return switch (candidate.operation().kind()) {
         case WRITE -> candidate.valueId();
-        case READ -> candidate.valueId() == state ? state : -1;
-        case CAS -> candidate.expectedId() == state ? candidate.valueId() : -1;
-        case CAS_REFUSED -> candidate.expectedId() != state ? state : -1;
+        case READ -> reads(state, candidate) ? state : CANNOT;
+        case CAS -> holds(state, candidate.expectedId()) || inItsWindow(state, candidate) ? candidate.valueId() : CANNOT;
+        case CAS_REFUSED -> !holds(state, candidate.expectedId()) || inItsWindow(state, candidate) ? state : CANNOT;
+        case EXPIRE -> candidate.expectedId() == state ? expired(state) : state;
       };
+    }
+
+    /** Whether the register in {@code state} holds the value of id {@code valueId} (0: absent). */
+    private static boolean holds(int state, int valueId) {
+      return valueId == 0 ? absent(state) : state == valueId;
+    }
+
+    /**
+     * Whether a read may return its value in {@code state}: the value held; or, inside the expiry
+     * window of value f, f or absence while the key holds f or f's expiry.
+     */
+    private static boolean reads(int state, Candidate read) {
+      return holds(state, read.valueId()) || inItsWindow(state, read);
+    }
+
+    /**
+     * Whether the key holds, in {@code state}, the value whose expiry window {@code candidate}
+     * overlaps, or that value's expiry: the coordinator may then have judged it present or
+     * expired, whatever the state says.
+     */
+    private static boolean inItsWindow(int state, Candidate candidate) {
+      int window = candidate.windowOf();
+      return window != 0 && (state == window || state == expired(window));
     }
 
     private static boolean interchangeable(Candidate candidate) {

@@ -16,6 +16,25 @@ public record Operation(
 
   /** The client id of the quorum reads taken after every fault was healed. */
   public static final int FINAL_READER = -1;
+  /** The client id of {@link Kind#EXPIRE} operations. */
+  public static final int EXPIRY = -2;
+
+  /**
+   * The expiry of {@code value}, written to {@code key} with a TTL of {@code ttlMillis} by an
+   * operation invoked at {@code invokeNanos} and answered (or given up) at {@code completeNanos},
+   * for a cluster whose {@code max-clock-offset} is {@code maxOffsetMillis}. Its window in real
+   * time: the version was taken between invocation and completion by a clock off real time by at
+   * most the offset (plus a tenth of it, the mark step), and a coordinator judges expiry by a
+   * clock as far off, so the value is present to every coordinator before the window and
+   * expired to every one after it.
+   */
+  public static Operation expiry(String key, String value, long ttlMillis, long invokeNanos, long completeNanos,
+      long maxOffsetMillis) {
+    long slackNanos = (2 * maxOffsetMillis + Math.max(1, maxOffsetMillis / 10)) * 1_000_000L;
+    long ttlNanos = ttlMillis * 1_000_000L;
+    return new Operation(EXPIRY, key, Kind.EXPIRE, null, Math.max(0, invokeNanos + ttlNanos - slackNanos),
+        completeNanos + ttlNanos + slackNanos, Outcome.OK, value);
+  }
 
   public enum Kind {
     READ("read"),
@@ -23,7 +42,17 @@ public record Operation(
     /** A conditional write: {@code value} if the key held {@code expected}. */
     CAS("cas"),
     /** A conditional write answered 412: the key did not hold {@code expected}; nothing changed. */
-    CAS_REFUSED("cas-refused");
+    CAS_REFUSED("cas-refused"),
+    /**
+     * Not a client's operation: the expiry of a write of {@code expected} with a TTL, recorded by
+     * the workload that made the write. It takes effect once, somewhere in its interval (the
+     * window in real time in which coordinators may judge the value present or expired), and
+     * makes the key absent if it still holds {@code expected}; else it changes nothing. A read of
+     * that value, or of absence, overlapping the window may return either while the key holds the
+     * value or its expiry: coordinators whose clocks differ may disagree there, and flip
+     * (docs/consistency.md, "Expiring keys").
+     */
+    EXPIRE("expire");
 
     private final String label;
 
@@ -41,7 +70,7 @@ public record Operation(
           return kind;
         }
       }
-      throw new IllegalArgumentException("op must be read, write, cas or cas-refused, not '" + label + "'");
+      throw new IllegalArgumentException("op must be read, write, cas, cas-refused or expire, not '" + label + "'");
     }
   }
 
@@ -104,6 +133,7 @@ public record Operation(
       case WRITE -> value == null ? "delete" : "write " + show(value);
       case CAS -> "if " + show(expected) + " " + (value == null ? "delete" : "write " + show(value));
       case CAS_REFUSED -> "if " + show(expected) + " -> 412";
+      case EXPIRE -> show(expected) + " expires";
     };
     return String.format("client %d %s %s [%.3f s .. %.3f s] %s", client, key, what, invokeNanos / 1e9,
         completeNanos / 1e9, outcome.label());

@@ -238,7 +238,7 @@ public final class Torture {
       out.println("torture: cluster up: " + cluster.describe());
       startNanos = System.nanoTime();
       Workload workload = new Workload(new Workload.Settings(options.clients(), options.keys(), options.consistency(),
-          CLIENT_TIMEOUT, options.seed()), cluster::address, startNanos, options.tls());
+          CLIENT_TIMEOUT, options.seed(), MAX_CLOCK_OFFSET.toMillis()), cluster::address, startNanos, options.tls());
       Nemesis nemesis = new Nemesis(cluster, options.faults(), new Nemesis.Timing(
           TOMBSTONE_GRACE.plus(Workload.PHASE), CLOCK_SKEW, MAX_CLOCK_OFFSET.multipliedBy(15)), options.seed(),
           event -> out.printf("[%5.1fs] nemesis: %s%n", elapsedSeconds(), event));
@@ -356,11 +356,13 @@ public final class Torture {
       List<Operation> history, Map<Fault, Integer> injected, Map<String, Long> repairs, Map<String, Long> dropped) {
     long reads = history.stream().filter(op -> op.kind() == Kind.READ).count();
     long deletes = history.stream().filter(Operation::isDelete).count();
-    Map<String, Long> byOutcome = history.stream()
+    long expiries = history.stream().filter(op -> op.kind() == Kind.EXPIRE).count();
+    List<Operation> clientOperations = history.stream().filter(op -> op.kind() != Kind.EXPIRE).toList();
+    Map<String, Long> byOutcome = clientOperations.stream()
         .collect(Collectors.groupingBy(op -> op.outcome().label(), TreeMap::new, Collectors.counting()));
     out.println("summary:");
-    out.printf("  operations: %d (%d reads, %d writes, %d deletes), by outcome %s%n", history.size(), reads,
-        history.size() - reads - deletes, deletes, byOutcome);
+    out.printf("  operations: %d (%d reads, %d writes, %d deletes; %d of the writes with a TTL), by outcome %s%n",
+        clientOperations.size(), reads, clientOperations.size() - reads - deletes, deletes, expiries, byOutcome);
     List<String> faults = new ArrayList<>();
     injected.forEach((fault, count) -> faults.add(fault.label() + "=" + count));
     out.println("  faults injected: " + (faults.isEmpty() ? "none" : String.join(", ", faults)));

@@ -57,7 +57,13 @@ public final class Workload {
    * @param consistency the {@code consistency} parameter of every request
    * @param requestTimeout how long a client waits for an answer (then the outcome is unknown)
    */
-  public record Settings(int clients, int keys, String consistency, Duration requestTimeout, long seed) {}
+  /**
+   * @param maxClockOffsetMillis the cluster's {@code max-clock-offset}: one value write in five
+   *     then carries a TTL of 2 to 6 s, and its expiry goes into the history with the window this
+   *     offset gives it ({@link Operation#expiry}); 0: no TTLs
+   */
+  public record Settings(int clients, int keys, String consistency, Duration requestTimeout, long seed,
+      long maxClockOffsetMillis) {}
 
   private final Settings settings;
   private final IntFunction<String> addressOfReplica;
@@ -150,7 +156,13 @@ public final class Workload {
         continue;
       }
       if (dice < 70) {
-        record(write(client, written, "c" + client + "-" + sequence++, address));
+        long ttlMillis = settings.maxClockOffsetMillis() > 0 && random.nextInt(5) == 0 ? 2_000 + random.nextInt(4_000) : 0;
+        Operation write = write(client, written, "c" + client + "-" + sequence++, address, ttlMillis);
+        record(write);
+        if (ttlMillis != 0 && write.outcome() != Outcome.FAIL) {
+          history.add(Operation.expiry(written, write.value(), ttlMillis, write.invokeNanos(), write.completeNanos(),
+              settings.maxClockOffsetMillis())); // not a client's operation: not counted as one
+        }
       } else if (dice < 75) {
         record(write(client, written, null, address));
       } else if (dice < 90) {
@@ -353,7 +365,14 @@ public final class Workload {
 
   /** A PUT of {@code value}, or a DELETE when it is null. */
   private Operation write(int client, String key, String value, String address) {
-    HttpRequest.Builder request = request(address, key, settings.consistency());
+    return write(client, key, value, address, 0L);
+  }
+
+  /** A PUT of {@code value} expiring {@code ttlMillis} after it (0: never), or a DELETE when it is null. */
+  private Operation write(int client, String key, String value, String address, long ttlMillis) {
+    HttpRequest.Builder request = ttlMillis == 0 ? request(address, key, settings.consistency())
+        : HttpRequest.newBuilder(URI.create(scheme + "://" + address + "/kv/" + key + "?consistency="
+            + settings.consistency() + "&ttl=" + ttlMillis + "ms")).timeout(settings.requestTimeout());
     request = value == null
         ? request.DELETE()
         : request.PUT(HttpRequest.BodyPublishers.ofString(value, StandardCharsets.UTF_8));

@@ -51,6 +51,56 @@ public class LinearizabilityCheckerTest {
         read(3, "a", 3, 4)));
   }
 
+  private static Operation expires(String value, long from, long to) {
+    return new Operation(Operation.EXPIRY, "k", Kind.EXPIRE, null, from, to, Outcome.OK, value);
+  }
+
+  /**
+   * An expiry makes the key absent once within its window, unless a later write came first;
+   * inside the window reads of the value or of absence may flip; after it, the value is gone.
+   */
+  @Test
+  public void anExpiryTakesEffectWithinItsWindowUnlessOverwrittenAndLeavesReadsAndConditionsInItFree() {
+    assertEquals("absent after the window", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20), read(2, "a", 5, 6), read(2, null, 21, 22)));
+    assertEquals("the value read after the window", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20), read(2, "a", 21, 22)));
+    assertEquals("reads inside the window may flip", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20),
+        read(2, null, 11, 12), read(3, "a", 13, 14), read(2, null, 15, 16)));
+    assertEquals("absent before the window", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20), read(2, null, 5, 6)));
+    assertEquals("an overwrite cancels the expiry", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "b", 5, 6, Outcome.OK), expires("a", 10, 20),
+        read(2, "b", 21, 22)));
+    assertEquals("and its value stays after the window", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "b", 5, 6, Outcome.OK), expires("a", 10, 20),
+        read(2, null, 21, 22)));
+    assertEquals("a write after the expiry wins", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20), write(2, "c", 21, 22, Outcome.OK),
+        read(1, "c", 23, 24)));
+    assertEquals("the window frees no read of an overwritten value", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "b", 2, 3, Outcome.OK), expires("a", 10, 20),
+        read(3, "a", 12, 13)));
+    assertEquals("nor a read of absence once another value is held", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "b", 2, 3, Outcome.OK), expires("a", 10, 20),
+        read(3, null, 12, 13)));
+    assertEquals("a conditional create holds on the expired value", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20),
+        new Operation(2, "k", Kind.CAS, "c", 12, 13, Outcome.OK, null), read(3, "c", 14, 15)));
+    assertEquals("an unknown write nobody read may have taken effect and expired", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.UNKNOWN), expires("t", 10, 20),
+        read(3, null, 21, 22)));
+    assertEquals("in the window, a condition may find the value after a read found it expired", Verdict.LINEARIZABLE,
+        verdict(write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20), read(2, null, 11, 12),
+            new Operation(3, "k", Kind.CAS, "b", 13, 14, Outcome.OK, "a"), read(2, "b", 15, 16)));
+    assertEquals("but not after the window", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20),
+        new Operation(3, "k", Kind.CAS, "b", 21, 22, Outcome.OK, "a")));
+    assertEquals("a history file keeps the expiry", Operation.Kind.EXPIRE,
+        Operation.Kind.parse(expires("a", 1, 2).kind().label()));
+  }
+
   @Test
   public void staleReadIsNotLinearizable() {
     LinearizabilityChecker.Result result = checker.check(List.of(
