@@ -8,11 +8,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * What each peer's build supports, as its answer to a {@code Capabilities} request said, kept per
- * replica id: a peer that restarts on another build under a new id, or that was unreachable, is
- * asked again before a feature it may lack is offered (docs/operating.md, "Upgrading"). A peer
- * not heard from counts as supporting nothing new; a retired peer (gone for good) is not waited
- * for. Written by the peer monitors, read by the routes.
+ * What each peer's build supports, as its last definite answer to a {@code Capabilities} request
+ * said (docs/operating.md, "Upgrading"). The answer is kept while the peer is unreachable (a
+ * replica down must not stop TTL writes that the other two can take), and the peer is asked again
+ * when it comes back or shows another replica id (it may run another build now); only a definite
+ * answer replaces the one kept. A peer never heard from counts as supporting nothing new; a
+ * retired peer (gone for good) is not waited for. Written by the peer monitors, read by the routes.
  */
 public final class PeerCapabilities {
 
@@ -31,7 +32,7 @@ public final class PeerCapabilities {
     this.retired = retired;
   }
 
-  /** Whether {@code peer}, answering pings as {@code replicaId}, has still to be asked. */
+  /** Whether {@code peer}, answering pings as {@code replicaId}, was never asked under that id. */
   public boolean needsAsking(String peer, long replicaId) {
     Known held = known.get(peer);
     return held == null || held.replicaId() != replicaId;
@@ -42,8 +43,8 @@ public final class PeerCapabilities {
     known.put(peer, new Known(replicaId, Set.copyOf(capabilities)));
   }
 
-  /** {@code peer} went unreachable: it may come back on another build, so it is asked again. */
-  public void forget(String peer) {
+  /** Tests only: {@code peer} as never heard from. */
+  void forget(String peer) {
     known.remove(peer);
   }
 

@@ -49,6 +49,8 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private final PeerCapabilities capabilities;
   private boolean pinging;
   private boolean asking;
+  /** The peer failed a ping since its capabilities were last asked: ask again once it answers. */
+  private boolean askAgain = true;
   private boolean timing;
 
   public static Behavior<Command> create(
@@ -136,7 +138,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   private Behavior<Command> onPingCompleted(PingCompleted completed) {
     pinging = false;
     if (completed.failure() != null) {
-      capabilities.forget(client.peer().name());
+      askAgain = true; // it may come back on another build
       status.failed(FailureReasons.describe(completed.failure()));
     } else if (completed.reply().replicaId() == ownReplicaId) {
       status.failed("answers with this replica's own replica id: two replicas share a data directory");
@@ -157,7 +159,7 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   }
 
   private void askCapabilities(long replicaId) {
-    if (asking || !capabilities.needsAsking(client.peer().name(), replicaId)) {
+    if (asking || !askAgain && !capabilities.needsAsking(client.peer().name(), replicaId)) {
       return;
     }
     asking = true;
@@ -166,13 +168,20 @@ public final class PeerMonitor extends AbstractBehavior<PeerMonitor.Command> {
   }
 
   /**
-   * A failed answer leaves the peer unknown, asked again after its next ping: an older build
-   * answers 400 and supports nothing new, a busy one may answer next time.
+   * A definite answer replaces what was known: the capabilities, or a 400 (an older build, which
+   * does not know the request: nothing new). Any other failure (a timeout, a 503) keeps what was
+   * known, and the peer is asked again after its next ping.
    */
   private Behavior<Command> onCapabilitiesCompleted(CapabilitiesCompleted completed) {
     asking = false;
-    if (completed.failure() == null) {
+    Throwable failure = completed.failure() instanceof java.util.concurrent.CompletionException wrapped
+        && wrapped.getCause() != null ? wrapped.getCause() : completed.failure();
+    if (failure == null) {
       capabilities.answered(client.peer().name(), completed.replicaId(), completed.reply().capabilities());
+      askAgain = false;
+    } else if (failure instanceof PeerClient.PeerCallFailed refused && refused.status() == 400) {
+      capabilities.answered(client.peer().name(), completed.replicaId(), java.util.List.of());
+      askAgain = false;
     }
     return this;
   }

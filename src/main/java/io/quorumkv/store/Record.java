@@ -85,14 +85,22 @@ public record Record(Version version, Value value, long ttlMillis) {
   }
 
   /**
-   * The value's digest, mixed with the TTL when there is one: two records of one version that
-   * differ in their TTL must not agree (a record without TTL keeps the digest it always had).
+   * The value's digest, or for a value with a TTL the first 64 bits of SHA-256 over the value's
+   * digest and the TTL: two records of one version that differ in their TTL must not agree, and
+   * no client may choose a TTL that makes a value's digest the tombstones' (a mix that can be
+   * inverted would let it; 0 is moved to 1 besides). A record without TTL keeps the digest it
+   * always had.
    */
   public long digest() {
     if (value == null) {
       return TOMBSTONE_DIGEST;
     }
-    return ttlMillis == 0 ? value.digest() : value.digest() ^ (ttlMillis * 0x9E3779B97F4A7C15L);
+    if (ttlMillis == 0) {
+      return value.digest();
+    }
+    long mixed = Value.digestOf(java.nio.ByteBuffer.allocate(2 * Long.BYTES)
+        .putLong(value.digest()).putLong(ttlMillis).array());
+    return mixed == TOMBSTONE_DIGEST ? 1L : mixed;
   }
 
   /** The version of {@code record}, or {@link Version#ZERO} when the key is absent. */

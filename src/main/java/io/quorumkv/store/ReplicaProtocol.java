@@ -577,8 +577,10 @@ public final class ReplicaProtocol {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(version, "version");
       value = value == null ? Optional.empty() : value;
-      if (ttlMillis < 0) {
-        throw new IllegalArgumentException("a ttl is not negative");
+      // As a record's TTL (a peer's page is untrusted input): none, or 1 s to 10 years, on a value.
+      if (ttlMillis != 0 && (ttlMillis < Record.TTL_MIN_MILLIS || ttlMillis > Record.TTL_MAX_MILLIS
+          || digest == Record.TOMBSTONE_DIGEST)) {
+        throw new IllegalArgumentException("a page entry's ttl must be 0, or from 1 s to 10 years on a value");
       }
     }
 

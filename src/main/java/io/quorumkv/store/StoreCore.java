@@ -170,8 +170,13 @@ public final class StoreCore<C> {
    * it has expired for every reader (docs/listing-watch-ttl.md, "Expiring keys").
    */
   private final Map<String, Expiring> expiring = new HashMap<>();
+  /** The same, by expiry: the sweeper is offered those due first, from where it left off. */
+  private final java.util.TreeSet<Expiring> byExpiry = new java.util.TreeSet<>(
+      java.util.Comparator.comparingLong(Expiring::expiresAtMillis).thenComparing(Expiring::key));
+  /** The last expired value offered to the sweeper: the next offer starts after it (none: from the first). */
+  private Expiring offeredLast;
 
-  private record Expiring(Version version, long digest, long expiresAtMillis) {}
+  private record Expiring(String key, Version version, long digest, long expiresAtMillis) {}
   private final boolean readsSeeQueued; // DeliberateBug.UNSYNCED_READS
   private final boolean purgeOnTimer; // DeliberateBug.TIMER_PURGE
 
@@ -285,7 +290,7 @@ public final class StoreCore<C> {
       if (request instanceof ReadVersion readVersion) {
         outbox.answer(caller, readVersion(readVersion));
       } else if (request instanceof Read read) {
-        outbox.answer(caller, incarnation.isReady() ? read(read.key()) : notReady());
+        outbox.answer(caller, incarnation.isReady() ? read(read.key(), read.cause()) : notReady());
       } else if (request instanceof GetBuckets) {
         outbox.answer(caller, new Buckets(stamp(), buckets.snapshot()));
       } else if (request instanceof ListEntries listEntries) {
@@ -354,9 +359,17 @@ public final class StoreCore<C> {
     return new VersionHeld(stamp(), Record.versionOf(held), Record.digestOf(held));
   }
 
-  /** The record held, and the accepted proposal when there is one (it is not served before it is settled). */
-  private Answer read(String key) {
+  /**
+   * The record held, and the accepted proposal when there is one (it is not served before it is
+   * settled). For anti-entropy, a settled expired value as stored: the peer listed it (a pull
+   * lists settled entries), and unlike a settled tombstone it cannot be rebuilt from its entry;
+   * it is expired for every reader, so handing it over changes no answer.
+   */
+  private Answer read(String key, Cause cause) {
     Optional<Record> held = visible(key);
+    if (held.isEmpty() && cause == Cause.ANTI_ENTROPY) {
+      held = storage.get(key).filter(Record::hasTtl);
+    }
     if (corruptPaxos.contains(key)) {
       throw new CorruptRecordException(key, "the Paxos state of key [" + key + "] is unreadable");
     }
@@ -801,10 +814,14 @@ public final class StoreCore<C> {
     } else {
       unsettledTombstones.remove(key);
     }
+    Expiring before = held.hasTtl()
+        ? expiring.put(key, new Expiring(key, held.version(), held.digest(), held.expiresAtMillis()))
+        : expiring.remove(key);
+    if (before != null) {
+      byExpiry.remove(before);
+    }
     if (held.hasTtl()) {
-      expiring.put(key, new Expiring(held.version(), held.digest(), held.expiresAtMillis()));
-    } else {
-      expiring.remove(key);
+      byExpiry.add(expiring.get(key));
     }
   }
 
@@ -854,29 +871,43 @@ public final class StoreCore<C> {
   }
 
   /**
-   * Up to {@code limit} tombstones not settled yet, older than {@code olderThanHlc}, then values
-   * that expired for every reader ({@link #expiredForEveryone}): the sweeper's work. An expired
-   * value settles as a tombstone does.
+   * Up to {@code limit} records to settle, the sweeper's work: values that expired for every
+   * reader ({@link #expiredForEveryone}), up to half of them, taken in order of expiry from where
+   * the last call left off (so values that cannot settle yet do not starve the others), then
+   * tombstones not settled yet, older than {@code olderThanHlc}. An expired value settles as a
+   * tombstone does.
    */
   public List<Entry> unsettledTombstones(int limit, long olderThanHlc) {
-    List<Entry> found = new ArrayList<>();
+    List<Entry> found = new ArrayList<>(dueExpiredValues((limit + 1) / 2));
     for (Map.Entry<String, Version> tombstone : unsettledTombstones.entrySet()) {
       if (found.size() >= limit) {
-        return found;
+        break;
       }
       if (tombstone.getValue().hlc() < olderThanHlc) {
         found.add(new Entry(tombstone.getKey(), tombstone.getValue(), Record.TOMBSTONE_DIGEST));
       }
     }
-    for (Map.Entry<String, Expiring> value : expiring.entrySet()) {
-      if (found.size() >= limit) {
-        break;
-      }
-      if (expiredForEveryone(value.getValue().expiresAtMillis())) {
-        found.add(new Entry(value.getKey(), value.getValue().version(), value.getValue().digest()));
+    return found;
+  }
+
+  /**
+   * Up to {@code limit} values expired for every reader, in order of expiry after the one
+   * offered last, wrapping round to the first: the due ones are a prefix of {@link #byExpiry}.
+   */
+  private List<Entry> dueExpiredValues(int limit) {
+    List<Entry> due = new ArrayList<>();
+    Iterable<Expiring> after = offeredLast == null ? List.of() : byExpiry.tailSet(offeredLast, false);
+    Iterable<Expiring> upTo = offeredLast == null ? byExpiry : byExpiry.headSet(offeredLast, true);
+    for (Iterable<Expiring> part : List.of(after, upTo)) {
+      for (Expiring value : part) {
+        if (due.size() >= limit || !expiredForEveryone(value.expiresAtMillis())) {
+          break;
+        }
+        due.add(new Entry(value.key(), value.version(), value.digest()));
+        offeredLast = value;
       }
     }
-    return found;
+    return due;
   }
 
   /**
@@ -985,7 +1016,10 @@ public final class StoreCore<C> {
     }
     settled.put(request.key(), tombstone);
     unsettledTombstones.remove(request.key());
-    expiring.remove(request.key());
+    Expiring wasExpiring = expiring.remove(request.key());
+    if (wasExpiring != null) {
+      byExpiry.remove(wasExpiring);
+    }
     buckets.toggle(request.key(), held.get()); // out of the hashes: it now equals absence
     return true;
   }

@@ -160,7 +160,7 @@ public final class PeerClient {
     if (response.status().intValue() != 200) {
       return bytes.thenCompose(text -> CompletableFuture.failedFuture(new PeerCallFailed(
           "peer " + peer.name() + " answered " + response.status().intValue() + ": "
-              + abbreviate(text.utf8String()))));
+              + abbreviate(text.utf8String()), response.status().intValue())));
     }
     return bytes.thenApply(ByteString::toArray);
   }
@@ -171,8 +171,20 @@ public final class PeerClient {
 
   /** The peer answered, but not with 200. */
   public static final class PeerCallFailed extends RuntimeException {
+    private final int status;
+
     public PeerCallFailed(String message) {
+      this(message, 0);
+    }
+
+    public PeerCallFailed(String message, int status) {
       super(message, null, false, false);
+      this.status = status;
+    }
+
+    /** The HTTP status the peer answered, or 0 when the failure was not an HTTP answer. */
+    public int status() {
+      return status;
     }
   }
 }

@@ -207,6 +207,12 @@ public class RocksDbStorageTest extends StorageContractTest {
     byte[] encoded = RecordCodec.encode(expiring);
     assertEquals(expiring, RecordCodec.decode("k", encoded));
     assertEquals(30_000L, RecordCodec.decode("k", encoded).ttlMillis());
+    // the digest covers the TTL, so copies that differ in it never agree
+    Record plainValue = Record.of(new Version(5, 5), Value.ofUtf8("v"));
+    assertEquals(expiring.digest(), new Record(new Version(5, 5), Value.ofUtf8("v"), 30_000L).digest());
+    assertTrue(expiring.digest() != plainValue.digest());
+    assertTrue(expiring.digest() != new Record(new Version(5, 5), Value.ofUtf8("v"), 30_001L).digest());
+    assertTrue(expiring.digest() != Record.TOMBSTONE_DIGEST);
     // format 1, hlc 5, replica id 5, kind 0 (value), the bytes: as before TTLs existed
     byte[] plain = RecordCodec.encode(Record.of(new Version(5, 5), Value.ofUtf8("v")));
     assertEquals(1 + 8 + 8 + 1 + 1, plain.length);

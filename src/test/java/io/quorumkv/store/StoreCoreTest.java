@@ -154,6 +154,40 @@ public class StoreCoreTest {
     assertFalse(memory.get("lease").isPresent());
   }
 
+  /** Expired values are offered in turns, from where the last offer stopped, half the batch at most. */
+  @Test
+  public void expiredValuesAreOfferedInTurnsSoTheOnesThatCannotSettleStarveNoOthers() {
+    for (String key : List.of("e1", "e2", "e3", "e4")) {
+      admitted(new Apply(key, new Record(new Version(clock.tick(), OWN_ID), Value.ofUtf8(key), 1_000L),
+          new Stamp(9L, clock.peek()), Cause.WRITE));
+    }
+    core.flush();
+    wallMillis.addAndGet(Duration.ofMinutes(1).toMillis());
+    assertEquals(List.of("e1", "e2"), keys(core.unsettledTombstones(4, clock.peek())));
+    assertEquals(List.of("e3", "e4"), keys(core.unsettledTombstones(4, clock.peek())));
+    assertEquals(List.of("e1", "e2"), keys(core.unsettledTombstones(4, clock.peek())));
+  }
+
+  /** A settled expired value reads as absent, but anti-entropy (which listed it) gets it as stored. */
+  @Test
+  public void aSettledExpiredValueIsAbsentToReadsAndHandedOverAsStoredToAntiEntropy() {
+    Version version = new Version(clock.tick(), OWN_ID);
+    Record expiring = new Record(version, Value.ofUtf8("gone"), 1_000L);
+    admitted(new Apply("k", expiring, new Stamp(9L, clock.peek()), Cause.WRITE));
+    core.flush();
+    wallMillis.addAndGet(Duration.ofMinutes(1).toMillis());
+    core.handle("caller", new ReplicaProtocol.SettleTombstone("k", version, new Stamp(9L, clock.peek())));
+    core.handle("caller", new ReplicaProtocol.Read("k", new Stamp(9L, clock.peek()), Cause.READ));
+    assertEquals(java.util.Optional.empty(), ((ReplicaProtocol.RecordHeld) answers.get(answers.size() - 1)).record());
+    core.handle("caller", new ReplicaProtocol.Read("k", new Stamp(9L, clock.peek()), Cause.ANTI_ENTROPY));
+    assertEquals(java.util.Optional.of(expiring),
+        ((ReplicaProtocol.RecordHeld) answers.get(answers.size() - 1)).record());
+  }
+
+  private static List<String> keys(List<ReplicaProtocol.Entry> entries) {
+    return entries.stream().map(ReplicaProtocol.Entry::key).toList();
+  }
+
   private boolean checked(String key, Version version) {
     core.handle("caller", new ReplicaProtocol.CheckTombstone(key, version, new Stamp(9L, clock.peek())));
     return ((ReplicaProtocol.TombstoneHeld) answers.get(answers.size() - 1)).holds();
