@@ -83,18 +83,18 @@ public final class ListPlan {
     int readsMax = values ? READS_PER_PAGE_WITH_VALUES : READS_PER_PAGE;
     for (Map.Entry<String, Map<String, PageEntry>> key : byKey.entrySet()) {
       if (slots.size() == limit
-          || reads == readsMax && needsRead(key.getValue(), holdersRequired, local, values)) {
+          || reads == readsMax && needsRead(key.getValue(), holdersRequired, local, values, clockMillis)) {
         return new Merged(slots, Optional.of(key.getKey())); // the range ends before this key
       }
       Map<String, PageEntry> held = key.getValue();
-      if (needsRead(held, holdersRequired, local, values)) {
+      if (needsRead(held, holdersRequired, local, values, clockMillis)) {
         slots.add(new NeedsRead(key.getKey()));
         reads++;
         continue;
       }
       PageEntry newest = newest(held);
       if (newest.holdsNoValue() || expired(newest, clockMillis)) {
-        continue; // a tombstone held by W, or an expired value: absent
+        continue; // a tombstone held by W, or an expired value no promise stands above: absent
       }
       Optional<Value> value = Optional.ofNullable(held.get(local)).filter(entry -> same(entry, newest))
           .flatMap(PageEntry::value);
@@ -103,11 +103,21 @@ public final class ListPlan {
     return new Merged(slots, end.map(last -> last + "\0")); // the successor of the last key covered
   }
 
-  private static boolean needsRead(Map<String, PageEntry> held, int holdersRequired, String local, boolean values) {
+  /**
+   * Whether a key needs a read of its own: a proposal or an unreadable record somewhere, fewer
+   * than W exact holders of its newest record, its value missing from the local page, or an
+   * expired value beside a promise above it (a conditional write on it may be in flight; its read
+   * settles first: docs/listing-watch-ttl.md, "Conditions on an expiring value", revision 8).
+   */
+  private static boolean needsRead(Map<String, PageEntry> held, int holdersRequired, String local, boolean values,
+      long clockMillis) {
     if (held.values().stream().anyMatch(entry -> entry.proposal() || entry.unknown())) {
       return true;
     }
     PageEntry newest = newest(held);
+    if (expired(newest, clockMillis) && held.values().stream().anyMatch(PageEntry::promised)) {
+      return true; // a conditional write on it may be in flight: its read settles first
+    }
     // A page that does not list the key holds nothing: never an exact holder of a listed record.
     long exact = held.values().stream().filter(entry -> same(entry, newest)).count();
     if (exact < holdersRequired) {

@@ -390,9 +390,13 @@ public final class PaxosRound {
       if (conditional.condition().holds(found, clockMillis())) {
         Record record = conditional.recordAt(ballot);
         accept(Optional.of(record), true, new Chosen(record, ballot), effects);
-      } else if (found.isEmpty() || knownChosen(found.get())) {
+      } else if (found.isEmpty() || knownChosen(found.get()) && !expiredValue(found.get())) {
         finish(new ConditionFalse(found), effects);
       } else {
+        // Not known chosen, or an expired value: a 412 that observes the expiry is answered only
+        // once this ballot chose the state, so a conditional write on the value still in flight
+        // is chosen before it or never (docs/listing-watch-ttl.md, "Conditions on an expiring
+        // value", revision 8).
         accept(found, false, new ConditionFalse(found), effects);
       }
     } else if (goal instanceof SettleOwn own) {
@@ -430,6 +434,11 @@ public final class PaxosRound {
     } else {
       accept(found, false, new ConditionFalse(found), effects);
     }
+  }
+
+  /** A value whose TTL has passed by this coordinator's clock (not a tombstone). */
+  private boolean expiredValue(Record record) {
+    return record.hasTtl() && record.isAbsentAt(clockMillis());
   }
 
   /** This coordinator's clock, which judges whether a record's TTL has passed. */

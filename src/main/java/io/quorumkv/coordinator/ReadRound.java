@@ -83,6 +83,8 @@ public final class ReadRound {
   private final java.util.random.RandomGenerator random;
   /** The proposals among the read answers, by replica. */
   private final Map<String, Proposal> proposals = new LinkedHashMap<>();
+  /** The promises answers reported beside a value with a TTL (see {@link RecordHeld#promise}). */
+  private final Map<String, Version> promisesAbove = new LinkedHashMap<>();
   /** The round settling the key before the reply, once started. */
   private PaxosRound settle;
   /** The fast proposal every answer carried, while the last replica is asked whether it does too. */
@@ -224,6 +226,7 @@ public final class ReadRound {
     read = new QuorumTracker(targets.size(), consistency.required(targets.size()));
     held.clear();
     proposals.clear();
+    promisesAbove.clear();
     asked.clear();
     unreachable.clear();
     repairing.clear(); // their answers come under the old round's tag: ignored
@@ -245,13 +248,16 @@ public final class ReadRound {
     Optional<Record> record;
     Optional<Proposal> proposal = Optional.empty();
     if (answered.answer() instanceof RecordHeld answer
-        && clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc())) {
+        && clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc(),
+            answer.promise().map(Version::hlc).orElse(0L))) {
       record = answer.record();
+      answer.promise().ifPresent(promise -> promisesAbove.put(replica, promise));
     } else if (answered.answer() instanceof RecordAndProposal answer
         && clock.admit(replica, "read answer", answer.stamp().clock(), Record.versionOf(answer.record()).hlc(),
-            answer.proposal().ballot().hlc())) {
+            answer.proposal().ballot().hlc(), answer.promise().map(Version::hlc).orElse(0L))) {
       record = answer.record();
       proposal = Optional.of(answer.proposal());
+      answer.promise().ifPresent(promise -> promisesAbove.put(replica, promise));
     } else {
       // Unavailable, not a record, or from further ahead than max-clock-offset: a failed answer.
       onFailed(replica, effects);
@@ -300,6 +306,10 @@ public final class ReadRound {
       startSettle(effects);
       return;
     }
+    if (expiredUnderAPromise(newest)) {
+      startSettle(effects);
+      return;
+    }
     if (skipWriteBack) {
       state = State.REPLIED;
       reply(resultOf(newest), effects);
@@ -320,8 +330,27 @@ public final class ReadRound {
     replyIfHeld(effects);
   }
 
+  /**
+   * Whether serving {@code record} would observe a value's expiry while an answer reported a
+   * promise above it: a conditional write on the value may be in flight, and this absence may be
+   * observed only after a settle chose the key's state, so that write is chosen before it or
+   * never (docs/listing-watch-ttl.md, "Conditions on an expiring value", revision 8).
+   */
+  private boolean expiredUnderAPromise(Optional<Record> record) {
+    if (consistency == Consistency.ONE || record.filter(Record::hasTtl).isEmpty()
+        || !record.get().isAbsentAt(HybridLogicalClock.millisOf(clock.peek()))) {
+      return false;
+    }
+    Version version = record.get().version();
+    return promisesAbove.values().stream().anyMatch(promise -> promise.isAfter(version));
+  }
+
   /** Chosen, and no newer record is among the answers: served (the empty value: absent), committed after. */
   private void serveChosen(Proposal proposal, List<RoundEffect<ReadResult>> effects) {
+    if (expiredUnderAPromise(proposal.record())) {
+      startSettle(effects);
+      return;
+    }
     newest = proposal.record();
     state = State.REPLIED;
     reply(resultOf(newest), effects);

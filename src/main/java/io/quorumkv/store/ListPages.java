@@ -84,8 +84,10 @@ public final class ListPages {
           || valueBytes + valueSize > VALUE_BYTES_MAX)) {
         return new Page(stamp, entries, Optional.of(covered));
       }
+      boolean promised = held.filter(Record::hasTtl).isPresent() && state.flatMap(ScannedPaxos::state)
+          .flatMap(kept -> StoreCore.promiseAbove(kept, held, true)).isPresent();
       entries.add(new PageEntry(key, held.map(Record::version).orElse(Version.ZERO),
-          Record.digestOf(held), proposal, unknown, value, held.map(Record::ttlMillis).orElse(0L)));
+          Record.digestOf(held), proposal, unknown, value, held.map(Record::ttlMillis).orElse(0L), promised));
       entryBytes += size;
       valueBytes += valueSize;
       covered = key;

@@ -415,8 +415,13 @@ public final class ReplicaProtocol {
    * Answered {@link CapabilitiesHeld}.
    */
   public record Capabilities() implements MembershipRequest {
-    /** Records with a TTL (docs/listing-watch-ttl.md, "Expiring keys"). */
-    public static final String TTL_RECORDS = "ttl-records";
+    /**
+     * Records with a TTL, and the promises reported beside them (docs/listing-watch-ttl.md,
+     * "Expiring keys" and "Conditions on an expiring value", revision 8). The "2": unreleased
+     * builds of 2026-12-07 stored TTL records without reporting those promises, and must not take
+     * TTL writes beside this one.
+     */
+    public static final String TTL_RECORDS = "ttl-records-2";
     /** What this build supports. */
     public static final List<String> OF_THIS_BUILD = List.of(TTL_RECORDS);
   }
@@ -461,10 +466,22 @@ public final class ReplicaProtocol {
   }
 
   /** Answers {@link Read}: the record held, tombstones included; empty when absent. */
-  public record RecordHeld(Stamp stamp, Optional<Record> record) implements Stamped {
+  /**
+   * @param promise the key's promise here when it is above both its committed ballot and the
+   *     record's version, reported only beside a value with a TTL: a conditional write on the
+   *     value may be in flight, so a read that finds it expired settles before it answers absent
+   *     (docs/listing-watch-ttl.md, "Conditions on an expiring value", revision 8). Left out of
+   *     the wire when empty, so answers about keys without TTLs read as on the build before.
+   */
+  public record RecordHeld(Stamp stamp, Optional<Record> record, Optional<Version> promise) implements Stamped {
     public RecordHeld {
       Objects.requireNonNull(stamp, "stamp");
       record = record == null ? Optional.empty() : record;
+      promise = promise == null ? Optional.empty() : promise;
+    }
+
+    public RecordHeld(Stamp stamp, Optional<Record> record) {
+      this(stamp, record, Optional.empty());
     }
   }
 
@@ -473,11 +490,18 @@ public final class ReplicaProtocol {
    * for the key: the record it holds (as {@link RecordHeld}) and that proposal, which a read must
    * not serve before it is known to be chosen (docs/conditional-writes.md, "A plain read").
    */
-  public record RecordAndProposal(Stamp stamp, Optional<Record> record, Proposal proposal) implements Stamped {
+  /** @param promise as {@link RecordHeld#promise}, beside a record or proposal with a TTL */
+  public record RecordAndProposal(Stamp stamp, Optional<Record> record, Proposal proposal, Optional<Version> promise)
+      implements Stamped {
     public RecordAndProposal {
       Objects.requireNonNull(stamp, "stamp");
       Objects.requireNonNull(proposal, "proposal");
       record = record == null ? Optional.empty() : record;
+      promise = promise == null ? Optional.empty() : promise;
+    }
+
+    public RecordAndProposal(Stamp stamp, Optional<Record> record, Proposal proposal) {
+      this(stamp, record, proposal, Optional.empty());
     }
   }
 
@@ -569,10 +593,13 @@ public final class ReplicaProtocol {
    * tombstone digest when it has none), whether an accepted proposal is held for it, whether its
    * record or Paxos state is unreadable here ({@code unknown}: it may hold anything), its value
    * when the page was asked for values and the record is a value, and the record's TTL (0: none;
-   * left out on the wire when 0, so pages without TTLs read the same on the build before them).
+   * left out on the wire when 0, so pages without TTLs read the same on the build before them),
+   * and whether the key's promise here lies above its committed ballot and record beside a value
+   * with a TTL ({@code promised}, as {@link RecordHeld#promise}; left out when false): an expired
+   * value is then read on its own, which settles first.
    */
   public record PageEntry(String key, Version version, long digest, boolean proposal, boolean unknown,
-      Optional<Value> value, long ttlMillis) {
+      Optional<Value> value, long ttlMillis, boolean promised) {
     public PageEntry {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(version, "version");
@@ -586,7 +613,7 @@ public final class ReplicaProtocol {
 
     /** An entry of a record without TTL. */
     public PageEntry(String key, Version version, long digest, boolean proposal, boolean unknown, Optional<Value> value) {
-      this(key, version, digest, proposal, unknown, value, 0L);
+      this(key, version, digest, proposal, unknown, value, 0L, false);
     }
 
     /** Whether this replica holds a record that is a tombstone, or none at all. */

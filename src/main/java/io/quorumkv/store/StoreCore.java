@@ -374,12 +374,30 @@ public final class StoreCore<C> {
       throw new CorruptRecordException(key, "the Paxos state of key [" + key + "] is unreadable");
     }
     if (proposals.containsKey(key)) {
-      Optional<Proposal> proposal = storage.paxos(key).accepted();
-      if (proposal.isPresent()) {
-        return new RecordAndProposal(stamp(), held, proposal.get());
+      PaxosState state = storage.paxos(key);
+      if (state.accepted().isPresent()) {
+        Proposal proposal = state.accepted().get();
+        return new RecordAndProposal(stamp(), held, proposal,
+            promiseAbove(state, held, held.filter(Record::hasTtl).isPresent()
+                || proposal.record().filter(Record::hasTtl).isPresent()));
       }
     }
-    return new RecordHeld(stamp(), held);
+    return new RecordHeld(stamp(), held,
+        held.filter(Record::hasTtl).isPresent() ? promiseAbove(paxosOf(key), held, true) : Optional.empty());
+  }
+
+  /**
+   * The key's promise when it lies above both its committed ballot and the record held, reported
+   * only {@code besideATtl} (the record or the accepted proposal is a value with a TTL): a
+   * conditional write on such a value may be in flight, and a reader that finds the value expired
+   * must settle first. A promise at or below the committed ballot says no more: a round at that
+   * ballot committed, after which such a write was chosen or never will be
+   * (docs/listing-watch-ttl.md, "Conditions on an expiring value", revision 8).
+   */
+  static Optional<Version> promiseAbove(PaxosState state, Optional<Record> held, boolean besideATtl) {
+    Version promise = state.promised();
+    return besideATtl && promise.isAfter(state.committed()) && promise.isAfter(Record.versionOf(held))
+        ? Optional.of(promise) : Optional.empty();
   }
 
   private PaxosState paxosOf(String key) {

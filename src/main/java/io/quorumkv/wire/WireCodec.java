@@ -118,16 +118,50 @@ public final class WireCodec {
         @JacksonInject(value = ABSENT_MEANS_ZERO, useInput = OptBoolean.TRUE) @JsonProperty("ttlMillis") long ttlMillis) {}
   }
 
-  /** {@link ReplicaProtocol.PageEntry}'s {@code ttlMillis}, added with TTLs. */
+  /** {@link ReplicaProtocol.PageEntry}'s {@code ttlMillis} and {@code promised}, added with TTLs. */
   private abstract static class PageEntryFields {
     @JsonInclude(JsonInclude.Include.NON_DEFAULT)
     long ttlMillis;
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT)
+    boolean promised;
 
     @JsonCreator
     PageEntryFields(@JsonProperty("key") String key, @JsonProperty("version") io.quorumkv.version.Version version,
         @JsonProperty("digest") long digest, @JsonProperty("proposal") boolean proposal,
         @JsonProperty("unknown") boolean unknown, @JsonProperty("value") java.util.Optional<Value> value,
-        @JacksonInject(value = ABSENT_MEANS_ZERO, useInput = OptBoolean.TRUE) @JsonProperty("ttlMillis") long ttlMillis) {}
+        @JacksonInject(value = ABSENT_MEANS_ZERO, useInput = OptBoolean.TRUE) @JsonProperty("ttlMillis") long ttlMillis,
+        @JacksonInject(value = ABSENT_MEANS_FALSE, useInput = OptBoolean.TRUE) @JsonProperty("promised")
+        boolean promised) {}
+  }
+
+  /** As {@link #ABSENT_MEANS_ZERO}, for an optional field: absent means empty. */
+  private static final String ABSENT_MEANS_EMPTY = "absent-means-empty";
+  /** As {@link #ABSENT_MEANS_ZERO}, for a flag: absent means false. */
+  private static final String ABSENT_MEANS_FALSE = "absent-means-false";
+
+  /** {@link ReplicaProtocol.RecordHeld}'s {@code promise}, added with conditions on expiring values. */
+  private abstract static class RecordHeldFields {
+    @JsonInclude(JsonInclude.Include.NON_ABSENT)
+    java.util.Optional<io.quorumkv.version.Version> promise;
+
+    @JsonCreator
+    RecordHeldFields(@JsonProperty("stamp") ReplicaProtocol.Stamp stamp,
+        @JsonProperty("record") java.util.Optional<io.quorumkv.store.Record> record,
+        @JacksonInject(value = ABSENT_MEANS_EMPTY, useInput = OptBoolean.TRUE) @JsonProperty("promise")
+        java.util.Optional<io.quorumkv.version.Version> promise) {}
+  }
+
+  /** {@link ReplicaProtocol.RecordAndProposal}'s {@code promise}, as {@link RecordHeldFields}. */
+  private abstract static class RecordAndProposalFields {
+    @JsonInclude(JsonInclude.Include.NON_ABSENT)
+    java.util.Optional<io.quorumkv.version.Version> promise;
+
+    @JsonCreator
+    RecordAndProposalFields(@JsonProperty("stamp") ReplicaProtocol.Stamp stamp,
+        @JsonProperty("record") java.util.Optional<io.quorumkv.store.Record> record,
+        @JsonProperty("proposal") io.quorumkv.store.Proposal proposal,
+        @JacksonInject(value = ABSENT_MEANS_EMPTY, useInput = OptBoolean.TRUE) @JsonProperty("promise")
+        java.util.Optional<io.quorumkv.version.Version> promise) {}
   }
 
   /** Polymorphic by a {@code type} property; the subtypes are registered by name below. */
@@ -142,6 +176,8 @@ public final class WireCodec {
     module.setMixInAnnotation(ReplicaProtocol.Answer.class, Typed.class);
     module.setMixInAnnotation(io.quorumkv.store.Record.class, RecordFields.class);
     module.setMixInAnnotation(ReplicaProtocol.PageEntry.class, PageEntryFields.class);
+    module.setMixInAnnotation(ReplicaProtocol.RecordHeld.class, RecordHeldFields.class);
+    module.setMixInAnnotation(ReplicaProtocol.RecordAndProposal.class, RecordAndProposalFields.class);
     List<NamedType> types = new ArrayList<>();
     collect(ReplicaProtocol.Request.class, types);
     collect(ReplicaProtocol.Answer.class, types);
@@ -149,7 +185,8 @@ public final class WireCodec {
     return CBORMapper.builder()
         .addModule(new Jdk8Module())
         .addModule(module)
-        .injectableValues(new InjectableValues.Std().addValue(ABSENT_MEANS_ZERO, 0L))
+        .injectableValues(new InjectableValues.Std().addValue(ABSENT_MEANS_ZERO, 0L)
+            .addValue(ABSENT_MEANS_EMPTY, java.util.Optional.empty()).addValue(ABSENT_MEANS_FALSE, false))
         // Records are written by their components only: no derived getter (isTombstone, lane, ...)
         // may become a field that the reader then refuses as unknown.
         .visibility(PropertyAccessor.FIELD, JsonAutoDetect.Visibility.ANY)

@@ -37,7 +37,7 @@ public class ListPlanTest {
 
   private static PageEntry withoutValue(PageEntry entry) {
     return new PageEntry(entry.key(), entry.version(), entry.digest(), entry.proposal(), entry.unknown(),
-        Optional.empty());
+        Optional.empty(), entry.ttlMillis(), entry.promised());
   }
 
   private static Map<String, Page> pages(List<PageEntry> local, Optional<String> localEnd, List<PageEntry> peer,
@@ -64,6 +64,29 @@ public class ListPlanTest {
 
     assertEquals(List.of("k1", "read k2", "read k4"), slots(merged));
     assertEquals(Optional.empty(), merged.next());
+  }
+
+  /**
+   * An agreed value with a TTL is taken while it lives; once expired by the coordinator's clock it
+   * is left out, unless a page reports a promise above it (a conditional write on it may be in
+   * flight): then it is read on its own, which settles first.
+   */
+  @Test
+  public void anExpiredValueIsLeftOutOrUnderAPromiseReadAndALiveOneTakenWithItsTtl() {
+    long hlc = io.quorumkv.version.HybridLogicalClock.fromMillis(1_000_000L);
+    Record record = new Record(new Version(hlc, 2L), Value.ofUtf8("lease"), 5_000L);
+    PageEntry expiring = new PageEntry("k1", record.version(), record.digest(), false, false,
+        Optional.of(Value.ofUtf8("lease")), 5_000L, false);
+    PageEntry promised = new PageEntry("k1", record.version(), record.digest(), false, false,
+        Optional.of(Value.ofUtf8("lease")), 5_000L, true);
+    Map<String, Page> pages = pages(List.of(expiring), Optional.empty(), List.of(expiring), Optional.empty());
+
+    ListPlan.Merged living = ListPlan.merge(pages, "a", 2, 10, false, 1_004_999L);
+    assertEquals(List.of("k1"), slots(living));
+    assertEquals(5_000L, ((ListPlan.Agreed) living.slots().get(0)).ttlMillis());
+    assertEquals(List.of(), slots(ListPlan.merge(pages, "a", 2, 10, false, 1_005_000L)));
+    assertEquals(List.of("read k1"), slots(ListPlan.merge(
+        pages(List.of(expiring), Optional.empty(), List.of(promised), Optional.empty()), "a", 2, 10, false, 1_005_000L)));
   }
 
   @Test

@@ -83,7 +83,13 @@ public class WireCodecTest {
         new RecordAndProposal(STAMP, Optional.of(VALUE), Proposal.empty(BALLOT)),
         new Apply("k", new Record(VERSION, Value.ofUtf8("expiring"), 30_000L), STAMP, Cause.WRITE),
         new ReplicaProtocol.Page(STAMP, List.of(new ReplicaProtocol.PageEntry("app/t", VERSION,
-            new Record(VERSION, Value.ofUtf8("t"), 5_000L).digest(), false, false, Optional.empty(), 5_000L)),
+            new Record(VERSION, Value.ofUtf8("t"), 5_000L).digest(), false, false, Optional.empty(), 5_000L, false)),
+            Optional.empty()),
+        new RecordHeld(STAMP, Optional.of(new Record(VERSION, Value.ofUtf8("lease"), 5_000L)), Optional.of(BALLOT)),
+        new RecordAndProposal(STAMP, Optional.empty(), new Proposal(VERSION, new Record(VERSION, Value.ofUtf8("l"),
+            5_000L)), Optional.of(BALLOT)),
+        new ReplicaProtocol.Page(STAMP, List.of(new ReplicaProtocol.PageEntry("app/p", VERSION,
+            new Record(VERSION, Value.ofUtf8("p"), 5_000L).digest(), false, false, Optional.empty(), 5_000L, true)),
             Optional.empty()),
         new Capabilities(),
         new CapabilitiesHeld(Capabilities.OF_THIS_BUILD));
@@ -97,6 +103,13 @@ public class WireCodecTest {
   @Test
   public void theTtlFieldIsLeftOutWhenThereIsNoneAndReadAsNoneWhenMissing() throws Exception {
     CBORMapper raw = new CBORMapper();
+    assertEquals("a read answer without a promise reads as the build before wrote it", Set.of("type", "stamp", "record"),
+        raw.readValue(WireCodec.encode(new RecordHeld(STAMP, Optional.of(VALUE))), Map.class).keySet());
+    Map<String, Object> heldBefore = new java.util.HashMap<>(Map.of("type", "record-held",
+        "stamp", Map.of("replicaId", 9, "clock", 1L << 30)));
+    heldBefore.put("record", null); // how the build before writes an absent record
+    assertEquals(Optional.empty(), ((RecordHeld) WireCodec.decode(raw.writeValueAsBytes(heldBefore), Answer.class))
+        .promise());
     Map<?, ?> plain = raw.readValue(WireCodec.encode(new Apply("k", VALUE, STAMP, Cause.WRITE)), Map.class);
     assertEquals(Set.of("version", "value"), ((Map<?, ?>) plain.get("record")).keySet());
     Map<?, ?> entry = (Map<?, ?>) ((List<?>) raw.readValue(WireCodec.encode(new ReplicaProtocol.Page(STAMP,

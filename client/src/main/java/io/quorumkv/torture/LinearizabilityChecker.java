@@ -42,7 +42,9 @@ import java.util.TreeMap;
  *       explain one: it is kept as pending with no deadline, writing a value nobody saw (all such
  *       plain writes are interchangeable, as unknown deletes are).
  *   <li>An {@code expire} (the expiry of a value written with a TTL) takes effect once within its
- *       window, making the key absent if it still holds that value; a read of that value or of
+ *       window, making the key absent if it still holds that value (a TTL write whose outcome is
+ *       unknown may also take effect after its window, already expired: a delete then); a read of
+ *       that value or of
  *       absence overlapping the window may return either while the key holds the value or its
  *       expiry (coordinators may disagree there, and flip), never once it holds another value.
  * </ul>
@@ -215,6 +217,17 @@ public final class LinearizabilityChecker {
             cas ? PENDING_ALONE : PENDING_UNSEEN_WRITES, windowOf));
       }
       // Else an unknown write nobody saw and nothing names: taking effect could only hurt.
+    }
+    // A write with a TTL whose outcome is unknown may take effect after its window (a copy of it
+    // lands late): it is then expired at once, so its effect is that of a delete at that moment.
+    for (Operation expiry : expiries) {
+      boolean unknownWrite = operations.stream().anyMatch(operation -> operation.kind() == Kind.WRITE
+          && operation.outcome() == Outcome.UNKNOWN && expiry.expected().equals(operation.value()));
+      if (unknownWrite) {
+        Operation late = new Operation(Operation.EXPIRY, expiry.key(), Kind.WRITE, null, expiry.invokeNanos(),
+            expiry.invokeNanos(), Outcome.UNKNOWN);
+        candidates.add(new Candidate(late, late.invokeNanos(), NEVER, 0, 0, PENDING_DELETES));
+      }
     }
     return candidates;
   }

@@ -97,6 +97,12 @@ public class LinearizabilityCheckerTest {
     assertEquals("but not after the window", Verdict.NOT_LINEARIZABLE, verdict(
         write(1, "a", 0, 1, Outcome.OK), expires("a", 10, 20),
         new Operation(3, "k", Kind.CAS, "b", 21, 22, Outcome.OK, "a")));
+    assertEquals("an unknown TTL write may land after its window, already expired", Verdict.LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.UNKNOWN), expires("t", 10, 20),
+        read(3, "a", 30, 31), read(3, null, 32, 33)));
+    assertEquals("an acknowledged one may not", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.OK), expires("t", 10, 20),
+        read(3, "a", 30, 31)));
     assertEquals("a history file keeps the expiry", Operation.Kind.EXPIRE,
         Operation.Kind.parse(expires("a", 1, 2).kind().label()));
   }
