@@ -30,7 +30,6 @@ public final class ConditionalWriteRound {
 
   private final String key;
   private final PaxosRound round;
-  private final HybridLogicalClock clock;
   /** {@code DeliberateBug.COMPARE_WITHOUT_CONSENSUS}: a quorum read, the compare, a plain apply. */
   private final UnconsensualCompare bug;
 
@@ -44,7 +43,6 @@ public final class ConditionalWriteRound {
       List<String> replicas, HybridLogicalClock clock, long replicaId, RandomGenerator random,
       java.time.Duration fastWait, boolean withoutConsensus) {
     this.key = key;
-    this.clock = clock;
     this.round = new PaxosRound(key, write, consistency, replicas, clock,
         replicaId, random, Cause.CONDITIONAL_WRITE, fastWait);
     this.bug = withoutConsensus
@@ -164,7 +162,7 @@ public final class ConditionalWriteRound {
     }
     if (outcome instanceof ConditionFalse conditionFalse) {
       return new WriteResult.PreconditionFailed(key,
-          Condition.currentVersion(conditionFalse.state(), HybridLogicalClock.millisOf(clock.peek())));
+          Condition.currentVersion(conditionFalse.state(), conditionFalse.clockMillis()));
     }
     if (outcome instanceof Contended contended) {
       return new WriteResult.Contended(key, contended.attempts());

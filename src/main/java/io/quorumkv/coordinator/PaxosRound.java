@@ -84,8 +84,12 @@ public final class PaxosRound {
   /** A settle found the key absent: a majority accepted the empty value, and it is committed. */
   public record Absent() implements Outcome {}
 
-  /** The condition was false on {@code state}, which is committed (found chosen, or settled first). */
-  public record ConditionFalse(Optional<Record> state) implements Outcome {}
+  /**
+   * The condition was false on {@code state}, which is committed (found chosen, or settled first),
+   * as judged by the coordinator's clock reading {@code clockMillis}: the 412 names the value
+   * current at that reading, never a later one (whose expiry it would observe unsettled).
+   */
+  public record ConditionFalse(Optional<Record> state, long clockMillis) implements Outcome {}
 
   /** A plain write's record is older than the state the round found: it cannot be placed. */
   public record Dominated(Record state) implements Outcome {}
@@ -387,17 +391,18 @@ public final class PaxosRound {
     if (goal instanceof Conditional conditional && fastRecord != null) {
       decideAfterFastAttempt(conditional, found, effects);
     } else if (goal instanceof Conditional conditional) {
-      if (conditional.condition().holds(found, clockMillis())) {
+      long now = clockMillis(); // one reading judges the condition and what the 412 names
+      if (conditional.condition().holds(found, now)) {
         Record record = conditional.recordAt(ballot);
         accept(Optional.of(record), true, new Chosen(record, ballot), effects);
-      } else if (found.isEmpty() || knownChosen(found.get()) && !expiredValue(found.get())) {
-        finish(new ConditionFalse(found), effects);
+      } else if (found.isEmpty() || knownChosen(found.get()) && !expiredValue(found.get(), now)) {
+        finish(new ConditionFalse(found, now), effects);
       } else {
         // Not known chosen, or an expired value: a 412 that observes the expiry is answered only
         // once this ballot chose the state, so a conditional write on the value still in flight
         // is chosen before it or never (docs/listing-watch-ttl.md, "Conditions on an expiring
         // value", revision 8).
-        accept(found, false, new ConditionFalse(found), effects);
+        accept(found, false, new ConditionFalse(found, now), effects);
       }
     } else if (goal instanceof SettleOwn own) {
       if (found.isPresent() && found.get().version().isAfter(own.record().version())) {
@@ -429,16 +434,19 @@ public final class PaxosRound {
       // which, so the outcome is indeterminate. (Settling that state and answering 412 would be
       // wrong: the simulation found a fast record read by a client, then answered 412.)
       finish(new Failed(Phase.ACCEPT, 0, acceptsRequired, replicas.size(), true), effects);
-    } else if (conditional.condition().holds(found, clockMillis())) {
-      accept(Optional.of(fastRecord), true, own, effects);
     } else {
-      accept(found, false, new ConditionFalse(found), effects);
+      long now = clockMillis();
+      if (conditional.condition().holds(found, now)) {
+        accept(Optional.of(fastRecord), true, own, effects);
+      } else {
+        accept(found, false, new ConditionFalse(found, now), effects);
+      }
     }
   }
 
-  /** A value whose TTL has passed by this coordinator's clock (not a tombstone). */
-  private boolean expiredValue(Record record) {
-    return record.hasTtl() && record.isAbsentAt(clockMillis());
+  /** A value whose TTL has passed by the clock reading {@code clockMillis} (not a tombstone). */
+  private static boolean expiredValue(Record record, long clockMillis) {
+    return record.hasTtl() && record.isAbsentAt(clockMillis);
   }
 
   /** This coordinator's clock, which judges whether a record's TTL has passed. */

@@ -306,13 +306,13 @@ public final class ReadRound {
       startSettle(effects);
       return;
     }
-    if (expiredUnderAPromise(newest)) {
-      startSettle(effects);
+    if (expiredUnderAPromise(newest, clockMillis())) {
+      startSettle(effects); // no write-back of a value that is to be settled
       return;
     }
     if (skipWriteBack) {
       state = State.REPLIED;
-      reply(resultOf(newest), effects);
+      serve(newest, effects);
       return;
     }
     state = State.WRITING_BACK;
@@ -336,24 +336,48 @@ public final class ReadRound {
    * observed only after a settle chose the key's state, so that write is chosen before it or
    * never (docs/listing-watch-ttl.md, "Conditions on an expiring value", revision 8).
    */
-  private boolean expiredUnderAPromise(Optional<Record> record) {
+  private boolean expiredUnderAPromise(Optional<Record> record, long clockMillis) {
     if (consistency == Consistency.ONE || record.filter(Record::hasTtl).isEmpty()
-        || !record.get().isAbsentAt(HybridLogicalClock.millisOf(clock.peek()))) {
+        || !record.get().isAbsentAt(clockMillis)) {
       return false;
     }
     Version version = record.get().version();
     return promisesAbove.values().stream().anyMatch(promise -> promise.isAfter(version));
   }
 
+  private long clockMillis() {
+    return HybridLogicalClock.millisOf(clock.peek());
+  }
+
+  /**
+   * Answers with {@code record}, judged by one reading of the clock: absent if expired, unless
+   * that would observe the expiry under a promise, in which case the key is settled first (also
+   * when the value expired while its write-backs were out).
+   */
+  private void serve(Optional<Record> record, List<RoundEffect<ReadResult>> effects) {
+    if (replied) {
+      return;
+    }
+    long now = clockMillis();
+    if (expiredUnderAPromise(record, now)) {
+      startSettle(effects);
+      return;
+    }
+    reply(resultOf(record, now), effects);
+  }
+
   /** Chosen, and no newer record is among the answers: served (the empty value: absent), committed after. */
   private void serveChosen(Proposal proposal, List<RoundEffect<ReadResult>> effects) {
-    if (expiredUnderAPromise(proposal.record())) {
+    if (expiredUnderAPromise(proposal.record(), clockMillis())) {
       startSettle(effects);
       return;
     }
     newest = proposal.record();
     state = State.REPLIED;
-    reply(resultOf(newest), effects);
+    serve(newest, effects);
+    if (state == State.SETTLING) {
+      return; // it expired in between: settled first, nothing served
+    }
     for (String replica : targets) {
       effects.add(new Send<>(replica, new Commit(key, proposal.ballot(), proposal.record(), stamp(), Cause.READ),
           tag(REPAIR)));
@@ -486,7 +510,7 @@ public final class ReadRound {
 
   private void replyIfHeld(List<RoundEffect<ReadResult>> effects) {
     if (holders.outcome() == QuorumTracker.Outcome.REACHED) {
-      reply(resultOf(newest), effects);
+      serve(newest, effects);
     }
   }
 
@@ -496,7 +520,10 @@ public final class ReadRound {
    * judged by one party per request, after the raw rules chose the record).
    */
   private ReadResult resultOf(Optional<Record> record) {
-    long clockMillis = HybridLogicalClock.millisOf(clock.peek());
+    return resultOf(record, clockMillis());
+  }
+
+  private ReadResult resultOf(Optional<Record> record, long clockMillis) {
     return record.filter(value -> !value.isAbsentAt(clockMillis))
         .<ReadResult>map(value -> new ReadResult.Found(key, value))
         .orElse(new ReadResult.NotFound(key));

@@ -69,6 +69,23 @@ public class ExpiryOrderTest {
     assertTrue("a settle's prepare, no 404: " + effects, prepares(effects) && reply(effects).isEmpty());
   }
 
+  /** The value expires while the read's write-back is out: the reply, judged then, settles first too. */
+  @Test
+  public void aValueThatExpiresDuringTheWriteBackIsSettledBeforeTheReply() {
+    Record soon = new Record(written, Value.ofUtf8("lease"), 10_500L); // expires at 1,000,500 ms
+    Record older = Record.of(new Version(HybridLogicalClock.fromMillis(980_000L), 3L), Value.ofUtf8("old"));
+    ReadRound round = read();
+    round.step(new RoundEvent.Started());
+    round.step(new RoundEvent.Answered("a", 1, new RecordHeld(stamp(OWN_ID), Optional.of(soon), Optional.of(promise))));
+    List<RoundEffect<ReadResult>> chosen = round.step(new RoundEvent.Answered("b", 1,
+        new RecordHeld(stamp(3L), Optional.of(older))));
+    assertTrue("live: written back to b, no reply yet: " + chosen, reply(chosen).isEmpty() && !prepares(chosen));
+    wall[0] = 1_001_000L;
+    List<RoundEffect<ReadResult>> applied = round.step(new RoundEvent.Answered("b", 2,
+        new io.quorumkv.store.ReplicaProtocol.Applied(stamp(3L), soon.version(), soon.digest())));
+    assertTrue("expired by the reply: a settle, no 404: " + applied, prepares(applied) && reply(applied).isEmpty());
+  }
+
   /** H-A of the revision's review: the shortcut that serves a proposal two answers carry settles too. */
   @Test
   public void aReadServingAnExpiredProposalTwoAnswersCarrySettlesUnderAPromise() {

@@ -43,8 +43,9 @@ import java.util.TreeMap;
  *       plain writes are interchangeable, as unknown deletes are).
  *   <li>An {@code expire} (the expiry of a value written with a TTL) takes effect once within its
  *       window, making the key absent if it still holds that value (a TTL write whose outcome is
- *       unknown may also take effect after its window, already expired: a delete then); a read of
- *       that value or of
+ *       unknown and that nobody read may also take effect after its window, already expired: a
+ *       delete then, over absence or a value written before it could have had a higher version);
+ *       a read of that value or of
  *       absence overlapping the window may return either while the key holds the value or its
  *       expiry (coordinators may disagree there, and flip), never once it holds another value.
  * </ul>
@@ -112,12 +113,18 @@ public final class LinearizabilityChecker {
   /**
    * One operation as the search sees it: its effect and the interval it must take effect in.
    * {@code group}: pending operations of one group (not 0) are interchangeable, so a scan tries
-   * only the first of them.
+   * only the first of them. {@code windowOf}: the value whose expiry window a read or condition
+   * overlaps (0: none). {@code overwrites}: for a late landing of an expired write, the values it
+   * may replace (null for every other operation).
    */
   private record Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group,
-      int windowOf) {
+      int windowOf, java.util.BitSet overwrites) {
     Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group) {
-      this(operation, call, deadline, valueId, expectedId, group, 0);
+      this(operation, call, deadline, valueId, expectedId, group, 0, null);
+    }
+
+    Candidate(Operation operation, long call, long deadline, int valueId, int expectedId, int group, int windowOf) {
+      this(operation, call, deadline, valueId, expectedId, group, windowOf, null);
     }
 
     boolean pending() {
@@ -191,8 +198,16 @@ public final class LinearizabilityChecker {
     }
     int unseen = Integer.MAX_VALUE; // the value nobody saw: no value's id
     List<Candidate> candidates = new ArrayList<>();
+    Set<String> expiring = new HashSet<>();
+    expiries.forEach(expiry -> expiring.add(expiry.expected()));
     for (Operation operation : operations) {
       if (operation.outcome() == Outcome.FAIL || !operation.writes() && operation.outcome() != Outcome.OK) {
+        continue;
+      }
+      if (operation.kind() == Kind.WRITE && operation.outcome() == Outcome.UNKNOWN && operation.value() != null
+          && expiring.contains(operation.value()) && !seenBy.containsKey(operation.value()) && !refusals) {
+        // An unknown TTL write nobody read (nor could a 412 have seen it: there is none on the
+        // key): below, as the absence it leaves.
         continue;
       }
       int valueId = idOf(operation.value(), valueIds);
@@ -218,16 +233,29 @@ public final class LinearizabilityChecker {
       }
       // Else an unknown write nobody saw and nothing names: taking effect could only hurt.
     }
-    // A write with a TTL whose outcome is unknown may take effect after its window (a copy of it
-    // lands late): it is then expired at once, so its effect is that of a delete at that moment.
+    // A write with a TTL whose outcome is unknown and which nobody read may have taken effect at any
+    // time after its invocation, in its window (present unseen, then expired) or after it (a copy
+    // landing late, expired at once): either way what anyone can see is the absence it leaves, so
+    // it is a pending delete. Its version was taken before it completed, so it can win only over
+    // absence and over values whose writes may have taken lower versions: those invoked before it
+    // completed, plus the clock slack of its window.
     for (Operation expiry : expiries) {
-      boolean unknownWrite = operations.stream().anyMatch(operation -> operation.kind() == Kind.WRITE
-          && operation.outcome() == Outcome.UNKNOWN && expiry.expected().equals(operation.value()));
-      if (unknownWrite) {
-        Operation late = new Operation(Operation.EXPIRY, expiry.key(), Kind.WRITE, null, expiry.invokeNanos(),
-            expiry.invokeNanos(), Outcome.UNKNOWN);
-        candidates.add(new Candidate(late, late.invokeNanos(), NEVER, 0, 0, PENDING_DELETES));
+      Optional<Operation> unknownWrite = operations.stream().filter(operation -> operation.kind() == Kind.WRITE
+          && operation.outcome() == Outcome.UNKNOWN && expiry.expected().equals(operation.value())).findFirst();
+      if (unknownWrite.isEmpty() || seenBy.containsKey(expiry.expected())) {
+        continue;
       }
+      Operation write = unknownWrite.get();
+      long slack = ((expiry.completeNanos() - expiry.invokeNanos()) - (write.completeNanos() - write.invokeNanos())) / 2;
+      java.util.BitSet overwrites = new java.util.BitSet();
+      for (Operation other : operations) {
+        if (other.writes() && other.value() != null && other.invokeNanos() < write.completeNanos() + slack) {
+          overwrites.set(idOf(other.value(), valueIds));
+        }
+      }
+      Operation late = new Operation(Operation.EXPIRY, expiry.key(), Kind.WRITE, null, write.invokeNanos(),
+          write.invokeNanos(), Outcome.UNKNOWN);
+      candidates.add(new Candidate(late, late.invokeNanos(), NEVER, 0, 0, PENDING_ALONE, 0, overwrites));
     }
     return candidates;
   }
@@ -368,7 +396,8 @@ public final class LinearizabilityChecker {
     /** The register's state after {@code candidate} from {@code state}, or {@link #CANNOT} when it cannot take effect there. */
     private static int apply(int state, Candidate candidate) {
       return switch (candidate.operation().kind()) {
-        case WRITE -> candidate.valueId();
+        case WRITE -> candidate.overwrites() == null ? candidate.valueId()
+            : absent(state) || state >= 0 && candidate.overwrites().get(state) ? 0 : CANNOT;
         case READ -> reads(state, candidate) ? state : CANNOT;
         case CAS -> holds(state, candidate.expectedId()) || inItsWindow(state, candidate) ? candidate.valueId() : CANNOT;
         case CAS_REFUSED -> !holds(state, candidate.expectedId()) || inItsWindow(state, candidate) ? state : CANNOT;

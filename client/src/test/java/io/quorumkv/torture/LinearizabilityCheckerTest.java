@@ -100,6 +100,12 @@ public class LinearizabilityCheckerTest {
     assertEquals("an unknown TTL write may land after its window, already expired", Verdict.LINEARIZABLE, verdict(
         write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.UNKNOWN), expires("t", 10, 20),
         read(3, "a", 30, 31), read(3, null, 32, 33)));
+    assertEquals("but not over a value written well after it (a higher version)", Verdict.NOT_LINEARIZABLE,
+        verdict(write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.UNKNOWN), expires("t", 1, 14),
+            write(1, "b", 40, 41, Outcome.OK), read(3, "b", 42, 43), read(3, null, 44, 45)));
+    assertEquals("nor when it was read (it took effect then)", Verdict.NOT_LINEARIZABLE, verdict(
+        write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.UNKNOWN), expires("t", 10, 20),
+        read(3, "t", 4, 5), write(1, "b", 6, 7, Outcome.OK), read(3, "b", 30, 31), read(3, null, 32, 33)));
     assertEquals("an acknowledged one may not", Verdict.NOT_LINEARIZABLE, verdict(
         write(1, "a", 0, 1, Outcome.OK), write(2, "t", 2, 3, Outcome.OK), expires("t", 10, 20),
         read(3, "a", 30, 31)));
