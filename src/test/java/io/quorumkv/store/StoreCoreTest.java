@@ -184,6 +184,26 @@ public class StoreCoreTest {
         ((ReplicaProtocol.RecordHeld) answers.get(answers.size() - 1)).record());
   }
 
+  /**
+   * A promise is reported beside a value with a TTL only while it stands above both the committed
+   * ballot and the record (docs/listing-watch-ttl.md, revision 8, A1 and A2).
+   */
+  @Test
+  public void aPromiseIsReportedOnlyAboveTheCommittedBallotAndTheRecordBesideATtl() {
+    Version record = new Version(100L, 2L);
+    Version above = new Version(200L, 3L);
+    java.util.Optional<Record> held = java.util.Optional.of(new Record(record, Value.ofUtf8("v"), 5_000L));
+    PaxosState promisedAbove = PaxosState.NONE.withPromise(above);
+    assertEquals(java.util.Optional.of(above), StoreCore.promiseAbove(promisedAbove, held, true));
+    assertEquals("not beside a TTL", java.util.Optional.empty(), StoreCore.promiseAbove(promisedAbove, held, false));
+    assertEquals("committed at the promise", java.util.Optional.empty(),
+        StoreCore.promiseAbove(promisedAbove.withCommit(above), held, true));
+    assertEquals("a promise at the record's version", java.util.Optional.empty(),
+        StoreCore.promiseAbove(PaxosState.NONE.withPromise(record), held, true));
+    assertEquals("no record held: above nothing", java.util.Optional.of(above),
+        StoreCore.promiseAbove(promisedAbove, java.util.Optional.empty(), true));
+  }
+
   private static List<String> keys(List<ReplicaProtocol.Entry> entries) {
     return entries.stream().map(ReplicaProtocol.Entry::key).toList();
   }
