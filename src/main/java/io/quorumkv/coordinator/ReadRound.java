@@ -368,15 +368,11 @@ public final class ReadRound {
 
   /** Chosen, and no newer record is among the answers: served (the empty value: absent), committed after. */
   private void serveChosen(Proposal proposal, List<RoundEffect<ReadResult>> effects) {
-    if (expiredUnderAPromise(proposal.record(), clockMillis())) {
-      startSettle(effects);
-      return;
-    }
     newest = proposal.record();
     state = State.REPLIED;
     serve(newest, effects);
     if (state == State.SETTLING) {
-      return; // it expired in between: settled first, nothing served
+      return; // an expiry under a promise: settled first, nothing served
     }
     for (String replica : targets) {
       effects.add(new Send<>(replica, new Commit(key, proposal.ballot(), proposal.record(), stamp(), Cause.READ),

@@ -282,11 +282,12 @@ public final class PublicRoutes extends AllDirectives {
       return complete(error(StatusCodes.PAYLOAD_TOO_LARGE, "the value is too large",
           "valueBytes", body.size(), "limitBytes", settings.valueBytesMax()));
     }
-    if (ttlMillis != 0 && capabilities.lacking(Capabilities.TTL_RECORDS).isPresent()) {
+    Optional<String> lacking = ttlMillis == 0 ? Optional.empty() : capabilities.lacking(Capabilities.TTL_RECORDS);
+    if (lacking.isPresent()) {
       // A peer of an older build could neither store nor read the record (docs/operating.md, "Upgrading").
       return complete(error(StatusCodes.SERVICE_UNAVAILABLE,
           "ttl not available until every replica runs a build that supports it",
-          "peer", capabilities.lacking(Capabilities.TTL_RECORDS).get(), "outcome", "not-applied")
+          "peer", lacking.get(), "outcome", "not-applied")
           .addHeader(RetryAfter.create(1L)));
     }
     Value value = Value.wrap(body.toArray());

@@ -175,8 +175,6 @@ public final class StoreCore<C> {
       java.util.Comparator.comparingLong(Expiring::expiresAtMillis).thenComparing(Expiring::key));
   /** The last expired value offered to the sweeper: the next offer starts after it (none: from the first). */
   private Expiring offeredLast;
-
-  private record Expiring(String key, Version version, long digest, long expiresAtMillis) {}
   private final boolean readsSeeQueued; // DeliberateBug.UNSYNCED_READS
   private final boolean purgeOnTimer; // DeliberateBug.TIMER_PURGE
 
@@ -825,6 +823,9 @@ public final class StoreCore<C> {
     track(key, outcome.held());
   }
 
+  /** A value with a TTL held here, without its bytes. */
+  private record Expiring(String key, Version version, long digest, long expiresAtMillis) {}
+
   /** Remembers {@code held} among the records left to settle: a tombstone, or a value with a TTL. */
   private void track(String key, Record held) {
     if (held.isTombstone()) {
@@ -832,14 +833,14 @@ public final class StoreCore<C> {
     } else {
       unsettledTombstones.remove(key);
     }
-    Expiring before = held.hasTtl()
-        ? expiring.put(key, new Expiring(key, held.version(), held.digest(), held.expiresAtMillis()))
-        : expiring.remove(key);
+    Expiring before = expiring.remove(key);
     if (before != null) {
       byExpiry.remove(before);
     }
     if (held.hasTtl()) {
-      byExpiry.add(expiring.get(key));
+      Expiring now = new Expiring(key, held.version(), held.digest(), held.expiresAtMillis());
+      expiring.put(key, now);
+      byExpiry.add(now);
     }
   }
 
